@@ -1,0 +1,186 @@
+//! Authentication: password hashing, session tokens, the platform's learner signatures,
+//! and the [`Auth`] extractor that turns a request's credentials into a [`Principal`].
+//!
+//! Staff sign in with email and password and get a token, usable as
+//! `Authorization: Bearer <token>` or through the `edudesk_session` cookie. A request
+//! authenticated by the cookie that changes state (POST, PUT, PATCH, DELETE) must also
+//! carry the session's CSRF token in the `X-CSRF-Token` header; the token is returned at
+//! login and set in the readable `edudesk_csrf` cookie. Bearer requests need no CSRF
+//! token, since browsers never attach them on their own.
+
+use argon2::{
+    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
+    password_hash::{SaltString, rand_core::OsRng},
+};
+use axum::{
+    extract::FromRequestParts,
+    http::{HeaderMap, Method, header, request::Parts},
+};
+use edudesk_core::{Principal, StaffPrincipal, input::Password};
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::{
+    AppState,
+    error::{AppError, AppResult},
+};
+
+pub const SESSION_COOKIE: &str = "edudesk_session";
+pub const CSRF_COOKIE: &str = "edudesk_csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Hashes a password with argon2id on a blocking thread (it takes tens of milliseconds).
+pub async fn hash_password(password: Password) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.expose().as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|error| AppError::Internal(anyhow::anyhow!("hashing a password: {error}")))
+    })
+    .await
+    .map_err(|error| AppError::Internal(error.into()))?
+}
+
+/// Checks a password against a stored hash on a blocking thread.
+pub async fn verify_password(password: String, hash: String) -> AppResult<bool> {
+    tokio::task::spawn_blocking(move || {
+        let parsed = PasswordHash::new(&hash).map_err(|error| AppError::Internal(anyhow::anyhow!("stored password hash is invalid: {error}")))?;
+        Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    })
+    .await
+    .map_err(|error| AppError::Internal(error.into()))?
+}
+
+/// A new random token: 32 bytes from the OS generator, hex-encoded.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// What the database stores for a token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The signature the education platform computes for a learner id:
+/// lowercase hex HMAC-SHA256(platform secret, learner_id).
+pub fn learner_signature(secret: &str, learner_id: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(learner_id.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Checks a learner signature in constant time. Malformed hex is simply wrong.
+pub fn verify_learner_signature(secret: &str, learner_id: &str, signature: &str) -> bool {
+    let Ok(given) = hex::decode(signature.trim()) else { return false };
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(learner_id.as_bytes());
+    mac.verify_slice(&given).is_ok()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Reads one cookie from the request headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// The authenticated caller of a request. Rejects with 401 when there are no valid
+/// credentials and 403 when a cookie-authenticated write lacks its CSRF token.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub principal: Principal,
+    pub token_hash: String,
+}
+
+impl Auth {
+    /// The staff member behind the request, or 403 for learners.
+    pub fn staff(&self) -> AppResult<StaffPrincipal> {
+        self.principal.staff().copied().ok_or_else(|| AppError::Forbidden("this needs a staff account".to_owned()))
+    }
+
+    /// 403 unless the caller is an admin.
+    pub fn require_admin(&self) -> AppResult<StaffPrincipal> {
+        let staff = self.staff()?;
+        if self.principal.is_admin() { Ok(staff) } else { Err(AppError::Forbidden("only admins may do this".to_owned())) }
+    }
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+            .map(str::trim);
+        let (token, via_cookie) = match (bearer, cookie(&parts.headers, SESSION_COOKIE)) {
+            (Some(token), _) => (token, false),
+            (None, Some(token)) => (token, true),
+            (None, None) => {
+                return Err(AppError::Unauthorized("sign in first: send Authorization: Bearer <token> or the session cookie".to_owned()));
+            }
+        };
+        let token_hash = token_hash(token);
+        let session = state
+            .store
+            .session(&token_hash)
+            .await?
+            .ok_or_else(|| AppError::Unauthorized("the session has expired or was revoked; sign in again".to_owned()))?;
+
+        let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if via_cookie && unsafe_method {
+            let sent = parts.headers.get(CSRF_HEADER).map(|value| value.as_bytes()).unwrap_or_default();
+            if !constant_time_eq(sent, session.csrf_token.as_bytes()) {
+                return Err(AppError::Forbidden("a request authenticated by cookie must send the session's CSRF token in the X-CSRF-Token header".to_owned()));
+            }
+        }
+        Ok(Auth { principal: session.principal, token_hash })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learner_signatures_verify_only_with_the_right_secret_and_id() {
+        let signature = learner_signature("demo-platform-secret", "L1001");
+        assert_eq!(signature.len(), 64);
+        assert!(signature.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(verify_learner_signature("demo-platform-secret", "L1001", &signature));
+        assert!(!verify_learner_signature("demo-platform-secret", "L1002", &signature));
+        assert!(!verify_learner_signature("other-secret", "L1001", &signature));
+        assert!(!verify_learner_signature("demo-platform-secret", "L1001", "zz-not-hex"));
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), a);
+    }
+
+    #[test]
+    fn cookies_are_found_by_name() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, "a=1; edudesk_session=tok; b=2".parse().unwrap_or_else(|_| unreachable!()));
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("tok"));
+        assert_eq!(cookie(&headers, "missing"), None);
+    }
+}

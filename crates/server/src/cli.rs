@@ -1,0 +1,175 @@
+//! The `edudesk` command line: `serve`, `migrate` and `user add`.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use edudesk_core::{
+    Role, Tier,
+    input::{Email, Password, parse_skills},
+};
+
+use crate::{
+    App, auth,
+    config::{Config, Overrides, Secret},
+    demo,
+    store::{Store, users::NewUser},
+};
+
+#[derive(Debug, Parser)]
+#[command(name = "edudesk", version, about = "EduDesk: customer service for online education")]
+pub struct Cli {
+    /// A TOML configuration file (optional; EDUDESK_* variables and flags override it).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Directory for the SQLite database and local state [default: ./data].
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// sqlite:PATH or postgres://... [default: SQLite in the data directory].
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long)]
+        bind: Option<SocketAddr>,
+        /// Seed demo accounts and data into an empty database and print the logins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Manage staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a staff account.
+    Add(UserAdd),
+}
+
+#[derive(Debug, Args)]
+pub struct UserAdd {
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub password: String,
+    /// agent, supervisor or admin.
+    #[arg(long, value_parser = parse_role)]
+    pub role: Role,
+    /// 1, 2 or 3.
+    #[arg(long, default_value = "1", value_parser = parse_tier)]
+    pub tier: Tier,
+    /// Comma-separated skills, e.g. playback,refund.
+    #[arg(long, default_value = "")]
+    pub skills: String,
+    /// Display name [default: the part of the email before @].
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+fn parse_role(raw: &str) -> Result<Role, String> {
+    Role::parse(raw).ok_or_else(|| format!("'{raw}' is not agent, supervisor or admin"))
+}
+
+fn parse_tier(raw: &str) -> Result<Tier, String> {
+    raw.parse::<i64>().ok().and_then(Tier::new).ok_or_else(|| format!("'{raw}' is not 1, 2 or 3"))
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let bind = match &cli.command {
+        Command::Serve { bind, .. } => *bind,
+        _ => None,
+    };
+    let overrides = Overrides { bind, data_dir: cli.data_dir.clone(), database_url: cli.database_url.clone() };
+    let mut config = Config::load(cli.config.as_deref(), overrides)?;
+    match cli.command {
+        Command::Serve { demo, .. } => serve(config_for_demo(&mut config, demo), demo).await,
+        Command::Migrate => {
+            let store = Store::connect(&config.effective_database_url(), 1).await?;
+            store.migrate().await?;
+            store.close().await;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::User { command: UserCommand::Add(add) } => {
+            let store = Store::connect(&config.effective_database_url(), 1).await?;
+            store.migrate().await?;
+            let email = Email::parse(&add.email)?;
+            let new = NewUser {
+                display_name: add.name.unwrap_or_else(|| email.as_str().split('@').next().unwrap_or_default().to_owned()),
+                email,
+                password_hash: auth::hash_password(Password::parse(&add.password)?).await?,
+                role: add.role,
+                tier: add.tier,
+                skills: parse_skills(&add.skills)?,
+                teams: Vec::new(),
+                max_concurrent: 5,
+            };
+            let user = store.create_user(&new).await?;
+            store.close().await;
+            println!("added {} ({}, tier {}) with id {}", user.email, user.role, user.tier, user.id);
+            Ok(())
+        }
+    }
+}
+
+/// The demo signs learners with the demo secret unless a secret is configured.
+fn config_for_demo(config: &mut Config, demo: bool) -> Config {
+    if demo && config.platform_secret.is_none() {
+        config.platform_secret = Some(Secret::new(demo::DEMO_PLATFORM_SECRET));
+    }
+    config.clone()
+}
+
+async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let bind = config.bind;
+    let app = App::build(config).await?;
+    let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("listening on {bind}"))?;
+    let base_url = format!("http://{}", listener.local_addr()?);
+    if demo {
+        let seeded = demo::seed(&app.state.store).await.map_err(|error| anyhow::anyhow!("seeding the demo: {error}"))?;
+        if seeded {
+            print!("{}", demo::logins_text(&base_url));
+        } else {
+            println!("the database already has accounts; the demo was not seeded again");
+        }
+    }
+    // Tests and scripts wait for this line instead of sleeping.
+    println!("EduDesk is listening on {base_url}");
+    app.serve(listener, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

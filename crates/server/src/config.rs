@@ -1,0 +1,192 @@
+//! Typed configuration: built-in defaults, then an optional TOML file, then `EDUDESK_*`
+//! environment variables, then command-line flags (each layer overrides the last).
+//!
+//! Secrets are wrapped in [`Secret`] so that `Debug` output and logs never show them.
+
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// A string that must never be printed: passwords in URLs, signing secrets.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// The whole configuration of an EduDesk node.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub bind: SocketAddr,
+    /// Where the SQLite database and other local state live.
+    pub data_dir: PathBuf,
+    /// `sqlite:...` or `postgres://...`; defaults to SQLite at `<data_dir>/edudesk.db`.
+    pub database_url: Option<Secret>,
+    /// The education platform's secret for signing learner ids (HMAC-SHA256).
+    pub platform_secret: Option<Secret>,
+    /// Largest accepted request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// How long a staff login lasts.
+    pub staff_session_hours: i64,
+    /// How long a learner widget session lasts.
+    pub learner_session_days: i64,
+    /// Mark the session cookie `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+    /// Connections in the read pool (PostgreSQL: the whole pool).
+    pub db_max_connections: u32,
+    /// Most messages the writer commits in one transaction.
+    pub write_batch_max: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            platform_secret: None,
+            body_limit_bytes: 1024 * 1024,
+            staff_session_hours: 12,
+            learner_session_days: 30,
+            secure_cookies: false,
+            db_max_connections: 8,
+            write_batch_max: 256,
+        }
+    }
+}
+
+/// Command-line values that override everything else; `None` leaves the lower layers be.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub bind: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+}
+
+impl Config {
+    /// Loads defaults, then `file` (if given), then the process environment, then `overrides`.
+    pub fn load(file: Option<&std::path::Path>, overrides: Overrides) -> anyhow::Result<Config> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
+                toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(std::env::vars())?;
+        config.apply_overrides(overrides);
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Applies `EDUDESK_*` variables from `vars`.
+    pub fn apply_env(&mut self, vars: impl IntoIterator<Item = (String, String)>) -> anyhow::Result<()> {
+        for (key, value) in vars {
+            let Some(name) = key.strip_prefix("EDUDESK_") else { continue };
+            let invalid = |what: &str| format!("{key} must be {what}");
+            match name {
+                "BIND" => self.bind = value.parse().with_context(|| invalid("an address such as 127.0.0.1:8080"))?,
+                "DATA_DIR" => self.data_dir = PathBuf::from(value),
+                "DATABASE_URL" => self.database_url = Some(Secret(value)),
+                "PLATFORM_SECRET" => self.platform_secret = Some(Secret(value)),
+                "BODY_LIMIT_BYTES" => self.body_limit_bytes = value.parse().with_context(|| invalid("a number of bytes"))?,
+                "STAFF_SESSION_HOURS" => self.staff_session_hours = value.parse().with_context(|| invalid("a number of hours"))?,
+                "LEARNER_SESSION_DAYS" => self.learner_session_days = value.parse().with_context(|| invalid("a number of days"))?,
+                "SECURE_COOKIES" => self.secure_cookies = value.parse().with_context(|| invalid("true or false"))?,
+                "DB_MAX_CONNECTIONS" => self.db_max_connections = value.parse().with_context(|| invalid("a number"))?,
+                "WRITE_BATCH_MAX" => self.write_batch_max = value.parse().with_context(|| invalid("a number"))?,
+                // Variables of tests, tools and later features are not ours to reject.
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    pub fn apply_overrides(&mut self, overrides: Overrides) {
+        if let Some(bind) = overrides.bind {
+            self.bind = bind;
+        }
+        if let Some(data_dir) = overrides.data_dir {
+            self.data_dir = data_dir;
+        }
+        if let Some(url) = overrides.database_url {
+            self.database_url = Some(Secret(url));
+        }
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.body_limit_bytes < 1024 {
+            bail!("body_limit_bytes must be at least 1024");
+        }
+        if self.staff_session_hours < 1 || self.learner_session_days < 1 {
+            bail!("session lifetimes must be positive");
+        }
+        if self.db_max_connections < 1 || self.write_batch_max < 1 {
+            bail!("db_max_connections and write_batch_max must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The database URL in force: the configured one, or SQLite inside the data directory.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => format!("sqlite://{}", self.data_dir.join("edudesk.db").display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_defaults_and_flags_override_env() {
+        let mut config = Config::default();
+        let vars = [("EDUDESK_BIND", "0.0.0.0:9000"), ("EDUDESK_DATA_DIR", "/tmp/x"), ("PATH", "/bin")];
+        config.apply_env(vars.map(|(k, v)| (k.to_owned(), v.to_owned()))).map_err(|e| e.to_string()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.bind.port(), 9000);
+        config.apply_overrides(Overrides { bind: Some(SocketAddr::from(([127, 0, 0, 1], 1))), ..Overrides::default() });
+        assert_eq!(config.bind.port(), 1);
+        assert_eq!(config.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(config.effective_database_url(), "sqlite:///tmp/x/edudesk.db");
+    }
+
+    #[test]
+    fn bad_env_values_are_reported_by_name() {
+        let mut config = Config::default();
+        let error = config.apply_env([("EDUDESK_BIND".to_owned(), "nowhere".to_owned())]).err().map(|e| e.to_string());
+        assert_eq!(error.as_deref(), Some("EDUDESK_BIND must be an address such as 127.0.0.1:8080"));
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug() {
+        let config = Config { database_url: Some(Secret::new("postgres://u:hunter2@db/x")), platform_secret: Some(Secret::new("s3cret")), ..Config::default() };
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2") && !printed.contains("s3cret"), "{printed}");
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_refused() {
+        assert!(toml::from_str::<Config>("bnid = '1.2.3.4:5'").is_err());
+        let config: Config = toml::from_str("bind = '127.0.0.1:7000'\nbody_limit_bytes = 2048").unwrap_or_default();
+        assert_eq!(config.bind.port(), 7000);
+    }
+}

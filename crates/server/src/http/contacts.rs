@@ -1,0 +1,71 @@
+//! Contacts (learners) for staff: `POST /api/v1/contacts`, `GET /api/v1/contacts/{id}`.
+//! Learners read their own profile through `/api/v1/auth/me`.
+
+use axum::{extract::State, http::StatusCode};
+use edudesk_core::{
+    IdentityKind,
+    input::{Email, ShortText},
+};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{ApiJson, ApiPath};
+use crate::{
+    AppState,
+    auth::Auth,
+    error::{AppError, AppResult},
+    store::contacts::Contact,
+};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewIdentity {
+    /// `platform`, `email`, `phone` or `wechat_openid`.
+    pub kind: IdentityKind,
+    pub value: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateContact {
+    pub display_name: Option<String>,
+    /// At least one; the first decides whether the learner is already known.
+    pub identities: Vec<NewIdentity>,
+}
+
+fn parse_identity(identity: &NewIdentity) -> AppResult<(IdentityKind, String)> {
+    let value = match identity.kind {
+        IdentityKind::Email => Email::parse(&identity.value)?.as_str().to_owned(),
+        IdentityKind::Visitor => return Err(AppError::Unprocessable("identities: visitor ids are made by the widget, not by staff".to_owned())),
+        _ => ShortText::parse("identities", &identity.value, 128)?.into_string(),
+    };
+    Ok((identity.kind, value))
+}
+
+/// Finds or creates a learner by identity (staff). Identities that another contact
+/// already holds are left with that contact.
+#[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts", request_body = CreateContact,
+    responses((status = 201, body = Contact), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request): ApiJson<CreateContact>) -> AppResult<(StatusCode, ApiJson<Contact>)> {
+    auth.staff()?;
+    let name = request.display_name.as_deref().map(|name| ShortText::parse("display_name", name, 100)).transpose()?;
+    let identities = request.identities.iter().map(parse_identity).collect::<AppResult<Vec<_>>>()?;
+    let Some(((first_kind, first_value), rest)) = identities.split_first() else {
+        return Err(AppError::Unprocessable("identities: give at least one".to_owned()));
+    };
+    let contact_id = state.store.upsert_contact_by_identity(*first_kind, first_value, name.as_ref().map(ShortText::as_str)).await?;
+    for (kind, value) in rest {
+        state.store.add_identity(contact_id, *kind, value).await?;
+    }
+    Ok((StatusCode::CREATED, ApiJson(state.store.contact(contact_id).await?)))
+}
+
+/// One learner with their identities (staff).
+#[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = i64, Path)),
+    responses((status = 200, body = Contact), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all, fields(contact_id = id))]
+pub async fn get(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiPath<i64>) -> AppResult<ApiJson<Contact>> {
+    auth.staff()?;
+    Ok(ApiJson(state.store.contact(id).await?))
+}

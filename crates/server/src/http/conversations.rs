@@ -1,0 +1,328 @@
+//! Conversations, their messages and their event log, under `/api/v1/conversations`.
+//!
+//! Every handler that touches one conversation goes through [`authorize`], which loads
+//! it and applies the access rules of `edudesk_core::access`: a learner sees only their
+//! own (another's id is 404), agents work at or below their tier or when assigned (403
+//! otherwise), supervisors and admins everywhere.
+
+use axum::{
+    extract::State,
+    http::{HeaderName, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+use edudesk_core::{
+    Access, Channel, Principal, Priority, Status, Tier,
+    input::{ClientId, MessageBody, ShortText, parse_category},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{ApiJson, ApiPath, ApiQuery, double_option};
+use crate::{
+    AppState,
+    auth::Auth,
+    error::{AppError, AppResult},
+    store::{
+        conversations::{AssigneeFilter, Conversation, ConversationChanges, ConversationFilter, NewConversation},
+        events::{Actor, Event},
+        messages::{Author, Message},
+        writer::NewMessage,
+    },
+};
+
+/// The first message of a new conversation.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct FirstMessage {
+    pub body: String,
+    /// Client-generated id; sending the same again returns the same conversation.
+    pub client_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateConversation {
+    pub channel: Channel,
+    pub subject: Option<String>,
+    pub category: Option<String>,
+    pub priority: Option<Priority>,
+    /// Staff only: the tier's queue to start in (default 1).
+    pub tier: Option<Tier>,
+    /// Staff only (and required for them): the learner the conversation is for.
+    pub contact_id: Option<i64>,
+    pub message: FirstMessage,
+}
+
+/// A conversation with the message that was posted with it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedConversation {
+    #[serde(flatten)]
+    pub conversation: Conversation,
+    pub message: Message,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// `open`, `pending`, `resolved` or `closed`.
+    pub status: Option<String>,
+    /// 1, 2 or 3.
+    pub tier: Option<String>,
+    /// `me`, `none` or a user id.
+    pub assignee: Option<String>,
+    /// Staff only: one learner's conversations.
+    pub contact_id: Option<i64>,
+    /// Page backwards: only conversations with a smaller id.
+    pub before: Option<i64>,
+    /// At most this many (1 to 200, default 50).
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateConversation {
+    pub status: Option<Status>,
+    pub priority: Option<Priority>,
+    /// A user id, or `null` to unassign.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub assignee_id: Option<Option<i64>>,
+    pub category: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MessageParams {
+    /// Only messages with a larger sequence number (default 0: from the start).
+    pub after_seq: Option<i64>,
+    /// At most this many (1 to 1000, default 200).
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PostMessage {
+    pub body: String,
+    /// Client-generated id; the same id in the same conversation returns the same message.
+    pub client_id: Option<String>,
+    /// An internal note, visible to staff only (staff only).
+    #[serde(default)]
+    pub internal: bool,
+}
+
+/// Loads a conversation and decides what the caller may do with it.
+async fn authorize(state: &AppState, auth: &Auth, id: i64) -> AppResult<(Conversation, Access)> {
+    let conversation = state.store.conversation(id).await?;
+    match auth.principal.conversation_access(&conversation.scope()) {
+        Access::Hidden => Err(AppError::not_found("conversation")),
+        Access::Forbidden => Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
+        access => Ok((conversation, access)),
+    }
+}
+
+fn client_id_or_new(raw: Option<&str>) -> AppResult<String> {
+    match raw {
+        Some(raw) => Ok(ClientId::parse(raw)?.as_str().to_owned()),
+        None => Ok(format!("srv-{}", crate::auth::new_token())),
+    }
+}
+
+/// Opens a conversation with its first message. Learners open their own; staff open one
+/// on behalf of a learner (`contact_id`).
+#[utoipa::path(post, path = "/api/v1/conversations", tag = "conversations", request_body = CreateConversation,
+    responses((status = 201, body = CreatedConversation), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem),
+        (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request): ApiJson<CreateConversation>) -> AppResult<Response> {
+    let body = MessageBody::parse(&request.message.body)?;
+    let client_id = client_id_or_new(request.message.client_id.as_deref())?;
+    let subject = request.subject.as_deref().map(|subject| ShortText::parse("subject", subject, 200)).transpose()?.map(ShortText::into_string);
+    let category = request.category.as_deref().map(parse_category).transpose()?;
+    let (contact_id, author, tier) = match auth.principal {
+        Principal::Learner { contact_id } => {
+            if request.contact_id.is_some_and(|requested| requested != contact_id) {
+                return Err(AppError::Forbidden("learners open conversations only for themselves".to_owned()));
+            }
+            if request.tier.is_some() {
+                return Err(AppError::Forbidden("only staff choose a conversation's tier".to_owned()));
+            }
+            (contact_id, Author::Contact(contact_id), Tier::ONE)
+        }
+        Principal::Staff(staff) => {
+            let contact_id =
+                request.contact_id.ok_or_else(|| AppError::Unprocessable("contact_id: staff must say which learner the conversation is for".to_owned()))?;
+            if !state.store.contact_exists(contact_id).await? {
+                return Err(AppError::Unprocessable(format!("contact_id: there is no contact {contact_id}")));
+            }
+            let tier = request.tier.unwrap_or(Tier::ONE);
+            if !staff.may_see_tier(tier) {
+                return Err(AppError::Forbidden("agents cannot open conversations above their tier".to_owned()));
+            }
+            (contact_id, Author::Agent(staff.user_id), tier)
+        }
+    };
+    let new = NewConversation {
+        contact_id,
+        channel: request.channel,
+        subject,
+        category,
+        priority: request.priority.unwrap_or(Priority::Normal),
+        tier,
+        author,
+        body: body.as_str().to_owned(),
+        client_id,
+    };
+    let (conversation, message, replayed) = state.store.create_conversation(&new).await?;
+    Ok(created(CreatedConversation { conversation, message }, replayed))
+}
+
+/// A 201 answer; a replay of an earlier request (same client id) is marked with
+/// `Idempotent-Replayed: true` and carries the original resource.
+fn created<T: Serialize>(body: T, replayed: bool) -> Response {
+    let mut response = (StatusCode::CREATED, ApiJson(body)).into_response();
+    if replayed {
+        response.headers_mut().insert(HeaderName::from_static("idempotent-replayed"), HeaderValue::from_static("true"));
+    }
+    response
+}
+
+/// Lists conversations, newest first. Learners get their own; agents what is at or below
+/// their tier or assigned to them; supervisors and admins everything.
+#[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", params(ListParams),
+    responses((status = 200, body = Vec<Conversation>), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn list(State(state): State<AppState>, auth: Auth, ApiQuery(params): ApiQuery<ListParams>) -> AppResult<ApiJson<Vec<Conversation>>> {
+    let nonempty = |value: &Option<String>| value.as_deref().map(str::trim).filter(|value| !value.is_empty()).map(str::to_owned);
+    let status = nonempty(&params.status)
+        .map(|raw| Status::parse(&raw).ok_or_else(|| AppError::BadRequest(format!("status: '{raw}' is not one of open, pending, resolved, closed"))))
+        .transpose()?;
+    let tier = nonempty(&params.tier)
+        .map(|raw| raw.parse::<i64>().ok().and_then(Tier::new).ok_or_else(|| AppError::BadRequest(format!("tier: '{raw}' is not 1, 2 or 3"))))
+        .transpose()?;
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(AppError::BadRequest("limit: must be between 1 and 200".to_owned()));
+    }
+    let mut filter = ConversationFilter { status, tier, before_id: params.before, limit, ..ConversationFilter::default() };
+    match auth.principal {
+        Principal::Learner { contact_id } => filter.contact_id = Some(contact_id),
+        Principal::Staff(staff) => {
+            filter.assignee = match nonempty(&params.assignee).as_deref() {
+                None => None,
+                Some("me") => Some(AssigneeFilter::User(staff.user_id)),
+                Some("none") => Some(AssigneeFilter::Nobody),
+                Some(raw) => {
+                    Some(AssigneeFilter::User(raw.parse().map_err(|_| AppError::BadRequest(format!("assignee: '{raw}' is not me, none or a user id")))?))
+                }
+            };
+            filter.contact_id = params.contact_id;
+            if !staff.role.oversees_all() {
+                filter.max_tier = Some((staff.tier, staff.user_id));
+            }
+        }
+    }
+    Ok(ApiJson(state.store.conversations(&filter).await?))
+}
+
+/// One conversation.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations", params(("id" = i64, Path)),
+    responses((status = 200, body = Conversation), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all, fields(conversation_id = id))]
+pub async fn get(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiPath<i64>) -> AppResult<ApiJson<Conversation>> {
+    let (conversation, _) = authorize(&state, &auth, id).await?;
+    Ok(ApiJson(conversation))
+}
+
+/// Changes status, priority, assignee or category (staff). Illegal status changes are 409.
+#[utoipa::path(patch, path = "/api/v1/conversations/{id}", tag = "conversations", params(("id" = i64, Path)), request_body = UpdateConversation,
+    responses((status = 200, body = Conversation), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all, fields(conversation_id = id))]
+pub async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(request): ApiJson<UpdateConversation>,
+) -> AppResult<ApiJson<Conversation>> {
+    let (_, access) = authorize(&state, &auth, id).await?;
+    if access != Access::Staff {
+        return Err(AppError::Forbidden("only staff change a conversation".to_owned()));
+    }
+    let staff = auth.staff()?;
+    let changes = ConversationChanges {
+        status: request.status,
+        priority: request.priority,
+        assignee_id: request.assignee_id,
+        category: request.category.as_deref().map(parse_category).transpose()?,
+    };
+    let actor = Actor { user_id: Some(staff.user_id), contact_id: None };
+    // Access is checked again on the locked row, so a concurrent reassignment cannot slip past.
+    let principal = auth.principal;
+    let updated = state
+        .store
+        .update_conversation(id, &changes, actor, |current| match principal.conversation_access(&current.scope()) {
+            Access::Staff => Ok(()),
+            _ => Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
+        })
+        .await?;
+    Ok(ApiJson(updated))
+}
+
+/// Messages after a sequence number. Learners never see internal notes.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/messages", tag = "conversations", params(("id" = i64, Path), MessageParams),
+    responses((status = 200, body = Vec<Message>), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all, fields(conversation_id = id))]
+pub async fn list_messages(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(params): ApiQuery<MessageParams>,
+) -> AppResult<ApiJson<Vec<Message>>> {
+    let (_, access) = authorize(&state, &auth, id).await?;
+    let limit = params.limit.unwrap_or(200);
+    if !(1..=1000).contains(&limit) {
+        return Err(AppError::BadRequest("limit: must be between 1 and 1000".to_owned()));
+    }
+    let after_seq = params.after_seq.unwrap_or(0);
+    if after_seq < 0 {
+        return Err(AppError::BadRequest("after_seq: must not be negative".to_owned()));
+    }
+    Ok(ApiJson(state.store.messages(id, after_seq, access == Access::Staff, limit).await?))
+}
+
+/// Posts a message, answered after it is durably committed. The same `client_id` again
+/// returns the original message (marked `Idempotent-Replayed: true`), never a second one.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "conversations", params(("id" = i64, Path)), request_body = PostMessage,
+    responses((status = 201, body = Message), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem), (status = 413, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all, fields(conversation_id = id))]
+pub async fn post_message(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiPath<i64>, ApiJson(request): ApiJson<PostMessage>) -> AppResult<Response> {
+    let body = MessageBody::parse(&request.body)?;
+    let client_id = client_id_or_new(request.client_id.as_deref())?;
+    let (conversation, access) = authorize(&state, &auth, id).await?;
+    let author = match (auth.principal, access) {
+        (Principal::Staff(staff), Access::Staff) => Author::Agent(staff.user_id),
+        (Principal::Learner { contact_id }, Access::Owner) if !request.internal => Author::Contact(contact_id),
+        (Principal::Learner { .. }, _) => return Err(AppError::Forbidden("learners cannot write internal notes".to_owned())),
+        _ => return Err(AppError::Forbidden("you cannot write in this conversation".to_owned())),
+    };
+    if conversation.status == Status::Closed {
+        return Err(AppError::Conflict("the conversation is closed; start a new one".to_owned()));
+    }
+    let appended =
+        state.writer.append(NewMessage { conversation_id: id, author, body: body.as_str().to_owned(), internal: request.internal, client_id }).await?;
+    Ok(created(appended.message, appended.replayed))
+}
+
+/// The conversation's event log. Learners see only its creation and status changes.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/events", tag = "conversations", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<Event>), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all, fields(conversation_id = id))]
+pub async fn events(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiPath<i64>) -> AppResult<ApiJson<Vec<Event>>> {
+    let (_, access) = authorize(&state, &auth, id).await?;
+    Ok(ApiJson(state.store.events(id, access != Access::Staff).await?))
+}

@@ -1,0 +1,95 @@
+//! The REST API under `/api/v1`: routing, the JSON extractor that reports bad input as
+//! problem documents, and the layers every request passes (body limit, tracing, panics).
+
+mod auth;
+mod contacts;
+mod conversations;
+mod health;
+pub mod openapi;
+mod users;
+mod widget;
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, FromRequest, FromRequestParts},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
+
+use crate::{
+    AppState,
+    error::{AppError, problem_response},
+};
+
+/// `Json` whose rejections are problem documents: 400 for malformed JSON, 422 for wrong
+/// types or missing fields, 413 for oversized bodies, 415 for a wrong content type.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct ApiJson<T>(pub T);
+
+/// `Path` whose rejection (e.g. a non-numeric id) is a 400 problem document.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct ApiPath<T>(pub T);
+
+/// `Query` whose rejection (e.g. `limit=abc`) is a 400 problem document.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// Deserialises a field that distinguishes "absent" (`None`) from `null` (`Some(None)`).
+pub fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(deserializer).map(Some)
+}
+
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.body_limit_bytes;
+    let api = Router::new()
+        .route("/health", get(health::health))
+        .route("/openapi.json", get(openapi::document))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/me", get(auth::me))
+        .route("/widget/sessions", post(widget::create_session))
+        .route("/conversations", post(conversations::create).get(conversations::list))
+        .route("/conversations/{id}", get(conversations::get).patch(conversations::update))
+        .route("/conversations/{id}/messages", get(conversations::list_messages).post(conversations::post_message))
+        .route("/conversations/{id}/events", get(conversations::events))
+        .route("/contacts", post(contacts::create))
+        .route("/contacts/{id}", get(contacts::get))
+        .route("/users", get(users::list).post(users::create))
+        .route("/users/{id}", get(users::get).patch(users::update));
+    Router::new()
+        .nest("/api/v1", api)
+        .fallback(|| async { AppError::NotFound("no such endpoint".to_owned()) })
+        .method_not_allowed_fallback(|| async {
+            problem_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "https://edudesk.dev/problems/method-not-allowed",
+                "this endpoint does not take that method".to_owned(),
+            )
+        })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(|_panic| {
+            tracing::error!("a request handler panicked");
+            problem_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "https://edudesk.dev/problems/internal",
+                "an internal error occurred; it has been logged".to_owned(),
+            )
+        }))
+        .with_state(state)
+}

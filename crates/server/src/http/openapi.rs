@@ -1,0 +1,47 @@
+//! The OpenAPI document of the REST API, generated from the handlers' annotations and
+//! served at `GET /api/v1/openapi.json`.
+
+use axum::Json;
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+
+use super::{auth, contacts, conversations, health, users, widget};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "EduDesk API", description = "Customer service for online education. Errors are application/problem+json."),
+    paths(
+        health::health,
+        auth::login, auth::logout, auth::me,
+        widget::create_session,
+        conversations::create, conversations::list, conversations::get, conversations::update,
+        conversations::list_messages, conversations::post_message, conversations::events,
+        contacts::create, contacts::get,
+        users::list, users::create, users::get, users::update,
+    ),
+    modifiers(&SecuritySchemes)
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::SESSION_COOKIE,
+                "Session cookie set at login; writes also need the X-CSRF-Token header",
+            ))),
+        );
+    }
+}
+
+/// The OpenAPI document.
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,82 @@
+//! Learner sessions for the chat widget: `POST /api/v1/widget/sessions`.
+//!
+//! The education platform signs the learner id with its secret (lowercase hex
+//! HMAC-SHA256); a valid signature yields a session for that learner's contact. Without a
+//! learner id the caller is an anonymous visitor and gets a fresh anonymous contact.
+
+use axum::{extract::State, http::StatusCode};
+use edudesk_core::{
+    IdentityKind, Principal,
+    input::{Email, ShortText},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::ApiJson;
+use crate::{
+    AppState, auth,
+    error::{AppError, AppResult},
+    store::{now_ms, to_utc},
+};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct WidgetSessionRequest {
+    /// The platform's learner id; omit (with `signature`) for an anonymous visitor.
+    pub learner_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// Lowercase hex HMAC-SHA256(platform secret, learner_id).
+    pub signature: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WidgetSessionResponse {
+    /// Send as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub contact_id: i64,
+    pub anonymous: bool,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Opens a learner session: signed for a known learner, or anonymous.
+#[utoipa::path(post, path = "/api/v1/widget/sessions", tag = "widget", request_body = WidgetSessionRequest,
+    responses((status = 200, body = WidgetSessionResponse), (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+#[tracing::instrument(skip_all)]
+pub async fn create_session(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<WidgetSessionRequest>,
+) -> AppResult<(StatusCode, ApiJson<WidgetSessionResponse>)> {
+    let name = request.name.as_deref().map(|name| ShortText::parse("name", name, 100)).transpose()?;
+    let email = request.email.as_deref().map(Email::parse).transpose()?;
+    let (contact_id, anonymous) = match (request.learner_id.as_deref(), request.signature.as_deref()) {
+        (Some(learner_id), Some(signature)) => {
+            let learner_id = ShortText::parse("learner_id", learner_id, 128)?;
+            let secret = state
+                .config
+                .platform_secret
+                .as_ref()
+                .ok_or_else(|| AppError::Unauthorized("signed learner sessions are not enabled: no platform secret is configured".to_owned()))?;
+            if !auth::verify_learner_signature(secret.expose(), learner_id.as_str(), signature) {
+                return Err(AppError::Unauthorized("the learner signature does not match".to_owned()));
+            }
+            let contact_id = state.store.upsert_contact_by_identity(IdentityKind::Platform, learner_id.as_str(), name.as_ref().map(ShortText::as_str)).await?;
+            if let Some(email) = &email {
+                // The email is not covered by the signature; it is recorded only if no
+                // other contact holds it already.
+                state.store.add_identity(contact_id, IdentityKind::Email, email.as_str()).await?;
+            }
+            (contact_id, false)
+        }
+        (Some(_), None) => return Err(AppError::Unauthorized("a learner_id must come with the platform's signature".to_owned())),
+        (None, Some(_)) => return Err(AppError::Unprocessable("signature: given without a learner_id".to_owned())),
+        (None, None) => {
+            let visitor = auth::new_token();
+            let contact_id = state.store.upsert_contact_by_identity(IdentityKind::Visitor, &visitor, name.as_ref().map(ShortText::as_str)).await?;
+            (contact_id, true)
+        }
+    };
+    let expires_at = now_ms() + state.config.learner_session_days * 86_400_000;
+    let token = auth::new_token();
+    state.store.create_session(&auth::token_hash(&token), &Principal::Learner { contact_id }, &auth::new_token(), expires_at).await?;
+    Ok((StatusCode::OK, ApiJson(WidgetSessionResponse { token, contact_id, anonymous, expires_at: to_utc(expires_at) })))
+}

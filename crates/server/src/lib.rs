@@ -1,0 +1,72 @@
+//! EduDesk: the customer-service system for an online-education platform.
+//!
+//! This crate is the whole application as a library; `main.rs` only parses the command
+//! line and calls [`cli::run`]. The pieces:
+//! - [`config`]: the typed configuration;
+//! - [`store`]: storage on SQLite or PostgreSQL, including the batching message writer;
+//! - [`auth`]: passwords, sessions, learner signatures, the request extractor;
+//! - [`http`]: the REST API under `/api/v1` and its OpenAPI document;
+//! - [`demo`]: the demo data seeded by `serve --demo`;
+//! - [`cli`]: the `edudesk` command line.
+//!
+//! The domain rules themselves live in the `edudesk-core` crate.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod store;
+
+use std::{future::Future, sync::Arc};
+
+use anyhow::Context;
+pub use config::Config;
+use store::{Backend, Store, writer::MessageWriter};
+use tokio::net::TcpListener;
+
+/// What every request handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub writer: MessageWriter,
+    pub config: Arc<Config>,
+    /// An argon2 hash of a random password, verified against when an email is unknown so
+    /// that login takes as long for unknown accounts as for known ones.
+    pub dummy_password_hash: Arc<str>,
+}
+
+/// A ready-to-serve EduDesk node: storage connected and migrated, writer running.
+#[derive(Debug)]
+pub struct App {
+    pub state: AppState,
+}
+
+impl App {
+    /// Connects to the configured database, runs migrations and starts the writer.
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        let store = Store::connect(&config.effective_database_url(), config.db_max_connections).await?;
+        store.migrate().await?;
+        let shards = match store.backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 4,
+        };
+        let writer = MessageWriter::start(store.clone(), shards, config.write_batch_max);
+        let dummy = edudesk_core::input::Password::parse(&auth::new_token()).context("making the dummy password")?;
+        let dummy_password_hash = auth::hash_password(dummy).await.map_err(|error| anyhow::anyhow!("{error}"))?;
+        Ok(App { state: AppState { store, writer, config: Arc::new(config), dummy_password_hash: dummy_password_hash.into() } })
+    }
+
+    pub fn router(&self) -> axum::Router {
+        http::router(self.state.clone())
+    }
+
+    /// Serves HTTP on `listener` until `shutdown` completes, then drains open requests.
+    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let router = self.router();
+        axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
+        self.state.store.close().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,325 @@
+//! Conversations (tickets): creation with their first message, listing with filters,
+//! and changes of status, priority, category and assignee with their events.
+
+use edudesk_core::{Channel, ConversationScope, EventKind, Priority, Status, Tier, lifecycle};
+use serde::Serialize;
+use serde_json::json;
+use sqlx::FromRow;
+use utoipa::ToSchema;
+
+use super::{
+    Backend, Store,
+    events::{self, Actor},
+    messages::{Author, Message, insert_message},
+    now_ms, to_utc,
+};
+use crate::error::{AppError, AppResult};
+
+/// A conversation (ticket) as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Conversation {
+    pub id: i64,
+    pub contact_id: i64,
+    pub channel: Channel,
+    pub subject: Option<String>,
+    pub status: Status,
+    pub priority: Priority,
+    pub category: Option<String>,
+    pub tier: Tier,
+    pub assignee_id: Option<i64>,
+    /// Sequence number of the latest message.
+    pub last_seq: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub first_response_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub resolved_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub closed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Conversation {
+    pub fn scope(&self) -> ConversationScope {
+        ConversationScope { contact_id: self.contact_id, tier: self.tier, assignee_id: self.assignee_id }
+    }
+}
+
+#[derive(FromRow)]
+struct ConversationRow {
+    id: i64,
+    contact_id: i64,
+    channel: String,
+    subject: Option<String>,
+    status: String,
+    priority: String,
+    category: Option<String>,
+    tier: i64,
+    assignee_id: Option<i64>,
+    last_seq: i64,
+    created_at: i64,
+    updated_at: i64,
+    first_response_at: Option<i64>,
+    resolved_at: Option<i64>,
+    closed_at: Option<i64>,
+}
+
+const CONVERSATION_COLUMNS: &str = "id, contact_id, channel, subject, status, priority, category, tier, assignee_id, last_seq, \
+     created_at, updated_at, first_response_at, resolved_at, closed_at";
+
+impl TryFrom<ConversationRow> for Conversation {
+    type Error = AppError;
+    fn try_from(row: ConversationRow) -> AppResult<Conversation> {
+        let corrupt = |what: &str| AppError::Internal(anyhow::anyhow!("conversation {} has an invalid {what} in the database", row.id));
+        Ok(Conversation {
+            id: row.id,
+            contact_id: row.contact_id,
+            channel: Channel::parse(&row.channel).ok_or_else(|| corrupt("channel"))?,
+            subject: row.subject,
+            status: Status::parse(&row.status).ok_or_else(|| corrupt("status"))?,
+            priority: Priority::parse(&row.priority).ok_or_else(|| corrupt("priority"))?,
+            category: row.category,
+            tier: Tier::new(row.tier).ok_or_else(|| corrupt("tier"))?,
+            assignee_id: row.assignee_id,
+            last_seq: row.last_seq,
+            created_at: to_utc(row.created_at),
+            updated_at: to_utc(row.updated_at),
+            first_response_at: row.first_response_at.map(to_utc),
+            resolved_at: row.resolved_at.map(to_utc),
+            closed_at: row.closed_at.map(to_utc),
+        })
+    }
+}
+
+/// A new conversation with its first message.
+#[derive(Debug, Clone)]
+pub struct NewConversation {
+    pub contact_id: i64,
+    pub channel: Channel,
+    pub subject: Option<String>,
+    pub category: Option<String>,
+    pub priority: Priority,
+    pub tier: Tier,
+    pub author: Author,
+    pub body: String,
+    pub client_id: String,
+}
+
+/// Filters for listing conversations. `visible_to_tier`/`or_assignee` restrict an agent
+/// to what they may work on.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationFilter {
+    pub status: Option<Status>,
+    pub tier: Option<Tier>,
+    pub assignee: Option<AssigneeFilter>,
+    pub contact_id: Option<i64>,
+    pub max_tier: Option<(Tier, i64)>,
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    Nobody,
+    User(i64),
+}
+
+/// Requested changes; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationChanges {
+    pub status: Option<Status>,
+    pub priority: Option<Priority>,
+    /// `Some(None)` unassigns.
+    pub assignee_id: Option<Option<i64>>,
+    pub category: Option<String>,
+}
+
+impl Store {
+    /// Creates a conversation and its first message in one transaction. If the same
+    /// contact already created a conversation whose first message has this `client_id`,
+    /// that conversation is returned instead (`true` in the second field).
+    pub async fn create_conversation(&self, new: &NewConversation) -> AppResult<(Conversation, Message, bool)> {
+        if let Some(existing) = self.conversation_by_first_client_id(new.contact_id, &new.client_id).await? {
+            let first = self.messages(existing.id, 0, true, 1).await?.into_iter().next();
+            let first = first.ok_or_else(|| AppError::Internal(anyhow::anyhow!("conversation {} has no first message", existing.id)))?;
+            return Ok((existing, first, true));
+        }
+        let now = now_ms();
+        let mut tx = self.write.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO conversations (contact_id, channel, subject, status, priority, category, tier, last_seq, created_at, updated_at)
+             VALUES ($1, $2, $3, 'open', $4, $5, $6, 1, $7, $7) RETURNING id",
+        )
+        .bind(new.contact_id)
+        .bind(new.channel.as_str())
+        .bind(new.subject.as_deref())
+        .bind(new.priority.as_str())
+        .bind(new.category.as_deref())
+        .bind(new.tier.level())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let message = insert_message(&mut tx, id, 1, new.author, &new.body, false, &new.client_id, now).await?;
+        let actor = new.author.actor();
+        let data = json!({"channel": new.channel, "tier": new.tier, "priority": new.priority, "category": new.category});
+        events::append(&mut tx, id, EventKind::Created, actor, data, now).await?;
+        tx.commit().await?;
+        Ok((self.conversation(id).await?, message, false))
+    }
+
+    async fn conversation_by_first_client_id(&self, contact_id: i64, client_id: &str) -> AppResult<Option<Conversation>> {
+        let row = sqlx::query_as::<_, ConversationRow>(&format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE contact_id = $1
+             AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.client_id = $2 AND m.seq = 1)"
+        ))
+        .bind(contact_id)
+        .bind(client_id)
+        .fetch_optional(&self.write)
+        .await?;
+        row.map(Conversation::try_from).transpose()
+    }
+
+    pub async fn conversation(&self, id: i64) -> AppResult<Conversation> {
+        sqlx::query_as::<_, ConversationRow>(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or_else(|| AppError::not_found("conversation"))?
+            .try_into()
+    }
+
+    /// Conversations matching `filter`, newest first.
+    pub async fn conversations(&self, filter: &ConversationFilter) -> AppResult<Vec<Conversation>> {
+        // Placeholders are numbered in the order the conditions are added.
+        let mut conditions = Vec::new();
+        let mut next = 0;
+        let mut placeholder = || {
+            next += 1;
+            format!("${next}")
+        };
+        if filter.status.is_some() {
+            conditions.push(format!("status = {}", placeholder()));
+        }
+        if filter.tier.is_some() {
+            conditions.push(format!("tier = {}", placeholder()));
+        }
+        match filter.assignee {
+            Some(AssigneeFilter::Nobody) => conditions.push("assignee_id IS NULL".to_owned()),
+            Some(AssigneeFilter::User(_)) => conditions.push(format!("assignee_id = {}", placeholder())),
+            None => {}
+        }
+        if filter.contact_id.is_some() {
+            conditions.push(format!("contact_id = {}", placeholder()));
+        }
+        if filter.max_tier.is_some() {
+            let (tier, user) = (placeholder(), placeholder());
+            conditions.push(format!("(tier <= {tier} OR assignee_id = {user})"));
+        }
+        if filter.before_id.is_some() {
+            conditions.push(format!("id < {}", placeholder()));
+        }
+        let limit = placeholder();
+        let where_clause = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        let sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations {where_clause} ORDER BY id DESC LIMIT {limit}");
+
+        let mut query = sqlx::query_as::<_, ConversationRow>(&sql);
+        if let Some(status) = filter.status {
+            query = query.bind(status.as_str());
+        }
+        if let Some(tier) = filter.tier {
+            query = query.bind(tier.level());
+        }
+        if let Some(AssigneeFilter::User(user)) = filter.assignee {
+            query = query.bind(user);
+        }
+        if let Some(contact_id) = filter.contact_id {
+            query = query.bind(contact_id);
+        }
+        if let Some((tier, user)) = filter.max_tier {
+            query = query.bind(tier.level()).bind(user);
+        }
+        if let Some(before_id) = filter.before_id {
+            query = query.bind(before_id);
+        }
+        let rows = query.bind(filter.limit).fetch_all(&self.read).await?;
+        rows.into_iter().map(Conversation::try_from).collect()
+    }
+
+    /// Applies `changes` atomically, logging an event for each field that really changed.
+    /// `authorize` sees the current state (inside the transaction) and may refuse.
+    pub async fn update_conversation(
+        &self,
+        id: i64,
+        changes: &ConversationChanges,
+        actor: Actor,
+        authorize: impl FnOnce(&Conversation) -> AppResult<()>,
+    ) -> AppResult<Conversation> {
+        let now = now_ms();
+        let mut tx = self.write.begin().await?;
+        let lock = if self.backend == Backend::Postgres { " FOR UPDATE" } else { "" };
+        let current: Conversation = sqlx::query_as::<_, ConversationRow>(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1{lock}"))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| AppError::not_found("conversation"))?
+            .try_into()?;
+        authorize(&current)?;
+
+        if let Some(to) = changes.status {
+            if lifecycle::transition(current.status, to)? {
+                sqlx::query(
+                    "UPDATE conversations SET status = $2, updated_at = $3,
+                        resolved_at = CASE WHEN $2 = 'resolved' THEN $3 WHEN $2 = 'closed' THEN resolved_at ELSE NULL END,
+                        closed_at = CASE WHEN $2 = 'closed' THEN $3 ELSE NULL END
+                     WHERE id = $1",
+                )
+                .bind(id)
+                .bind(to.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                let data = json!({"from": current.status, "to": to, "reopened": current.status == Status::Resolved && to == Status::Open});
+                events::append(&mut tx, id, EventKind::StatusChanged, actor, data, now).await?;
+            }
+        }
+        if let Some(priority) = changes.priority.filter(|priority| *priority != current.priority) {
+            sqlx::query("UPDATE conversations SET priority = $2, updated_at = $3 WHERE id = $1")
+                .bind(id)
+                .bind(priority.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            events::append(&mut tx, id, EventKind::PriorityChanged, actor, json!({"from": current.priority, "to": priority}), now).await?;
+        }
+        if let Some(category) = changes.category.as_ref().filter(|category| current.category.as_ref() != Some(*category)) {
+            sqlx::query("UPDATE conversations SET category = $2, updated_at = $3 WHERE id = $1").bind(id).bind(category).bind(now).execute(&mut *tx).await?;
+            events::append(&mut tx, id, EventKind::CategoryChanged, actor, json!({"from": current.category, "to": category}), now).await?;
+        }
+        if let Some(assignee) = changes.assignee_id.filter(|assignee| *assignee != current.assignee_id) {
+            if let Some(user_id) = assignee {
+                let active: Option<i64> = sqlx::query_scalar("SELECT active FROM users WHERE id = $1").bind(user_id).fetch_optional(&mut *tx).await?;
+                match active {
+                    None => return Err(AppError::Unprocessable(format!("assignee_id: there is no user {user_id}"))),
+                    Some(0) => return Err(AppError::Unprocessable(format!("assignee_id: user {user_id} is deactivated"))),
+                    Some(_) => {}
+                }
+            }
+            sqlx::query("UPDATE conversations SET assignee_id = $2, updated_at = $3 WHERE id = $1").bind(id).bind(assignee).bind(now).execute(&mut *tx).await?;
+            let (kind, data) = match assignee {
+                Some(to) => (EventKind::Assigned, json!({"from": current.assignee_id, "to": to})),
+                None => (EventKind::Unassigned, json!({"from": current.assignee_id})),
+            };
+            events::append(&mut tx, id, kind, actor, data, now).await?;
+        }
+        tx.commit().await?;
+        self.conversation_after_write(id).await
+    }
+
+    /// Reads a conversation right after this node wrote it. On SQLite the write
+    /// connection is used so the answer reflects the commit regardless of read snapshots.
+    pub async fn conversation_after_write(&self, id: i64) -> AppResult<Conversation> {
+        sqlx::query_as::<_, ConversationRow>(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.write)
+            .await?
+            .ok_or_else(|| AppError::not_found("conversation"))?
+            .try_into()
+    }
+}

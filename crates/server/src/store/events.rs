@@ -1,0 +1,90 @@
+//! The append-only event log of each conversation: created, assigned, escalated, status
+//! and priority changes. Entries are only ever inserted (the schema refuses updates).
+
+use edudesk_core::EventKind;
+use serde::Serialize;
+use sqlx::FromRow;
+use utoipa::ToSchema;
+
+use super::{Store, to_utc};
+use crate::error::AppResult;
+
+/// One entry of a conversation's event log.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Event {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub kind: String,
+    pub actor_user_id: Option<i64>,
+    pub actor_contact_id: Option<i64>,
+    /// Details of the change, e.g. `{"from": "open", "to": "pending"}`.
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(FromRow)]
+struct EventRow {
+    id: i64,
+    conversation_id: i64,
+    kind: String,
+    actor_user_id: Option<i64>,
+    actor_contact_id: Option<i64>,
+    data: String,
+    created_at: i64,
+}
+
+/// Who caused an event.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub contact_id: Option<i64>,
+}
+
+/// Appends an event inside a write transaction.
+pub async fn append(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    conversation_id: i64,
+    kind: EventKind,
+    actor: Actor,
+    data: serde_json::Value,
+    at: i64,
+) -> AppResult<()> {
+    sqlx::query("INSERT INTO conversation_events (conversation_id, kind, actor_user_id, actor_contact_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(conversation_id)
+        .bind(kind.as_str())
+        .bind(actor.user_id)
+        .bind(actor.contact_id)
+        .bind(data.to_string())
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// The event log of a conversation, oldest first; `learner_view` keeps only the
+    /// kinds a learner may see.
+    pub async fn events(&self, conversation_id: i64, learner_view: bool) -> AppResult<Vec<Event>> {
+        let rows = sqlx::query_as::<_, EventRow>(
+            "SELECT id, conversation_id, kind, actor_user_id, actor_contact_id, data, created_at
+             FROM conversation_events WHERE conversation_id = $1 ORDER BY id",
+        )
+        .bind(conversation_id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|row| !learner_view || EventKind::parse(&row.kind).is_some_and(EventKind::learner_visible))
+            .map(|row| Event {
+                id: row.id,
+                conversation_id: row.conversation_id,
+                kind: row.kind,
+                actor_user_id: if learner_view { None } else { row.actor_user_id },
+                actor_contact_id: row.actor_contact_id,
+                data: serde_json::from_str(&row.data).unwrap_or_else(|_| serde_json::json!({})),
+                created_at: to_utc(row.created_at),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,150 @@
+//! Messages of a conversation: each has a sequence number (1, 2, 3...) within its
+//! conversation and a client-generated id that makes sending idempotent. New messages
+//! are appended through the batching [`super::writer::MessageWriter`].
+
+use edudesk_core::AuthorKind;
+use serde::Serialize;
+use sqlx::FromRow;
+use utoipa::ToSchema;
+
+use super::{Store, events::Actor, to_utc};
+use crate::error::{AppError, AppResult};
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Author {
+    Contact(i64),
+    Agent(i64),
+    Bot,
+    System,
+}
+
+impl Author {
+    pub fn kind(self) -> AuthorKind {
+        match self {
+            Author::Contact(_) => AuthorKind::Contact,
+            Author::Agent(_) => AuthorKind::Agent,
+            Author::Bot => AuthorKind::Bot,
+            Author::System => AuthorKind::System,
+        }
+    }
+
+    pub fn actor(self) -> Actor {
+        match self {
+            Author::Contact(id) => Actor { user_id: None, contact_id: Some(id) },
+            Author::Agent(id) => Actor { user_id: Some(id), contact_id: None },
+            Author::Bot | Author::System => Actor::default(),
+        }
+    }
+}
+
+/// A message as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Message {
+    pub id: i64,
+    pub conversation_id: i64,
+    /// Position in the conversation, from 1, without gaps.
+    pub seq: i64,
+    pub author_kind: AuthorKind,
+    pub author_user_id: Option<i64>,
+    pub author_contact_id: Option<i64>,
+    pub body: String,
+    /// An internal note: agents only.
+    pub internal: bool,
+    pub client_id: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(FromRow)]
+pub(super) struct MessageRow {
+    id: i64,
+    conversation_id: i64,
+    seq: i64,
+    author_kind: String,
+    author_user_id: Option<i64>,
+    author_contact_id: Option<i64>,
+    body: String,
+    internal: i64,
+    client_id: String,
+    created_at: i64,
+}
+
+pub(super) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, author_kind, author_user_id, author_contact_id, body, internal, client_id, created_at";
+
+impl TryFrom<MessageRow> for Message {
+    type Error = AppError;
+    fn try_from(row: MessageRow) -> AppResult<Message> {
+        Ok(Message {
+            author_kind: AuthorKind::parse(&row.author_kind)
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("message {} has an invalid author kind", row.id)))?,
+            id: row.id,
+            conversation_id: row.conversation_id,
+            seq: row.seq,
+            author_user_id: row.author_user_id,
+            author_contact_id: row.author_contact_id,
+            body: row.body,
+            internal: row.internal != 0,
+            client_id: row.client_id,
+            created_at: to_utc(row.created_at),
+        })
+    }
+}
+
+/// Inserts a message with a sequence number already allocated by the caller.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn insert_message(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    conversation_id: i64,
+    seq: i64,
+    author: Author,
+    body: &str,
+    internal: bool,
+    client_id: &str,
+    at: i64,
+) -> AppResult<Message> {
+    let actor = author.actor();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO messages (conversation_id, seq, author_kind, author_user_id, author_contact_id, body, internal, client_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(conversation_id)
+    .bind(seq)
+    .bind(author.kind().as_str())
+    .bind(actor.user_id)
+    .bind(actor.contact_id)
+    .bind(body)
+    .bind(i64::from(internal))
+    .bind(client_id)
+    .bind(at)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Message {
+        id,
+        conversation_id,
+        seq,
+        author_kind: author.kind(),
+        author_user_id: actor.user_id,
+        author_contact_id: actor.contact_id,
+        body: body.to_owned(),
+        internal,
+        client_id: client_id.to_owned(),
+        created_at: to_utc(at),
+    })
+}
+
+impl Store {
+    /// Messages with `seq > after_seq`, in order, at most `limit`; internal notes only
+    /// when `include_internal`.
+    pub async fn messages(&self, conversation_id: i64, after_seq: i64, include_internal: bool, limit: i64) -> AppResult<Vec<Message>> {
+        let internal_filter = if include_internal { "" } else { " AND internal = 0" };
+        let rows = sqlx::query_as::<_, MessageRow>(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2{internal_filter} ORDER BY seq LIMIT $3"
+        ))
+        .bind(conversation_id)
+        .bind(after_seq)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter().map(Message::try_from).collect()
+    }
+}

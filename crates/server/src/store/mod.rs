@@ -1,0 +1,168 @@
+//! Storage: one code path for SQLite and PostgreSQL.
+//!
+//! The backend is chosen from the database URL (`sqlite:` or `postgres://`). Queries go
+//! through sqlx's `Any` driver with `$n` placeholders, which both backends accept, and
+//! use only portable SQL (`RETURNING`, `ON CONFLICT`). Times are stored as UTC
+//! milliseconds since the Unix epoch, ids as 64-bit integers.
+//!
+//! SQLite has one writer at a time, so it gets two pools: a single-connection write pool
+//! (every write queues there in order, instead of spinning on `SQLITE_BUSY`) and a read
+//! pool; WAL lets the readers run beside the writer. PostgreSQL uses one pool for both.
+
+pub mod contacts;
+pub mod conversations;
+pub mod events;
+pub mod messages;
+pub mod sessions;
+pub mod users;
+pub mod writer;
+
+use std::{str::FromStr, time::Duration};
+
+use anyhow::Context;
+use sqlx::{
+    Executor,
+    any::{AnyConnectOptions, AnyPoolOptions},
+};
+
+pub use sqlx::AnyPool;
+
+/// Which database server is behind the pools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> anyhow::Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            anyhow::bail!("the database URL must start with sqlite: or postgres:// (got a URL with another scheme)")
+        }
+    }
+}
+
+/// The connection pools of one node.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub backend: Backend,
+    /// For reads. On PostgreSQL also for writes.
+    pub read: AnyPool,
+    /// For writes. On SQLite a single connection.
+    pub write: AnyPool,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Current time as stored: UTC milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Converts a stored time to a UTC date-time for the API.
+pub fn to_utc(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+impl Store {
+    /// Connects to `url`, creating a SQLite file (and its directory) when missing.
+    /// Does not migrate; call [`Store::migrate`].
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        match backend {
+            Backend::Sqlite => {
+                let url = sqlite_url_with_create(url)?;
+                let options = AnyConnectOptions::from_str(&url).context("parsing the SQLite URL")?;
+                let write = sqlite_pool_options(1).connect_with(options.clone()).await.context("opening the SQLite database")?;
+                let read = sqlite_pool_options(max_connections).connect_with(options).await.context("opening the SQLite database")?;
+                Ok(Store { backend, read, write })
+            }
+            Backend::Postgres => {
+                let options = AnyConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
+                let pool = AnyPoolOptions::new()
+                    .max_connections(max_connections.max(2))
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await
+                    .context("connecting to PostgreSQL")?;
+                Ok(Store { backend, read: pool.clone(), write: pool })
+            }
+        }
+    }
+
+    /// Runs the embedded migrations of this backend.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.write).await.context("running database migrations")?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+}
+
+/// Makes sure the SQLite file can be created: adds `mode=rwc` and creates the directory.
+fn sqlite_url_with_create(url: &str) -> anyhow::Result<String> {
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    if !path.is_empty() && path != ":memory:" {
+        if let Some(dir) = std::path::Path::new(path).parent().filter(|dir| !dir.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating the data directory {}", dir.display()))?;
+        }
+    }
+    Ok(if url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}
+
+/// SQLite set up deliberately on every connection:
+/// - WAL, so readers never block the writer and a commit is one append;
+/// - `synchronous=FULL`: the WAL is fsynced at every commit, so an acknowledged write
+///   survives a process crash and a power cut (the writer batches commits to pay this once
+///   per batch, not once per message);
+/// - a busy timeout, for the rare write outside the write pool (another process, a CLI);
+/// - foreign keys, which SQLite leaves off by default.
+fn sqlite_pool_options(max_connections: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new().max_connections(max_connections).min_connections(1).acquire_timeout(Duration::from_secs(10)).after_connect(|connection, _meta| {
+        Box::pin(async move {
+            connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;").await?;
+            Ok(())
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_comes_from_the_url() {
+        assert_eq!(Backend::from_url("sqlite://data/x.db").ok(), Some(Backend::Sqlite));
+        assert_eq!(Backend::from_url("postgres://postgres@127.0.0.1/db").ok(), Some(Backend::Postgres));
+        assert!(Backend::from_url("mysql://x").is_err());
+    }
+
+    #[test]
+    fn sqlite_urls_gain_create_mode() {
+        let dir = std::env::temp_dir().join(format!("edudesk-url-{}", std::process::id()));
+        let url = format!("sqlite://{}/e.db", dir.display());
+        assert_eq!(sqlite_url_with_create(&url).ok(), Some(format!("{url}?mode=rwc")));
+        assert!(dir.is_dir());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
