@@ -1,0 +1,88 @@
+//! Staff login and logout, bearer and cookie sessions, CSRF on cookie writes.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::{
+    backend_tests,
+    helpers::{TestApp, TestBackend},
+};
+
+backend_tests!(
+    login_returns_token_user_and_cookies,
+    wrong_credentials_are_401_for_known_and_unknown_accounts,
+    logout_revokes_the_token,
+    cookie_writes_need_the_csrf_token,
+    health_is_ok
+);
+
+async fn health_is_ok(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let body = app.call(Method::GET, "/api/v1/health", None, None).await.expect(200);
+    assert_eq!(body, json!({"status": "ok"}));
+}
+
+async fn login_returns_token_user_and_cookies(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let answer = app.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": "T2@EduDesk.demo", "password": "edudesk-demo"}))).await;
+    let cookies: Vec<String> = answer.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    let body = answer.expect(200);
+    assert_eq!(body["user"]["email"], "t2@edudesk.demo");
+    assert_eq!(body["user"]["role"], "agent");
+    assert_eq!(body["user"]["tier"], 2);
+    assert!(body["user"].get("password_hash").is_none(), "the hash never leaves the server");
+    let token = body["token"].as_str().unwrap();
+    let session = cookies.iter().find(|c| c.starts_with("edudesk_session=")).expect("a session cookie");
+    assert!(session.contains(token) && session.contains("HttpOnly") && session.contains("SameSite=Lax"), "{session}");
+    let csrf = cookies.iter().find(|c| c.starts_with("edudesk_csrf=")).expect("a CSRF cookie");
+    assert!(csrf.contains(body["csrf_token"].as_str().unwrap()) && !csrf.contains("HttpOnly"), "{csrf}");
+
+    let me = app.get("/api/v1/auth/me", token).await.expect(200);
+    assert_eq!(me["kind"], "staff");
+    assert_eq!(me["user"]["email"], "t2@edudesk.demo");
+}
+
+async fn wrong_credentials_are_401_for_known_and_unknown_accounts(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    for (email, password) in [("t1@edudesk.demo", "wrong-password"), ("nobody@edudesk.demo", "edudesk-demo")] {
+        let detail = app.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": email, "password": password}))).await.problem(401);
+        assert_eq!(detail, "wrong email or password");
+    }
+    app.call(Method::GET, "/api/v1/conversations", None, None).await.problem(401);
+    app.get("/api/v1/conversations", "not-a-real-token").await.problem(401);
+}
+
+async fn logout_revokes_the_token(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.login("t1@edudesk.demo").await;
+    app.get("/api/v1/conversations", &token).await.expect(200);
+    app.call(Method::POST, "/api/v1/auth/logout", Some(&token), None).await.expect(204);
+    let detail = app.get("/api/v1/conversations", &token).await.problem(401);
+    assert!(detail.contains("sign in again"), "{detail}");
+}
+
+async fn cookie_writes_need_the_csrf_token(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let browser = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let login = browser.post(app.url("/api/v1/auth/login")).json(&json!({"email": "t1@edudesk.demo", "password": "edudesk-demo"})).send().await.unwrap();
+    let login = TestApp::answer(login).await.expect(200);
+    let csrf = login["csrf_token"].as_str().unwrap();
+
+    // Reads work with the cookie alone.
+    let list = browser.get(app.url("/api/v1/conversations")).send().await.unwrap();
+    assert_eq!(list.status(), 200);
+
+    let conversation = app.open_conversation(&app.learner("L1002").await.0, "coupon question").await;
+    let path = app.url(&format!("/api/v1/conversations/{conversation}/messages"));
+    let reply = json!({"body": "Let me check", "client_id": "csrf-1"});
+    let refused = browser.post(&path).json(&reply).send().await.unwrap();
+    let detail = TestApp::answer(refused).await.problem(403);
+    assert!(detail.contains("X-CSRF-Token"), "{detail}");
+    let forged = browser.post(&path).header("x-csrf-token", "forged").json(&reply).send().await.unwrap();
+    TestApp::answer(forged).await.problem(403);
+    let messages = app.get(&format!("/api/v1/conversations/{conversation}/messages"), &app.login("t1@edudesk.demo").await).await.expect(200);
+    assert_eq!(messages.as_array().unwrap().len(), 1, "refused writes wrote nothing");
+
+    let accepted = browser.post(&path).header("x-csrf-token", csrf).json(&reply).send().await.unwrap();
+    TestApp::answer(accepted).await.expect(201);
+}

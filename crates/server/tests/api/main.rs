@@ -1,0 +1,17 @@
+//! EduDesk's integration tests: one binary, each test with its own database and a real
+//! server on port 0. Every test in `backend_tests!` runs on SQLite and, when
+//! `EDUDESK_TEST_POSTGRES_URL` is set, on PostgreSQL too.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod auth;
+mod bad_input;
+mod cli;
+mod conversations;
+mod messages;
+mod openapi;
+mod role_matrix;
+mod users;
+mod widget;

@@ -1,0 +1,46 @@
+//! The OpenAPI document describes every route the server answers.
+
+use reqwest::Method;
+
+use crate::{
+    backend_tests,
+    helpers::{TestApp, TestBackend},
+};
+
+backend_tests!(openapi_lists_every_endpoint);
+
+async fn openapi_lists_every_endpoint(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let document = app.call(Method::GET, "/api/v1/openapi.json", None, None).await.expect(200);
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+    let expected = [
+        ("/api/v1/health", "get"),
+        ("/api/v1/auth/login", "post"),
+        ("/api/v1/auth/logout", "post"),
+        ("/api/v1/auth/me", "get"),
+        ("/api/v1/widget/sessions", "post"),
+        ("/api/v1/conversations", "get"),
+        ("/api/v1/conversations", "post"),
+        ("/api/v1/conversations/{id}", "get"),
+        ("/api/v1/conversations/{id}", "patch"),
+        ("/api/v1/conversations/{id}/messages", "get"),
+        ("/api/v1/conversations/{id}/messages", "post"),
+        ("/api/v1/conversations/{id}/events", "get"),
+        ("/api/v1/contacts", "post"),
+        ("/api/v1/contacts/{id}", "get"),
+        ("/api/v1/users", "get"),
+        ("/api/v1/users", "post"),
+        ("/api/v1/users/{id}", "get"),
+        ("/api/v1/users/{id}", "patch"),
+    ];
+    for (path, method) in expected {
+        assert!(document["paths"][path][method].is_object(), "{method} {path} is documented");
+    }
+    let operations: usize = document["paths"].as_object().unwrap().values().map(|item| item.as_object().unwrap().len()).sum();
+    assert_eq!(operations, expected.len(), "no undocumented extras and nothing missing");
+    let conversation = &document["components"]["schemas"]["Conversation"]["properties"];
+    for field in ["id", "status", "tier", "priority", "category", "assignee_id"] {
+        assert!(conversation[field].is_object(), "Conversation.{field} is in the schema");
+    }
+    assert!(document["components"]["schemas"]["Problem"].is_object());
+}

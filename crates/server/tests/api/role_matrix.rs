@@ -1,0 +1,111 @@
+//! Walks the whole role × endpoint matrix of README.md ("Roles and access") and checks
+//! every cell's status code. The conversation under test is a tier 2 conversation of
+//! learner L1001, unassigned.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::{
+    backend_tests,
+    helpers::{TestApp, TestBackend},
+};
+
+backend_tests!(every_role_gets_exactly_its_rights);
+
+/// Columns of the matrix, in README order.
+const WHO: [&str; 8] = ["anonymous", "learner (owner)", "other learner", "agent tier 1", "agent tier 2", "agent tier 3", "supervisor", "admin"];
+
+struct Row {
+    method: Method,
+    path: String,
+    body: Option<Value>,
+    expect: [u16; 8],
+}
+
+fn row(method: Method, path: impl Into<String>, body: Option<Value>, expect: [u16; 8]) -> Row {
+    Row { method, path: path.into(), body, expect }
+}
+
+async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let (owner, owner_contact) = app.learner("L1001").await;
+    let (other, _) = app.learner("L1002").await;
+    let staff = [
+        app.login("t1@edudesk.demo").await,
+        app.login("t2@edudesk.demo").await,
+        app.login("t3@edudesk.demo").await,
+        app.login("lead@edudesk.demo").await,
+        app.login("admin@edudesk.demo").await,
+    ];
+    let tokens: Vec<Option<&str>> = [None, Some(owner.as_str()), Some(other.as_str())].into_iter().chain(staff.iter().map(|t| Some(t.as_str()))).collect();
+    let conversation = app.open_conversation_at_tier(&staff[3], owner_contact, 2).await;
+    let t1_id = app.get("/api/v1/auth/me", &staff[0]).await.expect(200)["user"]["id"].as_i64().unwrap();
+    let c = format!("/api/v1/conversations/{conversation}");
+
+    let rows = vec![
+        row(Method::GET, "/api/v1/health", None, [200; 8]),
+        row(Method::GET, "/api/v1/openapi.json", None, [200; 8]),
+        row(Method::GET, "/api/v1/auth/me", None, [401, 200, 200, 200, 200, 200, 200, 200]),
+        row(Method::GET, "/api/v1/conversations", None, [401, 200, 200, 200, 200, 200, 200, 200]),
+        row(
+            Method::POST,
+            "/api/v1/conversations",
+            Some(json!({"channel": "widget", "contact_id": owner_contact, "message": {"body": "matrix"}})),
+            [401, 201, 403, 201, 201, 201, 201, 201],
+        ),
+        row(Method::GET, c.clone(), None, [401, 200, 404, 403, 200, 200, 200, 200]),
+        row(Method::PATCH, c.clone(), Some(json!({"priority": "high"})), [401, 403, 404, 403, 200, 200, 200, 200]),
+        row(Method::GET, format!("{c}/messages"), None, [401, 200, 404, 403, 200, 200, 200, 200]),
+        row(Method::POST, format!("{c}/messages"), Some(json!({"body": "hello"})), [401, 201, 404, 403, 201, 201, 201, 201]),
+        row(Method::POST, format!("{c}/messages"), Some(json!({"body": "note", "internal": true})), [401, 403, 404, 403, 201, 201, 201, 201]),
+        row(Method::GET, format!("{c}/events"), None, [401, 200, 404, 403, 200, 200, 200, 200]),
+        row(
+            Method::POST,
+            "/api/v1/contacts",
+            Some(json!({"identities": [{"kind": "phone", "value": "+8613800000000"}]})),
+            [401, 403, 403, 201, 201, 201, 201, 201],
+        ),
+        row(Method::GET, format!("/api/v1/contacts/{owner_contact}"), None, [401, 403, 403, 200, 200, 200, 200, 200]),
+        row(Method::GET, "/api/v1/users", None, [401, 403, 403, 200, 200, 200, 200, 200]),
+        row(Method::GET, format!("/api/v1/users/{t1_id}"), None, [401, 403, 403, 200, 200, 200, 200, 200]),
+        row(Method::PATCH, format!("/api/v1/users/{t1_id}"), Some(json!({"max_concurrent": 6})), [401, 403, 403, 403, 403, 403, 403, 200]),
+    ];
+
+    let mut failures = Vec::new();
+    for row in &rows {
+        for (column, token) in tokens.iter().enumerate() {
+            let answer = app.call(row.method.clone(), &row.path, *token, row.body.clone()).await;
+            if answer.status.as_u16() != row.expect[column] {
+                failures
+                    .push(format!("{} {} as {}: expected {}, got {} {}", row.method, row.path, WHO[column], row.expect[column], answer.status, answer.body));
+            }
+        }
+    }
+    // Creating users needs a distinct email per caller.
+    for (column, token) in tokens.iter().enumerate() {
+        let body = json!({"email": format!("new{column}@edudesk.demo"), "password": "long-enough-pass", "role": "agent"});
+        let status = app.call(Method::POST, "/api/v1/users", *token, Some(body)).await.status.as_u16();
+        let expected = if column == 7 {
+            201
+        } else if column == 0 {
+            401
+        } else {
+            403
+        };
+        if status != expected {
+            failures.push(format!("POST /api/v1/users as {}: expected {expected}, got {status}", WHO[column]));
+        }
+    }
+    assert!(failures.is_empty(), "role matrix violations:\n{}", failures.join("\n"));
+
+    // Assignment lets a tier 1 agent work on the tier 2 conversation.
+    app.patch(&c, &staff[3], json!({"assignee_id": t1_id})).await.expect(200);
+    app.get(&c, &staff[0]).await.expect(200);
+    app.post(&format!("{c}/messages"), &staff[0], json!({"body": "on it"})).await.expect(201);
+
+    // Logout is open to every signed-in caller and ends only their own session.
+    for (column, token) in tokens.iter().enumerate() {
+        let expected = if column == 0 { 401 } else { 204 };
+        assert_eq!(app.call(Method::POST, "/api/v1/auth/logout", *token, None).await.status.as_u16(), expected, "logout as {}", WHO[column]);
+    }
+}
