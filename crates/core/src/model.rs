@@ -149,7 +149,7 @@ impl Tier {
     pub const THREE: Tier = Tier(3);
 
     pub fn new(level: i64) -> Option<Tier> {
-        (1..=3).contains(&level).then(|| Tier(level as u8))
+        (1..=3).contains(&level).then_some(Tier(level as u8))
     }
 
     pub fn level(self) -> i64 {

@@ -262,22 +262,22 @@ impl Store {
             .try_into()?;
         authorize(&current)?;
 
-        if let Some(to) = changes.status {
-            if lifecycle::transition(current.status, to)? {
-                sqlx::query(
-                    "UPDATE conversations SET status = $2, updated_at = $3,
-                        resolved_at = CASE WHEN $2 = 'resolved' THEN $3 WHEN $2 = 'closed' THEN resolved_at ELSE NULL END,
-                        closed_at = CASE WHEN $2 = 'closed' THEN $3 ELSE NULL END
-                     WHERE id = $1",
-                )
-                .bind(id)
-                .bind(to.as_str())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                let data = json!({"from": current.status, "to": to, "reopened": current.status == Status::Resolved && to == Status::Open});
-                events::append(&mut tx, id, EventKind::StatusChanged, actor, data, now).await?;
-            }
+        if let Some(to) = changes.status
+            && lifecycle::transition(current.status, to)?
+        {
+            sqlx::query(
+                "UPDATE conversations SET status = $2, updated_at = $3,
+                    resolved_at = CASE WHEN $2 = 'resolved' THEN $3 WHEN $2 = 'closed' THEN resolved_at ELSE NULL END,
+                    closed_at = CASE WHEN $2 = 'closed' THEN $3 ELSE NULL END
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(to.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let data = json!({"from": current.status, "to": to, "reopened": current.status == Status::Resolved && to == Status::Open});
+            events::append(&mut tx, id, EventKind::StatusChanged, actor, data, now).await?;
         }
         if let Some(priority) = changes.priority.filter(|priority| *priority != current.priority) {
             sqlx::query("UPDATE conversations SET priority = $2, updated_at = $3 WHERE id = $1")

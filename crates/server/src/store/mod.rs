@@ -116,10 +116,11 @@ impl Store {
 fn sqlite_url_with_create(url: &str) -> anyhow::Result<String> {
     let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or_default();
-    if !path.is_empty() && path != ":memory:" {
-        if let Some(dir) = std::path::Path::new(path).parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating the data directory {}", dir.display()))?;
-        }
+    if !path.is_empty()
+        && path != ":memory:"
+        && let Some(dir) = std::path::Path::new(path).parent().filter(|dir| !dir.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating the data directory {}", dir.display()))?;
     }
     Ok(if url.contains("mode=") {
         url.to_owned()

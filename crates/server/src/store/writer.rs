@@ -163,16 +163,16 @@ async fn append_one(tx: &mut sqlx::Transaction<'_, sqlx::Any>, new: &NewMessage,
         }));
     };
 
-    if let (Author::Contact(_), Some(current)) = (new.author, Status::parse(&status)) {
-        if let Some(reopened) = lifecycle::on_learner_message(current) {
-            sqlx::query("UPDATE conversations SET status = $2, resolved_at = NULL WHERE id = $1")
-                .bind(new.conversation_id)
-                .bind(reopened.as_str())
-                .execute(&mut **tx)
-                .await?;
-            let data = json!({"from": current, "to": reopened, "reopened": current == Status::Resolved, "reason": "learner_message"});
-            events::append(tx, new.conversation_id, EventKind::StatusChanged, new.author.actor(), data, now).await?;
-        }
+    if let (Author::Contact(_), Some(current)) = (new.author, Status::parse(&status))
+        && let Some(reopened) = lifecycle::on_learner_message(current)
+    {
+        sqlx::query("UPDATE conversations SET status = $2, resolved_at = NULL WHERE id = $1")
+            .bind(new.conversation_id)
+            .bind(reopened.as_str())
+            .execute(&mut **tx)
+            .await?;
+        let data = json!({"from": current, "to": reopened, "reopened": current == Status::Resolved, "reason": "learner_message"});
+        events::append(tx, new.conversation_id, EventKind::StatusChanged, new.author.actor(), data, now).await?;
     }
 
     let message = insert_message(tx, new.conversation_id, seq, new.author, &new.body, new.internal, &new.client_id, now).await?;
