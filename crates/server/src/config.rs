@@ -47,6 +47,8 @@ pub struct Config {
     pub staff_session_hours: i64,
     /// How long a learner widget session lasts.
     pub learner_session_days: i64,
+    /// How long a verified session is trusted without asking the database again (0: never).
+    pub session_cache_seconds: u64,
     /// Mark the session cookie `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
     /// Connections in the read pool (PostgreSQL: the whole pool).
@@ -65,6 +67,7 @@ impl Default for Config {
             body_limit_bytes: 1024 * 1024,
             staff_session_hours: 12,
             learner_session_days: 30,
+            session_cache_seconds: 5,
             secure_cookies: false,
             db_max_connections: 8,
             write_batch_max: 256,
@@ -109,6 +112,7 @@ impl Config {
                 "BODY_LIMIT_BYTES" => self.body_limit_bytes = value.parse().with_context(|| invalid("a number of bytes"))?,
                 "STAFF_SESSION_HOURS" => self.staff_session_hours = value.parse().with_context(|| invalid("a number of hours"))?,
                 "LEARNER_SESSION_DAYS" => self.learner_session_days = value.parse().with_context(|| invalid("a number of days"))?,
+                "SESSION_CACHE_SECONDS" => self.session_cache_seconds = value.parse().with_context(|| invalid("a number of seconds"))?,
                 "SECURE_COOKIES" => self.secure_cookies = value.parse().with_context(|| invalid("true or false"))?,
                 "DB_MAX_CONNECTIONS" => self.db_max_connections = value.parse().with_context(|| invalid("a number"))?,
                 "WRITE_BATCH_MAX" => self.write_batch_max = value.parse().with_context(|| invalid("a number"))?,

@@ -32,6 +32,7 @@ pub struct AppState {
     pub store: Store,
     pub writer: MessageWriter,
     pub config: Arc<Config>,
+    pub sessions: Arc<auth::SessionCache>,
     /// An argon2 hash of a random password, verified against when an email is unknown so
     /// that login takes as long for unknown accounts as for known ones.
     pub dummy_password_hash: Arc<str>,
@@ -55,7 +56,8 @@ impl App {
         let writer = MessageWriter::start(store.clone(), shards, config.write_batch_max);
         let dummy = edudesk_core::input::Password::parse(&auth::new_token()).context("making the dummy password")?;
         let dummy_password_hash = auth::hash_password(dummy).await.map_err(|error| anyhow::anyhow!("{error}"))?;
-        Ok(App { state: AppState { store, writer, config: Arc::new(config), dummy_password_hash: dummy_password_hash.into() } })
+        let sessions = Arc::new(auth::SessionCache::new(std::time::Duration::from_secs(config.session_cache_seconds)));
+        Ok(App { state: AppState { store, writer, sessions, config: Arc::new(config), dummy_password_hash: dummy_password_hash.into() } })
     }
 
     pub fn router(&self) -> axum::Router {

@@ -81,6 +81,7 @@ fn cookie_headers(session: &str, csrf: &str) -> AppResult<AppendHeaders<[(header
 #[tracing::instrument(skip_all)]
 pub async fn logout(State(state): State<AppState>, auth: Auth) -> AppResult<Response> {
     state.store.delete_session(&auth.token_hash).await?;
+    state.sessions.forget(&auth.token_hash);
     let clear_session = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     let clear_csrf = format!("{CSRF_COOKIE}=; Path=/; SameSite=Lax; Max-Age=0");
     Ok((StatusCode::NO_CONTENT, cookie_headers(&clear_session, &clear_csrf)?).into_response())

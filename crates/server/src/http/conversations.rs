@@ -302,18 +302,19 @@ pub async fn list_messages(
 pub async fn post_message(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiPath<i64>, ApiJson(request): ApiJson<PostMessage>) -> AppResult<Response> {
     let body = MessageBody::parse(&request.body)?;
     let client_id = client_id_or_new(request.client_id.as_deref())?;
-    let (conversation, access) = authorize(&state, &auth, id).await?;
-    let author = match (auth.principal, access) {
-        (Principal::Staff(staff), Access::Staff) => Author::Agent(staff.user_id),
-        (Principal::Learner { contact_id }, Access::Owner) if !request.internal => Author::Contact(contact_id),
-        (Principal::Learner { .. }, _) => return Err(AppError::Forbidden("learners cannot write internal notes".to_owned())),
-        _ => return Err(AppError::Forbidden("you cannot write in this conversation".to_owned())),
+    let author = match auth.principal {
+        Principal::Staff(staff) => Author::Agent(staff.user_id),
+        Principal::Learner { contact_id } if !request.internal => Author::Contact(contact_id),
+        Principal::Learner { .. } => {
+            // Another learner's conversation stays invisible: 404 before 403.
+            authorize(&state, &auth, id).await?;
+            return Err(AppError::Forbidden("learners cannot write internal notes".to_owned()));
+        }
     };
-    if conversation.status == Status::Closed {
-        return Err(AppError::Conflict("the conversation is closed; start a new one".to_owned()));
-    }
-    let appended =
-        state.writer.append(NewMessage { conversation_id: id, author, body: body.as_str().to_owned(), internal: request.internal, client_id }).await?;
+    // The writer checks existence, access and status inside the write itself.
+    let new =
+        NewMessage { conversation_id: id, author, on_behalf_of: Some(auth.principal), body: body.as_str().to_owned(), internal: request.internal, client_id };
+    let appended = state.writer.append(new).await?;
     Ok(created(appended.message, appended.replayed))
 }
 

@@ -130,5 +130,7 @@ pub async fn update(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiP
         active: request.active,
         password_hash,
     };
-    Ok(ApiJson(state.store.update_user(id, &changes).await?))
+    let user = state.store.update_user(id, &changes).await?;
+    state.sessions.forget_user(id);
+    Ok(ApiJson(user))
 }

@@ -12,6 +12,8 @@ use crate::error::{AppError, AppResult};
 pub struct SessionRecord {
     pub principal: Principal,
     pub csrf_token: String,
+    /// UTC milliseconds.
+    pub expires_at: i64,
 }
 
 #[derive(FromRow)]
@@ -19,6 +21,7 @@ struct SessionRow {
     user_id: Option<i64>,
     contact_id: Option<i64>,
     csrf_token: String,
+    expires_at: i64,
     role: Option<String>,
     tier: Option<i64>,
     active: Option<i64>,
@@ -45,7 +48,7 @@ impl Store {
     /// The session for a token hash, if it exists, has not expired and its account is active.
     pub async fn session(&self, token_hash: &str) -> AppResult<Option<SessionRecord>> {
         let row = sqlx::query_as::<_, SessionRow>(
-            "SELECT s.user_id, s.contact_id, s.csrf_token, u.role, u.tier, u.active
+            "SELECT s.user_id, s.contact_id, s.csrf_token, s.expires_at, u.role, u.tier, u.active
              FROM sessions s LEFT JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = $1 AND s.expires_at > $2",
         )
@@ -69,7 +72,7 @@ impl Store {
             (None, Some(contact_id)) => Principal::Learner { contact_id },
             (None, None) => return Ok(None),
         };
-        Ok(Some(SessionRecord { principal, csrf_token: row.csrf_token }))
+        Ok(Some(SessionRecord { principal, csrf_token: row.csrf_token, expires_at: row.expires_at }))
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> AppResult<()> {

@@ -6,33 +6,43 @@
 //! once per batch rather than once per message. A handler is answered only after the
 //! commit: an acknowledged message survives a crash.
 //!
+//! A batch costs a handful of statements whatever its size (see [`commit`]), and checks
+//! access and status inside the write transaction with the rules of `edudesk_core`, so
+//! the check is atomic with the write and costs no extra read per message.
+//!
 //! Messages of one conversation always go to the same task (sharded by conversation id),
 //! so their order is the order they were received. SQLite gets one task (it has one
 //! writer anyway); PostgreSQL several, so batches of different conversations overlap.
 //!
-//! One message's failure never fails its neighbours: logical refusals (unknown or
+//! One message's failure never fails its neighbours: refusals (unknown, forbidden or
 //! closed conversation) write nothing, and if the batch transaction itself fails, each
 //! message is retried alone.
 
-use std::sync::Arc;
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
-use edudesk_core::{EventKind, Status, lifecycle};
+use edudesk_core::{Access, ConversationScope, EventKind, Principal, Status, Tier, lifecycle};
 use serde_json::json;
+use sqlx::FromRow;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    Store,
+    Backend, Store,
     events::{self},
-    messages::{Author, MESSAGE_COLUMNS, Message, MessageRow, insert_message},
-    now_ms,
+    messages::{Author, MESSAGE_COLUMNS, Message, MessageRow},
+    now_ms, to_utc,
 };
 use crate::error::{AppError, AppResult};
 
-/// A message to append.
+/// A message to append. `on_behalf_of` is checked against the conversation inside the
+/// write; `None` is for the system itself (bot, automations), which may write anywhere.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
     pub conversation_id: i64,
     pub author: Author,
+    pub on_behalf_of: Option<Principal>,
     pub body: String,
     pub internal: bool,
     pub client_id: String,
@@ -64,6 +74,8 @@ impl std::fmt::Debug for MessageWriter {
 
 /// Most messages waiting for a writer task before senders wait for room.
 const QUEUE_CAPACITY: usize = 4096;
+/// Rows per multi-row statement, well under SQLite's and PostgreSQL's parameter limits.
+const ROWS_PER_STATEMENT: usize = 100;
 
 impl MessageWriter {
     /// Starts `shards` writer tasks on `store`, each committing up to `batch_max`
@@ -119,62 +131,242 @@ async fn run(store: Store, mut receiver: mpsc::Receiver<Job>, batch_max: usize) 
     }
 }
 
+/// What became of one message of a batch while the batch is being written.
+enum Pending {
+    Done(AppResult<Appended>),
+    /// Same conversation and client id as an earlier message of this batch.
+    SameAs(usize),
+    /// A sequence number is allocated; the row is inserted with the batch.
+    Insert(i64),
+}
+
+/// A conversation's state as the batch changes it, written back once per batch.
+#[derive(FromRow)]
+struct ConversationState {
+    id: i64,
+    contact_id: i64,
+    tier: i64,
+    assignee_id: Option<i64>,
+    status: String,
+    last_seq: i64,
+    resolved_at: Option<i64>,
+    first_response_at: Option<i64>,
+}
+
+impl ConversationState {
+    fn scope(&self) -> ConversationScope {
+        // An invalid tier cannot pass the schema's CHECK; treat it as the most restricted.
+        ConversationScope { contact_id: self.contact_id, tier: Tier::new(self.tier).unwrap_or(Tier::THREE), assignee_id: self.assignee_id }
+    }
+}
+
+const REUSED_CLIENT_ID: &str = "client_id: already used by another author in this conversation";
+
 /// Appends `messages` in one transaction. The outer error aborts the whole batch; an
 /// inner error refuses one message and writes nothing for it.
+///
+/// Whatever the batch size, this is a handful of statements: find resent client ids,
+/// read (and on PostgreSQL lock) the conversations, write their new sequence numbers
+/// and states back in one `UPDATE`, insert the messages in one multi-row `INSERT`.
 async fn commit(store: &Store, messages: &[&NewMessage]) -> AppResult<Vec<AppResult<Appended>>> {
     let now = now_ms();
     let mut tx = store.write.begin().await?;
-    let mut outcomes = Vec::with_capacity(messages.len());
-    for message in messages {
-        outcomes.push(append_one(&mut tx, message, now).await?);
+    let mut existing = existing_messages(&mut tx, messages).await?;
+    let mut conversations = conversation_states(&mut tx, store.backend, messages).await?;
+    let mut first_of: HashMap<(i64, &str), usize> = HashMap::new();
+    let mut pending = Vec::with_capacity(messages.len());
+    let mut reopened = Vec::new();
+    for (index, new) in messages.iter().enumerate() {
+        let key = (new.conversation_id, new.client_id.as_str());
+        if let Some(first) = first_of.get(&key) {
+            pending.push(Pending::SameAs(*first));
+            continue;
+        }
+        first_of.insert(key, index);
+        let Some(conversation) = conversations.get_mut(&new.conversation_id) else {
+            pending.push(Pending::Done(Err(AppError::not_found("conversation"))));
+            continue;
+        };
+        let access = new.on_behalf_of.map_or(Access::Staff, |principal| principal.conversation_access(&conversation.scope()));
+        let status = Status::parse(&conversation.status).unwrap_or(Status::Closed);
+        let outcome = match (access, existing.remove(&(new.conversation_id, new.client_id.clone()))) {
+            (Access::Hidden, _) => Err(AppError::not_found("conversation")),
+            (Access::Forbidden, _) => Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
+            (_, Some(message)) if message_is_by(&message, new.author) => Ok(Appended { message, replayed: true }),
+            (_, Some(_)) => Err(AppError::Conflict(REUSED_CLIENT_ID.to_owned())),
+            (_, None) if status == Status::Closed => Err(AppError::Conflict("the conversation is closed; start a new one".to_owned())),
+            (_, None) => {
+                conversation.last_seq += 1;
+                // The first public reply of a human agent is the conversation's first response.
+                if matches!(new.author, Author::Agent(_)) && !new.internal && conversation.first_response_at.is_none() {
+                    conversation.first_response_at = Some(now);
+                }
+                if let Author::Contact(_) = new.author
+                    && let Some(to) = lifecycle::on_learner_message(status)
+                {
+                    conversation.status = to.as_str().to_owned();
+                    conversation.resolved_at = None;
+                    reopened.push((new.conversation_id, status, to, new.author));
+                }
+                pending.push(Pending::Insert(conversation.last_seq));
+                continue;
+            }
+        };
+        pending.push(Pending::Done(outcome));
+    }
+
+    let inserts: Vec<(&NewMessage, i64)> =
+        messages.iter().zip(&pending).filter_map(|(new, p)| if let Pending::Insert(seq) = p { Some((*new, *seq)) } else { None }).collect();
+    let touched: HashSet<i64> = inserts.iter().map(|(new, _)| new.conversation_id).collect();
+    let changed: Vec<&ConversationState> = conversations.values().filter(|c| touched.contains(&c.id)).collect();
+    for chunk in changed.chunks(ROWS_PER_STATEMENT) {
+        write_back(&mut tx, chunk, now).await?;
+    }
+    for (conversation_id, from, to, author) in reopened {
+        let data = json!({"from": from, "to": to, "reopened": from == Status::Resolved, "reason": "learner_message"});
+        events::append(&mut tx, conversation_id, EventKind::StatusChanged, author.actor(), data, now).await?;
+    }
+    let mut ids = HashMap::new();
+    for chunk in inserts.chunks(ROWS_PER_STATEMENT) {
+        ids.extend(insert_messages(&mut tx, chunk, now).await?);
     }
     tx.commit().await?;
+
+    let mut outcomes: Vec<AppResult<Appended>> = Vec::with_capacity(messages.len());
+    for (new, state) in messages.iter().zip(pending) {
+        let outcome = match state {
+            Pending::Done(outcome) => outcome,
+            Pending::SameAs(first) => match &outcomes[first] {
+                Ok(appended) if message_is_by(&appended.message, new.author) => Ok(Appended { message: appended.message.clone(), replayed: true }),
+                Ok(_) => Err(AppError::Conflict(REUSED_CLIENT_ID.to_owned())),
+                Err(error) => Err(AppError::Conflict(format!("an identical message in the same batch was refused: {error}"))),
+            },
+            Pending::Insert(seq) => match ids.get(&(new.conversation_id, new.client_id.clone())) {
+                Some(id) => Ok(Appended { message: stored(new, *id, seq, now), replayed: false }),
+                None => Err(AppError::Internal(anyhow::anyhow!("an inserted message was not returned"))),
+            },
+        };
+        outcomes.push(outcome);
+    }
     Ok(outcomes)
 }
 
-async fn append_one(tx: &mut sqlx::Transaction<'_, sqlx::Any>, new: &NewMessage, now: i64) -> AppResult<AppResult<Appended>> {
-    let existing = sqlx::query_as::<_, MessageRow>(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND client_id = $2"))
-        .bind(new.conversation_id)
-        .bind(&new.client_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    if let Some(row) = existing {
-        return Ok(Message::try_from(row).map(|message| Appended { message, replayed: true }));
+fn message_is_by(message: &Message, author: Author) -> bool {
+    let actor = author.actor();
+    message.author_kind == author.kind() && message.author_user_id == actor.user_id && message.author_contact_id == actor.contact_id
+}
+
+fn stored(new: &NewMessage, id: i64, seq: i64, now: i64) -> Message {
+    let actor = new.author.actor();
+    Message {
+        id,
+        conversation_id: new.conversation_id,
+        seq,
+        author_kind: new.author.kind(),
+        author_user_id: actor.user_id,
+        author_contact_id: actor.contact_id,
+        body: new.body.clone(),
+        internal: new.internal,
+        client_id: new.client_id.clone(),
+        created_at: to_utc(now),
     }
+}
 
-    // The first public reply of a human agent is the conversation's first response.
-    let agent_reply = matches!(new.author, Author::Agent(_)) && !new.internal;
-    let allocated: Option<(i64, String)> = sqlx::query_as(
-        "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $2,
-            first_response_at = CASE WHEN $3 AND first_response_at IS NULL THEN $2 ELSE first_response_at END
-         WHERE id = $1 AND status <> 'closed' RETURNING last_seq, status",
-    )
-    .bind(new.conversation_id)
-    .bind(now)
-    .bind(agent_reply)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some((seq, status)) = allocated else {
-        let exists: Option<String> =
-            sqlx::query_scalar("SELECT status FROM conversations WHERE id = $1").bind(new.conversation_id).fetch_optional(&mut **tx).await?;
-        return Ok(Err(match exists {
-            Some(_) => AppError::Conflict("the conversation is closed; start a new one".to_owned()),
-            None => AppError::not_found("conversation"),
-        }));
-    };
+/// Messages already stored under the batch's (conversation, client id) pairs.
+async fn existing_messages(tx: &mut sqlx::Transaction<'_, sqlx::Any>, messages: &[&NewMessage]) -> AppResult<HashMap<(i64, String), Message>> {
+    let mut found = HashMap::new();
+    for chunk in messages.chunks(ROWS_PER_STATEMENT) {
+        let pairs: Vec<String> = (0..chunk.len()).map(|i| format!("(conversation_id = ${} AND client_id = ${})", 2 * i + 1, 2 * i + 2)).collect();
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {}", pairs.join(" OR "));
+        let mut query = sqlx::query_as::<_, MessageRow>(&sql);
+        for new in chunk {
+            query = query.bind(new.conversation_id).bind(&new.client_id);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            let message = Message::try_from(row)?;
+            found.insert((message.conversation_id, message.client_id.clone()), message);
+        }
+    }
+    Ok(found)
+}
 
-    if let (Author::Contact(_), Some(current)) = (new.author, Status::parse(&status))
-        && let Some(reopened) = lifecycle::on_learner_message(current)
-    {
-        sqlx::query("UPDATE conversations SET status = $2, resolved_at = NULL WHERE id = $1")
+/// The current state of every conversation the batch writes to; locked on PostgreSQL
+/// (SQLite's single writer already excludes concurrent writes).
+async fn conversation_states(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    messages: &[&NewMessage],
+) -> AppResult<HashMap<i64, ConversationState>> {
+    let mut ids: Vec<i64> = messages.iter().map(|new| new.conversation_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let lock = if backend == Backend::Postgres { " ORDER BY id FOR UPDATE" } else { "" };
+    let mut states = HashMap::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT id, contact_id, tier, assignee_id, status, last_seq, resolved_at, first_response_at FROM conversations WHERE id IN ({}){lock}",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_as::<_, ConversationState>(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for state in query.fetch_all(&mut **tx).await? {
+            states.insert(state.id, state);
+        }
+    }
+    Ok(states)
+}
+
+/// Writes the batch's new sequence numbers and states back in one statement.
+async fn write_back(tx: &mut sqlx::Transaction<'_, sqlx::Any>, conversations: &[&ConversationState], now: i64) -> AppResult<()> {
+    const COLUMNS: usize = 5;
+    let rows: Vec<String> = (0..conversations.len())
+        .map(|row| format!("({})", (2..=COLUMNS + 1).map(|c| format!("${}", row * COLUMNS + c)).collect::<Vec<_>>().join(", ")))
+        .collect();
+    let sql = format!(
+        "UPDATE conversations SET last_seq = u.last_seq, status = u.status, resolved_at = u.resolved_at, first_response_at = u.first_response_at, updated_at = $1
+         FROM (SELECT column1 AS id, column2 AS last_seq, column3 AS status, column4 AS resolved_at, column5 AS first_response_at FROM (VALUES {}) AS v) AS u
+         WHERE conversations.id = u.id",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql).bind(now);
+    for conversation in conversations {
+        query = query
+            .bind(conversation.id)
+            .bind(conversation.last_seq)
+            .bind(&conversation.status)
+            .bind(conversation.resolved_at)
+            .bind(conversation.first_response_at);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Inserts messages with allocated sequence numbers; returns their ids by (conversation, client id).
+async fn insert_messages(tx: &mut sqlx::Transaction<'_, sqlx::Any>, rows: &[(&NewMessage, i64)], now: i64) -> AppResult<HashMap<(i64, String), i64>> {
+    const COLUMNS: usize = 9;
+    let values: Vec<String> =
+        (0..rows.len()).map(|row| format!("({})", (1..=COLUMNS).map(|c| format!("${}", row * COLUMNS + c)).collect::<Vec<_>>().join(", "))).collect();
+    let sql = format!(
+        "INSERT INTO messages (conversation_id, seq, author_kind, author_user_id, author_contact_id, body, internal, client_id, created_at)
+         VALUES {} RETURNING id, conversation_id, client_id",
+        values.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (i64, i64, String)>(&sql);
+    for (new, seq) in rows {
+        let actor = new.author.actor();
+        query = query
             .bind(new.conversation_id)
-            .bind(reopened.as_str())
-            .execute(&mut **tx)
-            .await?;
-        let data = json!({"from": current, "to": reopened, "reopened": current == Status::Resolved, "reason": "learner_message"});
-        events::append(tx, new.conversation_id, EventKind::StatusChanged, new.author.actor(), data, now).await?;
+            .bind(*seq)
+            .bind(new.author.kind().as_str())
+            .bind(actor.user_id)
+            .bind(actor.contact_id)
+            .bind(&new.body)
+            .bind(i64::from(new.internal))
+            .bind(&new.client_id)
+            .bind(now);
     }
-
-    let message = insert_message(tx, new.conversation_id, seq, new.author, &new.body, new.internal, &new.client_id, now).await?;
-    Ok(Ok(Appended { message, replayed: false }))
+    Ok(query.fetch_all(&mut **tx).await?.into_iter().map(|(id, conversation_id, client_id)| ((conversation_id, client_id), id)).collect())
 }
