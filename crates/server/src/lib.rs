@@ -67,8 +67,25 @@ impl App {
     /// Serves HTTP on `listener` until `shutdown` completes, then drains open requests.
     pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let router = self.router();
-        axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
+        let purge = tokio::spawn(purge_expired_sessions(self.state.store.clone()));
+        let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("serving HTTP");
+        purge.abort();
+        served?;
         self.state.store.close().await;
         Ok(())
+    }
+}
+
+/// Deletes expired sessions once an hour (their tokens are refused anyway; this keeps the
+/// table small).
+async fn purge_expired_sessions(store: Store) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match store.purge_expired_sessions().await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "expired sessions removed"),
+            Err(error) => tracing::warn!(%error, "removing expired sessions failed"),
+        }
     }
 }

@@ -75,7 +75,10 @@ CREATE TABLE conversations (
     updated_at         INTEGER NOT NULL,
     first_response_at  INTEGER,
     resolved_at        INTEGER,
-    closed_at          INTEGER
+    closed_at          INTEGER,
+    -- The first message's client id: creating twice with it yields one conversation.
+    client_id          TEXT    NOT NULL,
+    UNIQUE (contact_id, client_id)
 );
 CREATE INDEX conversations_contact ON conversations (contact_id, id);
 CREATE INDEX conversations_queue ON conversations (status, tier, id);

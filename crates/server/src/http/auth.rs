@@ -3,7 +3,7 @@
 
 use axum::{
     extract::State,
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderValue, StatusCode, header},
     response::{AppendHeaders, IntoResponse, Response},
 };
 use edudesk_core::{Principal, StaffPrincipal, input::Email};
@@ -91,7 +91,7 @@ pub async fn logout(State(state): State<AppState>, auth: Auth) -> AppResult<Resp
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", responses((status = 200, body = Me), (status = 401, body = crate::error::Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 #[tracing::instrument(skip_all)]
-pub async fn me(State(state): State<AppState>, auth: Auth, _headers: HeaderMap) -> AppResult<ApiJson<Me>> {
+pub async fn me(State(state): State<AppState>, auth: Auth) -> AppResult<ApiJson<Me>> {
     Ok(ApiJson(match auth.principal {
         Principal::Staff(staff) => Me::Staff { user: state.store.user(staff.user_id).await? },
         Principal::Learner { contact_id } => Me::Learner { contact: state.store.contact(contact_id).await? },

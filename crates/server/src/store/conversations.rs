@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::{
     Backend, Store,
     events::{self, Actor},
-    messages::{Author, Message, insert_message},
+    messages::{Author, MESSAGE_COLUMNS, Message, MessageRow, insert_message},
     now_ms, to_utc,
 };
 use crate::error::{AppError, AppResult};
@@ -133,19 +133,16 @@ pub struct ConversationChanges {
 
 impl Store {
     /// Creates a conversation and its first message in one transaction. If the same
-    /// contact already created a conversation whose first message has this `client_id`,
-    /// that conversation is returned instead (`true` in the second field).
+    /// contact already created a conversation with this `client_id`, that conversation
+    /// and its first message are returned instead (`true` in the third field); a unique
+    /// constraint makes this hold for concurrent requests too.
     pub async fn create_conversation(&self, new: &NewConversation) -> AppResult<(Conversation, Message, bool)> {
-        if let Some(existing) = self.conversation_by_first_client_id(new.contact_id, &new.client_id).await? {
-            let first = self.messages(existing.id, 0, true, 1).await?.into_iter().next();
-            let first = first.ok_or_else(|| AppError::Internal(anyhow::anyhow!("conversation {} has no first message", existing.id)))?;
-            return Ok((existing, first, true));
-        }
         let now = now_ms();
         let mut tx = self.write.begin().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO conversations (contact_id, channel, subject, status, priority, category, tier, last_seq, created_at, updated_at)
-             VALUES ($1, $2, $3, 'open', $4, $5, $6, 1, $7, $7) RETURNING id",
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO conversations (contact_id, channel, subject, status, priority, category, tier, last_seq, created_at, updated_at, client_id)
+             VALUES ($1, $2, $3, 'open', $4, $5, $6, 1, $7, $7, $8)
+             ON CONFLICT (contact_id, client_id) DO NOTHING RETURNING id",
         )
         .bind(new.contact_id)
         .bind(new.channel.as_str())
@@ -154,26 +151,29 @@ impl Store {
         .bind(new.category.as_deref())
         .bind(new.tier.level())
         .bind(now)
-        .fetch_one(&mut *tx)
+        .bind(&new.client_id)
+        .fetch_optional(&mut *tx)
         .await?;
+        let Some(id) = inserted else {
+            // Created before with this client id: answer that conversation and its first message.
+            tx.rollback().await?;
+            let id: i64 = sqlx::query_scalar("SELECT id FROM conversations WHERE contact_id = $1 AND client_id = $2")
+                .bind(new.contact_id)
+                .bind(&new.client_id)
+                .fetch_one(&self.write)
+                .await?;
+            let first = sqlx::query_as::<_, MessageRow>(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq = 1"))
+                .bind(id)
+                .fetch_one(&self.write)
+                .await?;
+            return Ok((self.conversation_after_write(id).await?, Message::try_from(first)?, true));
+        };
         let message = insert_message(&mut tx, id, 1, new.author, &new.body, false, &new.client_id, now).await?;
         let actor = new.author.actor();
         let data = json!({"channel": new.channel, "tier": new.tier, "priority": new.priority, "category": new.category});
         events::append(&mut tx, id, EventKind::Created, actor, data, now).await?;
         tx.commit().await?;
         Ok((self.conversation(id).await?, message, false))
-    }
-
-    async fn conversation_by_first_client_id(&self, contact_id: i64, client_id: &str) -> AppResult<Option<Conversation>> {
-        let row = sqlx::query_as::<_, ConversationRow>(&format!(
-            "SELECT {CONVERSATION_COLUMNS} FROM conversations c WHERE contact_id = $1
-             AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.client_id = $2 AND m.seq = 1)"
-        ))
-        .bind(contact_id)
-        .bind(client_id)
-        .fetch_optional(&self.write)
-        .await?;
-        row.map(Conversation::try_from).transpose()
     }
 
     pub async fn conversation(&self, id: i64) -> AppResult<Conversation> {

@@ -43,7 +43,8 @@ impl Author {
 pub struct Message {
     pub id: i64,
     pub conversation_id: i64,
-    /// Position in the conversation, from 1, without gaps.
+    /// Position in the conversation, from 1, without gaps (a learner, who does not see
+    /// internal notes, sees gaps where they are).
     pub seq: i64,
     pub author_kind: AuthorKind,
     pub author_user_id: Option<i64>,

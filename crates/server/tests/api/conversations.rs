@@ -55,6 +55,23 @@ async fn creating_again_with_the_same_client_id_returns_the_same_conversation(ba
     assert_eq!(first["id"], retry["id"]);
     assert_eq!(first["message"]["id"], retry["message"]["id"]);
     assert_eq!(app.get("/api/v1/conversations", &token).await.expect(200).as_array().unwrap().len(), 1);
+
+    // Ten identical creations at the same time still make one conversation.
+    let app = std::sync::Arc::new(app);
+    let racing = json!({"channel": "widget", "message": {"body": "double click", "client_id": "race"}});
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let (app, token, body) = (app.clone(), token.clone(), racing.clone());
+            tokio::spawn(async move { app.post("/api/v1/conversations", &token, body).await.expect(201)["id"].as_i64().unwrap() })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one conversation for one client id: {ids:?}");
+    assert_eq!(app.get("/api/v1/conversations", &token).await.expect(200).as_array().unwrap().len(), 2);
 }
 
 async fn staff_create_on_behalf_of_a_contact(backend: TestBackend) {
