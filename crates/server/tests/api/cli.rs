@@ -53,6 +53,15 @@ async fn serve(database: &TestDatabase, demo: bool) -> Server {
     Server { child, base, printed }
 }
 
+/// POSTs JSON (with an optional bearer token) and returns the parsed answer.
+async fn post_json(client: &reqwest::Client, url: String, token: Option<&str>, body: serde_json::Value) -> serde_json::Value {
+    let mut request = client.post(url).json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 async fn login(client: &reqwest::Client, base: &str, email: &str, password: &str) -> reqwest::StatusCode {
     client.post(format!("{base}/api/v1/auth/login")).json(&json!({"email": email, "password": password})).send().await.unwrap().status()
 }
@@ -116,26 +125,10 @@ async fn acknowledged_messages_survive_a_kill(backend: TestBackend) {
     let mut server = serve(&database, true).await;
     let client = reqwest::Client::new();
     let signature = edudesk::auth::learner_signature("demo-platform-secret", "L1002");
-    let session: serde_json::Value = client
-        .post(format!("{}/api/v1/widget/sessions", server.base))
-        .json(&json!({"learner_id": "L1002", "signature": signature}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session = post_json(&client, format!("{}/api/v1/widget/sessions", server.base), None, json!({"learner_id": "L1002", "signature": signature})).await;
     let token = session["token"].as_str().unwrap().to_owned();
-    let created: serde_json::Value = client
-        .post(format!("{}/api/v1/conversations", server.base))
-        .bearer_auth(&token)
-        .json(&json!({"channel": "widget", "message": {"body": "start", "client_id": "start"}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let start = json!({"channel": "widget", "message": {"body": "start", "client_id": "start"}});
+    let created = post_json(&client, format!("{}/api/v1/conversations", server.base), Some(&token), start).await;
     let url = format!("{}/api/v1/conversations/{}/messages", server.base, created["id"]);
 
     // Eight senders keep posting; the process is killed (SIGKILL) while they are at it.
@@ -175,15 +168,7 @@ async fn acknowledged_messages_survive_a_kill(backend: TestBackend) {
     }
 
     let server = serve(&database, false).await;
-    let lead: serde_json::Value = client
-        .post(format!("{}/api/v1/auth/login", server.base))
-        .json(&json!({"email": "lead@edudesk.demo", "password": "edudesk-demo"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let lead = post_json(&client, format!("{}/api/v1/auth/login", server.base), None, json!({"email": "lead@edudesk.demo", "password": "edudesk-demo"})).await;
     let url = format!("{}/api/v1/conversations/{}/messages?limit=1000", server.base, created["id"]);
     let stored: serde_json::Value = client.get(&url).bearer_auth(lead["token"].as_str().unwrap()).send().await.unwrap().json().await.unwrap();
     let stored: std::collections::HashMap<String, i64> =
