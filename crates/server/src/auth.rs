@@ -152,6 +152,31 @@ impl SessionCache {
     }
 }
 
+/// The live session for a token hash: from the cache, else from the database.
+pub async fn resolve_session(state: &AppState, token_hash: &str) -> AppResult<SessionRecord> {
+    if let Some(session) = state.sessions.get(token_hash) {
+        return Ok(session);
+    }
+    let session =
+        state.store.session(token_hash).await?.ok_or_else(|| AppError::Unauthorized("the session has expired or was revoked; sign in again".to_owned()))?;
+    state.sessions.put(token_hash, session.clone());
+    Ok(session)
+}
+
+/// The bearer token or session cookie of a request, and whether it came from the cookie.
+pub fn request_token(headers: &HeaderMap) -> Option<(&str, bool)> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
+        .map(str::trim);
+    match (bearer, cookie(headers, SESSION_COOKIE)) {
+        (Some(token), _) => Some((token, false)),
+        (None, Some(token)) => Some((token, true)),
+        (None, None) => None,
+    }
+}
+
 /// The authenticated caller of a request. Rejects with 401 when there are no valid
 /// credentials and 403 when a cookie-authenticated write lacks its CSRF token.
 #[derive(Debug, Clone)]
@@ -177,32 +202,10 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
-            .map(str::trim);
-        let (token, via_cookie) = match (bearer, cookie(&parts.headers, SESSION_COOKIE)) {
-            (Some(token), _) => (token, false),
-            (None, Some(token)) => (token, true),
-            (None, None) => {
-                return Err(AppError::Unauthorized("sign in first: send Authorization: Bearer <token> or the session cookie".to_owned()));
-            }
-        };
+        let (token, via_cookie) = request_token(&parts.headers)
+            .ok_or_else(|| AppError::Unauthorized("sign in first: send Authorization: Bearer <token> or the session cookie".to_owned()))?;
         let token_hash = token_hash(token);
-        let session = match state.sessions.get(&token_hash) {
-            Some(session) => session,
-            None => {
-                let session = state
-                    .store
-                    .session(&token_hash)
-                    .await?
-                    .ok_or_else(|| AppError::Unauthorized("the session has expired or was revoked; sign in again".to_owned()))?;
-                state.sessions.put(&token_hash, session.clone());
-                session
-            }
-        };
+        let session = resolve_session(state, &token_hash).await?;
 
         let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if via_cookie && unsafe_method {

@@ -17,6 +17,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod realtime;
 pub mod store;
 
 use std::{future::Future, sync::Arc};
@@ -33,6 +34,10 @@ pub struct AppState {
     pub writer: MessageWriter,
     pub config: Arc<Config>,
     pub sessions: Arc<auth::SessionCache>,
+    /// This node's connected sockets.
+    pub hub: Arc<realtime::hub::Hub>,
+    /// Where events are published (reaches every node's hub).
+    pub bus: realtime::bus::Bus,
     /// An argon2 hash of a random password, verified against when an email is unknown so
     /// that login takes as long for unknown accounts as for known ones.
     pub dummy_password_hash: Arc<str>,
@@ -53,11 +58,13 @@ impl App {
             Backend::Sqlite => 1,
             Backend::Postgres => 4,
         };
-        let writer = MessageWriter::start(store.clone(), shards, config.write_batch_max);
+        let hub = Arc::new(realtime::hub::Hub::default());
+        let bus = realtime::bus::Bus::in_process(hub.clone());
+        let writer = MessageWriter::start(store.clone(), bus.clone(), shards, config.write_batch_max);
         let dummy = edudesk_core::input::Password::parse(&auth::new_token()).context("making the dummy password")?;
         let dummy_password_hash = auth::hash_password(dummy).await.map_err(|error| anyhow::anyhow!("{error}"))?;
         let sessions = Arc::new(auth::SessionCache::new(std::time::Duration::from_secs(config.session_cache_seconds)));
-        Ok(App { state: AppState { store, writer, sessions, config: Arc::new(config), dummy_password_hash: dummy_password_hash.into() } })
+        Ok(App { state: AppState { store, writer, sessions, hub, bus, config: Arc::new(config), dummy_password_hash: dummy_password_hash.into() } })
     }
 
     pub fn router(&self) -> axum::Router {

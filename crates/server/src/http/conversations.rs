@@ -22,6 +22,7 @@ use crate::{
     AppState,
     auth::Auth,
     error::{AppError, AppResult},
+    realtime::{self, Route},
     store::{
         conversations::{AssigneeFilter, Conversation, ConversationChanges, ConversationFilter, NewConversation},
         events::{Actor, Event},
@@ -171,6 +172,11 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
         client_id,
     };
     let (conversation, message, replayed) = state.store.create_conversation(&new).await?;
+    if !replayed {
+        let route = Route::of(&conversation);
+        state.bus.publish(realtime::Event::Conversation { route, conversation: conversation.clone() });
+        state.bus.publish(realtime::Event::Message { route, message: message.clone() });
+    }
     Ok(created(CreatedConversation { conversation, message }, replayed))
 }
 
@@ -266,6 +272,7 @@ pub async fn update(
             _ => Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
         })
         .await?;
+    state.bus.publish(realtime::Event::Conversation { route: Route::of(&updated), conversation: updated.clone() });
     Ok(ApiJson(updated))
 }
 

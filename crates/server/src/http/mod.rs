@@ -8,6 +8,7 @@ mod health;
 pub mod openapi;
 mod users;
 mod widget;
+mod ws;
 
 use axum::{
     Router,
@@ -70,7 +71,8 @@ pub fn router(state: AppState) -> Router {
         .route("/contacts", post(contacts::create))
         .route("/contacts/{id}", get(contacts::get))
         .route("/users", get(users::list).post(users::create))
-        .route("/users/{id}", get(users::get).patch(users::update));
+        .route("/users/{id}", get(users::get).patch(users::update))
+        .route("/ws", get(ws::upgrade));
     Router::new()
         .nest("/api/v1", api)
         .fallback(|| async { AppError::NotFound("no such endpoint".to_owned()) })

@@ -2,7 +2,7 @@
 //! and changes of status, priority, category and assignee with their events.
 
 use edudesk_core::{Channel, ConversationScope, EventKind, Priority, Status, Tier, lifecycle};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::FromRow;
 use utoipa::ToSchema;
@@ -16,7 +16,7 @@ use super::{
 use crate::error::{AppError, AppResult};
 
 /// A conversation (ticket) as the API shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Conversation {
     pub id: i64,
     pub contact_id: i64,

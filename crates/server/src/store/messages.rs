@@ -3,7 +3,7 @@
 //! are appended through the batching [`super::writer::MessageWriter`].
 
 use edudesk_core::AuthorKind;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 use utoipa::ToSchema;
 
@@ -39,7 +39,7 @@ impl Author {
 }
 
 /// A message as the API shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Message {
     pub id: i64,
     pub conversation_id: i64,

@@ -34,7 +34,10 @@ use super::{
     messages::{Author, MESSAGE_COLUMNS, Message, MessageRow},
     now_ms, to_utc,
 };
-use crate::error::{AppError, AppResult};
+use crate::{
+    error::{AppError, AppResult},
+    realtime::{Event, Route, bus::Bus},
+};
 
 /// A message to append. `on_behalf_of` is checked against the conversation inside the
 /// write; `None` is for the system itself (bot, automations), which may write anywhere.
@@ -53,6 +56,8 @@ pub struct NewMessage {
 pub struct Appended {
     pub message: Message,
     pub replayed: bool,
+    /// The conversation's routing facts, for realtime delivery.
+    pub route: Route,
 }
 
 struct Job {
@@ -80,11 +85,12 @@ const ROWS_PER_STATEMENT: usize = 100;
 impl MessageWriter {
     /// Starts `shards` writer tasks on `store`, each committing up to `batch_max`
     /// messages per transaction. The tasks end when every handle is dropped.
-    pub fn start(store: Store, shards: usize, batch_max: usize) -> MessageWriter {
+    /// Committed messages are published on `bus`, in sequence order per conversation.
+    pub fn start(store: Store, bus: Bus, shards: usize, batch_max: usize) -> MessageWriter {
         let senders: Vec<_> = (0..shards.max(1))
             .map(|_| {
                 let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
-                tokio::spawn(run(store.clone(), receiver, batch_max.max(1)));
+                tokio::spawn(run(store.clone(), bus.clone(), receiver, batch_max.max(1)));
                 sender
             })
             .collect();
@@ -101,13 +107,14 @@ impl MessageWriter {
     }
 }
 
-async fn run(store: Store, mut receiver: mpsc::Receiver<Job>, batch_max: usize) {
+async fn run(store: Store, bus: Bus, mut receiver: mpsc::Receiver<Job>, batch_max: usize) {
     let mut batch = Vec::with_capacity(batch_max);
     while receiver.recv_many(&mut batch, batch_max).await > 0 {
         let jobs = std::mem::take(&mut batch);
         let messages: Vec<&NewMessage> = jobs.iter().map(|job| &job.message).collect();
         match commit(&store, &messages).await {
-            Ok(outcomes) => {
+            Ok(Committed { outcomes, reopened }) => {
+                publish(&store, &bus, &outcomes, &reopened).await;
                 for (job, outcome) in jobs.into_iter().zip(outcomes) {
                     let _ = job.reply.send(outcome);
                 }
@@ -120,15 +127,39 @@ async fn run(store: Store, mut receiver: mpsc::Receiver<Job>, batch_max: usize) 
             Err(error) => {
                 tracing::warn!(error = %error, size = jobs.len(), "batch failed; committing its messages one by one");
                 for job in jobs {
-                    let outcome = commit(&store, &[&job.message])
-                        .await
-                        .and_then(|mut outcomes| outcomes.pop().unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("empty commit outcome")))));
+                    let outcome = match commit(&store, &[&job.message]).await {
+                        Ok(Committed { mut outcomes, reopened }) => {
+                            publish(&store, &bus, &outcomes, &reopened).await;
+                            outcomes.pop().unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("empty commit outcome"))))
+                        }
+                        Err(error) => Err(error),
+                    };
                     let _ = job.reply.send(outcome);
                 }
             }
         }
         batch = Vec::with_capacity(batch_max);
     }
+}
+
+/// Publishes what a committed batch changed: its new messages, and the conversations a
+/// learner's message reopened.
+async fn publish(store: &Store, bus: &Bus, outcomes: &[AppResult<Appended>], reopened: &[i64]) {
+    for appended in outcomes.iter().flatten().filter(|appended| !appended.replayed) {
+        bus.publish(Event::Message { route: appended.route, message: appended.message.clone() });
+    }
+    for id in reopened {
+        match store.conversation_after_write(*id).await {
+            Ok(conversation) => bus.publish(Event::Conversation { route: Route::of(&conversation), conversation }),
+            Err(error) => tracing::warn!(%error, conversation_id = id, "could not publish a reopened conversation"),
+        }
+    }
+}
+
+/// The outcome of one batch transaction.
+struct Committed {
+    outcomes: Vec<AppResult<Appended>>,
+    reopened: Vec<i64>,
 }
 
 /// What became of one message of a batch while the batch is being written.
@@ -158,6 +189,11 @@ impl ConversationState {
         // An invalid tier cannot pass the schema's CHECK; treat it as the most restricted.
         ConversationScope { contact_id: self.contact_id, tier: Tier::new(self.tier).unwrap_or(Tier::THREE), assignee_id: self.assignee_id }
     }
+
+    fn route(&self) -> Route {
+        let scope = self.scope();
+        Route { conversation_id: self.id, contact_id: scope.contact_id, tier: scope.tier, assignee_id: scope.assignee_id }
+    }
 }
 
 const REUSED_CLIENT_ID: &str = "client_id: already used by another author in this conversation";
@@ -168,7 +204,7 @@ const REUSED_CLIENT_ID: &str = "client_id: already used by another author in thi
 /// Whatever the batch size, this is a handful of statements: find resent client ids,
 /// read (and on PostgreSQL lock) the conversations, write their new sequence numbers
 /// and states back in one `UPDATE`, insert the messages in one multi-row `INSERT`.
-async fn commit(store: &Store, messages: &[&NewMessage]) -> AppResult<Vec<AppResult<Appended>>> {
+async fn commit(store: &Store, messages: &[&NewMessage]) -> AppResult<Committed> {
     let now = now_ms();
     let mut tx = store.write.begin().await?;
     let mut existing = existing_messages(&mut tx, messages).await?;
@@ -192,7 +228,7 @@ async fn commit(store: &Store, messages: &[&NewMessage]) -> AppResult<Vec<AppRes
         let outcome = match (access, existing.remove(&(new.conversation_id, new.client_id.clone()))) {
             (Access::Hidden, _) => Err(AppError::not_found("conversation")),
             (Access::Forbidden, _) => Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
-            (_, Some(message)) if message_is_by(&message, new.author) => Ok(Appended { message, replayed: true }),
+            (_, Some(message)) if message_is_by(&message, new.author) => Ok(Appended { message, replayed: true, route: conversation.route() }),
             (_, Some(_)) => Err(AppError::Conflict(REUSED_CLIENT_ID.to_owned())),
             (_, None) if status == Status::Closed => Err(AppError::Conflict("the conversation is closed; start a new one".to_owned())),
             (_, None) => {
@@ -222,6 +258,7 @@ async fn commit(store: &Store, messages: &[&NewMessage]) -> AppResult<Vec<AppRes
     for chunk in changed.chunks(ROWS_PER_STATEMENT) {
         write_back(&mut tx, chunk, now).await?;
     }
+    let reopened_ids: Vec<i64> = reopened.iter().map(|(id, ..)| *id).collect();
     for (conversation_id, from, to, author) in reopened {
         let data = json!({"from": from, "to": to, "reopened": from == Status::Resolved, "reason": "learner_message"});
         events::append(&mut tx, conversation_id, EventKind::StatusChanged, author.actor(), data, now).await?;
@@ -237,18 +274,18 @@ async fn commit(store: &Store, messages: &[&NewMessage]) -> AppResult<Vec<AppRes
         let outcome = match state {
             Pending::Done(outcome) => outcome,
             Pending::SameAs(first) => match &outcomes[first] {
-                Ok(appended) if message_is_by(&appended.message, new.author) => Ok(Appended { message: appended.message.clone(), replayed: true }),
+                Ok(appended) if message_is_by(&appended.message, new.author) => Ok(Appended { replayed: true, ..appended.clone() }),
                 Ok(_) => Err(AppError::Conflict(REUSED_CLIENT_ID.to_owned())),
                 Err(error) => Err(AppError::Conflict(format!("an identical message in the same batch was refused: {error}"))),
             },
-            Pending::Insert(seq) => match ids.get(&(new.conversation_id, new.client_id.clone())) {
-                Some(id) => Ok(Appended { message: stored(new, *id, seq, now), replayed: false }),
-                None => Err(AppError::Internal(anyhow::anyhow!("an inserted message was not returned"))),
+            Pending::Insert(seq) => match (ids.get(&(new.conversation_id, new.client_id.clone())), conversations.get(&new.conversation_id)) {
+                (Some(id), Some(conversation)) => Ok(Appended { message: stored(new, *id, seq, now), replayed: false, route: conversation.route() }),
+                _ => Err(AppError::Internal(anyhow::anyhow!("an inserted message was not returned"))),
             },
         };
         outcomes.push(outcome);
     }
-    Ok(outcomes)
+    Ok(Committed { outcomes, reopened: reopened_ids })
 }
 
 fn message_is_by(message: &Message, author: Author) -> bool {

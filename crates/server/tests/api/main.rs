@@ -12,6 +12,7 @@ mod cli;
 mod conversations;
 mod messages;
 mod openapi;
+mod realtime;
 mod role_matrix;
 mod users;
 mod widget;

@@ -1,0 +1,250 @@
+//! The realtime WebSocket: chat both ways, acks after commit, resume from a seq,
+//! idempotent sends, access rules, and bad frames.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message as Frame};
+
+use crate::{
+    backend_tests,
+    helpers::{TestApp, TestBackend},
+};
+
+backend_tests!(
+    learner_and_agent_chat_both_ways_with_acks_after_commit,
+    resuming_after_a_seq_delivers_exactly_what_was_missed,
+    resending_a_client_id_acks_the_same_message_once,
+    sockets_only_carry_what_their_owner_may_see,
+    hello_frame_authenticates_and_bad_credentials_are_refused,
+    bad_frames_get_errors_and_the_socket_stays_open,
+);
+
+/// A test client for `/api/v1/ws`.
+struct Ws {
+    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Ws {
+    async fn connect(app: &TestApp, token: &str) -> Ws {
+        let url = app.base.replace("http://", "ws://") + "/api/v1/ws";
+        let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url).unwrap();
+        request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let (stream, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let mut ws = Ws { stream };
+        assert_eq!(ws.next_of("welcome").await["type"], "welcome");
+        ws
+    }
+
+    async fn send(&mut self, frame: Value) {
+        self.stream.send(Frame::Text(frame.to_string().into())).await.unwrap();
+    }
+
+    /// The next JSON frame, whatever its type.
+    async fn next(&mut self) -> Value {
+        loop {
+            let frame =
+                tokio::time::timeout(Duration::from_secs(10), self.stream.next()).await.expect("a frame within 10 s").expect("the socket is open").unwrap();
+            match frame {
+                Frame::Text(text) => return serde_json::from_str(&text).unwrap(),
+                Frame::Close(_) => return json!({"type": "closed"}),
+                _ => continue,
+            }
+        }
+    }
+
+    /// The next frame of `kind`, skipping others.
+    async fn next_of(&mut self, kind: &str) -> Value {
+        loop {
+            let frame = self.next().await;
+            if frame["type"] == kind {
+                return frame;
+            }
+        }
+    }
+
+    /// Every frame that arrives before the answer to a ping: what was already queued.
+    async fn drain(&mut self) -> Vec<Value> {
+        self.send(json!({"type": "ping"})).await;
+        let mut frames = Vec::new();
+        loop {
+            let frame = self.next().await;
+            if frame["type"] == "pong" {
+                return frames;
+            }
+            frames.push(frame);
+        }
+    }
+}
+
+fn seqs_of(frames: &[Value]) -> Vec<i64> {
+    frames.iter().filter(|f| f["type"] == "message").map(|f| f["seq"].as_i64().unwrap()).collect()
+}
+
+async fn learner_and_agent_chat_both_ways_with_acks_after_commit(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let (learner_token, _) = app.learner("L2001").await;
+    let conversation = app.open_conversation(&learner_token, "视频一直转圈").await;
+    let t1 = app.login("t1@edudesk.demo").await;
+    let mut agent = Ws::connect(&app, &t1).await;
+    let mut learner = Ws::connect(&app, &learner_token).await;
+    agent.send(json!({"type": "subscribe", "conversation_id": conversation, "after_seq": 0})).await;
+    assert_eq!(seqs_of(&[agent.next_of("message").await]), [1], "the backlog comes first");
+    assert_eq!(agent.next_of("subscribed").await["conversation"]["id"], conversation);
+    learner.send(json!({"type": "subscribe", "conversation_id": conversation})).await;
+    learner.next_of("subscribed").await;
+
+    learner.send(json!({"type": "send", "conversation_id": conversation, "client_id": "w-1", "body": "还在吗？"})).await;
+    let ack = learner.next_of("ack").await;
+    assert_eq!((ack["client_id"].as_str(), ack["seq"].as_i64()), (Some("w-1"), Some(2)));
+    // Acknowledged means committed: the REST API already has it.
+    let stored = app.get(&format!("/api/v1/conversations/{conversation}/messages?after_seq=1"), &t1).await.expect(200);
+    assert_eq!(stored[0]["body"], "还在吗？");
+    let live = agent.next_of("message").await;
+    assert_eq!((live["seq"].as_i64(), live["message"]["body"].as_str()), (Some(2), Some("还在吗？")));
+
+    agent.send(json!({"type": "typing", "conversation_id": conversation, "typing": true})).await;
+    let typing = learner.next_of("typing").await;
+    assert_eq!((typing["who"]["kind"].as_str(), typing["who"]["name"].as_str()), (Some("agent"), Some("Tina 一线")));
+    agent.send(json!({"type": "send", "conversation_id": conversation, "client_id": "a-1", "body": "在的，请问您用的是什么设备？"})).await;
+    assert_eq!(agent.next_of("ack").await["seq"], 3);
+    let reply = learner.next_of("message").await;
+    assert_eq!((reply["seq"].as_i64(), reply["message"]["author_kind"].as_str()), (Some(3), Some("agent")));
+    learner.send(json!({"type": "read", "conversation_id": conversation, "seq": 3})).await;
+    assert_eq!(agent.next_of("read").await["seq"], 3);
+
+    // A message posted over REST reaches both sockets too.
+    app.post(&format!("/api/v1/conversations/{conversation}/messages"), &learner_token, json!({"body": "iPhone 13", "client_id": "rest-1"})).await.expect(201);
+    assert_eq!(agent.next_of("message").await["seq"], 4);
+    assert_eq!(learner.next_of("message").await["seq"], 4);
+}
+
+async fn resuming_after_a_seq_delivers_exactly_what_was_missed(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let (learner_token, _) = app.learner("L2002").await;
+    let conversation = app.open_conversation(&learner_token, "login fails").await;
+    let t1 = app.login("t1@edudesk.demo").await;
+    let path = format!("/api/v1/conversations/{conversation}/messages");
+    // While the learner is away: three replies and an internal note.
+    for (n, internal) in [(1, false), (2, true), (3, false), (4, false)] {
+        app.post(&path, &t1, json!({"body": format!("reply {n}"), "client_id": format!("r{n}"), "internal": internal})).await.expect(201);
+    }
+    let mut learner = Ws::connect(&app, &learner_token).await;
+    learner.send(json!({"type": "subscribe", "conversation_id": conversation, "after_seq": 2})).await;
+    let mut frames = Vec::new();
+    loop {
+        let frame = learner.next().await;
+        if frame["type"] == "subscribed" {
+            break;
+        }
+        frames.push(frame);
+    }
+    assert_eq!(seqs_of(&frames), [4, 5], "seq 3 is an internal note: never sent to the learner");
+    // Then live, without repeating anything.
+    app.post(&path, &t1, json!({"body": "reply 5", "client_id": "r5"})).await.expect(201);
+    assert_eq!(seqs_of(&learner.drain().await), [6]);
+}
+
+async fn resending_a_client_id_acks_the_same_message_once(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let (learner_token, _) = app.learner("L2003").await;
+    let conversation = app.open_conversation(&learner_token, "refund").await;
+    let mut learner = Ws::connect(&app, &learner_token).await;
+    learner.send(json!({"type": "subscribe", "conversation_id": conversation})).await;
+    learner.next_of("subscribed").await;
+    let send = json!({"type": "send", "conversation_id": conversation, "client_id": "once", "body": "please refund"});
+    learner.send(send.clone()).await;
+    let first = learner.next_of("ack").await;
+    // The connection drops; the client reconnects and sends again, unsure it arrived.
+    drop(learner);
+    let mut learner = Ws::connect(&app, &learner_token).await;
+    learner.send(json!({"type": "subscribe", "conversation_id": conversation, "after_seq": 1})).await;
+    learner.send(send).await;
+    let again = learner.next_of("ack").await;
+    assert_eq!(first["message"]["id"], again["message"]["id"]);
+    let frames = learner.drain().await;
+    assert!(seqs_of(&frames).is_empty(), "nothing new was delivered: {frames:?}");
+    let stored = app.get(&format!("/api/v1/conversations/{conversation}/messages"), &learner_token).await.expect(200);
+    assert_eq!(stored.as_array().unwrap().len(), 2);
+}
+
+async fn sockets_only_carry_what_their_owner_may_see(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let (owner_token, owner) = app.learner("L2004").await;
+    let (other_token, _) = app.learner("L2005").await;
+    let lead = app.login("lead@edudesk.demo").await;
+    let tier2 = app.open_conversation_at_tier(&lead, owner, 2).await;
+    let mut other = Ws::connect(&app, &other_token).await;
+    other.send(json!({"type": "subscribe", "conversation_id": tier2})).await;
+    assert_eq!(other.next_of("error").await["status"], 404);
+    other.send(json!({"type": "send", "conversation_id": tier2, "client_id": "x", "body": "hi"})).await;
+    assert_eq!(other.next_of("nack").await["status"], 404);
+
+    let t1 = app.login("t1@edudesk.demo").await;
+    let mut agent_t1 = Ws::connect(&app, &t1).await;
+    agent_t1.send(json!({"type": "subscribe", "conversation_id": tier2})).await;
+    assert_eq!(agent_t1.next_of("error").await["status"], 403);
+
+    let mut owner_socket = Ws::connect(&app, &owner_token).await;
+    app.post(&format!("/api/v1/conversations/{tier2}/messages"), &lead, json!({"body": "note about refund policy", "client_id": "n", "internal": true}))
+        .await
+        .expect(201);
+    app.post(&format!("/api/v1/conversations/{tier2}/messages"), &lead, json!({"body": "We can help", "client_id": "p"})).await.expect(201);
+    let owner_frames = owner_socket.drain().await;
+    assert_eq!(seqs_of(&owner_frames), [3], "the owner gets the public reply, not the note: {owner_frames:?}");
+    assert!(seqs_of(&other.drain().await).is_empty());
+    assert!(seqs_of(&agent_t1.drain().await).is_empty());
+
+    // A cookie from another site may not open a socket.
+    let url = app.base.replace("http://", "ws://") + "/api/v1/ws";
+    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url).unwrap();
+    request.headers_mut().insert("cookie", format!("edudesk_session={lead}").parse().unwrap());
+    request.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+    let refused = tokio_tungstenite::connect_async(request).await;
+    assert!(matches!(refused, Err(tokio_tungstenite::tungstenite::Error::Http(ref response)) if response.status() == 403), "{refused:?}");
+}
+
+async fn hello_frame_authenticates_and_bad_credentials_are_refused(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let (learner_token, _) = app.learner("L2006").await;
+    let url = app.base.replace("http://", "ws://") + "/api/v1/ws";
+    let (stream, _) = tokio_tungstenite::connect_async(url.clone()).await.unwrap();
+    let mut ws = Ws { stream };
+    ws.send(json!({"type": "hello", "token": learner_token})).await;
+    assert_eq!(ws.next().await["type"], "welcome");
+
+    let (stream, _) = tokio_tungstenite::connect_async(url.clone()).await.unwrap();
+    let mut ws = Ws { stream };
+    ws.send(json!({"type": "hello", "token": "forged"})).await;
+    assert_eq!(ws.next().await["status"], 401);
+    assert_eq!(ws.next().await["type"], "closed");
+
+    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url).unwrap();
+    request.headers_mut().insert("authorization", "Bearer forged".parse().unwrap());
+    let refused = tokio_tungstenite::connect_async(request).await;
+    assert!(matches!(refused, Err(tokio_tungstenite::tungstenite::Error::Http(ref response)) if response.status() == 401), "{refused:?}");
+}
+
+async fn bad_frames_get_errors_and_the_socket_stays_open(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let (learner_token, _) = app.learner("L2007").await;
+    let conversation = app.open_conversation(&learner_token, "coupon").await;
+    let mut ws = Ws::connect(&app, &learner_token).await;
+    ws.stream.send(Frame::Text("{not json".into())).await.unwrap();
+    assert_eq!(ws.next_of("error").await["status"], 400);
+    ws.send(json!({"type": "fly"})).await;
+    assert_eq!(ws.next_of("error").await["status"], 400);
+    ws.send(json!({"type": "send", "conversation_id": conversation, "client_id": "e", "body": "   "})).await;
+    let nack = ws.next_of("nack").await;
+    assert_eq!((nack["status"].as_i64(), nack["detail"].as_str()), (Some(422), Some("body: must not be empty")));
+    ws.send(json!({"type": "send", "conversation_id": conversation, "client_id": "n", "body": "x", "internal": true})).await;
+    assert_eq!(ws.next_of("nack").await["status"], 403);
+    ws.send(json!({"type": "typing", "conversation_id": conversation, "typing": true})).await;
+    assert_eq!(ws.next_of("error").await["status"], 409, "typing needs a subscription");
+    ws.send(json!({"type": "send", "conversation_id": conversation, "client_id": "ok", "body": "still here"})).await;
+    assert_eq!(ws.next_of("ack").await["seq"], 2);
+    let stored = app.get(&format!("/api/v1/conversations/{conversation}/messages"), &learner_token).await.expect(200);
+    assert_eq!(stored.as_array().unwrap().len(), 2, "refused frames wrote nothing");
+}
