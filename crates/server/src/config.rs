@@ -55,6 +55,10 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Most messages the writer commits in one transaction.
     pub write_batch_max: usize,
+    /// NATS server for the realtime bus between nodes; without it events stay in this process.
+    pub nats_url: Option<Secret>,
+    /// Subject prefix on NATS: nodes of one deployment share it.
+    pub nats_prefix: String,
 }
 
 impl Default for Config {
@@ -71,6 +75,8 @@ impl Default for Config {
             secure_cookies: false,
             db_max_connections: 8,
             write_batch_max: 256,
+            nats_url: None,
+            nats_prefix: "edudesk".to_owned(),
         }
     }
 }
@@ -115,6 +121,8 @@ impl Config {
                 "SESSION_CACHE_SECONDS" => self.session_cache_seconds = value.parse().with_context(|| invalid("a number of seconds"))?,
                 "SECURE_COOKIES" => self.secure_cookies = value.parse().with_context(|| invalid("true or false"))?,
                 "DB_MAX_CONNECTIONS" => self.db_max_connections = value.parse().with_context(|| invalid("a number"))?,
+                "NATS_URL" => self.nats_url = Some(Secret(value)).filter(|url| !url.expose().is_empty()),
+                "NATS_PREFIX" => self.nats_prefix = value,
                 "WRITE_BATCH_MAX" => self.write_batch_max = value.parse().with_context(|| invalid("a number"))?,
                 // Variables of tests, tools and later features are not ours to reject.
                 _ => {}
@@ -141,6 +149,9 @@ impl Config {
         }
         if self.staff_session_hours < 1 || self.learner_session_days < 1 {
             bail!("session lifetimes must be positive");
+        }
+        if self.nats_prefix.is_empty() || !self.nats_prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            bail!("nats_prefix must be letters, digits, - or _");
         }
         if self.db_max_connections < 1 || self.write_batch_max < 1 {
             bail!("db_max_connections and write_batch_max must be at least 1");

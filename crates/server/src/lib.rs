@@ -59,7 +59,10 @@ impl App {
             Backend::Postgres => 4,
         };
         let hub = Arc::new(realtime::hub::Hub::default());
-        let bus = realtime::bus::Bus::in_process(hub.clone());
+        let bus = match &config.nats_url {
+            Some(url) => realtime::bus::Bus::nats(url.expose(), &config.nats_prefix, hub.clone()).await?,
+            None => realtime::bus::Bus::in_process(hub.clone()),
+        };
         let writer = MessageWriter::start(store.clone(), bus.clone(), shards, config.write_batch_max);
         let dummy = edudesk_core::input::Password::parse(&auth::new_token()).context("making the dummy password")?;
         let dummy_password_hash = auth::hash_password(dummy).await.map_err(|error| anyhow::anyhow!("{error}"))?;

@@ -174,8 +174,8 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
     let (conversation, message, replayed) = state.store.create_conversation(&new).await?;
     if !replayed {
         let route = Route::of(&conversation);
-        state.bus.publish(realtime::Event::Conversation { route, conversation: conversation.clone() });
-        state.bus.publish(realtime::Event::Message { route, message: message.clone() });
+        state.bus.publish(realtime::Event::Conversation { route, conversation: conversation.clone() }).await;
+        state.bus.publish(realtime::Event::Message { route, message: message.clone() }).await;
     }
     Ok(created(CreatedConversation { conversation, message }, replayed))
 }
@@ -272,7 +272,7 @@ pub async fn update(
             _ => Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
         })
         .await?;
-    state.bus.publish(realtime::Event::Conversation { route: Route::of(&updated), conversation: updated.clone() });
+    state.bus.publish(realtime::Event::Conversation { route: Route::of(&updated), conversation: updated.clone() }).await;
     Ok(ApiJson(updated))
 }
 

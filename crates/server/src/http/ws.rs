@@ -246,14 +246,14 @@ impl Connection {
             },
             ClientFrame::Typing { conversation_id, typing } => match self.routes.get(&conversation_id) {
                 Some(route) => {
-                    self.state.bus.publish(Event::Typing { route: *route, who: self.me.clone(), typing });
+                    self.state.bus.publish(Event::Typing { route: *route, who: self.me.clone(), typing }).await;
                     true
                 }
                 None => self.send(&error_frame(409, "subscribe to the conversation first")).await,
             },
             ClientFrame::Read { conversation_id, seq } => match self.routes.get(&conversation_id) {
                 Some(route) => {
-                    self.state.bus.publish(Event::Read { route: *route, who: self.me.clone(), seq });
+                    self.state.bus.publish(Event::Read { route: *route, who: self.me.clone(), seq }).await;
                     true
                 }
                 None => self.send(&error_frame(409, "subscribe to the conversation first")).await,

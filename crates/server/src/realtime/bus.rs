@@ -4,6 +4,9 @@
 
 use std::sync::Arc;
 
+use anyhow::Context;
+use futures_util::StreamExt;
+
 use super::{Event, hub::Hub};
 
 /// Where events go once something happened.
@@ -11,6 +14,8 @@ use super::{Event, hub::Hub};
 pub enum Bus {
     /// One node: events go straight to this node's hub.
     InProcess(Arc<Hub>),
+    /// Several nodes: events go through NATS, and every node's subscription feeds its hub.
+    Nats { client: async_nats::Client, prefix: String },
 }
 
 impl Bus {
@@ -18,10 +23,42 @@ impl Bus {
         Bus::InProcess(hub)
     }
 
-    /// Publishes an event to every node.
-    pub fn publish(&self, event: Event) {
+    /// Connects to NATS and starts feeding `hub` with every event published under
+    /// `prefix` (nodes of one deployment share a prefix; other deployments or tests on the
+    /// same NATS server use their own).
+    pub async fn nats(url: &str, prefix: &str, hub: Arc<Hub>) -> anyhow::Result<Bus> {
+        let client = async_nats::connect(url).await.with_context(|| format!("connecting to NATS at {url}"))?;
+        let mut subscription = client.subscribe(format!("{prefix}.events.>")).await.context("subscribing to NATS")?;
+        // The subscription is live once the server has it; a round trip makes sure.
+        client.flush().await.context("flushing the NATS subscription")?;
+        tokio::spawn(async move {
+            while let Some(message) = subscription.next().await {
+                match serde_json::from_slice::<Event>(&message.payload) {
+                    Ok(event) => hub.dispatch(event),
+                    Err(error) => tracing::warn!(%error, subject = %message.subject, "ignoring a malformed event from NATS"),
+                }
+            }
+            tracing::warn!("the NATS subscription ended; realtime events from other nodes stop");
+        });
+        Ok(Bus::Nats { client, prefix: prefix.to_owned() })
+    }
+
+    /// Publishes an event to every node. Delivery is best effort: sockets fill gaps
+    /// from the database, so a lost event delays a message, never loses it.
+    pub async fn publish(&self, event: Event) {
         match self {
             Bus::InProcess(hub) => hub.dispatch(event),
+            Bus::Nats { client, prefix } => {
+                let subject = format!("{prefix}.events.conversation.{}", event.route().conversation_id);
+                match serde_json::to_vec(&event) {
+                    Ok(payload) => {
+                        if let Err(error) = client.publish(subject, payload.into()).await {
+                            tracing::warn!(%error, "publishing an event to NATS failed");
+                        }
+                    }
+                    Err(error) => tracing::error!(%error, "an event could not be serialised"),
+                }
+            }
         }
     }
 }

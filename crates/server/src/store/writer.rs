@@ -146,11 +146,11 @@ async fn run(store: Store, bus: Bus, mut receiver: mpsc::Receiver<Job>, batch_ma
 /// learner's message reopened.
 async fn publish(store: &Store, bus: &Bus, outcomes: &[AppResult<Appended>], reopened: &[i64]) {
     for appended in outcomes.iter().flatten().filter(|appended| !appended.replayed) {
-        bus.publish(Event::Message { route: appended.route, message: appended.message.clone() });
+        bus.publish(Event::Message { route: appended.route, message: appended.message.clone() }).await;
     }
     for id in reopened {
         match store.conversation_after_write(*id).await {
-            Ok(conversation) => bus.publish(Event::Conversation { route: Route::of(&conversation), conversation }),
+            Ok(conversation) => bus.publish(Event::Conversation { route: Route::of(&conversation), conversation }).await,
             Err(error) => tracing::warn!(%error, conversation_id = id, "could not publish a reopened conversation"),
         }
     }

@@ -16,21 +16,25 @@ use crate::{
 
 backend_tests!(migrate_and_user_add_make_a_working_account, serve_demo_seeds_once_and_prints_logins, acknowledged_messages_survive_a_kill);
 
-fn edudesk(database: &TestDatabase) -> Command {
+pub fn edudesk(database: &TestDatabase) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_edudesk"));
     command.arg("--data-dir").arg(&database.data_dir).arg("--database-url").arg(&database.url).env("RUST_LOG", "warn").kill_on_drop(true);
     command
 }
 
 /// A running `edudesk serve`, its base URL and what it printed before listening.
-struct Server {
-    child: Child,
-    base: String,
-    printed: Vec<String>,
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub printed: Vec<String>,
 }
 
-async fn serve(database: &TestDatabase, demo: bool) -> Server {
-    let mut command = edudesk(database);
+pub async fn serve(database: &TestDatabase, demo: bool) -> Server {
+    serve_with(edudesk(database), demo).await
+}
+
+/// Starts `edudesk serve` from a prepared command (extra flags or environment).
+pub async fn serve_with(mut command: Command, demo: bool) -> Server {
     command.args(["serve", "--bind", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::inherit());
     if demo {
         command.arg("--demo");
@@ -54,7 +58,7 @@ async fn serve(database: &TestDatabase, demo: bool) -> Server {
 }
 
 /// POSTs JSON (with an optional bearer token) and returns the parsed answer.
-async fn post_json(client: &reqwest::Client, url: String, token: Option<&str>, body: serde_json::Value) -> serde_json::Value {
+pub async fn post_json(client: &reqwest::Client, url: String, token: Option<&str>, body: serde_json::Value) -> serde_json::Value {
     let mut request = client.post(url).json(&body);
     if let Some(token) = token {
         request = request.bearer_auth(token);

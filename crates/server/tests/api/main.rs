@@ -14,5 +14,6 @@ mod messages;
 mod openapi;
 mod realtime;
 mod role_matrix;
+mod scale_out;
 mod users;
 mod widget;

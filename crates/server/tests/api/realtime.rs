@@ -23,13 +23,18 @@ backend_tests!(
 );
 
 /// A test client for `/api/v1/ws`.
-struct Ws {
-    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+pub struct Ws {
+    pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
 }
 
 impl Ws {
     async fn connect(app: &TestApp, token: &str) -> Ws {
-        let url = app.base.replace("http://", "ws://") + "/api/v1/ws";
+        Self::connect_to(&app.base, token).await
+    }
+
+    /// Connects to the server at `base` (http://...) with a bearer token.
+    pub async fn connect_to(base: &str, token: &str) -> Ws {
+        let url = base.replace("http://", "ws://") + "/api/v1/ws";
         let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url).unwrap();
         request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
         let (stream, _) = tokio_tungstenite::connect_async(request).await.unwrap();
@@ -38,12 +43,12 @@ impl Ws {
         ws
     }
 
-    async fn send(&mut self, frame: Value) {
+    pub async fn send(&mut self, frame: Value) {
         self.stream.send(Frame::Text(frame.to_string().into())).await.unwrap();
     }
 
     /// The next JSON frame, whatever its type.
-    async fn next(&mut self) -> Value {
+    pub async fn next(&mut self) -> Value {
         loop {
             let frame =
                 tokio::time::timeout(Duration::from_secs(10), self.stream.next()).await.expect("a frame within 10 s").expect("the socket is open").unwrap();
@@ -56,7 +61,7 @@ impl Ws {
     }
 
     /// The next frame of `kind`, skipping others.
-    async fn next_of(&mut self, kind: &str) -> Value {
+    pub async fn next_of(&mut self, kind: &str) -> Value {
         loop {
             let frame = self.next().await;
             if frame["type"] == kind {
@@ -65,8 +70,19 @@ impl Ws {
         }
     }
 
+    /// The `message` frame with this seq, skipping earlier ones (e.g. one's own messages).
+    pub async fn message_with_seq(&mut self, seq: i64) -> Value {
+        loop {
+            let frame = self.next_of("message").await;
+            if frame["seq"].as_i64() >= Some(seq) {
+                assert_eq!(frame["seq"], seq, "messages arrive in seq order without skipping: {frame}");
+                return frame;
+            }
+        }
+    }
+
     /// Every frame that arrives before the answer to a ping: what was already queued.
-    async fn drain(&mut self) -> Vec<Value> {
+    pub async fn drain(&mut self) -> Vec<Value> {
         self.send(json!({"type": "ping"})).await;
         let mut frames = Vec::new();
         loop {
