@@ -57,6 +57,15 @@ impl Role {
 }
 
 string_enum! {
+    /// Whether a staff member takes conversations now.
+    Presence {
+        Online => "online",
+        Away => "away",
+        Offline => "offline",
+    }
+}
+
+string_enum! {
     /// Where a conversation came from and where replies go back out.
     Channel {
         Widget => "widget",

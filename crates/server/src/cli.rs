@@ -130,6 +130,7 @@ fn config_for_demo(config: &mut Config, demo: bool) -> Config {
     if demo && config.platform_secret.is_none() {
         config.platform_secret = Some(Secret::new(demo::DEMO_PLATFORM_SECRET));
     }
+    config.demo |= demo;
     config.clone()
 }
 

@@ -59,6 +59,8 @@ pub struct Config {
     pub nats_url: Option<Secret>,
     /// Subject prefix on NATS: nodes of one deployment share it.
     pub nats_prefix: String,
+    /// Serve the demo pages (`/demo`); set by `serve --demo`.
+    pub demo: bool,
 }
 
 impl Default for Config {
@@ -77,6 +79,7 @@ impl Default for Config {
             write_batch_max: 256,
             nats_url: None,
             nats_prefix: "edudesk".to_owned(),
+            demo: false,
         }
     }
 }

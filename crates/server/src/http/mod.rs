@@ -6,6 +6,7 @@ mod contacts;
 mod conversations;
 mod health;
 pub mod openapi;
+pub mod pages;
 mod users;
 mod widget;
 mod ws;
@@ -72,9 +73,23 @@ pub fn router(state: AppState) -> Router {
         .route("/contacts/{id}", get(contacts::get))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{id}", get(users::get).patch(users::update))
+        .route("/presence", axum::routing::put(users::set_presence))
         .route("/ws", get(ws::upgrade));
+    // The widget calls the API from the platform's pages (another origin) with a bearer
+    // token; cookies are never sent cross-origin (no credentials allowed).
+    let cors = tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST, axum::http::Method::PATCH, axum::http::Method::PUT])
+        .allow_headers([axum::http::header::AUTHORIZATION, axum::http::header::CONTENT_TYPE])
+        .expose_headers([axum::http::HeaderName::from_static("idempotent-replayed")]);
     Router::new()
-        .nest("/api/v1", api)
+        .nest("/api/v1", api.layer(cors))
+        .route("/", get(pages::root))
+        .route("/widget.js", get(pages::widget_js))
+        .route("/console", get(pages::console))
+        .route("/console/app.js", get(pages::console_js))
+        .route("/console/app.css", get(pages::console_css))
+        .route("/demo", get(pages::demo_page))
         .fallback(|| async { AppError::NotFound("no such endpoint".to_owned()) })
         .method_not_allowed_fallback(|| async {
             problem_response(

@@ -19,7 +19,7 @@ use super::{auth, contacts, conversations, health, users, widget};
         conversations::create, conversations::list, conversations::get, conversations::update,
         conversations::list_messages, conversations::post_message, conversations::events,
         contacts::create, contacts::get,
-        users::list, users::create, users::get, users::update,
+        users::list, users::create, users::get, users::update, users::set_presence,
     ),
     modifiers(&SecuritySchemes)
 )]

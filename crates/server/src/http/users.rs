@@ -3,7 +3,7 @@
 
 use axum::{extract::State, http::StatusCode};
 use edudesk_core::{
-    Role, Tier,
+    Presence, Role, Tier,
     input::{Email, Password, ShortText, parse_skills},
 };
 use serde::Deserialize;
@@ -59,6 +59,21 @@ fn parse_capacity(raw: Option<i64>) -> AppResult<Option<i64>> {
         Some(value) if !(0..=100).contains(&value) => Err(AppError::Unprocessable("max_concurrent: must be between 0 and 100".to_owned())),
         other => Ok(other),
     }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SetPresence {
+    pub presence: Presence,
+}
+
+/// Sets the caller's own presence (staff): online, away or offline.
+#[utoipa::path(put, path = "/api/v1/presence", tag = "users", request_body = SetPresence,
+    responses((status = 200, body = User), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn set_presence(State(state): State<AppState>, auth: Auth, ApiJson(request): ApiJson<SetPresence>) -> AppResult<ApiJson<User>> {
+    let staff = auth.staff()?;
+    Ok(ApiJson(state.store.set_presence(staff.user_id, request.presence).await?))
 }
 
 /// Creates a staff account (admins).

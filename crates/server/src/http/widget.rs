@@ -27,6 +27,28 @@ pub struct WidgetSessionRequest {
     pub email: Option<String>,
     /// Lowercase hex HMAC-SHA256(platform secret, learner_id).
     pub signature: Option<String>,
+    /// What the platform knows of the learner right now (current course, app version...):
+    /// at most 30 keys with short string, number or boolean values. Shown to agents.
+    #[schema(value_type = Option<Object>)]
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+fn parse_attributes(attributes: &serde_json::Map<String, serde_json::Value>) -> AppResult<()> {
+    if attributes.len() > 30 {
+        return Err(AppError::Unprocessable("attributes: at most 30 keys".to_owned()));
+    }
+    for (key, value) in attributes {
+        let short = |text: &str| text.chars().count() <= 200 && !text.chars().any(char::is_control);
+        let valid_value = match value {
+            serde_json::Value::String(text) => short(text),
+            serde_json::Value::Number(_) | serde_json::Value::Bool(_) => true,
+            _ => false,
+        };
+        if key.is_empty() || !short(key) || key.chars().count() > 64 || !valid_value {
+            return Err(AppError::Unprocessable(format!("attributes: '{key}' must map to a short string, a number or a boolean")));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -48,6 +70,9 @@ pub async fn create_session(
 ) -> AppResult<(StatusCode, ApiJson<WidgetSessionResponse>)> {
     let name = request.name.as_deref().map(|name| ShortText::parse("name", name, 100)).transpose()?;
     let email = request.email.as_deref().map(Email::parse).transpose()?;
+    if let Some(attributes) = &request.attributes {
+        parse_attributes(attributes)?;
+    }
     let (contact_id, anonymous) = match (request.learner_id.as_deref(), request.signature.as_deref()) {
         (Some(learner_id), Some(signature)) => {
             let learner_id = ShortText::parse("learner_id", learner_id, 128)?;
@@ -75,6 +100,9 @@ pub async fn create_session(
             (contact_id, true)
         }
     };
+    if let Some(attributes) = &request.attributes {
+        state.store.merge_contact_attributes(contact_id, attributes).await?;
+    }
     let expires_at = now_ms() + state.config.learner_session_days * 86_400_000;
     let token = auth::new_token();
     state.store.create_session(&auth::token_hash(&token), &Principal::Learner { contact_id }, &auth::new_token(), expires_at).await?;

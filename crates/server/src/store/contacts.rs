@@ -122,6 +122,26 @@ impl Store {
         })
     }
 
+    /// Sets the given attributes on a contact, keeping the others.
+    pub async fn merge_contact_attributes(&self, id: i64, attributes: &serde_json::Map<String, serde_json::Value>) -> AppResult<()> {
+        let mut tx = self.write.begin().await?;
+        let current: String = sqlx::query_scalar("SELECT attributes FROM contacts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| AppError::not_found("contact"))?;
+        let mut merged: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&current).unwrap_or_default();
+        merged.extend(attributes.iter().map(|(key, value)| (key.clone(), value.clone())));
+        sqlx::query("UPDATE contacts SET attributes = $2, updated_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(serde_json::Value::Object(merged).to_string())
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn contact_exists(&self, id: i64) -> AppResult<bool> {
         Ok(sqlx::query_scalar::<_, i64>("SELECT id FROM contacts WHERE id = $1").bind(id).fetch_optional(&self.read).await?.is_some())
     }

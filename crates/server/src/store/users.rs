@@ -22,6 +22,8 @@ pub struct User {
     pub max_concurrent: i64,
     /// `online`, `away` or `offline`.
     pub presence: String,
+    /// Conversations assigned and not yet resolved (open or pending): the load against `max_concurrent`.
+    pub open_conversations: i64,
     pub active: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -38,9 +40,11 @@ struct UserRow {
     presence: String,
     active: i64,
     created_at: i64,
+    open_conversations: i64,
 }
 
-const USER_COLUMNS: &str = "id, email, display_name, role, tier, skills, max_concurrent, presence, active, created_at";
+const USER_COLUMNS: &str = "id, email, display_name, role, tier, skills, max_concurrent, presence, active, created_at, \
+     (SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = users.id AND c.status IN ('open', 'pending')) AS open_conversations";
 
 impl UserRow {
     fn into_user(self, teams: Vec<String>) -> AppResult<User> {
@@ -55,6 +59,7 @@ impl UserRow {
             display_name: self.display_name,
             max_concurrent: self.max_concurrent,
             presence: self.presence,
+            open_conversations: self.open_conversations,
             active: self.active != 0,
             created_at: to_utc(self.created_at),
         })
@@ -185,6 +190,14 @@ impl Store {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
         }
         tx.commit().await?;
+        self.user(id).await
+    }
+
+    pub async fn set_presence(&self, id: i64, presence: edudesk_core::Presence) -> AppResult<User> {
+        let updated = sqlx::query("UPDATE users SET presence = $2 WHERE id = $1").bind(id).bind(presence.as_str()).execute(&self.write).await?;
+        if updated.rows_affected() == 0 {
+            return Err(AppError::not_found("user"));
+        }
         self.user(id).await
     }
 

@@ -34,8 +34,13 @@ pub async fn serve(database: &TestDatabase, demo: bool) -> Server {
 }
 
 /// Starts `edudesk serve` from a prepared command (extra flags or environment).
-pub async fn serve_with(mut command: Command, demo: bool) -> Server {
-    command.args(["serve", "--bind", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::inherit());
+pub async fn serve_with(command: Command, demo: bool) -> Server {
+    serve_on(command, demo, "127.0.0.1:0").await
+}
+
+/// Starts `edudesk serve` on a given address.
+pub async fn serve_on(mut command: Command, demo: bool, bind: &str) -> Server {
+    command.args(["serve", "--bind", bind]).stdout(Stdio::piped()).stderr(Stdio::inherit());
     if demo {
         command.arg("--demo");
     }

@@ -32,6 +32,7 @@ async fn openapi_lists_every_endpoint(backend: TestBackend) {
         ("/api/v1/users", "post"),
         ("/api/v1/users/{id}", "get"),
         ("/api/v1/users/{id}", "patch"),
+        ("/api/v1/presence", "put"),
     ];
     for (path, method) in expected {
         assert!(document["paths"][path][method].is_object(), "{method} {path} is documented");

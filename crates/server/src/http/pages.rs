@@ -1,0 +1,108 @@
+//! The web pages and scripts the binary serves: the learner widget (`/widget.js`), the
+//! agent console (`/console`), and with `serve --demo` a fictional course site that embeds
+//! the widget (`/demo`). The assets are compiled into the binary; no build step.
+
+use axum::{
+    extract::{Query, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use crate::{AppState, auth::learner_signature, demo, error::AppError};
+
+const WIDGET_JS: &str = include_str!("../../web/widget.js");
+const CONSOLE_HTML: &str = include_str!("../../web/console.html");
+const CONSOLE_JS: &str = include_str!("../../web/console.js");
+const CONSOLE_CSS: &str = include_str!("../../web/console.css");
+const DEMO_HTML: &str = include_str!("../../web/demo.html");
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn escape_html(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // Short, so a deployment's new version reaches browsers soon.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    response
+}
+
+pub async fn widget_js() -> Response {
+    let mut response = asset("text/javascript; charset=utf-8", WIDGET_JS);
+    // Embedded on the platform's pages, from another origin.
+    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    response
+}
+
+pub async fn console_js() -> Response {
+    asset("text/javascript; charset=utf-8", CONSOLE_JS)
+}
+
+pub async fn console_css() -> Response {
+    asset("text/css; charset=utf-8", CONSOLE_CSS)
+}
+
+/// The console page in the language the browser prefers (Chinese or English).
+pub async fn console(headers: HeaderMap) -> Response {
+    let lang = if prefers_chinese(&headers) { "zh-CN" } else { "en" };
+    let mut response = Html(CONSOLE_HTML.replace("{{lang}}", lang)).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+pub async fn root() -> Redirect {
+    Redirect::to("/console")
+}
+
+fn prefers_chinese(headers: &HeaderMap) -> bool {
+    headers.get(header::ACCEPT_LANGUAGE).and_then(|value| value.to_str().ok()).is_some_and(|value| value.trim_start().to_ascii_lowercase().starts_with("zh"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DemoParams {
+    learner: Option<String>,
+}
+
+/// The demo course page, signed in as a demo learner (`?learner=L1002` for the other).
+pub async fn demo_page(State(state): State<AppState>, Query(params): Query<DemoParams>) -> Result<Response, AppError> {
+    if !state.config.demo {
+        return Err(AppError::NotFound("the demo pages are served with `edudesk serve --demo`".to_owned()));
+    }
+    let learner_id = params.learner.unwrap_or_else(|| demo::DEMO_LEARNERS[0].0.to_owned());
+    let Some((_, name, email)) = demo::DEMO_LEARNERS.iter().find(|(id, ..)| *id == learner_id) else {
+        return Err(AppError::NotFound(format!("no demo learner {learner_id}")));
+    };
+    let secret = state.config.platform_secret.as_ref().map(|secret| secret.expose().to_owned()).unwrap_or_default();
+    let signature = learner_signature(&secret, &learner_id);
+    let page = DEMO_HTML
+        .replace("{{learner_id}}", &escape_html(&learner_id))
+        .replace("{{name}}", &escape_html(name))
+        .replace("{{email}}", &escape_html(email))
+        .replace("{{signature}}", &escape_html(&signature));
+    Ok((StatusCode::OK, Html(page)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(escape_html(r#"<img src=x onerror="alert('1')">&"#), "&lt;img src=x onerror=&quot;alert(&#39;1&#39;)&quot;&gt;&amp;");
+    }
+}

@@ -1,0 +1,251 @@
+//! End to end in real headless Chromium (Debian's chromium + chromium-driver, driven over
+//! the WebDriver protocol): a learner on the demo course page and an agent in the console
+//! chat live, through a reload and a server restart, with nothing lost or doubled.
+//! Screenshots of each page are saved under `$CARGO_TARGET_TMPDIR/browser-artifacts`.
+
+use std::{path::PathBuf, process::Stdio, time::Duration};
+
+use base64::Engine;
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+use crate::{
+    cli::{Server, edudesk, serve_on},
+    helpers::{TestBackend, TestDatabase},
+};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).map(|addr| addr.port()).unwrap()
+}
+
+/// A running chromedriver.
+struct Driver {
+    _child: Child,
+    url: String,
+    http: reqwest::Client,
+}
+
+impl Driver {
+    async fn start() -> Driver {
+        let port = free_port();
+        let child = Command::new(CHROMEDRIVER).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).kill_on_drop(true).spawn().unwrap();
+        let driver = Driver { _child: child, url: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new() };
+        // Poll its status endpoint until it answers (a condition, not a fixed sleep).
+        for _ in 0..200 {
+            if let Ok(response) = driver.http.get(format!("{}/status", driver.url)).send().await
+                && response.status().is_success()
+            {
+                return driver;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("chromedriver did not start");
+    }
+}
+
+/// One browser window: a WebDriver session with its own profile.
+struct Browser<'a> {
+    driver: &'a Driver,
+    session: String,
+    _profile: PathBuf,
+}
+
+impl<'a> Browser<'a> {
+    async fn open(driver: &'a Driver, language: &str) -> Browser<'a> {
+        let profile = std::env::temp_dir().join(format!("edudesk-chrome-{}", &edudesk::auth::new_token()[..12]));
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,800",
+        ]
+        .map(str::to_owned)
+        .into_iter()
+        .chain([format!("--user-data-dir={}", profile.display()), format!("--lang={language}")])
+        .collect::<Vec<_>>();
+        let capabilities = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+            "binary": CHROMIUM, "args": args, "prefs": {"intl.accept_languages": language}}}}});
+        let created: Value = driver.http.post(format!("{}/session", driver.url)).json(&capabilities).send().await.unwrap().json().await.unwrap();
+        let session = created["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {created}")).to_owned();
+        Browser { driver, session, _profile: profile }
+    }
+
+    async fn command(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{path}", self.driver.url, self.session);
+        let mut request = self.driver.http.request(method, url);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let answer: Value = request.send().await.unwrap().json().await.unwrap();
+        answer["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.command(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
+    }
+
+    async fn script(&self, script: &str, args: Value) -> Value {
+        self.command(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": args}))).await
+    }
+
+    /// Waits until `script` returns something truthy, and returns it.
+    async fn wait_for(&self, what: &str, script: &str, args: Value) -> Value {
+        for _ in 0..300 {
+            let value = self.script(script, args.clone()).await;
+            let truthy = !matches!(value, Value::Null | Value::Bool(false)) && value.get("error").is_none() && value != json!("") && value != json!(0);
+            if truthy {
+                return value;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.screenshot(&format!("failed-{}", what.replace(' ', "-"))).await;
+        panic!("timed out waiting for {what}");
+    }
+
+    /// Types real key strokes into the element a script returns.
+    async fn type_into(&self, element_script: &str, text: &str) {
+        let element = self.script(element_script, json!([])).await;
+        let id = element[ELEMENT].as_str().unwrap_or_else(|| panic!("no element from {element_script}: {element}")).to_owned();
+        self.command(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": text}))).await;
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let data = self.command(reqwest::Method::GET, "/screenshot", None).await;
+        let Some(encoded) = data.as_str() else { return };
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-artifacts");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), base64::engine::general_purpose::STANDARD.decode(encoded).unwrap()).unwrap();
+    }
+}
+
+impl Drop for Browser<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self._profile);
+    }
+}
+
+const WIDGET: &str = "const root = document.querySelector('#edudesk-widget')?.shadowRoot;";
+
+/// JS: texts of the widget's committed (acknowledged) bubbles.
+const WIDGET_TEXTS: &str = "const root = document.querySelector('#edudesk-widget')?.shadowRoot; \
+    return root ? [...root.querySelectorAll('.msg[data-seq]')].map(m => m.textContent) : [];";
+/// JS: texts of the console's committed messages (without the author line).
+const CONSOLE_TEXTS: &str = "return [...document.querySelectorAll('#messages .msg[data-seq]')].map(m => m.lastChild.textContent);";
+
+fn count(texts: &Value, text: &str) -> usize {
+    texts.as_array().map(|all| all.iter().filter(|t| t.as_str() == Some(text)).count()).unwrap_or(0)
+}
+
+async fn wait_for_text(browser: &Browser<'_>, texts_script: &str, text: &str) {
+    let script = format!("const texts = (() => {{ {texts_script} }})(); return texts.includes(arguments[0]);");
+    browser.wait_for(&format!("'{text}'"), &script, json!([text])).await;
+}
+
+async fn learner_sends(learner: &Browser<'_>, text: &str) {
+    learner.type_into(&format!("{WIDGET} return root.querySelector('.input');"), &format!("{text}\u{E007}")).await;
+    wait_for_text(learner, WIDGET_TEXTS, text).await;
+}
+
+async fn agent_sends(agent: &Browser<'_>, text: &str) {
+    agent.type_into("return document.querySelector('#composer-input');", text).await;
+    agent.script("document.querySelector('#composer-send').click();", json!([])).await;
+    wait_for_text(agent, CONSOLE_TEXTS, text).await;
+}
+
+async fn start_server(database: &TestDatabase, port: u16) -> Server {
+    serve_on(edudesk(database), true, &format!("127.0.0.1:{port}")).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn learner_and_agent_chat_in_real_browsers_through_reload_and_restart() {
+    if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
+        eprintln!("skipped: needs Debian's chromium and chromium-driver (.ci/run installs them)");
+        return;
+    }
+    let database = TestDatabase::create(&TestBackend::Sqlite).await;
+    let port = free_port();
+    let mut server = start_server(&database, port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let driver = Driver::start().await;
+    let agent = Browser::open(&driver, "zh-CN").await;
+    let learner = Browser::open(&driver, "zh-CN").await;
+
+    // The agent signs in first and watches the tier 1 inbox.
+    agent.goto(&format!("{base}/console")).await;
+    agent.type_into("return document.querySelector('#login-email');", "t1@edudesk.demo").await;
+    agent.type_into("return document.querySelector('#login-password');", "edudesk-demo\u{E007}").await;
+    agent.wait_for("the inbox", "return document.querySelectorAll('.conv-item').length > 0;", json!([])).await;
+
+    // The learner opens the widget on the course page and writes.
+    learner.goto(&format!("{base}/demo")).await;
+    learner.wait_for("the widget", &format!("{WIDGET} return !!root?.querySelector('.launcher');"), json!([])).await;
+    learner.script(&format!("{WIDGET} root.querySelector('.launcher').click();"), json!([])).await;
+    let first = "老师，第三课的视频一直在转圈，放不出来";
+    learner_sends(&learner, first).await;
+    learner.screenshot("1-learner-demo-page").await;
+    let conversation = learner
+        .script(
+            "const key = Object.keys(localStorage).find(k => k.startsWith('edudesk:v1:')); return JSON.parse(localStorage.getItem(key)).conversationId;",
+            json!([]),
+        )
+        .await
+        .as_i64()
+        .unwrap();
+
+    // It appears in the agent's inbox without a refresh; the agent opens it.
+    let item = format!("return document.querySelector('.conv-item[data-id=\"{conversation}\"]');");
+    agent.wait_for("the new conversation in the inbox", &item, json!([])).await;
+    agent.script(&format!("document.querySelector('.conv-item[data-id=\"{conversation}\"]').click();"), json!([])).await;
+    wait_for_text(&agent, CONSOLE_TEXTS, first).await;
+    agent.wait_for("the learner's attributes", "return document.querySelector('#attributes')?.textContent.includes('Python 入门');", json!([])).await;
+
+    // Both ways, live.
+    let second = "我用的是 Chrome 浏览器";
+    learner_sends(&learner, second).await;
+    wait_for_text(&agent, CONSOLE_TEXTS, second).await;
+    let reply = "您好，请尝试清除缓存后刷新页面";
+    agent_sends(&agent, reply).await;
+    wait_for_text(&learner, WIDGET_TEXTS, reply).await;
+    agent.screenshot("2-agent-console").await;
+
+    // The learner reloads: the whole history is back.
+    learner.goto(&format!("{base}/demo")).await;
+    learner.wait_for("the widget", &format!("{WIDGET} return !!root?.querySelector('.launcher');"), json!([])).await;
+    learner.script(&format!("{WIDGET} root.querySelector('.launcher').click();"), json!([])).await;
+    for text in [first, second, reply] {
+        wait_for_text(&learner, WIDGET_TEXTS, text).await;
+    }
+    learner.screenshot("3-learner-after-reload").await;
+
+    // The server restarts mid-conversation; both sides reconnect and carry on.
+    server.child.kill().await.unwrap();
+    server = start_server(&database, port).await;
+    let after_restart = "服务器重启后还能收到吗？";
+    learner_sends(&learner, after_restart).await;
+    wait_for_text(&agent, CONSOLE_TEXTS, after_restart).await;
+    let answer = "能收到，一切正常";
+    agent_sends(&agent, answer).await;
+    wait_for_text(&learner, WIDGET_TEXTS, answer).await;
+    learner.screenshot("4-learner-after-restart").await;
+    agent.screenshot("5-agent-after-restart").await;
+
+    // Nothing lost, nothing doubled, on either side.
+    let learner_texts = learner.script(WIDGET_TEXTS, json!([])).await;
+    let agent_texts = agent.script(CONSOLE_TEXTS, json!([])).await;
+    for text in [first, second, reply, after_restart, answer] {
+        assert_eq!(count(&learner_texts, text), 1, "learner sees '{text}' once: {learner_texts}");
+        assert_eq!(count(&agent_texts, text), 1, "agent sees '{text}' once: {agent_texts}");
+    }
+    let pending = learner.script(&format!("{WIDGET} return root.querySelectorAll('.msg.pending').length;"), json!([])).await;
+    assert_eq!(pending, 0, "nothing left unsent");
+    drop(server);
+}

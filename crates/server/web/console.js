@@ -1,0 +1,332 @@
+// EduDesk agent console: plain ES module, no build step. Talks to the REST API with the
+// session cookie (+ CSRF header on writes) and to the realtime socket (docs/realtime.md).
+
+const I18N = {
+  zh: {
+    signIn: "登录", email: "邮箱", password: "密码", wrong: "邮箱或密码错误", logout: "退出",
+    mine: "我的", unassigned: "未分配", tier: "本层级", all: "全部", team: "团队",
+    online: "在线", away: "离开", offline: "离线", pick: "请选择左侧的会话",
+    status: { open: "处理中", pending: "等待学员", resolved: "已解决", closed: "已关闭" },
+    priority: { low: "低", normal: "普通", high: "高", urgent: "紧急" },
+    assign: "分配给", nobody: "未分配", takeIt: "我来处理", send: "发送", note: "内部备注", canned: "快捷回复…",
+    learner: "学员", identities: "身份", attributes: "属性", history: "历史会话", typing: "学员正在输入…",
+    reconnecting: "连接已断开，正在重连…", tierLabel: "层级", you: "我", bot: "机器人", system: "系统",
+  },
+  en: {
+    signIn: "Sign in", email: "Email", password: "Password", wrong: "Wrong email or password", logout: "Sign out",
+    mine: "Mine", unassigned: "Unassigned", tier: "My tier", all: "All", team: "Team",
+    online: "Online", away: "Away", offline: "Offline", pick: "Pick a conversation on the left",
+    status: { open: "Open", pending: "Pending", resolved: "Resolved", closed: "Closed" },
+    priority: { low: "Low", normal: "Normal", high: "High", urgent: "Urgent" },
+    assign: "Assign to", nobody: "Nobody", takeIt: "Take it", send: "Send", note: "Internal note", canned: "Canned reply…",
+    learner: "Learner", identities: "Identities", attributes: "Attributes", history: "Past conversations", typing: "Learner is typing…",
+    reconnecting: "Connection lost, reconnecting…", tierLabel: "Tier", you: "Me", bot: "Bot", system: "System",
+  },
+};
+
+// Canned replies; {{learner.name}} and {{agent.name}} are filled in when chosen.
+const CANNED = {
+  zh: [
+    "您好 {{learner.name}}，我是{{agent.name}}，很高兴为您服务。",
+    "非常理解您的着急，给您带来不便非常抱歉，我们马上帮您处理。",
+    "请问您使用的是什么设备、网络（Wi-Fi/4G）和浏览器版本？",
+    "问题已经解决，如果还有疑问，随时联系我们。祝您学习愉快！",
+  ],
+  en: [
+    "Hi {{learner.name}}, this is {{agent.name}}. Happy to help!",
+    "I understand how frustrating this is, and I'm sorry. Let's fix it right away.",
+    "Which device, network (Wi-Fi/mobile) and browser version are you using?",
+    "This is solved now. If anything else comes up, just write to us. Happy learning!",
+  ],
+};
+
+const app = document.getElementById("app");
+let lang = localStorage.getItem("edudesk.lang") || (document.documentElement.lang.startsWith("zh") ? "zh" : "en");
+let t = I18N[lang];
+const state = { me: null, users: [], lists: {}, view: "tier", open: null, messages: new Map(), outbox: [], contact: null, socket: null, subscribed: false };
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (value !== undefined && value !== null && value !== false) node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) if (child !== null && child !== undefined) node.append(child.nodeType ? child : String(child));
+  return node;
+}
+
+function cookie(name) {
+  return document.cookie.split("; ").find((part) => part.startsWith(name + "="))?.slice(name.length + 1);
+}
+
+async function api(method, path, body) {
+  const headers = { "content-type": "application/json" };
+  if (method !== "GET") headers["x-csrf-token"] = cookie("edudesk_csrf") || "";
+  const response = await fetch("/api/v1" + path, { method, headers, credentials: "same-origin", body: body ? JSON.stringify(body) : undefined });
+  const json = response.status === 204 ? null : await response.json().catch(() => null);
+  if (!response.ok) throw Object.assign(new Error(json?.detail || response.statusText), { status: response.status });
+  return json;
+}
+
+// ---- sign in ---------------------------------------------------------------------------
+function renderLogin(message = "") {
+  const error = el("div", { class: "error", id: "login-error" }, message);
+  const form = el("form", { class: "login", id: "login-form" },
+    el("h1", {}, "EduDesk"),
+    el("label", { for: "login-email" }, t.email), el("input", { id: "login-email", type: "email", autocomplete: "username", required: true }),
+    el("label", { for: "login-password" }, t.password), el("input", { id: "login-password", type: "password", autocomplete: "current-password", required: true }),
+    el("p", {}, el("button", { class: "primary", id: "login-submit", type: "submit" }, t.signIn)), error);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await api("POST", "/auth/login", { email: form.querySelector("#login-email").value, password: form.querySelector("#login-password").value });
+      await boot();
+    } catch (e) {
+      error.textContent = e.status === 401 ? t.wrong : e.message;
+    }
+  });
+  app.replaceChildren(form);
+}
+
+async function boot() {
+  try {
+    const me = await api("GET", "/auth/me");
+    if (me.kind !== "staff") return renderLogin();
+    state.me = me.user;
+  } catch (e) {
+    return renderLogin();
+  }
+  if (state.me.presence === "offline") state.me = await api("PUT", "/presence", { presence: "online" });
+  renderShell();
+  connect();
+  await Promise.all([refreshLists(), refreshTeam()]);
+}
+
+// ---- layout ----------------------------------------------------------------------------
+const VIEWS = () => {
+  const views = [["mine", "?assignee=me"], ["unassigned", "?assignee=none"], ["tier", `?tier=${state.me.tier}`]];
+  if (state.me.role !== "agent") views.push(["all", ""]);
+  return views;
+};
+
+function renderShell() {
+  const presence = el("select", { id: "presence", onchange: async (e) => { state.me = await api("PUT", "/presence", { presence: e.target.value }); refreshTeam(); } },
+    ...["online", "away", "offline"].map((p) => el("option", { value: p, selected: state.me.presence === p }, t[p])));
+  const language = el("button", { id: "lang", onclick: () => { lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("edudesk.lang", lang); t = I18N[lang]; renderShell(); renderLists(); renderConversation(); refreshTeam(); } }, lang === "zh" ? "EN" : "中文");
+  const logout = el("button", { id: "logout", onclick: async () => { await api("POST", "/auth/logout"); state.socket?.close(); location.reload(); } }, t.logout);
+  app.replaceChildren(
+    el("div", { class: "topbar" }, el("span", { class: "brand" }, "EduDesk"), el("span", { id: "me" }, `${state.me.display_name} · ${t.tierLabel} ${state.me.tier}`), presence, language, logout),
+    el("div", { class: "offline-banner", id: "offline" }, t.reconnecting),
+    el("div", { class: "layout" },
+      el("nav", { class: "sidebar" }, el("div", { class: "views", id: "views" }), el("div", { id: "list" }), el("h3", { class: "team" }, t.team), el("ul", { class: "team", id: "team" })),
+      el("section", { class: "main", id: "conversation" }, el("p", { class: "placeholder" }, t.pick)),
+      el("aside", { class: "profile", id: "profile" })));
+}
+
+async function refreshLists() {
+  const results = await Promise.all(VIEWS().map(([name, query]) => api("GET", "/conversations" + query + (query ? "&" : "?") + "limit=200").then((list) => [name, list])));
+  for (const [name, list] of results) state.lists[name] = list.filter((c) => c.status !== "closed");
+  renderLists();
+}
+
+let refreshTimer = null;
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(refreshLists, 250);
+}
+
+function renderLists() {
+  const views = document.getElementById("views");
+  if (!views) return;
+  views.replaceChildren(...VIEWS().map(([name]) => el("button", { class: "view" + (state.view === name ? " active" : ""), "data-view": name, onclick: () => { state.view = name; renderLists(); } },
+    t[name], el("span", { class: "count" }, state.lists[name]?.length ?? 0))));
+  const list = state.lists[state.view] || [];
+  document.getElementById("list").replaceChildren(...list.map((c) => el("div", { class: "conv-item" + (state.open?.id === c.id ? " active" : ""), "data-id": c.id, onclick: () => openConversation(c.id) },
+    el("div", { class: "line" }, el("span", { class: "subject" }, c.subject || `#${c.id}`), el("span", { class: "badge " + c.priority }, t.priority[c.priority])),
+    el("div", { class: "line" }, el("span", {}, `#${c.id} · ${c.channel} · T${c.tier}`), el("span", { class: "badge " + c.status }, t.status[c.status])))));
+}
+
+async function refreshTeam() {
+  state.users = await api("GET", "/users");
+  const team = document.getElementById("team");
+  if (!team) return;
+  team.replaceChildren(...state.users.filter((u) => u.active).map((u) => el("li", { "data-user": u.id },
+    el("span", {}, el("span", { class: "dot " + u.presence }), `${u.display_name} (T${u.tier})`), el("span", { title: "open / max" }, `${u.open_conversations}/${u.max_concurrent}`))));
+}
+
+// ---- one conversation ------------------------------------------------------------------
+async function openConversation(id) {
+  if (state.open && state.socket?.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify({ type: "unsubscribe", conversation_id: state.open.id }));
+  state.open = await api("GET", `/conversations/${id}`);
+  state.messages = new Map();
+  state.contact = null;
+  renderLists();
+  renderConversation();
+  subscribe();
+  const [contact, history] = await Promise.all([api("GET", `/contacts/${state.open.contact_id}`), api("GET", `/conversations?contact_id=${state.open.contact_id}&limit=20`)]);
+  state.contact = contact;
+  renderProfile(history);
+}
+
+function renderConversation() {
+  const pane = document.getElementById("conversation");
+  if (!pane || !state.open) return;
+  const c = state.open;
+  const select = (id, values, current, labels, onchange) => el("select", { id, onchange }, ...values.map((v) => el("option", { value: v, selected: v === current }, labels[v] ?? v)));
+  const change = (field) => async (e) => {
+    const value = field === "assignee_id" ? (e.target.value ? Number(e.target.value) : null) : e.target.value;
+    try { state.open = await api("PATCH", `/conversations/${c.id}`, { [field]: value }); } catch (error) { alert(error.message); }
+    renderConversation();
+    scheduleRefresh();
+    refreshTeam();
+  };
+  const assignees = ["", ...state.users.filter((u) => u.active).map((u) => String(u.id))];
+  const names = Object.fromEntries([["", t.nobody], ...state.users.map((u) => [String(u.id), `${u.display_name} (T${u.tier}, ${u.open_conversations}/${u.max_concurrent})`])]);
+  const canned = el("select", { id: "canned", onchange: (e) => { if (e.target.value !== "") insertCanned(Number(e.target.value)); e.target.value = ""; } },
+    el("option", { value: "" }, t.canned), ...CANNED[lang].map((text, i) => el("option", { value: i }, text.slice(0, 28) + "…")));
+  const input = el("textarea", { id: "composer-input", oninput: sendTyping });
+  input.addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) send(); });
+  pane.replaceChildren(
+    el("div", { class: "conv-header" }, el("h2", { id: "conv-title" }, c.subject || `#${c.id}`),
+      select("status", ["open", "pending", "resolved", "closed"], c.status, t.status, change("status")),
+      select("priority", ["low", "normal", "high", "urgent"], c.priority, t.priority, change("priority")),
+      el("label", {}, t.assign, " ", select("assignee", assignees, c.assignee_id ? String(c.assignee_id) : "", names, change("assignee_id"))),
+      el("button", { id: "take", onclick: () => change("assignee_id")({ target: { value: String(state.me.id) } }) }, t.takeIt)),
+    el("div", { class: "messages", id: "messages" }),
+    el("div", { class: "typing", id: "typing" }),
+    el("div", { class: "composer" }, input,
+      el("div", { class: "row" }, el("label", { class: "grow" }, el("input", { type: "checkbox", id: "internal" }), " ", t.note), canned,
+        el("button", { class: "primary", id: "composer-send", onclick: send }, t.send))));
+  renderMessages();
+}
+
+function insertCanned(index) {
+  const name = state.contact?.display_name || (lang === "zh" ? "同学" : "there");
+  const text = CANNED[lang][index].replaceAll("{{learner.name}}", name).replaceAll("{{agent.name}}", state.me.display_name);
+  const input = document.getElementById("composer-input");
+  input.value = input.value ? input.value + "\n" + text : text;
+  input.focus();
+}
+
+function renderMessages() {
+  const box = document.getElementById("messages");
+  if (!box) return;
+  const sorted = [...state.messages.values()].sort((a, b) => a.seq - b.seq);
+  const who = (m) => m.author_kind === "contact" ? (state.contact?.display_name || t.learner)
+    : m.author_kind === "agent" ? (m.author_user_id === state.me.id ? t.you : state.users.find((u) => u.id === m.author_user_id)?.display_name || "agent")
+    : t[m.author_kind] || m.author_kind;
+  box.replaceChildren(
+    ...sorted.map((m) => el("div", { class: `msg ${m.author_kind}${m.internal ? " internal" : ""}`, "data-seq": m.seq }, el("div", { class: "who" }, `${who(m)} · #${m.seq}${m.internal ? " · " + t.note : ""}`), m.body)),
+    ...state.outbox.filter((o) => o.conversation_id === state.open?.id).map((o) => el("div", { class: `msg agent pending${o.internal ? " internal" : ""}`, "data-client-id": o.client_id }, o.body)));
+  box.scrollTop = box.scrollHeight;
+}
+
+function renderProfile(history) {
+  const profile = document.getElementById("profile");
+  const contact = state.contact;
+  if (!profile || !contact) return;
+  const attributes = Object.entries(contact.attributes || {});
+  profile.replaceChildren(
+    el("h3", {}, t.learner), el("div", { id: "learner-name" }, contact.display_name || `#${contact.id}`),
+    el("h3", {}, t.identities), el("dl", {}, ...contact.identities.flatMap((i) => [el("dt", {}, i.kind), el("dd", {}, i.value)])),
+    el("h3", {}, t.attributes), el("dl", { id: "attributes" }, ...attributes.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))])),
+    el("h3", {}, t.history), el("ul", {}, ...history.map((c) => el("li", {}, el("a", { href: "#", onclick: (e) => { e.preventDefault(); openConversation(c.id); } }, `#${c.id} ${c.subject || ""}`), " ", el("span", { class: "badge " + c.status }, t.status[c.status])))));
+}
+
+// ---- realtime --------------------------------------------------------------------------
+let backoff = 1000;
+function connect() {
+  const socket = new WebSocket(location.origin.replace(/^http/, "ws") + "/api/v1/ws");
+  state.socket = socket;
+  state.subscribed = false;
+  socket.onmessage = (event) => onFrame(JSON.parse(event.data));
+  socket.onclose = () => {
+    state.socket = null;
+    state.subscribed = false;
+    document.getElementById("offline")?.classList.add("show");
+    setTimeout(connect, backoff);
+    backoff = Math.min(backoff * 2, 15000);
+  };
+}
+
+function subscribe() {
+  if (state.socket?.readyState === WebSocket.OPEN && state.open) {
+    const after = Math.max(0, ...[...state.messages.keys()]);
+    state.socket.send(JSON.stringify({ type: "subscribe", conversation_id: state.open.id, after_seq: after }));
+  }
+}
+
+function onFrame(frame) {
+  switch (frame.type) {
+    case "welcome":
+      backoff = 1000;
+      document.getElementById("offline")?.classList.remove("show");
+      subscribe();
+      scheduleRefresh();
+      break;
+    case "subscribed":
+      state.subscribed = true;
+      flushOutbox();
+      markRead();
+      break;
+    case "message":
+    case "ack":
+      if (frame.message && frame.conversation_id === state.open?.id) {
+        state.messages.set(frame.message.seq, frame.message);
+        state.outbox = state.outbox.filter((o) => o.client_id !== frame.message.client_id);
+        renderMessages();
+        markRead();
+      }
+      if (frame.type === "message") scheduleRefresh();
+      break;
+    case "nack":
+      state.outbox = state.outbox.filter((o) => o.client_id !== frame.client_id);
+      renderMessages();
+      alert(frame.detail);
+      break;
+    case "conversation":
+      if (frame.conversation.id === state.open?.id) { state.open = frame.conversation; renderConversation(); }
+      scheduleRefresh();
+      break;
+    case "typing":
+      if (frame.conversation_id === state.open?.id && frame.who.kind === "contact") document.getElementById("typing").textContent = frame.typing ? t.typing : "";
+      break;
+    case "resync":
+      scheduleRefresh();
+      break;
+  }
+}
+
+function send() {
+  const input = document.getElementById("composer-input");
+  const body = input.value.trim();
+  if (!body || !state.open) return;
+  const internal = document.getElementById("internal").checked;
+  state.outbox.push({ client_id: crypto.randomUUID(), conversation_id: state.open.id, body, internal });
+  input.value = "";
+  renderMessages();
+  flushOutbox();
+}
+
+function flushOutbox() {
+  if (!state.subscribed || state.socket?.readyState !== WebSocket.OPEN) return;
+  for (const o of state.outbox) state.socket.send(JSON.stringify({ type: "send", conversation_id: o.conversation_id, client_id: o.client_id, body: o.body, internal: o.internal }));
+}
+
+function markRead() {
+  if (state.subscribed && state.open && document.visibilityState === "visible" && state.messages.size) {
+    state.socket.send(JSON.stringify({ type: "read", conversation_id: state.open.id, seq: Math.max(...state.messages.keys()) }));
+  }
+}
+
+let typingSent = 0;
+function sendTyping() {
+  if (state.subscribed && Date.now() - typingSent > 3000) {
+    typingSent = Date.now();
+    state.socket.send(JSON.stringify({ type: "typing", conversation_id: state.open.id, typing: true }));
+  }
+}
+
+document.addEventListener("visibilitychange", markRead);
+boot();

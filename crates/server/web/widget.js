@@ -1,0 +1,339 @@
+/*
+ * EduDesk chat widget. The education platform embeds it with one script tag:
+ *
+ *   <script src="https://support.example.com/widget.js" defer
+ *     data-learner-id="L1001" data-name="李明" data-signature="<hex HMAC-SHA256(secret, learner id)>"
+ *     data-attributes='{"course": "Python 入门"}'></script>
+ *
+ * Without data-learner-id the visitor chats anonymously. Messages wait in an outbox (kept
+ * in localStorage) until the server acknowledges them, so reloads and network drops lose
+ * nothing; every message has its conversation's sequence number, so nothing shows twice.
+ * The realtime protocol is described in docs/realtime.md.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || window.__edudeskWidget) return;
+  window.__edudeskWidget = true;
+
+  var base = new URL(script.src, location.href).origin;
+  var data = script.dataset;
+  var learnerId = data.learnerId || "";
+  var attributes = {};
+  try { attributes = JSON.parse(data.attributes || "{}"); } catch (e) { attributes = {}; }
+  var lang = (data.lang || navigator.language || "en").toLowerCase().indexOf("zh") === 0 ? "zh" : "en";
+  var T = {
+    zh: { launcher: "在线客服", title: "学知在线客服", placeholder: "请描述您遇到的问题…", send: "发送", sending: "发送中…",
+          typing: "客服正在输入…", read: "已读", servedBy: "为您服务：", offline: "网络已断开，正在重连…", empty: "您好！有什么可以帮您？", close: "关闭" },
+    en: { launcher: "Chat with us", title: "XueZhi Support", placeholder: "Tell us what went wrong…", send: "Send", sending: "Sending…",
+          typing: "Agent is typing…", read: "Read", servedBy: "With you: ", offline: "Connection lost, reconnecting…", empty: "Hi! How can we help?", close: "Close" }
+  }[lang];
+
+  // ---- persisted state -------------------------------------------------------------
+  var storeKey = "edudesk:v1:" + base + ":" + (learnerId || "visitor");
+  var state = load();
+  function load() {
+    try {
+      var saved = JSON.parse(localStorage.getItem(storeKey) || "null");
+      if (saved && typeof saved === "object") return saved;
+    } catch (e) { /* corrupt or unavailable: start fresh */ }
+    return { token: null, conversationId: null, messages: {}, outbox: [], agentRead: 0, agentName: null };
+  }
+  function save() {
+    try { localStorage.setItem(storeKey, JSON.stringify(state)); } catch (e) { /* private mode: memory only */ }
+  }
+  function maxSeq() {
+    var seqs = Object.keys(state.messages).map(Number);
+    return seqs.length ? Math.max.apply(null, seqs) : 0;
+  }
+  function newClientId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return "c-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
+  }
+
+  // ---- UI (in a shadow root, so the platform's CSS and ours never mix) ---------------
+  var host = document.createElement("div");
+  host.id = "edudesk-widget";
+  document.body.appendChild(host);
+  var root = host.attachShadow({ mode: "open" });
+  root.innerHTML =
+    "<style>" +
+    ":host{all:initial}*{box-sizing:border-box;font-family:system-ui,-apple-system,'Noto Sans CJK SC',sans-serif}" +
+    ".launcher{position:fixed;right:20px;bottom:20px;z-index:2147483000;background:#2563eb;color:#fff;border:0;border-radius:24px;padding:12px 18px;font-size:15px;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.2)}" +
+    ".panel{position:fixed;right:20px;bottom:80px;z-index:2147483000;width:360px;height:520px;max-height:calc(100vh - 100px);background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);display:none;flex-direction:column;overflow:hidden}" +
+    ".panel.open{display:flex}" +
+    "header{background:#2563eb;color:#fff;padding:12px 14px;display:flex;justify-content:space-between;align-items:center}" +
+    "header .agent{font-size:12px;opacity:.9}header button{background:none;border:0;color:#fff;font-size:20px;cursor:pointer}" +
+    ".status{background:#fef3c7;color:#92400e;font-size:12px;padding:4px 12px;display:none}.status.show{display:block}" +
+    ".messages{flex:1;overflow-y:auto;padding:12px;background:#f8fafc}" +
+    ".msg{max-width:80%;margin:6px 0;padding:8px 11px;border-radius:10px;white-space:pre-wrap;word-wrap:break-word;font-size:14px;line-height:1.45}" +
+    ".msg.theirs{background:#fff;border:1px solid #e2e8f0}.msg.mine{background:#2563eb;color:#fff;margin-left:auto}" +
+    ".msg.pending{opacity:.6}.meta{font-size:11px;color:#64748b;text-align:right;margin:-2px 0 4px}" +
+    ".typing{font-size:12px;color:#64748b;padding:2px 12px;min-height:18px}" +
+    "form{display:flex;gap:8px;padding:10px;border-top:1px solid #e2e8f0}" +
+    "textarea{flex:1;resize:none;height:42px;border:1px solid #cbd5e1;border-radius:8px;padding:8px;font-size:14px}" +
+    "form button{background:#2563eb;color:#fff;border:0;border-radius:8px;padding:0 14px;font-size:14px;cursor:pointer}" +
+    ".empty{color:#64748b;font-size:13px;text-align:center;margin-top:30px}" +
+    "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100vh;max-height:100vh;border-radius:0}}" +
+    "</style>" +
+    "<button class='launcher' part='launcher'></button>" +
+    "<section class='panel' role='dialog'>" +
+    "<header><div><div class='title'></div><div class='agent'></div></div><button class='close'>×</button></header>" +
+    "<div class='status'></div><div class='messages' aria-live='polite'></div><div class='typing'></div>" +
+    "<form><textarea class='input'></textarea><button class='send' type='submit'></button></form>" +
+    "</section>";
+  var $ = function (selector) { return root.querySelector(selector); };
+  var panel = $(".panel"), list = $(".messages"), input = $(".input"), typingLine = $(".typing"), statusLine = $(".status");
+  $(".launcher").textContent = T.launcher;
+  $(".title").textContent = T.title;
+  $(".close").setAttribute("aria-label", T.close);
+  $(".send").textContent = T.send;
+  input.placeholder = T.placeholder;
+
+  function render() {
+    list.textContent = "";
+    var seqs = Object.keys(state.messages).map(Number).sort(function (a, b) { return a - b; });
+    var lastMine = 0;
+    seqs.forEach(function (seq) { if (state.messages[seq].author_kind === "contact") lastMine = seq; });
+    if (!seqs.length && !state.outbox.length) {
+      var empty = document.createElement("div");
+      empty.className = "empty";
+      empty.textContent = T.empty;
+      list.appendChild(empty);
+    }
+    seqs.forEach(function (seq) {
+      var message = state.messages[seq];
+      var mine = message.author_kind === "contact";
+      var bubble = document.createElement("div");
+      bubble.className = "msg " + (mine ? "mine" : "theirs");
+      bubble.dataset.seq = String(seq);
+      bubble.textContent = message.body;
+      list.appendChild(bubble);
+      if (mine && seq === lastMine && state.agentRead >= seq) {
+        var meta = document.createElement("div");
+        meta.className = "meta read";
+        meta.textContent = T.read;
+        list.appendChild(meta);
+      }
+    });
+    state.outbox.forEach(function (item) {
+      var bubble = document.createElement("div");
+      bubble.className = "msg mine pending";
+      bubble.dataset.clientId = item.client_id;
+      bubble.textContent = item.body;
+      list.appendChild(bubble);
+      var meta = document.createElement("div");
+      meta.className = "meta";
+      meta.textContent = T.sending;
+      list.appendChild(meta);
+    });
+    $(".agent").textContent = state.agentName ? T.servedBy + state.agentName : "";
+    list.scrollTop = list.scrollHeight;
+  }
+
+  // ---- REST --------------------------------------------------------------------------
+  function api(method, path, body, token) {
+    var headers = { "content-type": "application/json" };
+    if (token) headers.authorization = "Bearer " + token;
+    return fetch(base + "/api/v1" + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined })
+      .then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (json) {
+          if (!response.ok) { var error = new Error(json.detail || response.statusText); error.status = response.status; throw error; }
+          return json;
+        });
+      });
+  }
+
+  var sessionPromise = null;
+  function ensureSession() {
+    if (state.token) return Promise.resolve(state.token);
+    if (!sessionPromise) {
+      var request = { attributes: attributes };
+      if (learnerId) { request.learner_id = learnerId; request.signature = data.signature || ""; }
+      if (data.name) request.name = data.name;
+      if (data.email) request.email = data.email;
+      sessionPromise = api("POST", "/widget/sessions", request).then(function (session) {
+        state.token = session.token;
+        save();
+        return session.token;
+      }).finally(function () { sessionPromise = null; });
+    }
+    return sessionPromise;
+  }
+
+  function accept(message) {
+    if (!message || typeof message.seq !== "number") return;
+    state.messages[message.seq] = { seq: message.seq, body: message.body, author_kind: message.author_kind, client_id: message.client_id };
+    state.outbox = state.outbox.filter(function (item) { return item.client_id !== message.client_id || message.author_kind !== "contact"; });
+    save();
+    render();
+  }
+
+  // The first message opens the conversation over REST (idempotent by client_id).
+  var creating = false;
+  function createConversation() {
+    var first = state.outbox[0];
+    if (creating || state.conversationId || !first) return;
+    creating = true;
+    ensureSession()
+      .then(function (token) {
+        return api("POST", "/conversations", { channel: "widget", message: { body: first.body, client_id: first.client_id } }, token);
+      })
+      .then(function (conversation) {
+        state.conversationId = conversation.id;
+        accept(conversation.message);
+        creating = false;
+        connect();
+      })
+      .catch(function (error) {
+        creating = false;
+        if (error.status === 401) { state.token = null; save(); }
+        if (error.status && error.status < 500 && error.status !== 401) {
+          // Refused for good (e.g. empty text): drop it rather than retry forever.
+          state.outbox.shift(); save(); render();
+          return;
+        }
+        setTimeout(createConversation, 2000);
+      });
+  }
+
+  // ---- realtime ----------------------------------------------------------------------
+  var socket = null, subscribed = false, backoff = 1000, lastHeard = 0, reconnectTimer = null;
+  function connect() {
+    if (socket || !state.conversationId) return;
+    ensureSession().then(function (token) {
+      if (socket) return;
+      socket = new WebSocket(base.replace(/^http/, "ws") + "/api/v1/ws");
+      subscribed = false;
+      socket.onopen = function () { socket.send(JSON.stringify({ type: "hello", token: token })); };
+      socket.onmessage = function (event) { lastHeard = Date.now(); onFrame(JSON.parse(event.data)); };
+      socket.onclose = function () {
+        socket = null;
+        subscribed = false;
+        statusLine.textContent = T.offline;
+        statusLine.classList.add("show");
+        clearTimeout(reconnectTimer);
+        reconnectTimer = setTimeout(connect, backoff);
+        backoff = Math.min(backoff * 2, 15000);
+      };
+    }).catch(function () {
+      clearTimeout(reconnectTimer);
+      reconnectTimer = setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, 15000);
+    });
+  }
+
+  function flushOutbox() {
+    if (!socket || !subscribed) return;
+    state.outbox.forEach(function (item) {
+      socket.send(JSON.stringify({ type: "send", conversation_id: state.conversationId, client_id: item.client_id, body: item.body }));
+    });
+  }
+
+  function onFrame(frame) {
+    switch (frame.type) {
+      case "welcome":
+        backoff = 1000;
+        statusLine.classList.remove("show");
+        socket.send(JSON.stringify({ type: "subscribe", conversation_id: state.conversationId, after_seq: maxSeq() }));
+        break;
+      case "subscribed":
+        subscribed = true;
+        flushOutbox();
+        markRead();
+        break;
+      case "message":
+        if (frame.conversation_id === state.conversationId) { accept(frame.message); markRead(); }
+        break;
+      case "ack":
+        accept(frame.message);
+        break;
+      case "nack":
+        if (frame.status < 500) {
+          state.outbox = state.outbox.filter(function (item) { return item.client_id !== frame.client_id; });
+          save(); render();
+        }
+        break;
+      case "typing":
+        if (frame.who && frame.who.kind === "agent") {
+          if (frame.who.name) { state.agentName = frame.who.name; }
+          typingLine.textContent = frame.typing ? T.typing : "";
+          render();
+        }
+        break;
+      case "read":
+        if (frame.who && frame.who.kind === "agent") {
+          state.agentRead = Math.max(state.agentRead, frame.seq);
+          if (frame.who.name) state.agentName = frame.who.name;
+          save(); render();
+        }
+        break;
+      case "error":
+        if (frame.status === 401) { state.token = null; save(); }
+        if (frame.status === 404) {
+          // The conversation is not ours any more (a new anonymous session): start afresh.
+          state.conversationId = null; state.messages = {}; save(); render();
+        }
+        break;
+    }
+  }
+
+  function markRead() {
+    if (socket && subscribed && panel.classList.contains("open") && document.visibilityState === "visible") {
+      socket.send(JSON.stringify({ type: "read", conversation_id: state.conversationId, seq: maxSeq() }));
+    }
+  }
+
+  // A silent connection is a dead one: ping, and reconnect when nothing comes back.
+  setInterval(function () {
+    if (!socket || socket.readyState !== 1) return;
+    if (Date.now() - lastHeard > 60000) { socket.close(); return; }
+    socket.send(JSON.stringify({ type: "ping" }));
+  }, 25000);
+  window.addEventListener("online", function () { if (!socket) { backoff = 1000; connect(); } });
+  document.addEventListener("visibilitychange", markRead);
+
+  // ---- user actions ------------------------------------------------------------------
+  var typingSent = 0, typingTimer = null;
+  input.addEventListener("input", function () {
+    if (!socket || !subscribed) return;
+    var now = Date.now();
+    if (now - typingSent > 3000) {
+      socket.send(JSON.stringify({ type: "typing", conversation_id: state.conversationId, typing: true }));
+      typingSent = now;
+    }
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () {
+      if (socket && subscribed) socket.send(JSON.stringify({ type: "typing", conversation_id: state.conversationId, typing: false }));
+      typingSent = 0;
+    }, 4000);
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); $("form").requestSubmit(); }
+  });
+  $("form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var body = input.value.trim();
+    if (!body) return;
+    input.value = "";
+    state.outbox.push({ client_id: newClientId(), body: body });
+    save();
+    render();
+    if (state.conversationId) { flushOutbox(); } else { createConversation(); }
+  });
+  function open() {
+    panel.classList.add("open");
+    render();
+    if (state.conversationId) connect(); else createConversation();
+    markRead();
+    input.focus();
+  }
+  $(".launcher").addEventListener("click", function () { if (panel.classList.contains("open")) panel.classList.remove("open"); else open(); });
+  $(".close").addEventListener("click", function () { panel.classList.remove("open"); });
+
+  render();
+  // A conversation in progress reconnects at once, so nothing waits for a click.
+  if (state.conversationId || state.outbox.length) {
+    if (state.conversationId) connect(); else createConversation();
+  }
+})();
