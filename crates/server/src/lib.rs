@@ -78,8 +78,10 @@ impl App {
     pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let router = self.router();
         let purge = tokio::spawn(purge_expired_sessions(self.state.store.clone()));
+        let checkpoints = tokio::spawn(checkpoint_regularly(self.state.store.clone()));
         let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("serving HTTP");
         purge.abort();
+        checkpoints.abort();
         served?;
         self.state.store.close().await;
         Ok(())
@@ -96,6 +98,18 @@ async fn purge_expired_sessions(store: Store) {
             Ok(0) => {}
             Ok(purged) => tracing::info!(purged, "expired sessions removed"),
             Err(error) => tracing::warn!(%error, "removing expired sessions failed"),
+        }
+    }
+}
+
+/// Checkpoints the SQLite WAL every second, off the writer's path (see `store`).
+async fn checkpoint_regularly(store: Store) {
+    let mut every_second = tokio::time::interval(std::time::Duration::from_secs(1));
+    every_second.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every_second.tick().await;
+        if let Err(error) = store.checkpoint().await {
+            tracing::warn!(%error, "checkpoint failed");
         }
     }
 }

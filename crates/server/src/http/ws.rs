@@ -126,6 +126,9 @@ struct Connection {
     delivered: HashMap<i64, i64>,
     /// Routes of the conversations this socket subscribed to (for typing and read).
     routes: HashMap<i64, Route>,
+    /// Client ids of this socket's sends awaiting their ack: their message events are
+    /// not echoed back, since the ack carries the same message.
+    in_flight: std::collections::HashSet<String>,
     last_heard: Instant,
 }
 
@@ -165,7 +168,16 @@ async fn run(state: AppState, mut socket: WebSocket, principal: Option<Principal
         }
     };
     let mut subscriber = state.hub.register(principal);
-    let mut connection = Connection { state, socket, principal, me, delivered: HashMap::new(), routes: HashMap::new(), last_heard: Instant::now() };
+    let mut connection = Connection {
+        state,
+        socket,
+        principal,
+        me,
+        delivered: HashMap::new(),
+        routes: HashMap::new(),
+        in_flight: Default::default(),
+        last_heard: Instant::now(),
+    };
     let welcome = json!({"type": "welcome", "who": connection.me, "heartbeat_ms": HEARTBEAT.as_millis() as u64});
     if !connection.send(&welcome).await {
         return;
@@ -238,6 +250,7 @@ impl Connection {
             }
             ClientFrame::Send { conversation_id, client_id, body, internal } => match self.prepare_send(conversation_id, &client_id, &body, internal) {
                 Ok(message) => {
+                    self.in_flight.insert(message.client_id.clone());
                     let writer = self.state.writer.clone();
                     pending.push(Box::pin(async move { (client_id, conversation_id, writer.append(message).await) }));
                     true
@@ -280,6 +293,7 @@ impl Connection {
     }
 
     async fn acknowledge(&mut self, client_id: String, conversation_id: i64, outcome: AppResult<Appended>) -> bool {
+        self.in_flight.remove(&client_id);
         let frame = match outcome {
             Ok(appended) => {
                 json!({"type": "ack", "client_id": client_id, "conversation_id": conversation_id, "seq": appended.message.seq, "message": appended.message})
@@ -341,6 +355,10 @@ impl Connection {
                 _ => {}
             }
             self.delivered.insert(conversation_id, message.seq);
+            let own_send = self.in_flight.contains(&message.client_id) && message_is_mine(message, self.principal);
+            if own_send {
+                return true;
+            }
         }
         self.send_text(delivery.frame.clone()).await
     }
@@ -362,4 +380,11 @@ impl Connection {
 
 fn message_frame(message: &Message) -> Value {
     json!({"type": "message", "conversation_id": message.conversation_id, "seq": message.seq, "message": message})
+}
+
+fn message_is_mine(message: &Message, principal: Principal) -> bool {
+    match principal {
+        Principal::Learner { contact_id } => message.author_contact_id == Some(contact_id),
+        Principal::Staff(staff) => message.author_user_id == Some(staff.user_id),
+    }
 }

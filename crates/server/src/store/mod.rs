@@ -106,6 +106,15 @@ impl Store {
         Ok(())
     }
 
+    /// Copies committed WAL pages back into the SQLite database file (without blocking
+    /// the writer or readers) and truncates the WAL when it can. No-op on PostgreSQL.
+    pub async fn checkpoint(&self) -> anyhow::Result<()> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.read).await.context("checkpointing the SQLite WAL")?;
+        }
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
@@ -137,11 +146,19 @@ fn sqlite_url_with_create(url: &str) -> anyhow::Result<String> {
 ///   survives a process crash and a power cut (the writer batches commits to pay this once
 ///   per batch, not once per message);
 /// - a busy timeout, for the rare write outside the write pool (another process, a CLI);
-/// - foreign keys, which SQLite leaves off by default.
+/// - foreign keys, which SQLite leaves off by default;
+/// - no automatic checkpoints: a commit that crosses the WAL threshold would copy pages
+///   back into the database while the writer waits; [`Store::checkpoint`] does it from a
+///   background task on a read connection instead, beside the writer.
 fn sqlite_pool_options(max_connections: u32) -> AnyPoolOptions {
     AnyPoolOptions::new().max_connections(max_connections).min_connections(1).acquire_timeout(Duration::from_secs(10)).after_connect(|connection, _meta| {
         Box::pin(async move {
-            connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;").await?;
+            connection
+                .execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+                     PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;",
+                )
+                .await?;
             Ok(())
         })
     })

@@ -1,0 +1,312 @@
+//! WebSocket benchmark: N learner sockets and M agent sockets on loopback. Learners send
+//! at a set total rate; latency is measured from the learner's send to the agent's
+//! receipt of the committed message. Also reports server memory per idle connection.
+//! With `--nodes 2` it runs two `edudesk serve` processes on PostgreSQL + NATS, learners on
+//! one node and agents on the other.
+
+use std::{
+    path::PathBuf,
+    process::Stdio,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt, stream::SplitSink};
+use serde_json::{Value, json};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    net::TcpStream,
+    process::{Child, Command},
+    sync::Mutex,
+};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message as Frame};
+
+use crate::http::{Connection, percentile, psql};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// `sqlite` or `postgres` (two or more nodes need postgres).
+    #[arg(long, default_value = "sqlite")]
+    backend: String,
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    postgres_url: String,
+    #[arg(long, default_value = "nats://127.0.0.1:4222")]
+    nats_url: String,
+    /// `edudesk serve` processes; learners connect to the first, agents to the last.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
+    #[arg(long, default_value_t = 10_000)]
+    learners: usize,
+    #[arg(long, default_value_t = 20)]
+    agents: usize,
+    /// Messages per second, all learners together.
+    #[arg(long, default_value_t = 5_000)]
+    rate: u64,
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    #[arg(long, default_value_t = 3)]
+    warmup: u64,
+    #[arg(long)]
+    edudesk: Option<PathBuf>,
+}
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+type Sink = SplitSink<Socket, Frame>;
+
+struct Node {
+    child: Child,
+    addr: String,
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status.lines().find(|line| line.starts_with("VmRSS:")).and_then(|line| line.split_whitespace().nth(1)).and_then(|kib| kib.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+async fn start_node(binary: &PathBuf, data_dir: &std::path::Path, database_url: &str, nats: Option<(&str, &str)>, demo: bool) -> anyhow::Result<Node> {
+    let mut command = Command::new(binary);
+    command.args(["serve", "--bind", "127.0.0.1:0", "--data-dir"]).arg(data_dir).arg("--database-url").arg(database_url);
+    if demo {
+        command.arg("--demo");
+    }
+    if let Some((url, prefix)) = nats {
+        command.env("EDUDESK_NATS_URL", url).env("EDUDESK_NATS_PREFIX", prefix);
+    }
+    let mut child = command
+        .env("RUST_LOG", "warn")
+        .env("EDUDESK_PLATFORM_SECRET", edudesk::demo::DEMO_PLATFORM_SECRET)
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let mut lines = BufReader::new(child.stdout.take().context("server stdout")?).lines();
+    let addr = loop {
+        let line = lines.next_line().await?.context("the server exited before listening")?;
+        if let Some(addr) = line.strip_prefix("EduDesk is listening on http://") {
+            break addr.to_owned();
+        }
+    };
+    Ok(Node { child, addr })
+}
+
+async fn connect(addr: &str, token: &str) -> anyhow::Result<Socket> {
+    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!("ws://{addr}/api/v1/ws"))?;
+    request.headers_mut().insert("authorization", format!("Bearer {token}").parse()?);
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
+    // The welcome frame says the server registered the socket.
+    match socket.next().await {
+        Some(Ok(Frame::Text(text))) if text.contains("\"welcome\"") => Ok(socket),
+        other => bail!("expected a welcome frame, got {other:?}"),
+    }
+}
+
+pub async fn main(args: Args) -> anyhow::Result<()> {
+    let binary = args.edudesk.clone().unwrap_or(std::env::current_exe()?.with_file_name("edudesk"));
+    if !binary.is_file() {
+        bail!("{} not found; build it first with `cargo build --release --workspace`", binary.display());
+    }
+    if args.nodes > 1 && args.backend != "postgres" {
+        bail!("several nodes need --backend postgres");
+    }
+    let data_dir = std::env::temp_dir().join(format!("edudesk-wsbench-{}", std::process::id()));
+    std::fs::create_dir_all(&data_dir)?;
+    let database = format!("edudesk_wsbench_{}", std::process::id());
+    let database_url = match args.backend.as_str() {
+        "sqlite" => format!("sqlite://{}/edudesk.db", data_dir.display()),
+        "postgres" => {
+            psql(&args.postgres_url, &format!("CREATE DATABASE {database}")).await?;
+            let (base, _) = args.postgres_url.rsplit_once('/').context("a PostgreSQL URL ending in /database")?;
+            format!("{base}/{database}")
+        }
+        other => bail!("unknown backend {other}"),
+    };
+    let result = run(&args, &binary, &data_dir, &database_url).await;
+    if args.backend == "postgres" {
+        psql(&args.postgres_url, &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).await?;
+    }
+    let _ = std::fs::remove_dir_all(&data_dir);
+    result
+}
+
+async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database_url: &str) -> anyhow::Result<()> {
+    let prefix = format!("wsbench{}", std::process::id());
+    let nats = (args.nodes > 1).then_some((args.nats_url.as_str(), prefix.as_str()));
+    let mut nodes = vec![start_node(binary, data_dir, database_url, nats, true).await?];
+    for _ in 1..args.nodes {
+        nodes.push(start_node(binary, data_dir, database_url, nats, false).await?);
+    }
+    let learner_node = nodes[0].addr.clone();
+    let agent_node = nodes[nodes.len() - 1].addr.clone();
+
+    // Sessions and one conversation per learner, over a few keep-alive connections.
+    let setup = Instant::now();
+    let per_task = args.learners.div_ceil(16);
+    let mut tasks = Vec::new();
+    for task in 0..16 {
+        let addr = learner_node.clone();
+        let range = (task * per_task)..((task + 1) * per_task).min(args.learners);
+        tasks.push(tokio::spawn(async move {
+            let mut connection = Connection::open(&addr).await?;
+            let mut made = Vec::new();
+            for n in range {
+                let learner = format!("WS{n}");
+                let signature = edudesk::auth::learner_signature(edudesk::demo::DEMO_PLATFORM_SECRET, &learner);
+                let (_, session) = connection.send("POST", "/api/v1/widget/sessions", None, &json!({"learner_id": learner, "signature": signature})).await?;
+                let token = session["token"].as_str().context("session token")?.to_owned();
+                let open = json!({"channel": "widget", "message": {"body": "hello", "client_id": "open"}});
+                let (status, created) = connection.send("POST", "/api/v1/conversations", Some(&token), &open).await?;
+                if status != 201 {
+                    bail!("creating a conversation answered {status}: {created}");
+                }
+                made.push((token, created["id"].as_i64().context("conversation id")?));
+            }
+            anyhow::Ok(made)
+        }));
+    }
+    let mut learners = Vec::new();
+    for task in tasks {
+        learners.extend(task.await??);
+    }
+    eprintln!("set up {} learners with conversations in {:.1}s", learners.len(), setup.elapsed().as_secs_f64());
+
+    // Agent sockets (supervisor sessions see every conversation), each following a share.
+    let mut http = Connection::open(&agent_node).await?;
+    let mut agents = Vec::new();
+    for agent in 0..args.agents {
+        let (_, login) = http.send("POST", "/api/v1/auth/login", None, &json!({"email": "lead@edudesk.demo", "password": "edudesk-demo"})).await?;
+        let mut socket = connect(&agent_node, login["token"].as_str().context("agent token")?).await?;
+        let mut expected = 0;
+        for (_, conversation) in learners.iter().skip(agent).step_by(args.agents) {
+            socket.send(Frame::Text(json!({"type": "subscribe", "conversation_id": conversation}).to_string().into())).await?;
+            expected += 1;
+        }
+        while expected > 0 {
+            match socket.next().await {
+                Some(Ok(Frame::Text(text))) if text.contains("\"subscribed\"") => expected -= 1,
+                Some(Ok(_)) => {}
+                other => bail!("agent socket failed while subscribing: {other:?}"),
+            }
+        }
+        agents.push(socket);
+    }
+
+    // Memory per idle learner connection.
+    let pids: Vec<u32> = nodes.iter().filter_map(|node| node.child.id()).collect();
+    let learner_pid = pids[0];
+    let before = rss_kib(learner_pid);
+    let mut sinks: Vec<Arc<Mutex<Sink>>> = Vec::with_capacity(learners.len());
+    let acks = Arc::new(AtomicU64::new(0));
+    let connecting = Instant::now();
+    for (token, _) in &learners {
+        let socket = connect(&learner_node, token).await?;
+        let (sink, mut stream) = socket.split();
+        sinks.push(Arc::new(Mutex::new(sink)));
+        let acks = acks.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(frame)) = stream.next().await {
+                if let Frame::Text(text) = frame
+                    && text.contains("\"type\":\"ack\"")
+                {
+                    acks.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+    }
+    let after = rss_kib(learner_pid);
+    let per_connection = (after.saturating_sub(before)) as f64 / learners.len() as f64;
+    eprintln!("connected {} learner sockets in {:.1}s", learners.len(), connecting.elapsed().as_secs_f64());
+
+    // Agents record latency from the timestamp in each learner message.
+    let start = Instant::now();
+    let warmup_until = Duration::from_secs(args.warmup);
+    let received = Arc::new(AtomicU64::new(0));
+    let mut readers = Vec::new();
+    for mut socket in agents {
+        let received = received.clone();
+        readers.push(tokio::spawn(async move {
+            let mut latencies: Vec<u32> = Vec::new();
+            while let Some(Ok(frame)) = socket.next().await {
+                let Frame::Text(text) = frame else { continue };
+                let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
+                if frame["type"] != "message" || frame["message"]["author_kind"] != "contact" {
+                    continue;
+                }
+                let Some(sent_us) = frame["message"]["body"].as_str().and_then(|body| body.strip_prefix("t=")).and_then(|t| t.parse::<u64>().ok()) else {
+                    continue;
+                };
+                received.fetch_add(1, Ordering::Relaxed);
+                if Duration::from_micros(sent_us) >= warmup_until {
+                    let now_us = start.elapsed().as_micros() as u64;
+                    latencies.push(now_us.saturating_sub(sent_us).min(u64::from(u32::MAX)) as u32);
+                }
+            }
+            latencies
+        }));
+    }
+
+    // Send at the set rate, round robin over learners, in 1 ms ticks.
+    let total = Duration::from_secs(args.warmup + args.seconds);
+    let mut tick = tokio::time::interval(Duration::from_millis(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let (mut sent, mut next_learner) = (0u64, 0usize);
+    let mut sent_measured = 0u64;
+    while start.elapsed() < total {
+        tick.tick().await;
+        let due = (start.elapsed().as_micros() as u64 * args.rate / 1_000_000).saturating_sub(sent);
+        for _ in 0..due {
+            let index = next_learner % sinks.len();
+            next_learner += 1;
+            let now_us = start.elapsed().as_micros() as u64;
+            if Duration::from_micros(now_us) >= warmup_until {
+                sent_measured += 1;
+            }
+            let frame = json!({"type": "send", "conversation_id": learners[index].1, "client_id": format!("m{sent}"), "body": format!("t={now_us}")});
+            sinks[index].lock().await.send(Frame::Text(frame.to_string().into())).await?;
+            sent += 1;
+        }
+    }
+    let load_rss: u64 = pids.iter().map(|pid| rss_kib(*pid)).sum();
+    // Let the last messages arrive, then stop the server so the readers end.
+    let drain_until = Instant::now() + Duration::from_secs(3);
+    while received.load(Ordering::Relaxed) < sent && Instant::now() < drain_until {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for node in &mut nodes {
+        node.child.start_kill()?;
+    }
+    let mut latencies = Vec::new();
+    for reader in readers {
+        latencies.append(&mut reader.await?);
+    }
+    latencies.sort_unstable();
+    let lost = sent.saturating_sub(received.load(Ordering::Relaxed));
+    println!(
+        "backend={} nodes={} learners={} agents={} rate={}/s seconds={} sent={} received={} measured={} throughput={:.0}/s p50={:.2}ms p99={:.2}ms max={:.2}ms \
+         idle_rss_per_connection={:.1}KiB server_rss_under_load={}MiB not_received={}",
+        args.backend,
+        args.nodes,
+        learners.len(),
+        args.agents,
+        args.rate,
+        args.seconds,
+        sent,
+        received.load(Ordering::Relaxed),
+        latencies.len(),
+        latencies.len() as f64 / args.seconds as f64,
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99),
+        percentile(&latencies, 1.0),
+        per_connection,
+        load_rss / 1024,
+        lost
+    );
+    let _ = sent_measured;
+    Ok(())
+}
