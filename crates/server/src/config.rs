@@ -59,6 +59,8 @@ pub struct Config {
     pub nats_url: Option<Secret>,
     /// Subject prefix on NATS: nodes of one deployment share it.
     pub nats_prefix: String,
+    /// Largest image accepted in a conversation, in bytes.
+    pub attachment_max_bytes: usize,
     /// Serve the demo pages (`/demo`); set by `serve --demo`.
     pub demo: bool,
 }
@@ -80,6 +82,7 @@ impl Default for Config {
             nats_url: None,
             nats_prefix: "edudesk".to_owned(),
             demo: false,
+            attachment_max_bytes: 5 * 1024 * 1024,
         }
     }
 }
@@ -126,6 +129,7 @@ impl Config {
                 "DB_MAX_CONNECTIONS" => self.db_max_connections = value.parse().with_context(|| invalid("a number"))?,
                 "NATS_URL" => self.nats_url = Some(Secret(value)).filter(|url| !url.expose().is_empty()),
                 "NATS_PREFIX" => self.nats_prefix = value,
+                "ATTACHMENT_MAX_BYTES" => self.attachment_max_bytes = value.parse().with_context(|| invalid("a number of bytes"))?,
                 "WRITE_BATCH_MAX" => self.write_batch_max = value.parse().with_context(|| invalid("a number"))?,
                 // Variables of tests, tools and later features are not ours to reject.
                 _ => {}

@@ -106,6 +106,8 @@ pub struct PostMessage {
     /// An internal note, visible to staff only (staff only).
     #[serde(default)]
     pub internal: bool,
+    /// An image uploaded first to `/conversations/{id}/attachments`; `body` may then be empty.
+    pub attachment_id: Option<i64>,
 }
 
 /// Loads a conversation and decides what the caller may do with it.
@@ -116,6 +118,14 @@ async fn authorize(state: &AppState, auth: &Auth, id: i64) -> AppResult<(Convers
         Access::Forbidden => Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
         access => Ok((conversation, access)),
     }
+}
+
+/// The text of a message; an image message may come without text (it reads "[image]").
+pub fn message_body(raw: &str, attachment_id: Option<i64>) -> AppResult<MessageBody> {
+    if attachment_id.is_some() && raw.trim().is_empty() {
+        return Ok(MessageBody::parse("[image]")?);
+    }
+    Ok(MessageBody::parse(raw)?)
 }
 
 fn client_id_or_new(raw: Option<&str>) -> AppResult<String> {
@@ -307,7 +317,7 @@ pub async fn list_messages(
     security(("bearer" = []), ("cookie" = [])))]
 #[tracing::instrument(skip_all, fields(conversation_id = id))]
 pub async fn post_message(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiPath<i64>, ApiJson(request): ApiJson<PostMessage>) -> AppResult<Response> {
-    let body = MessageBody::parse(&request.body)?;
+    let body = message_body(&request.body, request.attachment_id)?;
     let client_id = client_id_or_new(request.client_id.as_deref())?;
     let author = match auth.principal {
         Principal::Staff(staff) => Author::Agent(staff.user_id),
@@ -318,9 +328,19 @@ pub async fn post_message(State(state): State<AppState>, auth: Auth, ApiPath(id)
             return Err(AppError::Forbidden("learners cannot write internal notes".to_owned()));
         }
     };
+    if let Some(attachment_id) = request.attachment_id {
+        super::attachments::check_attachment(&state, attachment_id, id, author).await?;
+    }
     // The writer checks existence, access and status inside the write itself.
-    let new =
-        NewMessage { conversation_id: id, author, on_behalf_of: Some(auth.principal), body: body.as_str().to_owned(), internal: request.internal, client_id };
+    let new = NewMessage {
+        conversation_id: id,
+        author,
+        on_behalf_of: Some(auth.principal),
+        body: body.as_str().to_owned(),
+        internal: request.internal,
+        client_id,
+        attachment_id: request.attachment_id,
+    };
     let appended = state.writer.append(new).await?;
     Ok(created(appended.message, appended.replayed))
 }

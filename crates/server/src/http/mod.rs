@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`: routing, the JSON extractor that reports bad input as
 //! problem documents, and the layers every request passes (body limit, tracing, panics).
 
+mod attachments;
 mod auth;
 mod contacts;
 mod conversations;
@@ -69,6 +70,8 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}", get(conversations::get).patch(conversations::update))
         .route("/conversations/{id}/messages", get(conversations::list_messages).post(conversations::post_message))
         .route("/conversations/{id}/events", get(conversations::events))
+        .route("/conversations/{id}/attachments", post(attachments::upload).layer(DefaultBodyLimit::max(state.config.attachment_max_bytes + 1024)))
+        .route("/attachments/{id}", get(attachments::download))
         .route("/contacts", post(contacts::create))
         .route("/contacts/{id}", get(contacts::get))
         .route("/users", get(users::list).post(users::create))

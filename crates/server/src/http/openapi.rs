@@ -7,7 +7,7 @@ use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{auth, contacts, conversations, health, users, widget};
+use super::{attachments, auth, contacts, conversations, health, users, widget};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,6 +18,7 @@ use super::{auth, contacts, conversations, health, users, widget};
         widget::create_session,
         conversations::create, conversations::list, conversations::get, conversations::update,
         conversations::list_messages, conversations::post_message, conversations::events,
+        attachments::upload, attachments::download,
         contacts::create, contacts::get,
         users::list, users::create, users::get, users::update, users::set_presence,
     ),

@@ -16,10 +16,7 @@ use axum::{
     http::{HeaderMap, header},
     response::{IntoResponse, Response},
 };
-use edudesk_core::{
-    Access, Principal,
-    input::{ClientId, MessageBody},
-};
+use edudesk_core::{Access, Principal, input::ClientId};
 use futures_util::{StreamExt, stream::FuturesUnordered};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -100,9 +97,11 @@ enum ClientFrame {
     Send {
         conversation_id: i64,
         client_id: String,
+        #[serde(default)]
         body: String,
         #[serde(default)]
         internal: bool,
+        attachment_id: Option<i64>,
     },
     Typing {
         conversation_id: i64,
@@ -248,15 +247,17 @@ impl Connection {
                 self.delivered.remove(&conversation_id);
                 true
             }
-            ClientFrame::Send { conversation_id, client_id, body, internal } => match self.prepare_send(conversation_id, &client_id, &body, internal) {
-                Ok(message) => {
-                    self.in_flight.insert(message.client_id.clone());
-                    let writer = self.state.writer.clone();
-                    pending.push(Box::pin(async move { (client_id, conversation_id, writer.append(message).await) }));
-                    true
+            ClientFrame::Send { conversation_id, client_id, body, internal, attachment_id } => {
+                match prepare_send(&self.state.clone(), self.principal, conversation_id, &client_id, &body, internal, attachment_id).await {
+                    Ok(message) => {
+                        self.in_flight.insert(message.client_id.clone());
+                        let writer = self.state.writer.clone();
+                        pending.push(Box::pin(async move { (client_id, conversation_id, writer.append(message).await) }));
+                        true
+                    }
+                    Err(error) => self.acknowledge(client_id, conversation_id, Err(error)).await,
                 }
-                Err(error) => self.acknowledge(client_id, conversation_id, Err(error)).await,
-            },
+            }
             ClientFrame::Typing { conversation_id, typing } => match self.routes.get(&conversation_id) {
                 Some(route) => {
                     self.state.bus.publish(Event::Typing { route: *route, who: self.me.clone(), typing }).await;
@@ -272,24 +273,6 @@ impl Connection {
                 None => self.send(&error_frame(409, "subscribe to the conversation first")).await,
             },
         }
-    }
-
-    fn prepare_send(&self, conversation_id: i64, client_id: &str, body: &str, internal: bool) -> AppResult<NewMessage> {
-        let body = MessageBody::parse(body)?;
-        let client_id = ClientId::parse(client_id)?;
-        let author = match self.principal {
-            Principal::Staff(staff) => Author::Agent(staff.user_id),
-            Principal::Learner { contact_id } if !internal => Author::Contact(contact_id),
-            Principal::Learner { .. } => return Err(AppError::Forbidden("learners cannot write internal notes".to_owned())),
-        };
-        Ok(NewMessage {
-            conversation_id,
-            author,
-            on_behalf_of: Some(self.principal),
-            body: body.as_str().to_owned(),
-            internal,
-            client_id: client_id.as_str().to_owned(),
-        })
     }
 
     async fn acknowledge(&mut self, client_id: String, conversation_id: i64, outcome: AppResult<Appended>) -> bool {
@@ -387,4 +370,36 @@ fn message_is_mine(message: &Message, principal: Principal) -> bool {
         Principal::Learner { contact_id } => message.author_contact_id == Some(contact_id),
         Principal::Staff(staff) => message.author_user_id == Some(staff.user_id),
     }
+}
+
+#[allow(clippy::too_many_arguments)]
+/// Parses and checks a `send` frame into a message for the writer.
+async fn prepare_send(
+    state: &AppState,
+    principal: Principal,
+    conversation_id: i64,
+    client_id: &str,
+    body: &str,
+    internal: bool,
+    attachment_id: Option<i64>,
+) -> AppResult<NewMessage> {
+    let body = super::conversations::message_body(body, attachment_id)?;
+    let client_id = ClientId::parse(client_id)?;
+    let author = match principal {
+        Principal::Staff(staff) => Author::Agent(staff.user_id),
+        Principal::Learner { contact_id } if !internal => Author::Contact(contact_id),
+        Principal::Learner { .. } => return Err(AppError::Forbidden("learners cannot write internal notes".to_owned())),
+    };
+    if let Some(attachment_id) = attachment_id {
+        super::attachments::check_attachment(state, attachment_id, conversation_id, author).await?;
+    }
+    Ok(NewMessage {
+        conversation_id,
+        author,
+        on_behalf_of: Some(principal),
+        body: body.as_str().to_owned(),
+        internal,
+        client_id: client_id.as_str().to_owned(),
+        attachment_id,
+    })
 }

@@ -232,6 +232,7 @@ mod tests {
             internal,
             client_id: format!("c{seq}"),
             created_at: chrono::Utc::now(),
+            attachment_id: None,
         };
         Event::Message { route: Route { conversation_id, contact_id, tier: Tier::TWO, assignee_id: None }, message }
     }

@@ -54,6 +54,8 @@ pub struct Message {
     pub internal: bool,
     pub client_id: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// An image sent with the message: `GET /api/v1/attachments/{id}`.
+    pub attachment_id: Option<i64>,
 }
 
 #[derive(FromRow)]
@@ -68,9 +70,11 @@ pub(super) struct MessageRow {
     internal: i64,
     client_id: String,
     created_at: i64,
+    attachment_id: Option<i64>,
 }
 
-pub(super) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, author_kind, author_user_id, author_contact_id, body, internal, client_id, created_at";
+pub(super) const MESSAGE_COLUMNS: &str =
+    "id, conversation_id, seq, author_kind, author_user_id, author_contact_id, body, internal, client_id, created_at, attachment_id";
 
 impl TryFrom<MessageRow> for Message {
     type Error = AppError;
@@ -87,6 +91,7 @@ impl TryFrom<MessageRow> for Message {
             internal: row.internal != 0,
             client_id: row.client_id,
             created_at: to_utc(row.created_at),
+            attachment_id: row.attachment_id,
         })
     }
 }
@@ -130,6 +135,7 @@ pub(super) async fn insert_message(
         internal,
         client_id: client_id.to_owned(),
         created_at: to_utc(at),
+        attachment_id: None,
     })
 }
 

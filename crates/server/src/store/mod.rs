@@ -9,6 +9,7 @@
 //! (every write queues there in order, instead of spinning on `SQLITE_BUSY`) and a read
 //! pool; WAL lets the readers run beside the writer. PostgreSQL uses one pool for both.
 
+pub mod attachments;
 pub mod contacts;
 pub mod conversations;
 pub mod events;

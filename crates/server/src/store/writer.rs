@@ -49,6 +49,8 @@ pub struct NewMessage {
     pub body: String,
     pub internal: bool,
     pub client_id: String,
+    /// An image already uploaded to this conversation by this author.
+    pub attachment_id: Option<i64>,
 }
 
 /// The stored message, and whether it was already there (same `client_id` sent before).
@@ -306,6 +308,7 @@ fn stored(new: &NewMessage, id: i64, seq: i64, now: i64) -> Message {
         internal: new.internal,
         client_id: new.client_id.clone(),
         created_at: to_utc(now),
+        attachment_id: new.attachment_id,
     }
 }
 
@@ -383,11 +386,11 @@ async fn write_back(tx: &mut sqlx::Transaction<'_, sqlx::Any>, conversations: &[
 
 /// Inserts messages with allocated sequence numbers; returns their ids by (conversation, client id).
 async fn insert_messages(tx: &mut sqlx::Transaction<'_, sqlx::Any>, rows: &[(&NewMessage, i64)], now: i64) -> AppResult<HashMap<(i64, String), i64>> {
-    const COLUMNS: usize = 9;
+    const COLUMNS: usize = 10;
     let values: Vec<String> =
         (0..rows.len()).map(|row| format!("({})", (1..=COLUMNS).map(|c| format!("${}", row * COLUMNS + c)).collect::<Vec<_>>().join(", "))).collect();
     let sql = format!(
-        "INSERT INTO messages (conversation_id, seq, author_kind, author_user_id, author_contact_id, body, internal, client_id, created_at)
+        "INSERT INTO messages (conversation_id, seq, author_kind, author_user_id, author_contact_id, body, internal, client_id, created_at, attachment_id)
          VALUES {} RETURNING id, conversation_id, client_id",
         values.join(", ")
     );
@@ -403,7 +406,8 @@ async fn insert_messages(tx: &mut sqlx::Transaction<'_, sqlx::Any>, rows: &[(&Ne
             .bind(&new.body)
             .bind(i64::from(new.internal))
             .bind(&new.client_id)
-            .bind(now);
+            .bind(now)
+            .bind(new.attachment_id);
     }
     Ok(query.fetch_all(&mut **tx).await?.into_iter().map(|(id, conversation_id, client_id)| ((conversation_id, client_id), id)).collect())
 }

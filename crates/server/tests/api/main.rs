@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod attachments;
 mod auth;
 mod bad_input;
 mod browser;

@@ -33,6 +33,8 @@ async fn openapi_lists_every_endpoint(backend: TestBackend) {
         ("/api/v1/users/{id}", "get"),
         ("/api/v1/users/{id}", "patch"),
         ("/api/v1/presence", "put"),
+        ("/api/v1/conversations/{id}/attachments", "post"),
+        ("/api/v1/attachments/{id}", "get"),
     ];
     for (path, method) in expected {
         assert!(document["paths"][path][method].is_object(), "{method} {path} is documented");

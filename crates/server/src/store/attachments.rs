@@ -1,0 +1,62 @@
+//! Images attached to conversations. Stored in the database (every node serves them);
+//! the HTTP layer checks their type and size before they get here.
+
+use serde::Serialize;
+use sqlx::FromRow;
+use utoipa::ToSchema;
+
+use super::{Store, events::Actor, now_ms};
+use crate::error::{AppError, AppResult};
+
+/// An uploaded image, without its bytes.
+#[derive(Debug, Clone, Serialize, ToSchema, FromRow)]
+pub struct Attachment {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub content_type: String,
+    pub size: i64,
+    pub uploader_user_id: Option<i64>,
+    pub uploader_contact_id: Option<i64>,
+}
+
+impl Store {
+    pub async fn create_attachment(&self, conversation_id: i64, uploader: Actor, content_type: &str, data: &[u8]) -> AppResult<Attachment> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO attachments (conversation_id, uploader_user_id, uploader_contact_id, content_type, size, data, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(conversation_id)
+        .bind(uploader.user_id)
+        .bind(uploader.contact_id)
+        .bind(content_type)
+        .bind(data.len() as i64)
+        .bind(data.to_vec())
+        .bind(now_ms())
+        .fetch_one(&self.write)
+        .await?;
+        Ok(Attachment {
+            id,
+            conversation_id,
+            content_type: content_type.to_owned(),
+            size: data.len() as i64,
+            uploader_user_id: uploader.user_id,
+            uploader_contact_id: uploader.contact_id,
+        })
+    }
+
+    pub async fn attachment(&self, id: i64) -> AppResult<Attachment> {
+        sqlx::query_as::<_, Attachment>("SELECT id, conversation_id, content_type, size, uploader_user_id, uploader_contact_id FROM attachments WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or_else(|| AppError::not_found("attachment"))
+    }
+
+    pub async fn attachment_data(&self, id: i64) -> AppResult<Vec<u8>> {
+        sqlx::query_scalar("SELECT data FROM attachments WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or_else(|| AppError::not_found("attachment"))
+    }
+}
