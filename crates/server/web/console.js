@@ -217,7 +217,8 @@ function renderMessages() {
     : m.author_kind === "agent" ? (m.author_user_id === state.me.id ? t.you : state.users.find((u) => u.id === m.author_user_id)?.display_name || "agent")
     : t[m.author_kind] || m.author_kind;
   box.replaceChildren(
-    ...sorted.map((m) => el("div", { class: `msg ${m.author_kind}${m.internal ? " internal" : ""}`, "data-seq": m.seq }, el("div", { class: "who" }, `${who(m)} · #${m.seq}${m.internal ? " · " + t.note : ""}`), m.body)),
+    ...sorted.map((m) => el("div", { class: `msg ${m.author_kind}${m.internal ? " internal" : ""}`, "data-seq": m.seq }, el("div", { class: "who" }, `${who(m)} · #${m.seq}${m.internal ? " · " + t.note : ""}`),
+      m.attachment_id ? el("img", { class: "attachment", src: `/api/v1/attachments/${m.attachment_id}`, alt: m.body }) : m.body)),
     ...state.outbox.filter((o) => o.conversation_id === state.open?.id).map((o) => el("div", { class: `msg agent pending${o.internal ? " internal" : ""}`, "data-client-id": o.client_id }, o.body)));
   box.scrollTop = box.scrollHeight;
 }

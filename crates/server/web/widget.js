@@ -24,9 +24,11 @@
   var lang = (data.lang || navigator.language || "en").toLowerCase().indexOf("zh") === 0 ? "zh" : "en";
   var T = {
     zh: { launcher: "在线客服", title: "学知在线客服", placeholder: "请描述您遇到的问题…", send: "发送", sending: "发送中…",
-          typing: "客服正在输入…", read: "已读", servedBy: "为您服务：", offline: "网络已断开，正在重连…", empty: "您好！有什么可以帮您？", close: "关闭" },
+          typing: "客服正在输入…", read: "已读", servedBy: "为您服务：", offline: "网络已断开，正在重连…", empty: "您好！有什么可以帮您？", close: "关闭",
+          image: "图片", imageBody: "[图片]", badImage: "只能发送 PNG、JPEG、GIF 或 WebP 图片", tooBig: "图片不能超过 5 MB" },
     en: { launcher: "Chat with us", title: "XueZhi Support", placeholder: "Tell us what went wrong…", send: "Send", sending: "Sending…",
-          typing: "Agent is typing…", read: "Read", servedBy: "With you: ", offline: "Connection lost, reconnecting…", empty: "Hi! How can we help?", close: "Close" }
+          typing: "Agent is typing…", read: "Read", servedBy: "With you: ", offline: "Connection lost, reconnecting…", empty: "Hi! How can we help?", close: "Close",
+          image: "Image", imageBody: "[image]", badImage: "Only PNG, JPEG, GIF or WebP images", tooBig: "Images may be at most 5 MB" }
   }[lang];
 
   // ---- persisted state -------------------------------------------------------------
@@ -73,6 +75,7 @@
     "form{display:flex;gap:8px;padding:10px;border-top:1px solid #e2e8f0}" +
     "textarea{flex:1;resize:none;height:42px;border:1px solid #cbd5e1;border-radius:8px;padding:8px;font-size:14px}" +
     "form button{background:#2563eb;color:#fff;border:0;border-radius:8px;padding:0 14px;font-size:14px;cursor:pointer}" +
+    "form .attach{background:#e2e8f0;color:#1f2937;padding:0 10px}.msg img{max-width:100%;border-radius:6px;display:block}" +
     ".empty{color:#64748b;font-size:13px;text-align:center;margin-top:30px}" +
     "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100vh;max-height:100vh;border-radius:0}}" +
     "</style>" +
@@ -80,7 +83,8 @@
     "<section class='panel' role='dialog'>" +
     "<header><div><div class='title'></div><div class='agent'></div></div><button class='close'>×</button></header>" +
     "<div class='status'></div><div class='messages' aria-live='polite'></div><div class='typing'></div>" +
-    "<form><textarea class='input'></textarea><button class='send' type='submit'></button></form>" +
+    "<form><button class='attach' type='button'></button><input class='file' type='file' accept='image/png,image/jpeg,image/gif,image/webp' hidden>" +
+    "<textarea class='input'></textarea><button class='send' type='submit'></button></form>" +
     "</section>";
   var $ = function (selector) { return root.querySelector(selector); };
   var panel = $(".panel"), list = $(".messages"), input = $(".input"), typingLine = $(".typing"), statusLine = $(".status");
@@ -88,6 +92,7 @@
   $(".title").textContent = T.title;
   $(".close").setAttribute("aria-label", T.close);
   $(".send").textContent = T.send;
+  $(".attach").textContent = T.image;
   input.placeholder = T.placeholder;
 
   function render() {
@@ -107,7 +112,7 @@
       var bubble = document.createElement("div");
       bubble.className = "msg " + (mine ? "mine" : "theirs");
       bubble.dataset.seq = String(seq);
-      bubble.textContent = message.body;
+      if (message.attachment_id) bubble.appendChild(image(message.attachment_id)); else bubble.textContent = message.body;
       list.appendChild(bubble);
       if (mine && seq === lastMine && state.agentRead >= seq) {
         var meta = document.createElement("div");
@@ -120,7 +125,7 @@
       var bubble = document.createElement("div");
       bubble.className = "msg mine pending";
       bubble.dataset.clientId = item.client_id;
-      bubble.textContent = item.body;
+      bubble.textContent = item.attachment_id ? T.imageBody : item.body;
       list.appendChild(bubble);
       var meta = document.createElement("div");
       meta.className = "meta";
@@ -129,6 +134,20 @@
     });
     $(".agent").textContent = state.agentName ? T.servedBy + state.agentName : "";
     list.scrollTop = list.scrollHeight;
+  }
+
+  // Images need the bearer token, so they are fetched and shown from blob URLs.
+  var imageUrls = {};
+  function image(id) {
+    var img = document.createElement("img");
+    img.alt = T.imageBody;
+    if (imageUrls[id]) { img.src = imageUrls[id]; return img; }
+    ensureSession().then(function (token) {
+      return fetch(base + "/api/v1/attachments/" + id, { headers: { authorization: "Bearer " + token } });
+    }).then(function (response) { return response.ok ? response.blob() : null; }).then(function (blob) {
+      if (blob) { imageUrls[id] = URL.createObjectURL(blob); img.src = imageUrls[id]; }
+    }).catch(function () { /* shown as its alt text */ });
+    return img;
   }
 
   // ---- REST --------------------------------------------------------------------------
@@ -163,7 +182,7 @@
 
   function accept(message) {
     if (!message || typeof message.seq !== "number") return;
-    state.messages[message.seq] = { seq: message.seq, body: message.body, author_kind: message.author_kind, client_id: message.client_id };
+    state.messages[message.seq] = { seq: message.seq, body: message.body, author_kind: message.author_kind, client_id: message.client_id, attachment_id: message.attachment_id || null };
     state.outbox = state.outbox.filter(function (item) { return item.client_id !== message.client_id || message.author_kind !== "contact"; });
     save();
     render();
@@ -226,7 +245,7 @@
   function flushOutbox() {
     if (!socket || !subscribed) return;
     state.outbox.forEach(function (item) {
-      socket.send(JSON.stringify({ type: "send", conversation_id: state.conversationId, client_id: item.client_id, body: item.body }));
+      socket.send(JSON.stringify({ type: "send", conversation_id: state.conversationId, client_id: item.client_id, body: item.body, attachment_id: item.attachment_id || null }));
     });
   }
 
@@ -321,6 +340,41 @@
     render();
     if (state.conversationId) { flushOutbox(); } else { createConversation(); }
   });
+  // Images: checked here for a quick answer, and again by the server, which decides.
+  function flash(text) {
+    statusLine.textContent = text;
+    statusLine.classList.add("show");
+    setTimeout(function () { statusLine.classList.remove("show"); }, 4000);
+  }
+  function whenConversation() {
+    if (state.conversationId) return Promise.resolve(state.conversationId);
+    state.outbox.push({ client_id: newClientId(), body: T.imageBody });
+    save(); render(); createConversation();
+    return new Promise(function (resolve) {
+      var wait = setInterval(function () { if (state.conversationId) { clearInterval(wait); resolve(state.conversationId); } }, 100);
+    });
+  }
+  $(".attach").addEventListener("click", function () { $(".file").click(); });
+  $(".file").addEventListener("change", function () {
+    var file = $(".file").files[0];
+    $(".file").value = "";
+    if (!file) return;
+    if (!/^image\/(png|jpeg|gif|webp)$/.test(file.type)) { flash(T.badImage); return; }
+    if (file.size > 5 * 1024 * 1024) { flash(T.tooBig); return; }
+    whenConversation().then(function (conversationId) {
+      return ensureSession().then(function (token) {
+        return fetch(base + "/api/v1/conversations/" + conversationId + "/attachments",
+          { method: "POST", headers: { authorization: "Bearer " + token, "content-type": file.type }, body: file });
+      });
+    }).then(function (response) {
+      return response.json().then(function (json) {
+        if (!response.ok) throw new Error(json.detail || response.statusText);
+        state.outbox.push({ client_id: newClientId(), body: "", attachment_id: json.id });
+        save(); render(); flushOutbox();
+      });
+    }).catch(function (error) { flash(error.message); });
+  });
+
   function open() {
     panel.classList.add("open");
     render();

@@ -215,6 +215,20 @@ async fn learner_and_agent_chat_in_real_browsers_through_reload_and_restart() {
     let reply = "您好，请尝试清除缓存后刷新页面";
     agent_sends(&agent, reply).await;
     wait_for_text(&learner, WIDGET_TEXTS, reply).await;
+    // The learner sends a screenshot; the agent sees the image.
+    let png = std::env::temp_dir().join(format!("edudesk-shot-{}.png", std::process::id()));
+    let one_pixel = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+    std::fs::write(&png, base64::engine::general_purpose::STANDARD.decode(one_pixel).unwrap()).unwrap();
+    learner.type_into(&format!("{WIDGET} return root.querySelector('.file');"), &png.display().to_string()).await;
+    learner.wait_for("the image to be acknowledged", &format!("{WIDGET} return root.querySelectorAll('.msg[data-seq] img').length === 1;"), json!([])).await;
+    agent
+        .wait_for(
+            "the image in the console",
+            "const img = document.querySelector('#messages img.attachment'); return !!img && img.complete && img.naturalWidth === 1;",
+            json!([]),
+        )
+        .await;
+    let _ = std::fs::remove_file(&png);
     agent.screenshot("2-agent-console").await;
 
     // The learner reloads: the whole history is back.
