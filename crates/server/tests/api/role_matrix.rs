@@ -41,6 +41,15 @@ async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
     let conversation = app.open_conversation_at_tier(&staff[3], owner_contact, 2).await;
     let t1_id = app.get("/api/v1/auth/me", &staff[0]).await.expect(200)["user"]["id"].as_i64().unwrap();
     let c = format!("/api/v1/conversations/{conversation}");
+    let png = b"\x89PNG\r\n\x1a\n0000".to_vec();
+    let upload = |token: Option<&str>| {
+        let mut request = app.client.post(app.url(&format!("{c}/attachments"))).header("content-type", "image/png").body(png.clone());
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    let image = upload(Some(&owner)).await.unwrap().json::<Value>().await.unwrap()["id"].as_i64().unwrap();
 
     let rows = vec![
         row(Method::GET, "/api/v1/health", None, [200; 8]),
@@ -69,6 +78,8 @@ async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
         row(Method::GET, "/api/v1/users", None, [401, 403, 403, 200, 200, 200, 200, 200]),
         row(Method::GET, format!("/api/v1/users/{t1_id}"), None, [401, 403, 403, 200, 200, 200, 200, 200]),
         row(Method::PATCH, format!("/api/v1/users/{t1_id}"), Some(json!({"max_concurrent": 6})), [401, 403, 403, 403, 403, 403, 403, 200]),
+        row(Method::PUT, "/api/v1/presence", Some(json!({"presence": "online"})), [401, 403, 403, 200, 200, 200, 200, 200]),
+        row(Method::GET, format!("/api/v1/attachments/{image}"), None, [401, 200, 404, 403, 200, 200, 200, 200]),
     ];
 
     let mut failures = Vec::new();
@@ -94,6 +105,14 @@ async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
         };
         if status != expected {
             failures.push(format!("POST /api/v1/users as {}: expected {expected}, got {status}", WHO[column]));
+        }
+    }
+    // Uploading an image takes a raw body.
+    for (column, token) in tokens.iter().enumerate() {
+        let status = upload(*token).await.unwrap().status().as_u16();
+        let expected = [401, 201, 404, 403, 201, 201, 201, 201][column];
+        if status != expected {
+            failures.push(format!("POST {c}/attachments as {}: expected {expected}, got {status}", WHO[column]));
         }
     }
     assert!(failures.is_empty(), "role matrix violations:\n{}", failures.join("\n"));
