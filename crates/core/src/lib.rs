@@ -9,6 +9,7 @@ pub mod access;
 pub mod input;
 pub mod lifecycle;
 pub mod model;
+pub mod routing;
 
 pub use access::{Access, ConversationScope, Principal, StaffPrincipal};
 pub use lifecycle::{StatusChangeError, transition};
