@@ -138,6 +138,7 @@ pub fn assign_waiting(waiting: &[Waiting], agents: &mut [AgentState], clock: i64
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use proptest::prelude::*;
 
@@ -197,14 +198,16 @@ mod tests {
     }
 
     fn any_agent() -> impl Strategy<Value = AgentState> {
-        (1..=3i64, 0..3u8, 0..6i64, 0..6i64, proptest::collection::vec(0..3usize, 0..2), 0..50i64).prop_map(|(tier, presence, load, max, skills, last)| AgentState {
-            user_id: 0,
-            tier: Tier::new(tier).unwrap_or(Tier::ONE),
-            presence: [Presence::Online, Presence::Away, Presence::Offline][presence as usize],
-            skills: skills.into_iter().map(|s| ["playback", "coupon", "refund"][s].to_owned()).collect(),
-            max_concurrent: max,
-            load,
-            last_assigned: last,
+        (1..=3i64, 0..3u8, 0..6i64, 0..6i64, proptest::collection::vec(0..3usize, 0..2), 0..50i64).prop_map(|(tier, presence, load, max, skills, last)| {
+            AgentState {
+                user_id: 0,
+                tier: Tier::new(tier).unwrap_or(Tier::ONE),
+                presence: [Presence::Online, Presence::Away, Presence::Offline][presence as usize],
+                skills: skills.into_iter().map(|s| ["playback", "coupon", "refund"][s].to_owned()).collect(),
+                max_concurrent: max,
+                load,
+                last_assigned: last,
+            }
         })
     }
 

@@ -59,6 +59,10 @@ pub struct Config {
     pub nats_url: Option<Secret>,
     /// Subject prefix on NATS: nodes of one deployment share it.
     pub nats_prefix: String,
+    /// Category → tier overrides and additions, e.g. `[categories] playback = 1`.
+    pub categories: std::collections::BTreeMap<String, i64>,
+    /// How often the server pings each WebSocket and rechecks its session, in milliseconds.
+    pub ws_heartbeat_ms: u64,
     /// Largest image accepted in a conversation, in bytes.
     pub attachment_max_bytes: usize,
     /// Serve the demo pages (`/demo`); set by `serve --demo`.
@@ -82,6 +86,8 @@ impl Default for Config {
             nats_url: None,
             nats_prefix: "edudesk".to_owned(),
             demo: false,
+            ws_heartbeat_ms: 20_000,
+            categories: Default::default(),
             attachment_max_bytes: 5 * 1024 * 1024,
         }
     }
@@ -129,6 +135,7 @@ impl Config {
                 "DB_MAX_CONNECTIONS" => self.db_max_connections = value.parse().with_context(|| invalid("a number"))?,
                 "NATS_URL" => self.nats_url = Some(Secret(value)).filter(|url| !url.expose().is_empty()),
                 "NATS_PREFIX" => self.nats_prefix = value,
+                "WS_HEARTBEAT_MS" => self.ws_heartbeat_ms = value.parse().with_context(|| invalid("a number of milliseconds"))?,
                 "ATTACHMENT_MAX_BYTES" => self.attachment_max_bytes = value.parse().with_context(|| invalid("a number of bytes"))?,
                 "WRITE_BATCH_MAX" => self.write_batch_max = value.parse().with_context(|| invalid("a number"))?,
                 // Variables of tests, tools and later features are not ours to reject.
@@ -164,6 +171,21 @@ impl Config {
             bail!("db_max_connections and write_batch_max must be at least 1");
         }
         Ok(())
+    }
+
+    /// The category table: the built-in pyramid with this configuration's overrides.
+    pub fn category_table(&self) -> anyhow::Result<edudesk_core::routing::CategoryTable> {
+        let mut table = edudesk_core::routing::CategoryTable::default();
+        for (category, level) in &self.categories {
+            let tier = edudesk_core::Tier::new(*level).with_context(|| format!("categories.{category} must be tier 1, 2 or 3"))?;
+            let keywords = edudesk_core::routing::DEFAULT_CATEGORIES
+                .iter()
+                .find(|(known, ..)| known == category)
+                .map(|(_, _, keywords)| keywords.iter().map(|k| (*k).to_owned()).collect())
+                .unwrap_or_default();
+            table.set(category, tier, keywords);
+        }
+        Ok(table)
     }
 
     /// The database URL in force: the configured one, or SQLite inside the data directory.

@@ -18,6 +18,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod realtime;
+pub mod routing;
 pub mod store;
 
 use std::{future::Future, sync::Arc};
@@ -38,6 +39,10 @@ pub struct AppState {
     pub hub: Arc<realtime::hub::Hub>,
     /// Where events are published (reaches every node's hub).
     pub bus: realtime::bus::Bus,
+    /// Category → tier table and keyword rules.
+    pub categories: Arc<edudesk_core::routing::CategoryTable>,
+    /// Held while this node sweeps the queues.
+    pub sweeping: Arc<tokio::sync::Mutex<()>>,
     /// An argon2 hash of a random password, verified against when an email is unknown so
     /// that login takes as long for unknown accounts as for known ones.
     pub dummy_password_hash: Arc<str>,
@@ -67,7 +72,21 @@ impl App {
         let dummy = edudesk_core::input::Password::parse(&auth::new_token()).context("making the dummy password")?;
         let dummy_password_hash = auth::hash_password(dummy).await.map_err(|error| anyhow::anyhow!("{error}"))?;
         let sessions = Arc::new(auth::SessionCache::new(std::time::Duration::from_secs(config.session_cache_seconds)));
-        Ok(App { state: AppState { store, writer, sessions, hub, bus, config: Arc::new(config), dummy_password_hash: dummy_password_hash.into() } })
+        let categories = Arc::new(config.category_table()?);
+        let sweeping = Arc::new(tokio::sync::Mutex::new(()));
+        Ok(App {
+            state: AppState {
+                store,
+                writer,
+                sessions,
+                hub,
+                bus,
+                categories,
+                sweeping,
+                config: Arc::new(config),
+                dummy_password_hash: dummy_password_hash.into(),
+            },
+        })
     }
 
     pub fn router(&self) -> axum::Router {

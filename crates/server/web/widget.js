@@ -202,12 +202,18 @@
         state.conversationId = conversation.id;
         accept(conversation.message);
         creating = false;
-        connect();
+        if (socket && socket.readyState === 1) {
+          // The socket is already open (e.g. after the previous conversation was closed).
+          subscribed = false;
+          socket.send(JSON.stringify({ type: "subscribe", conversation_id: state.conversationId, after_seq: maxSeq() }));
+        } else {
+          connect();
+        }
       })
       .catch(function (error) {
         creating = false;
         if (error.status === 401) { state.token = null; save(); }
-        if (error.status && error.status < 500 && error.status !== 401) {
+        if (error.status === 400 || error.status === 413 || error.status === 415 || error.status === 422) {
           // Refused for good (e.g. empty text): drop it rather than retry forever.
           state.outbox.shift(); save(); render();
           return;
@@ -268,10 +274,16 @@
         accept(frame.message);
         break;
       case "nack":
-        if (frame.status < 500) {
+        if (frame.status === 409 && /closed/.test(frame.detail || "")) {
+          // The agent closed the conversation: the message opens a new one instead.
+          startOver();
+        } else if (frame.status < 500 && frame.status !== 429) {
           state.outbox = state.outbox.filter(function (item) { return item.client_id !== frame.client_id; });
           save(); render();
         }
+        break;
+      case "conversation":
+        if (frame.conversation && frame.conversation.id === state.conversationId && frame.conversation.status === "closed") startOver();
         break;
       case "typing":
         if (frame.who && frame.who.kind === "agent") {
@@ -295,6 +307,18 @@
         }
         break;
     }
+  }
+
+  // A closed conversation takes no more messages: the next one (still in the outbox) starts a new one.
+  function startOver() {
+    if (socket && state.conversationId) socket.send(JSON.stringify({ type: "unsubscribe", conversation_id: state.conversationId }));
+    state.conversationId = null;
+    state.messages = {};
+    state.agentRead = 0;
+    subscribed = false;
+    save();
+    render();
+    createConversation();
   }
 
   function markRead() {

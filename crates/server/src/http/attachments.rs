@@ -92,7 +92,15 @@ pub async fn download(State(state): State<AppState>, auth: Auth, ApiPath(id): Ap
     match auth.principal.conversation_access(&conversation.scope()) {
         Access::Hidden => return Err(AppError::not_found("attachment")),
         Access::Forbidden => return Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
-        Access::Staff | Access::Owner => {}
+        Access::Owner => {
+            // A learner sees their own uploads and images sent to them, never those of
+            // internal notes or uploads staff have not sent.
+            let own = matches!(auth.principal, Principal::Learner { contact_id } if attachment.uploader_contact_id == Some(contact_id));
+            if !own && !state.store.attachment_is_public(id).await? {
+                return Err(AppError::not_found("attachment"));
+            }
+        }
+        Access::Staff => {}
     }
     let data = state.store.attachment_data(id).await?;
     let mut response = data.into_response();

@@ -146,7 +146,12 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
     let body = MessageBody::parse(&request.message.body)?;
     let client_id = client_id_or_new(request.message.client_id.as_deref())?;
     let subject = request.subject.as_deref().map(|subject| ShortText::parse("subject", subject, 200)).transpose()?.map(ShortText::into_string);
-    let category = request.category.as_deref().map(parse_category).transpose()?;
+    // The learner's (or agent's) choice, else what the text says.
+    let category = match request.category.as_deref() {
+        Some(raw) => Some(parse_category(raw)?),
+        None => state.categories.classify(body.as_str()).map(str::to_owned),
+    };
+    let routed_tier = state.categories.tier_of(category.as_deref());
     let (contact_id, author, tier) = match auth.principal {
         Principal::Learner { contact_id } => {
             if request.contact_id.is_some_and(|requested| requested != contact_id) {
@@ -155,7 +160,7 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
             if request.tier.is_some() {
                 return Err(AppError::Forbidden("only staff choose a conversation's tier".to_owned()));
             }
-            (contact_id, Author::Contact(contact_id), Tier::ONE)
+            (contact_id, Author::Contact(contact_id), routed_tier)
         }
         Principal::Staff(staff) => {
             let contact_id =
@@ -163,8 +168,8 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
             if !state.store.contact_exists(contact_id).await? {
                 return Err(AppError::Unprocessable(format!("contact_id: there is no contact {contact_id}")));
             }
-            let tier = request.tier.unwrap_or(Tier::ONE);
-            if !staff.may_see_tier(tier) {
+            let tier = request.tier.unwrap_or(routed_tier);
+            if request.tier.is_some() && !staff.may_see_tier(tier) {
                 return Err(AppError::Forbidden("agents cannot open conversations above their tier".to_owned()));
             }
             (contact_id, Author::Agent(staff.user_id), tier)
@@ -182,11 +187,15 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
         client_id,
     };
     let (conversation, message, replayed) = state.store.create_conversation(&new).await?;
-    if !replayed {
+    let conversation = if replayed {
+        conversation
+    } else {
         let route = Route::of(&conversation);
         state.bus.publish(realtime::Event::Conversation { route, conversation: conversation.clone() }).await;
         state.bus.publish(realtime::Event::Message { route, message: message.clone() }).await;
-    }
+        // Into its tier's queue, and to an agent at once if one is free.
+        crate::routing::assign_new(&state, conversation).await?
+    };
     Ok(created(CreatedConversation { conversation, message }, replayed))
 }
 
@@ -283,6 +292,10 @@ pub async fn update(
         })
         .await?;
     state.bus.publish(realtime::Event::Conversation { route: Route::of(&updated), conversation: updated.clone() }).await;
+    if changes.status.is_some() || changes.assignee_id.is_some() {
+        // An agent may have room now, or the conversation is back in its queue.
+        crate::routing::sweep_soon(&state);
+    }
     Ok(ApiJson(updated))
 }
 

@@ -8,6 +8,7 @@ mod conversations;
 mod health;
 pub mod openapi;
 pub mod pages;
+mod queues;
 mod users;
 mod widget;
 mod ws;
@@ -72,6 +73,8 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}/events", get(conversations::events))
         .route("/conversations/{id}/attachments", post(attachments::upload).layer(DefaultBodyLimit::max(state.config.attachment_max_bytes + 1024)))
         .route("/attachments/{id}", get(attachments::download))
+        .route("/conversations/{id}/escalate", post(queues::escalate))
+        .route("/queues", get(queues::list))
         .route("/contacts", post(contacts::create))
         .route("/contacts/{id}", get(contacts::get))
         .route("/users", get(users::list).post(users::create))

@@ -7,7 +7,7 @@ use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{attachments, auth, contacts, conversations, health, users, widget};
+use super::{attachments, auth, contacts, conversations, health, queues, users, widget};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,6 +19,7 @@ use super::{attachments, auth, contacts, conversations, health, users, widget};
         conversations::create, conversations::list, conversations::get, conversations::update,
         conversations::list_messages, conversations::post_message, conversations::events,
         attachments::upload, attachments::download,
+        queues::list, queues::escalate,
         contacts::create, contacts::get,
         users::list, users::create, users::get, users::update, users::set_presence,
     ),

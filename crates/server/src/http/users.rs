@@ -73,7 +73,12 @@ pub struct SetPresence {
 #[tracing::instrument(skip_all)]
 pub async fn set_presence(State(state): State<AppState>, auth: Auth, ApiJson(request): ApiJson<SetPresence>) -> AppResult<ApiJson<User>> {
     let staff = auth.staff()?;
-    Ok(ApiJson(state.store.set_presence(staff.user_id, request.presence).await?))
+    let user = state.store.set_presence(staff.user_id, request.presence).await?;
+    if request.presence == Presence::Online {
+        // The oldest waiting conversations this agent can take come to them now.
+        crate::routing::sweep(&state).await?;
+    }
+    Ok(ApiJson(user))
 }
 
 /// Creates a staff account (admins).
@@ -147,5 +152,6 @@ pub async fn update(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiP
     };
     let user = state.store.update_user(id, &changes).await?;
     state.sessions.forget_user(id);
+    crate::routing::sweep_soon(&state);
     Ok(ApiJson(user))
 }

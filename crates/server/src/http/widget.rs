@@ -86,9 +86,12 @@ pub async fn create_session(
             }
             let contact_id = state.store.upsert_contact_by_identity(IdentityKind::Platform, learner_id.as_str(), name.as_ref().map(ShortText::as_str)).await?;
             if let Some(email) = &email {
-                // The email is not covered by the signature; it is recorded only if no
-                // other contact holds it already.
-                state.store.add_identity(contact_id, IdentityKind::Email, email.as_str()).await?;
+                // The signature covers the learner id only: an email from the page is the
+                // platform's word, kept as an attribute, never as an identity that would
+                // claim the address for this contact.
+                let mut unverified = serde_json::Map::new();
+                unverified.insert("email".to_owned(), serde_json::Value::String(email.as_str().to_owned()));
+                state.store.merge_contact_attributes(contact_id, &unverified).await?;
             }
             (contact_id, false)
         }

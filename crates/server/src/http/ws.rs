@@ -33,8 +33,6 @@ use crate::{
     },
 };
 
-/// The server pings this often; a client silent for three times as long is dropped.
-pub const HEARTBEAT: Duration = Duration::from_secs(20);
 /// A client that takes longer than this to take a frame is dropped (it resumes on reconnect).
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long an unauthenticated socket may take to say hello.
@@ -53,10 +51,13 @@ pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebS
             return AppError::Forbidden("a WebSocket authenticated by cookie must come from this site; send a token in a hello frame instead".to_owned())
                 .into_response();
         }
-        Some((token, _)) => match resolve_session(&state, &token_hash(token)).await {
-            Ok(session) => Some(session.principal),
-            Err(error) => return error.into_response(),
-        },
+        Some((token, _)) => {
+            let hash = token_hash(token);
+            match resolve_session(&state, &hash).await {
+                Ok(session) => Some((session.principal, hash)),
+                Err(error) => return error.into_response(),
+            }
+        }
         None => None,
     };
     // Small buffers: an idle socket must cost little memory (see BENCHMARKS.md).
@@ -120,6 +121,9 @@ struct Connection {
     state: AppState,
     socket: WebSocket,
     principal: Principal,
+    /// The session the socket was opened with; rechecked at every heartbeat, so a logout,
+    /// deactivation or role change closes the socket within one heartbeat.
+    session_hash: String,
     me: Participant,
     /// Last sequence number delivered, per conversation this socket follows.
     delivered: HashMap<i64, i64>,
@@ -135,14 +139,17 @@ fn error_frame(status: u16, detail: impl Into<String>) -> Value {
     json!({"type": "error", "status": status, "detail": detail.into()})
 }
 
-async fn hello(state: &AppState, socket: &mut WebSocket) -> Option<Principal> {
+async fn hello(state: &AppState, socket: &mut WebSocket) -> Option<(Principal, String)> {
     let frame = tokio::time::timeout(HELLO_TIMEOUT, socket.recv()).await.ok()??.ok()?;
     let Frame::Text(text) = frame else { return None };
     let answer = match serde_json::from_str::<ClientFrame>(&text) {
-        Ok(ClientFrame::Hello { token }) => match resolve_session(state, &token_hash(&token)).await {
-            Ok(session) => return Some(session.principal),
-            Err(error) => error_frame(error.status().as_u16(), error.to_string()),
-        },
+        Ok(ClientFrame::Hello { token }) => {
+            let hash = token_hash(&token);
+            match resolve_session(state, &hash).await {
+                Ok(session) => return Some((session.principal, hash)),
+                Err(error) => error_frame(error.status().as_u16(), error.to_string()),
+            }
+        }
         _ => error_frame(401, "the first frame must be {\"type\":\"hello\",\"token\":...}"),
     };
     let _ = socket.send(Frame::Text(answer.to_string().into())).await;
@@ -151,11 +158,11 @@ async fn hello(state: &AppState, socket: &mut WebSocket) -> Option<Principal> {
     None
 }
 
-async fn run(state: AppState, mut socket: WebSocket, principal: Option<Principal>) {
-    let principal = match principal {
-        Some(principal) => principal,
+async fn run(state: AppState, mut socket: WebSocket, authenticated: Option<(Principal, String)>) {
+    let (principal, session_hash) = match authenticated {
+        Some(authenticated) => authenticated,
         None => match hello(&state, &mut socket).await {
-            Some(principal) => principal,
+            Some(authenticated) => authenticated,
             None => return,
         },
     };
@@ -171,18 +178,22 @@ async fn run(state: AppState, mut socket: WebSocket, principal: Option<Principal
         state,
         socket,
         principal,
+        session_hash,
         me,
         delivered: HashMap::new(),
         routes: HashMap::new(),
         in_flight: Default::default(),
         last_heard: Instant::now(),
     };
-    let welcome = json!({"type": "welcome", "who": connection.me, "heartbeat_ms": HEARTBEAT.as_millis() as u64});
+    // The server pings this often and rechecks the session; a client silent for three
+    // times as long is dropped.
+    let every = Duration::from_millis(connection.state.config.ws_heartbeat_ms.max(100));
+    let welcome = json!({"type": "welcome", "who": connection.me, "heartbeat_ms": every.as_millis() as u64});
     if !connection.send(&welcome).await {
         return;
     }
     let mut pending: FuturesUnordered<PendingSend> = FuturesUnordered::new();
-    let mut heartbeat = tokio::time::interval_at(Instant::now() + HEARTBEAT, HEARTBEAT);
+    let mut heartbeat = tokio::time::interval_at(Instant::now() + every, every);
     loop {
         // Biased: what is already queued for the client goes out before the next client
         // frame is read, so an answer (a pong, an ack) never overtakes earlier events.
@@ -195,7 +206,7 @@ async fn run(state: AppState, mut socket: WebSocket, principal: Option<Principal
                 Some(Ok(frame)) => connection.on_frame(frame, &subscriber, &mut pending).await,
                 _ => false,
             },
-            _ = heartbeat.tick() => connection.heartbeat().await,
+            _ = heartbeat.tick() => connection.heartbeat(every).await,
         };
         if !alive {
             break;
@@ -215,8 +226,15 @@ impl Connection {
         matches!(tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Frame::Text(text.into()))).await, Ok(Ok(())))
     }
 
-    async fn heartbeat(&mut self) -> bool {
-        if self.last_heard.elapsed() > HEARTBEAT * 3 {
+    async fn heartbeat(&mut self, every: Duration) -> bool {
+        if self.last_heard.elapsed() > every * 3 {
+            return false;
+        }
+        let still_valid = matches!(resolve_session(&self.state, &self.session_hash).await, Ok(session) if session.principal == self.principal);
+        if !still_valid {
+            let _ = self.send(&error_frame(401, "the session has ended; sign in again")).await;
+            let close = CloseFrame { code: close_code::POLICY, reason: "session ended".into() };
+            let _ = self.socket.send(Frame::Close(Some(close))).await;
             return false;
         }
         matches!(tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Frame::Ping(Default::default()))).await, Ok(Ok(())))
@@ -277,6 +295,17 @@ impl Connection {
 
     async fn acknowledge(&mut self, client_id: String, conversation_id: i64, outcome: AppResult<Appended>) -> bool {
         self.in_flight.remove(&client_id);
+        // Everything before the acknowledged message goes out first, so a client that
+        // resumes from its highest seq never skips one still in flight from another node.
+        if let Ok(appended) = &outcome
+            && self.delivered.get(&conversation_id).is_some_and(|last| appended.message.seq > last + 1)
+        {
+            match self.fill(conversation_id).await {
+                Ok(true) => {}
+                Ok(false) => return false,
+                Err(error) => tracing::warn!(%error, conversation_id, "filling before an ack failed"),
+            }
+        }
         let frame = match outcome {
             Ok(appended) => {
                 json!({"type": "ack", "client_id": client_id, "conversation_id": conversation_id, "seq": appended.message.seq, "message": appended.message})
@@ -311,6 +340,17 @@ impl Connection {
 
     /// Sends every stored message after the last delivered one.
     async fn fill(&mut self, conversation_id: i64) -> AppResult<bool> {
+        // Access may have changed since the subscription (an escalation, a reassignment):
+        // what the socket may no longer see is dropped, not refilled.
+        let conversation = self.state.store.conversation(conversation_id).await?;
+        if !matches!(self.principal.conversation_access(&conversation.scope()), Access::Staff | Access::Owner) {
+            self.delivered.remove(&conversation_id);
+            self.routes.remove(&conversation_id);
+            return Ok(true);
+        }
+        if let Some(route) = self.routes.get_mut(&conversation_id) {
+            *route = Route::of(&conversation);
+        }
         let include_internal = matches!(self.principal, Principal::Staff(_));
         loop {
             let after = self.delivered.get(&conversation_id).copied().unwrap_or(0);

@@ -27,7 +27,11 @@ impl Bus {
     /// `prefix` (nodes of one deployment share a prefix; other deployments or tests on the
     /// same NATS server use their own).
     pub async fn nats(url: &str, prefix: &str, hub: Arc<Hub>) -> anyhow::Result<Bus> {
-        let client = async_nats::connect(url).await.with_context(|| format!("connecting to NATS at {url}"))?;
+        let shown = match url.split_once('@') {
+            Some((scheme_and_user, host)) => format!("{}://…@{host}", scheme_and_user.split("://").next().unwrap_or("nats")),
+            None => url.to_owned(),
+        };
+        let client = async_nats::connect(url).await.with_context(|| format!("connecting to NATS at {shown}"))?;
         let mut subscription = client.subscribe(format!("{prefix}.events.>")).await.context("subscribing to NATS")?;
         // The subscription is live once the server has it; a round trip makes sure.
         client.flush().await.context("flushing the NATS subscription")?;

@@ -52,6 +52,13 @@ impl Store {
             .ok_or_else(|| AppError::not_found("attachment"))
     }
 
+    /// Whether a public (not internal) message carries this attachment.
+    pub async fn attachment_is_public(&self, id: i64) -> AppResult<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM messages WHERE attachment_id = $1 AND internal = 0 LIMIT 1").bind(id).fetch_optional(&self.read).await?;
+        Ok(found.is_some())
+    }
+
     pub async fn attachment_data(&self, id: i64) -> AppResult<Vec<u8>> {
         sqlx::query_scalar("SELECT data FROM attachments WHERE id = $1")
             .bind(id)

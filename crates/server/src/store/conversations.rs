@@ -140,8 +140,8 @@ impl Store {
         let now = now_ms();
         let mut tx = self.write.begin().await?;
         let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO conversations (contact_id, channel, subject, status, priority, category, tier, last_seq, created_at, updated_at, client_id)
-             VALUES ($1, $2, $3, 'open', $4, $5, $6, 1, $7, $7, $8)
+            "INSERT INTO conversations (contact_id, channel, subject, status, priority, category, tier, last_seq, created_at, updated_at, client_id, queued_at)
+             VALUES ($1, $2, $3, 'open', $4, $5, $6, 1, $7, $7, $8, $7)
              ON CONFLICT (contact_id, client_id) DO NOTHING RETURNING id",
         )
         .bind(new.contact_id)
@@ -314,6 +314,17 @@ impl Store {
 
     /// Reads a conversation right after this node wrote it. On SQLite the write
     /// connection is used so the answer reflects the commit regardless of read snapshots.
+    /// Reads a conversation inside a write transaction, locking its row on PostgreSQL.
+    pub(super) async fn conversation_for_update(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: i64) -> AppResult<Conversation> {
+        let lock = if self.backend == Backend::Postgres { " FOR UPDATE" } else { "" };
+        sqlx::query_as::<_, ConversationRow>(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1{lock}"))
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or_else(|| AppError::not_found("conversation"))?
+            .try_into()
+    }
+
     pub async fn conversation_after_write(&self, id: i64) -> AppResult<Conversation> {
         sqlx::query_as::<_, ConversationRow>(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"))
             .bind(id)

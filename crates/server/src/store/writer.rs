@@ -121,6 +121,14 @@ async fn run(store: Store, bus: Bus, mut receiver: mpsc::Receiver<Job>, batch_ma
                     let _ = job.reply.send(outcome);
                 }
             }
+            // Another node stored the same client id between our read and our insert: the
+            // retry below finds it and answers it as a replay.
+            Err(AppError::Conflict(_)) if jobs.len() == 1 => {
+                let job = jobs.into_iter().next();
+                if let Some(job) = job {
+                    let _ = job.reply.send(commit_alone(&store, &bus, &job.message).await);
+                }
+            }
             Err(error) if jobs.len() == 1 => {
                 if let Some(job) = jobs.into_iter().next() {
                     let _ = job.reply.send(Err(error));
@@ -129,19 +137,19 @@ async fn run(store: Store, bus: Bus, mut receiver: mpsc::Receiver<Job>, batch_ma
             Err(error) => {
                 tracing::warn!(error = %error, size = jobs.len(), "batch failed; committing its messages one by one");
                 for job in jobs {
-                    let outcome = match commit(&store, &[&job.message]).await {
-                        Ok(Committed { mut outcomes, reopened }) => {
-                            publish(&store, &bus, &outcomes, &reopened).await;
-                            outcomes.pop().unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("empty commit outcome"))))
-                        }
-                        Err(error) => Err(error),
-                    };
-                    let _ = job.reply.send(outcome);
+                    let _ = job.reply.send(commit_alone(&store, &bus, &job.message).await);
                 }
             }
         }
         batch = Vec::with_capacity(batch_max);
     }
+}
+
+/// Commits one message in a transaction of its own and publishes it.
+async fn commit_alone(store: &Store, bus: &Bus, message: &NewMessage) -> AppResult<Appended> {
+    let Committed { mut outcomes, reopened } = commit(store, &[message]).await?;
+    publish(store, bus, &outcomes, &reopened).await;
+    outcomes.pop().unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("empty commit outcome"))))
 }
 
 /// Publishes what a committed batch changed: its new messages, and the conversations a

@@ -33,7 +33,7 @@ async fn images_are_uploaded_sent_and_served_to_the_right_people(backend: TestBa
     let app = TestApp::spawn(backend).await;
     let (learner, _) = app.learner("L3001").await;
     let (stranger, _) = app.learner("L3002").await;
-    let conversation = app.open_conversation(&learner, "video error screenshot").await;
+    let conversation = app.open_conversation(&learner, "a screenshot of the error").await;
     let uploaded = upload(&app, conversation, &learner, "image/png", png()).await.expect(201);
     assert_eq!((uploaded["content_type"].as_str(), uploaded["size"].as_i64()), (Some("image/png"), Some(72)));
     let id = uploaded["id"].as_i64().unwrap();
@@ -55,6 +55,18 @@ async fn images_are_uploaded_sent_and_served_to_the_right_people(backend: TestBa
         assert_eq!(response.bytes().await.unwrap().to_vec(), png());
     }
     app.get(&format!("/api/v1/attachments/{id}"), &stranger).await.problem(404);
+
+    // An image in an internal note stays with staff; one sent to the learner does not.
+    let noted = upload(&app, conversation, &t1, "image/png", png()).await.expect(201)["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/conversations/{conversation}/messages"), &t1, json!({"body": "order screenshot", "internal": true, "attachment_id": noted}))
+        .await
+        .expect(201);
+    app.get(&format!("/api/v1/attachments/{noted}"), &learner).await.problem(404);
+    let unsent = upload(&app, conversation, &t1, "image/png", png()).await.expect(201)["id"].as_i64().unwrap();
+    app.get(&format!("/api/v1/attachments/{unsent}"), &learner).await.problem(404);
+    app.post(&format!("/api/v1/conversations/{conversation}/messages"), &t1, json!({"body": "here is how", "attachment_id": unsent})).await.expect(201);
+    let response = app.client.get(app.url(&format!("/api/v1/attachments/{unsent}"))).bearer_auth(&learner).send().await.unwrap();
+    assert_eq!(response.status(), 200);
     app.get("/api/v1/attachments/999999", &t1).await.problem(404);
 }
 

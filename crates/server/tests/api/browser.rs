@@ -179,9 +179,9 @@ async fn learner_and_agent_chat_in_real_browsers_through_reload_and_restart() {
     let agent = Browser::open(&driver, "zh-CN").await;
     let learner = Browser::open(&driver, "zh-CN").await;
 
-    // The agent signs in first and watches the tier 1 inbox.
+    // The tier 2 agent signs in first (and so comes online) and watches their tier's inbox.
     agent.goto(&format!("{base}/console")).await;
-    agent.type_into("return document.querySelector('#login-email');", "t1@edudesk.demo").await;
+    agent.type_into("return document.querySelector('#login-email');", "t2@edudesk.demo").await;
     agent.type_into("return document.querySelector('#login-password');", "edudesk-demo\u{E007}").await;
     agent.wait_for("the inbox", "return document.querySelectorAll('.conv-item').length > 0;", json!([])).await;
 
@@ -261,5 +261,22 @@ async fn learner_and_agent_chat_in_real_browsers_through_reload_and_restart() {
     }
     let pending = learner.script(&format!("{WIDGET} return root.querySelectorAll('.msg.pending').length;"), json!([])).await;
     assert_eq!(pending, 0, "nothing left unsent");
+
+    // The agent resolves and closes it; the learner's next message opens a new conversation.
+    for status in ["resolved", "closed"] {
+        agent.script("const s = document.querySelector('#status'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));", json!([status])).await;
+        agent.wait_for(&format!("status {status}"), "return document.querySelector('#status')?.value === arguments[0];", json!([status])).await;
+    }
+    let new_question = "还有一个问题：怎么下载课件？";
+    learner_sends(&learner, new_question).await;
+    let new_conversation = learner
+        .script(
+            "const key = Object.keys(localStorage).find(k => k.startsWith('edudesk:v1:')); return JSON.parse(localStorage.getItem(key)).conversationId;",
+            json!([]),
+        )
+        .await
+        .as_i64()
+        .unwrap();
+    assert_ne!(new_conversation, conversation, "a new conversation, not a message lost in the closed one");
     drop(server);
 }

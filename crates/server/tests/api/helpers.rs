@@ -105,6 +105,11 @@ impl TestAppBuilder {
         self
     }
 
+    pub fn heartbeat_ms(mut self, ms: u64) -> Self {
+        self.config.ws_heartbeat_ms = ms;
+        self
+    }
+
     pub fn without_platform_secret(mut self) -> Self {
         self.config.platform_secret = None;
         self

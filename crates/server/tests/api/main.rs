@@ -16,6 +16,7 @@ mod messages;
 mod openapi;
 mod realtime;
 mod role_matrix;
+mod routing;
 mod scale_out;
 mod users;
 mod widget;

@@ -35,6 +35,8 @@ async fn openapi_lists_every_endpoint(backend: TestBackend) {
         ("/api/v1/presence", "put"),
         ("/api/v1/conversations/{id}/attachments", "post"),
         ("/api/v1/attachments/{id}", "get"),
+        ("/api/v1/queues", "get"),
+        ("/api/v1/conversations/{id}/escalate", "post"),
     ];
     for (path, method) in expected {
         assert!(document["paths"][path][method].is_object(), "{method} {path} is documented");

@@ -20,6 +20,7 @@ backend_tests!(
     sockets_only_carry_what_their_owner_may_see,
     hello_frame_authenticates_and_bad_credentials_are_refused,
     bad_frames_get_errors_and_the_socket_stays_open,
+    revoked_sessions_and_lost_access_end_what_a_socket_carries,
 );
 
 /// A test client for `/api/v1/ws`.
@@ -102,8 +103,9 @@ fn seqs_of(frames: &[Value]) -> Vec<i64> {
 async fn learner_and_agent_chat_both_ways_with_acks_after_commit(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
     let (learner_token, _) = app.learner("L2001").await;
+    // A playback problem: tier 2's queue.
     let conversation = app.open_conversation(&learner_token, "视频一直转圈").await;
-    let t1 = app.login("t1@edudesk.demo").await;
+    let t1 = app.login("t2@edudesk.demo").await;
     let mut agent = Ws::connect(&app, &t1).await;
     let mut learner = Ws::connect(&app, &learner_token).await;
     agent.send(json!({"type": "subscribe", "conversation_id": conversation, "after_seq": 0})).await;
@@ -123,7 +125,7 @@ async fn learner_and_agent_chat_both_ways_with_acks_after_commit(backend: TestBa
 
     agent.send(json!({"type": "typing", "conversation_id": conversation, "typing": true})).await;
     let typing = learner.next_of("typing").await;
-    assert_eq!((typing["who"]["kind"].as_str(), typing["who"]["name"].as_str()), (Some("agent"), Some("Tina 一线")));
+    assert_eq!((typing["who"]["kind"].as_str(), typing["who"]["name"].as_str()), (Some("agent"), Some("Tom 二线")));
     agent.send(json!({"type": "send", "conversation_id": conversation, "client_id": "a-1", "body": "在的，请问您用的是什么设备？"})).await;
     assert_eq!(agent.next_of("ack").await["seq"], 3);
     let reply = learner.next_of("message").await;
@@ -263,4 +265,28 @@ async fn bad_frames_get_errors_and_the_socket_stays_open(backend: TestBackend) {
     assert_eq!(ws.next_of("ack").await["seq"], 2);
     let stored = app.get(&format!("/api/v1/conversations/{conversation}/messages"), &learner_token).await.expect(200);
     assert_eq!(stored.as_array().unwrap().len(), 2, "refused frames wrote nothing");
+}
+
+async fn revoked_sessions_and_lost_access_end_what_a_socket_carries(backend: TestBackend) {
+    let app = TestApp::builder(backend).heartbeat_ms(300).spawn().await;
+    let (learner, _) = app.learner("L2008").await;
+    let conversation = app.open_conversation(&learner, "I can't log in").await;
+    let t1 = app.login("t1@edudesk.demo").await;
+    let mut agent = Ws::connect(&app, &t1).await;
+    agent.send(json!({"type": "subscribe", "conversation_id": conversation})).await;
+    agent.next_of("subscribed").await;
+
+    // Escalated to tier 2: the tier 1 agent's socket stops carrying it, live or refilled.
+    let lead = app.login("lead@edudesk.demo").await;
+    app.post(&format!("/api/v1/conversations/{conversation}/escalate"), &lead, json!({"to_tier": 2, "reason": "needs tier 2"})).await.expect(200);
+    app.post(&format!("/api/v1/conversations/{conversation}/messages"), &lead, json!({"body": "tier 2 internal note", "internal": true})).await.expect(201);
+    app.post(&format!("/api/v1/conversations/{conversation}/messages"), &learner, json!({"body": "still waiting"})).await.expect(201);
+    let frames = agent.drain().await;
+    assert!(seqs_of(&frames).is_empty(), "nothing of a conversation the agent lost: {frames:?}");
+
+    // Logging out ends the socket at the next heartbeat.
+    app.call(reqwest::Method::POST, "/api/v1/auth/logout", Some(&t1), None).await.expect(204);
+    let error = agent.next_of("error").await;
+    assert_eq!(error["status"], 401);
+    assert_eq!(agent.next().await["type"], "closed");
 }

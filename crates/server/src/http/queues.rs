@@ -1,0 +1,98 @@
+//! The service pyramid over HTTP: `GET /api/v1/queues` (each tier's queue, live for
+//! supervisors) and `POST /api/v1/conversations/{id}/escalate`.
+
+use axum::extract::State;
+use edudesk_core::{Access, Principal, Role, Tier, input::ShortText};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{ApiJson, ApiPath};
+use crate::{
+    AppState,
+    auth::Auth,
+    error::{AppError, AppResult},
+    realtime::{Event, Route},
+    routing::{self, QueueView},
+    store::{conversations::Conversation, events::Actor, now_ms, routing::Escalation},
+};
+
+/// Every tier's queue: waiting conversations, the longest wait, agents online and free places.
+#[utoipa::path(get, path = "/api/v1/queues", tag = "routing", responses((status = 200, body = Vec<QueueView>), (status = 403, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn list(State(state): State<AppState>, auth: Auth) -> AppResult<ApiJson<Vec<QueueView>>> {
+    let staff = auth.staff()?;
+    let queues = routing::queues(&state).await?;
+    Ok(ApiJson(queues.into_iter().filter(|queue| staff.may_see_tier(queue.tier)).collect()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalateRequest {
+    /// The tier to move to: the next one up for agents (or any lower one, to de-escalate);
+    /// any tier for supervisors and admins.
+    pub to_tier: Tier,
+    /// Why (required): shown to the next agent and kept in the event log.
+    pub reason: String,
+    /// What the next tier should know, beyond the history they will see anyway.
+    pub note: Option<String>,
+}
+
+/// Moves a conversation to another tier's queue with its whole history and a structured
+/// escalation note; it is then offered to an agent of that tier.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/escalate", tag = "routing", params(("id" = i64, Path)), request_body = EscalateRequest,
+    responses((status = 200, body = Conversation), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all, fields(conversation_id = id))]
+pub async fn escalate(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(request): ApiJson<EscalateRequest>,
+) -> AppResult<ApiJson<Conversation>> {
+    let staff = match auth.principal {
+        Principal::Staff(staff) => staff,
+        Principal::Learner { .. } => {
+            // Another learner's conversation stays invisible: 404 before 403.
+            let conversation = state.store.conversation(id).await?;
+            if auth.principal.conversation_access(&conversation.scope()) == Access::Hidden {
+                return Err(AppError::not_found("conversation"));
+            }
+            return Err(AppError::Forbidden("only staff escalate conversations".to_owned()));
+        }
+    };
+    let reason = ShortText::parse("reason", &request.reason, 500)?.into_string();
+    let note = request.note.as_deref().map(str::trim).filter(|note| !note.is_empty()).map(str::to_owned);
+    if note.as_ref().is_some_and(|note| note.chars().count() > 5000) {
+        return Err(AppError::Unprocessable("note: must be at most 5000 characters".to_owned()));
+    }
+    let escalation = Escalation { to_tier: request.to_tier, reason, note, context: serde_json::json!({}) };
+    let principal = auth.principal;
+    let moved = state
+        .store
+        .escalate(id, &escalation, Actor { user_id: Some(staff.user_id), contact_id: None }, now_ms(), |current| {
+            if principal.conversation_access(&current.scope()) != Access::Staff {
+                return Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned()));
+            }
+            if current.tier == request.to_tier {
+                return Err(AppError::Conflict(format!("the conversation is already in tier {}", current.tier)));
+            }
+            let next_up = current.tier.level() + 1 == request.to_tier.level();
+            let down = request.to_tier < current.tier;
+            if staff.role == Role::Agent && !next_up && !down {
+                return Err(AppError::Forbidden(format!(
+                    "agents escalate one tier at a time: from tier {} to tier {}",
+                    current.tier,
+                    current.tier.level() + 1
+                )));
+            }
+            Ok(())
+        })
+        .await?;
+    state.bus.publish(Event::Conversation { route: Route::of(&moved), conversation: moved.clone() }).await;
+    let moved = routing::assign_new(&state, moved).await?;
+    // The previous assignee has room again.
+    routing::sweep_soon(&state);
+    Ok(ApiJson(moved))
+}

@@ -1,0 +1,105 @@
+//! Routing in the running system: categorising new conversations, assigning them to
+//! agents, queue views, and escalation between tiers. The decisions themselves are
+//! `edudesk_core::routing`; this module feeds them the current state and applies them.
+//!
+//! A new conversation is offered to an agent at once. Whenever capacity appears — an
+//! agent comes online, a conversation is resolved or unassigned, a periodic sweep — the
+//! whole queue is swept, oldest first, so nothing waits while someone could take it.
+
+use edudesk_core::{
+    Tier,
+    routing::{AgentState, Waiting, assign_waiting, pick_agent},
+};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::{
+    AppState,
+    error::AppResult,
+    realtime::{Event, Route},
+    store::{conversations::Conversation, now_ms},
+};
+
+/// Offers one conversation to the best agent available now. Returns the conversation
+/// as it is afterwards (assigned or still waiting).
+pub async fn assign_new(state: &AppState, conversation: Conversation) -> AppResult<Conversation> {
+    if conversation.assignee_id.is_some() || conversation.status != edudesk_core::Status::Open {
+        return Ok(conversation);
+    }
+    let agents = state.store.routing_agents().await?;
+    let Some(index) = pick_agent(&agents, conversation.tier, conversation.category.as_deref()) else { return Ok(conversation) };
+    match state.store.auto_assign(conversation.id, agents[index].user_id, now_ms()).await? {
+        Some(assigned) => {
+            state.bus.publish(Event::Conversation { route: Route::of(&assigned), conversation: assigned.clone() }).await;
+            Ok(assigned)
+        }
+        None => Ok(conversation),
+    }
+}
+
+/// Assigns every waiting conversation someone can take, oldest first. One sweep at a
+/// time per node; across nodes the conditional update keeps a conversation from being
+/// assigned twice.
+pub async fn sweep(state: &AppState) -> AppResult<usize> {
+    let _one_at_a_time = state.sweeping.lock().await;
+    let mut agents = state.store.routing_agents().await?;
+    if !agents.iter().any(|agent| agent.presence == edudesk_core::Presence::Online && agent.load < agent.max_concurrent) {
+        return Ok(0);
+    }
+    let waiting = state.store.waiting_conversations(10_000).await?;
+    let now = now_ms();
+    let mut assigned = 0;
+    for (conversation_id, user_id) in assign_waiting(&waiting, &mut agents, now) {
+        if let Some(conversation) = state.store.auto_assign(conversation_id, user_id, now).await? {
+            state.bus.publish(Event::Conversation { route: Route::of(&conversation), conversation }).await;
+            assigned += 1;
+        }
+    }
+    Ok(assigned)
+}
+
+/// Runs a sweep in the background (after presence or capacity changes).
+pub fn sweep_soon(state: &AppState) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(error) = sweep(&state).await {
+            tracing::warn!(%error, "routing sweep failed");
+        }
+    });
+}
+
+/// One tier's queue as supervisors see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueView {
+    pub tier: Tier,
+    /// Open conversations nobody is assigned to.
+    pub waiting: i64,
+    /// Seconds the oldest of them has waited.
+    pub longest_wait_seconds: i64,
+    pub oldest_conversation_id: Option<i64>,
+    /// Agents of this tier online, and their free places.
+    pub agents_online: i64,
+    pub free_capacity: i64,
+}
+
+pub async fn queues(state: &AppState) -> AppResult<Vec<QueueView>> {
+    let agents = state.store.routing_agents().await?;
+    let waiting = state.store.waiting_conversations(100_000).await?;
+    let now = now_ms();
+    Ok([Tier::ONE, Tier::TWO, Tier::THREE]
+        .into_iter()
+        .map(|tier| {
+            let in_tier: Vec<&Waiting> = waiting.iter().filter(|w| w.tier == tier).collect();
+            let oldest = in_tier.iter().min_by_key(|w| (w.since, w.conversation_id));
+            let online: Vec<&AgentState> = agents.iter().filter(|a| a.tier == tier && a.presence == edudesk_core::Presence::Online).collect();
+            QueueView {
+                tier,
+                waiting: in_tier.len() as i64,
+                longest_wait_seconds: oldest.map_or(0, |w| (now - w.since).max(0) / 1000),
+                oldest_conversation_id: oldest.map(|w| w.conversation_id),
+                agents_online: online.len() as i64,
+                free_capacity: online.iter().map(|a| (a.max_concurrent - a.load).max(0)).sum(),
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,145 @@
+//! Storage for routing: agents' availability and load, the waiting conversations, and
+//! the conditional updates that assign and escalate.
+
+use edudesk_core::{
+    EventKind, Presence, Tier,
+    routing::{AgentState, Waiting},
+};
+use serde_json::json;
+use sqlx::FromRow;
+
+use super::{
+    Store,
+    conversations::Conversation,
+    events::{self, Actor},
+};
+use crate::error::{AppError, AppResult};
+
+#[derive(FromRow)]
+struct AgentRow {
+    id: i64,
+    tier: i64,
+    presence: String,
+    skills: String,
+    max_concurrent: i64,
+    last_assigned_at: i64,
+    load: i64,
+}
+
+#[derive(FromRow)]
+struct WaitingRow {
+    id: i64,
+    tier: i64,
+    category: Option<String>,
+    queued_at: Option<i64>,
+    created_at: i64,
+}
+
+/// An escalation (or de-escalation) to apply.
+#[derive(Debug, Clone)]
+pub struct Escalation {
+    pub to_tier: Tier,
+    pub reason: String,
+    pub note: Option<String>,
+    /// Structured context carried with the move (e.g. SOP answers).
+    pub context: serde_json::Value,
+}
+
+impl Store {
+    /// Every active agent (role `agent`) with their current load.
+    pub async fn routing_agents(&self) -> AppResult<Vec<AgentState>> {
+        let rows = sqlx::query_as::<_, AgentRow>(
+            "SELECT id, tier, presence, skills, max_concurrent, last_assigned_at,
+                (SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = users.id AND c.status IN ('open', 'pending')) AS load
+             FROM users WHERE active = 1 AND role = 'agent' ORDER BY id",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| AgentState {
+                user_id: row.id,
+                tier: Tier::new(row.tier).unwrap_or(Tier::ONE),
+                presence: Presence::parse(&row.presence).unwrap_or(Presence::Offline),
+                skills: row.skills.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                max_concurrent: row.max_concurrent,
+                load: row.load,
+                last_assigned: row.last_assigned_at,
+            })
+            .collect())
+    }
+
+    /// Open, unassigned conversations, oldest in the queue first.
+    pub async fn waiting_conversations(&self, limit: i64) -> AppResult<Vec<Waiting>> {
+        let rows = sqlx::query_as::<_, WaitingRow>(
+            "SELECT id, tier, category, queued_at, created_at FROM conversations
+             WHERE assignee_id IS NULL AND status = 'open' ORDER BY queued_at, id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| Waiting {
+                conversation_id: row.id,
+                tier: Tier::new(row.tier).unwrap_or(Tier::ONE),
+                category: row.category,
+                since: row.queued_at.unwrap_or(row.created_at),
+            })
+            .collect())
+    }
+
+    /// Assigns a conversation if it is still open and unassigned; `None` if someone else
+    /// got there first.
+    pub async fn auto_assign(&self, conversation_id: i64, user_id: i64, now: i64) -> AppResult<Option<Conversation>> {
+        let mut tx = self.write.begin().await?;
+        let updated = sqlx::query("UPDATE conversations SET assignee_id = $2, updated_at = $3 WHERE id = $1 AND assignee_id IS NULL AND status = 'open'")
+            .bind(conversation_id)
+            .bind(user_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(None);
+        }
+        sqlx::query("UPDATE users SET last_assigned_at = $2 WHERE id = $1").bind(user_id).bind(now).execute(&mut *tx).await?;
+        events::append(&mut tx, conversation_id, EventKind::Assigned, Actor::default(), json!({"from": null, "to": user_id, "auto": true}), now).await?;
+        tx.commit().await?;
+        Ok(Some(self.conversation_after_write(conversation_id).await?))
+    }
+
+    /// Moves a conversation to another tier's queue, unassigned, keeping its history;
+    /// `authorize` sees the current state inside the transaction and may refuse.
+    pub async fn escalate(
+        &self,
+        conversation_id: i64,
+        escalation: &Escalation,
+        actor: Actor,
+        now: i64,
+        authorize: impl FnOnce(&Conversation) -> AppResult<()>,
+    ) -> AppResult<Conversation> {
+        let mut tx = self.write.begin().await?;
+        let current = self.conversation_for_update(&mut tx, conversation_id).await?;
+        authorize(&current)?;
+        if current.status == edudesk_core::Status::Closed {
+            return Err(AppError::Conflict("a closed conversation cannot be escalated".to_owned()));
+        }
+        sqlx::query(
+            "UPDATE conversations SET tier = $2, assignee_id = NULL, queued_at = $3, updated_at = $3,
+                status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END, resolved_at = NULL
+             WHERE id = $1",
+        )
+        .bind(conversation_id)
+        .bind(escalation.to_tier.level())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let data = json!({
+            "from_tier": current.tier, "to_tier": escalation.to_tier, "direction": if escalation.to_tier > current.tier { "up" } else { "down" },
+            "reason": escalation.reason, "note": escalation.note, "previous_assignee_id": current.assignee_id, "context": escalation.context,
+        });
+        events::append(&mut tx, conversation_id, EventKind::Escalated, actor, data, now).await?;
+        tx.commit().await?;
+        self.conversation_after_write(conversation_id).await
+    }
+}
