@@ -1,8 +1,10 @@
 //! EduDesk's load generators (results in BENCHMARKS.md):
 //! - `edudesk-bench http`: REST message posting with N concurrent clients;
-//! - `edudesk-bench ws`: N learner sockets and M agent sockets chatting at a set rate.
+//! - `edudesk-bench ws`: N learner sockets and M agent sockets chatting at a set rate;
+//! - `edudesk-bench routing`: routing decisions per second (no I/O).
 
 mod http;
+mod routing;
 mod ws;
 
 use clap::{Parser, Subcommand};
@@ -20,18 +22,24 @@ enum Command {
     Http(http::Args),
     /// WebSocket: learner and agent sockets, latency from learner send to agent receive.
     Ws(ws::Args),
+    /// Routing decisions per second (no I/O).
+    Routing(routing::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::Routing(args) = cli.command {
+        return routing::main(args);
+    }
     let workers = match cli.command {
         Command::Http(_) => 1,
-        Command::Ws(_) => 2,
+        Command::Ws(_) | Command::Routing(_) => 2,
     };
     tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build()?.block_on(async {
         match cli.command {
             Command::Http(args) => http::main(args).await,
             Command::Ws(args) => ws::main(args).await,
+            Command::Routing(_) => Ok(()),
         }
     })
 }
