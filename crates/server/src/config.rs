@@ -63,6 +63,9 @@ pub struct Config {
     pub categories: std::collections::BTreeMap<String, i64>,
     /// How often the server pings each WebSocket and rechecks its session, in milliseconds.
     pub ws_heartbeat_ms: u64,
+    /// Shifts the scheduling clock (jobs, follow-ups, due tasks) by this many seconds: 0 in
+    /// production; tests and demos use it to see "a day later" at once.
+    pub clock_offset_seconds: i64,
     /// Largest image accepted in a conversation, in bytes.
     pub attachment_max_bytes: usize,
     /// Serve the demo pages (`/demo`); set by `serve --demo`.
@@ -86,6 +89,7 @@ impl Default for Config {
             nats_url: None,
             nats_prefix: "edudesk".to_owned(),
             demo: false,
+            clock_offset_seconds: 0,
             ws_heartbeat_ms: 20_000,
             categories: Default::default(),
             attachment_max_bytes: 5 * 1024 * 1024,
@@ -135,6 +139,7 @@ impl Config {
                 "DB_MAX_CONNECTIONS" => self.db_max_connections = value.parse().with_context(|| invalid("a number"))?,
                 "NATS_URL" => self.nats_url = Some(Secret(value)).filter(|url| !url.expose().is_empty()),
                 "NATS_PREFIX" => self.nats_prefix = value,
+                "CLOCK_OFFSET_SECONDS" => self.clock_offset_seconds = value.parse().with_context(|| invalid("a number of seconds"))?,
                 "WS_HEARTBEAT_MS" => self.ws_heartbeat_ms = value.parse().with_context(|| invalid("a number of milliseconds"))?,
                 "ATTACHMENT_MAX_BYTES" => self.attachment_max_bytes = value.parse().with_context(|| invalid("a number of bytes"))?,
                 "WRITE_BATCH_MAX" => self.write_batch_max = value.parse().with_context(|| invalid("a number"))?,

@@ -13,10 +13,12 @@
 
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod jobs;
 pub mod realtime;
 pub mod routing;
 pub mod store;
@@ -43,6 +45,8 @@ pub struct AppState {
     pub categories: Arc<edudesk_core::routing::CategoryTable>,
     /// Held while this node sweeps the queues.
     pub sweeping: Arc<tokio::sync::Mutex<()>>,
+    /// The scheduling clock (jobs, follow-ups, task due times).
+    pub clock: clock::Clock,
     /// An argon2 hash of a random password, verified against when an email is unknown so
     /// that login takes as long for unknown accounts as for known ones.
     pub dummy_password_hash: Arc<str>,
@@ -74,6 +78,7 @@ impl App {
         let sessions = Arc::new(auth::SessionCache::new(std::time::Duration::from_secs(config.session_cache_seconds)));
         let categories = Arc::new(config.category_table()?);
         let sweeping = Arc::new(tokio::sync::Mutex::new(()));
+        let clock = clock::Clock::with_offset_seconds(config.clock_offset_seconds);
         Ok(App {
             state: AppState {
                 store,
@@ -83,6 +88,7 @@ impl App {
                 bus,
                 categories,
                 sweeping,
+                clock,
                 config: Arc::new(config),
                 dummy_password_hash: dummy_password_hash.into(),
             },
@@ -98,9 +104,11 @@ impl App {
         let router = self.router();
         let purge = tokio::spawn(purge_expired_sessions(self.state.store.clone()));
         let checkpoints = tokio::spawn(checkpoint_regularly(self.state.store.clone()));
+        let worker = tokio::spawn(jobs::run_worker(self.state.clone()));
         let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("serving HTTP");
         purge.abort();
         checkpoints.abort();
+        worker.abort();
         served?;
         self.state.store.close().await;
         Ok(())

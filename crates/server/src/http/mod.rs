@@ -9,6 +9,7 @@ mod health;
 pub mod openapi;
 pub mod pages;
 mod queues;
+mod tasks;
 mod users;
 mod widget;
 mod ws;
@@ -75,6 +76,9 @@ pub fn router(state: AppState) -> Router {
         .route("/attachments/{id}", get(attachments::download))
         .route("/conversations/{id}/escalate", post(queues::escalate))
         .route("/queues", get(queues::list))
+        .route("/conversations/{id}/follow-ups", post(tasks::schedule))
+        .route("/tasks", get(tasks::list))
+        .route("/tasks/{id}/done", post(tasks::done))
         .route("/contacts", post(contacts::create))
         .route("/contacts/{id}", get(contacts::get))
         .route("/users", get(users::list).post(users::create))

@@ -7,7 +7,7 @@ use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{attachments, auth, contacts, conversations, health, queues, users, widget};
+use super::{attachments, auth, contacts, conversations, health, queues, tasks, users, widget};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,6 +20,7 @@ use super::{attachments, auth, contacts, conversations, health, queues, users, w
         conversations::list_messages, conversations::post_message, conversations::events,
         attachments::upload, attachments::download,
         queues::list, queues::escalate,
+        tasks::schedule, tasks::list, tasks::done,
         contacts::create, contacts::get,
         users::list, users::create, users::get, users::update, users::set_presence,
     ),

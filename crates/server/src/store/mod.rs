@@ -13,6 +13,7 @@ pub mod attachments;
 pub mod contacts;
 pub mod conversations;
 pub mod events;
+pub mod jobs;
 pub mod messages;
 pub mod routing;
 pub mod sessions;

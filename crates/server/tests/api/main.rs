@@ -6,6 +6,8 @@
 
 mod helpers;
 
+mod jobs;
+
 mod attachments;
 mod auth;
 mod bad_input;

@@ -1,0 +1,21 @@
+//! The clock that schedules work (jobs, follow-ups, task due times). It is the system
+//! clock, shifted by `clock_offset_seconds` from the configuration — zero in production;
+//! tests and demos set it to see what happens "a day later" without waiting a day.
+
+use crate::store::now_ms;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Clock {
+    offset_ms: i64,
+}
+
+impl Clock {
+    pub fn with_offset_seconds(seconds: i64) -> Clock {
+        Clock { offset_ms: seconds.saturating_mul(1000) }
+    }
+
+    /// Now, in UTC milliseconds, as the scheduler sees it.
+    pub fn now_ms(&self) -> i64 {
+        now_ms() + self.offset_ms
+    }
+}

@@ -1,0 +1,130 @@
+//! Background work: the job worker and what each kind of job does.
+//!
+//! - `routing_sweep` (every 30 s, unique): assigns waiting conversations to agents with room;
+//! - `follow_up`: at its due time, puts a task in the agent's list and, when the job says
+//!   so, writes to the learner in the conversation (on its channel).
+//!
+//! Jobs live in the database ([`crate::store::jobs`]), so a follow-up due while the server
+//! was down runs as soon as it is back. The worker runs on every node; claims never overlap.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    AppState,
+    error::{AppError, AppResult},
+    store::{jobs::Job, messages::Author, writer::NewMessage},
+};
+
+pub const ROUTING_SWEEP: &str = "routing_sweep";
+pub const FOLLOW_UP: &str = "follow_up";
+const SWEEP_EVERY_MS: i64 = 30_000;
+/// How long a claimed job is ours before another worker may take it again.
+const LEASE_MS: i64 = 5 * 60_000;
+
+/// What a follow-up job carries.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FollowUp {
+    pub conversation_id: i64,
+    pub title: String,
+    /// Written to the learner when the follow-up is due, if given.
+    pub message: Option<String>,
+    /// Whose task list it goes to; default: the conversation's assignee then.
+    pub assignee_id: Option<i64>,
+}
+
+/// Schedules a follow-up `after_ms` from now (by the scheduling clock); returns when it is due.
+pub async fn schedule_follow_up(state: &AppState, follow_up: &FollowUp, after_ms: i64) -> AppResult<i64> {
+    let now = state.clock.now_ms();
+    let due = now + after_ms;
+    let payload = serde_json::to_value(follow_up).map_err(|error| AppError::Internal(error.into()))?;
+    state.store.enqueue_job(FOLLOW_UP, &payload, due, None, now).await?;
+    Ok(due)
+}
+
+/// Runs jobs until the task is aborted.
+pub async fn run_worker(state: AppState) {
+    let now = state.clock.now_ms();
+    if let Err(error) = state.store.enqueue_job(ROUTING_SWEEP, &serde_json::json!({}), now, Some(ROUTING_SWEEP), now).await {
+        tracing::warn!(%error, "could not schedule the routing sweep");
+    }
+    loop {
+        let now = state.clock.now_ms();
+        match state.store.claim_job(now, LEASE_MS).await {
+            Ok(Some(job)) => {
+                let outcome = execute(&state, &job).await;
+                let recorded = match outcome {
+                    Ok(()) => state.store.complete_job(job.id).await,
+                    Err(error) => {
+                        let backoff_s = 2_i64.saturating_pow(job.attempts.clamp(0, 12) as u32).min(3600);
+                        tracing::warn!(job = job.id, kind = %job.kind, attempts = job.attempts, %error, "job failed; it will run again");
+                        state.store.fail_job(&job, &error.to_string(), now + backoff_s * 1000).await
+                    }
+                };
+                if let Err(error) = recorded {
+                    tracing::warn!(%error, "recording a job's outcome failed");
+                }
+            }
+            Ok(None) => {
+                let next = state.store.next_job_due().await.ok().flatten();
+                let wait = next.map_or(1000, |due| (due - now).clamp(20, 1000));
+                tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "claiming a job failed");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+async fn execute(state: &AppState, job: &Job) -> AppResult<()> {
+    match job.kind.as_str() {
+        ROUTING_SWEEP => {
+            crate::routing::sweep(state).await?;
+            let next = state.clock.now_ms() + SWEEP_EVERY_MS;
+            // The unique key is free once this run's row is gone: delete it, then schedule
+            // the next run under the same key.
+            state.store.complete_job(job.id).await?;
+            state.store.enqueue_job(ROUTING_SWEEP, &serde_json::json!({}), next, Some(ROUTING_SWEEP), state.clock.now_ms()).await?;
+            Ok(())
+        }
+        FOLLOW_UP => follow_up(state, job).await,
+        other => Err(AppError::Internal(anyhow::anyhow!("unknown job kind {other}"))),
+    }
+}
+
+async fn follow_up(state: &AppState, job: &Job) -> AppResult<()> {
+    let follow_up: FollowUp = serde_json::from_str(&job.payload).map_err(|error| AppError::Internal(error.into()))?;
+    let conversation = match state.store.conversation(follow_up.conversation_id).await {
+        Ok(conversation) => conversation,
+        // The conversation is gone: nothing to follow up.
+        Err(AppError::NotFound(_)) => return Ok(()),
+        Err(error) => return Err(error),
+    };
+    let now = state.clock.now_ms();
+    // A retried job must not add the task twice.
+    let already = state.store.task_for_job(job.id).await?;
+    if !already {
+        let assignee = follow_up.assignee_id.or(conversation.assignee_id);
+        state.store.create_task_for_job(job.id, conversation.id, assignee, "follow_up", &follow_up.title, now).await?;
+    }
+    if let Some(text) = follow_up.message.filter(|text| !text.trim().is_empty()) {
+        // The job id makes the message idempotent across retries.
+        let message = NewMessage {
+            conversation_id: conversation.id,
+            author: Author::System,
+            on_behalf_of: None,
+            body: text,
+            internal: false,
+            client_id: format!("follow-up-{}", job.id),
+            attachment_id: None,
+        };
+        match state.writer.append(message).await {
+            Ok(_) | Err(AppError::Conflict(_)) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
