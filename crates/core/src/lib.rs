@@ -10,6 +10,7 @@ pub mod input;
 pub mod lifecycle;
 pub mod model;
 pub mod routing;
+pub mod sla;
 
 pub use access::{Access, ConversationScope, Principal, StaffPrincipal};
 pub use lifecycle::{StatusChangeError, transition};
