@@ -123,6 +123,8 @@ string_enum! {
         StatusChanged => "status_changed",
         PriorityChanged => "priority_changed",
         CategoryChanged => "category_changed",
+        SlaWarning => "sla_warning",
+        SlaBreached => "sla_breached",
     }
 }
 

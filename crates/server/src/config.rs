@@ -66,6 +66,16 @@ pub struct Config {
     /// Shifts the scheduling clock (jobs, follow-ups, due tasks) by this many seconds: 0 in
     /// production; tests and demos use it to see "a day later" at once.
     pub clock_offset_seconds: i64,
+    /// The support team's time zone (IANA name), for business hours and holidays.
+    pub time_zone: String,
+    /// Opening hours every day, `HH:MM-HH:MM` in `time_zone`.
+    pub business_hours: String,
+    /// Days off (`YYYY-MM-DD`): SLA clocks stop.
+    pub holidays: Vec<String>,
+    /// Move a conversation up a tier when its resolution target is breached.
+    pub sla_auto_escalate: bool,
+    /// How often SLA targets are checked, in seconds.
+    pub sla_check_seconds: u64,
     /// Largest image accepted in a conversation, in bytes.
     pub attachment_max_bytes: usize,
     /// Serve the demo pages (`/demo`); set by `serve --demo`.
@@ -89,6 +99,11 @@ impl Default for Config {
             nats_url: None,
             nats_prefix: "edudesk".to_owned(),
             demo: false,
+            time_zone: "Asia/Shanghai".to_owned(),
+            business_hours: "09:00-21:00".to_owned(),
+            holidays: Vec::new(),
+            sla_auto_escalate: false,
+            sla_check_seconds: 60,
             clock_offset_seconds: 0,
             ws_heartbeat_ms: 20_000,
             categories: Default::default(),
@@ -139,6 +154,11 @@ impl Config {
                 "DB_MAX_CONNECTIONS" => self.db_max_connections = value.parse().with_context(|| invalid("a number"))?,
                 "NATS_URL" => self.nats_url = Some(Secret(value)).filter(|url| !url.expose().is_empty()),
                 "NATS_PREFIX" => self.nats_prefix = value,
+                "TIME_ZONE" => self.time_zone = value,
+                "BUSINESS_HOURS" => self.business_hours = value,
+                "HOLIDAYS" => self.holidays = value.split(',').map(str::trim).filter(|day| !day.is_empty()).map(str::to_owned).collect(),
+                "SLA_CHECK_SECONDS" => self.sla_check_seconds = value.parse().with_context(|| invalid("a number of seconds"))?,
+                "SLA_AUTO_ESCALATE" => self.sla_auto_escalate = value.parse().with_context(|| invalid("true or false"))?,
                 "CLOCK_OFFSET_SECONDS" => self.clock_offset_seconds = value.parse().with_context(|| invalid("a number of seconds"))?,
                 "WS_HEARTBEAT_MS" => self.ws_heartbeat_ms = value.parse().with_context(|| invalid("a number of milliseconds"))?,
                 "ATTACHMENT_MAX_BYTES" => self.attachment_max_bytes = value.parse().with_context(|| invalid("a number of bytes"))?,
@@ -176,6 +196,23 @@ impl Config {
             bail!("db_max_connections and write_batch_max must be at least 1");
         }
         Ok(())
+    }
+
+    /// The SLA policy: default targets, counted in this configuration's business calendar.
+    pub fn sla_policy(&self) -> anyhow::Result<edudesk_core::sla::SlaPolicy> {
+        use chrono::NaiveTime;
+        let time_zone: chrono_tz::Tz =
+            self.time_zone.parse().map_err(|_| anyhow::anyhow!("time_zone: '{}' is not an IANA time zone such as Asia/Shanghai", self.time_zone))?;
+        let (open, close) = self.business_hours.split_once('-').context("business_hours must look like 09:00-21:00")?;
+        let parse = |text: &str| NaiveTime::parse_from_str(text.trim(), "%H:%M").with_context(|| format!("business_hours: '{text}' is not HH:MM"));
+        let hours = Some((parse(open)?, parse(close)?));
+        let holidays = self
+            .holidays
+            .iter()
+            .map(|day| chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").with_context(|| format!("holidays: '{day}' is not YYYY-MM-DD")))
+            .collect::<anyhow::Result<_>>()?;
+        let calendar = edudesk_core::sla::BusinessCalendar { time_zone, hours: [hours; 7], holidays };
+        Ok(edudesk_core::sla::SlaPolicy { calendar, auto_escalate_on_breach: self.sla_auto_escalate, ..Default::default() })
     }
 
     /// The category table: the built-in pyramid with this configuration's overrides.

@@ -1,6 +1,7 @@
 //! Background work: the job worker and what each kind of job does.
 //!
 //! - `routing_sweep` (every 30 s, unique): assigns waiting conversations to agents with room;
+//! - `sla_check` (every `sla_check_seconds`, unique): SLA warnings, breaches, auto-escalation;
 //! - `follow_up`: at its due time, puts a task in the agent's list and, when the job says
 //!   so, writes to the learner in the conversation (on its channel).
 //!
@@ -19,6 +20,7 @@ use crate::{
 
 pub const ROUTING_SWEEP: &str = "routing_sweep";
 pub const FOLLOW_UP: &str = "follow_up";
+pub const SLA_CHECK: &str = "sla_check";
 const SWEEP_EVERY_MS: i64 = 30_000;
 /// How long a claimed job is ours before another worker may take it again.
 const LEASE_MS: i64 = 5 * 60_000;
@@ -46,8 +48,10 @@ pub async fn schedule_follow_up(state: &AppState, follow_up: &FollowUp, after_ms
 /// Runs jobs until the task is aborted.
 pub async fn run_worker(state: AppState) {
     let now = state.clock.now_ms();
-    if let Err(error) = state.store.enqueue_job(ROUTING_SWEEP, &serde_json::json!({}), now, Some(ROUTING_SWEEP), now).await {
-        tracing::warn!(%error, "could not schedule the routing sweep");
+    for kind in [ROUTING_SWEEP, SLA_CHECK] {
+        if let Err(error) = state.store.enqueue_job(kind, &serde_json::json!({}), now, Some(kind), now).await {
+            tracing::warn!(%error, kind, "could not schedule a periodic job");
+        }
     }
     loop {
         let now = state.clock.now_ms();
@@ -88,6 +92,13 @@ async fn execute(state: &AppState, job: &Job) -> AppResult<()> {
             // the next run under the same key.
             state.store.complete_job(job.id).await?;
             state.store.enqueue_job(ROUTING_SWEEP, &serde_json::json!({}), next, Some(ROUTING_SWEEP), state.clock.now_ms()).await?;
+            Ok(())
+        }
+        SLA_CHECK => {
+            crate::sla::check(state).await?;
+            let every = (state.config.sla_check_seconds.max(1) * 1000) as i64;
+            state.store.complete_job(job.id).await?;
+            state.store.enqueue_job(SLA_CHECK, &serde_json::json!({}), state.clock.now_ms() + every, Some(SLA_CHECK), state.clock.now_ms()).await?;
             Ok(())
         }
         FOLLOW_UP => follow_up(state, job).await,

@@ -21,6 +21,7 @@ pub mod http;
 pub mod jobs;
 pub mod realtime;
 pub mod routing;
+pub mod sla;
 pub mod store;
 
 use std::{future::Future, sync::Arc};
@@ -47,6 +48,8 @@ pub struct AppState {
     pub sweeping: Arc<tokio::sync::Mutex<()>>,
     /// The scheduling clock (jobs, follow-ups, task due times).
     pub clock: clock::Clock,
+    /// SLA targets and the business calendar they count in.
+    pub sla: Arc<edudesk_core::sla::SlaPolicy>,
     /// An argon2 hash of a random password, verified against when an email is unknown so
     /// that login takes as long for unknown accounts as for known ones.
     pub dummy_password_hash: Arc<str>,
@@ -72,7 +75,8 @@ impl App {
             Some(url) => realtime::bus::Bus::nats(url.expose(), &config.nats_prefix, hub.clone()).await?,
             None => realtime::bus::Bus::in_process(hub.clone()),
         };
-        let writer = MessageWriter::start(store.clone(), bus.clone(), shards, config.write_batch_max);
+        let sla = Arc::new(config.sla_policy()?);
+        let writer = MessageWriter::start(store.clone(), bus.clone(), sla.clone(), shards, config.write_batch_max);
         let dummy = edudesk_core::input::Password::parse(&auth::new_token()).context("making the dummy password")?;
         let dummy_password_hash = auth::hash_password(dummy).await.map_err(|error| anyhow::anyhow!("{error}"))?;
         let sessions = Arc::new(auth::SessionCache::new(std::time::Duration::from_secs(config.session_cache_seconds)));
@@ -89,6 +93,7 @@ impl App {
                 categories,
                 sweeping,
                 clock,
+                sla,
                 config: Arc::new(config),
                 dummy_password_hash: dummy_password_hash.into(),
             },

@@ -175,7 +175,9 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
             (contact_id, Author::Agent(staff.user_id), tier)
         }
     };
+    let due = state.sla.due_times(chrono::Utc::now(), tier, request.priority.unwrap_or(Priority::Normal), 0);
     let new = NewConversation {
+        due: Some(crate::store::conversations::due_ms(due)),
         contact_id,
         channel: request.channel,
         subject,
@@ -286,7 +288,7 @@ pub async fn update(
     let principal = auth.principal;
     let updated = state
         .store
-        .update_conversation(id, &changes, actor, |current| match principal.conversation_access(&current.scope()) {
+        .update_conversation(id, &changes, actor, &state.sla, |current: &Conversation| match principal.conversation_access(&current.scope()) {
             Access::Staff => Ok(()),
             _ => Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
         })

@@ -71,7 +71,7 @@ pub async fn escalate(
     let principal = auth.principal;
     let moved = state
         .store
-        .escalate(id, &escalation, Actor { user_id: Some(staff.user_id), contact_id: None }, now_ms(), |current| {
+        .escalate(id, &escalation, Actor { user_id: Some(staff.user_id), contact_id: None }, now_ms(), &state.sla, |current| {
             if principal.conversation_access(&current.scope()) != Access::Staff {
                 return Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned()));
             }

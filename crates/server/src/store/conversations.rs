@@ -1,7 +1,7 @@
 //! Conversations (tickets): creation with their first message, listing with filters,
 //! and changes of status, priority, category and assignee with their events.
 
-use edudesk_core::{Channel, ConversationScope, EventKind, Priority, Status, Tier, lifecycle};
+use edudesk_core::{Channel, ConversationScope, EventKind, Priority, Status, Tier, lifecycle, sla::SlaPolicy};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::FromRow;
@@ -34,6 +34,7 @@ pub struct Conversation {
     pub first_response_at: Option<chrono::DateTime<chrono::Utc>>,
     pub resolved_at: Option<chrono::DateTime<chrono::Utc>>,
     pub closed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub sla: Sla,
 }
 
 impl Conversation {
@@ -59,10 +60,38 @@ struct ConversationRow {
     first_response_at: Option<i64>,
     resolved_at: Option<i64>,
     closed_at: Option<i64>,
+    first_response_due_at: Option<i64>,
+    resolution_due_at: Option<i64>,
+    pending_since: Option<i64>,
+    sla_paused_minutes: i64,
+    sla_warned: String,
+    sla_breached: String,
 }
 
 const CONVERSATION_COLUMNS: &str = "id, contact_id, channel, subject, status, priority, category, tier, assignee_id, last_seq, \
-     created_at, updated_at, first_response_at, resolved_at, closed_at";
+     created_at, updated_at, first_response_at, resolved_at, closed_at, first_response_due_at, resolution_due_at, pending_since, \
+     sla_paused_minutes, sla_warned, sla_breached";
+
+/// A conversation's SLA clocks.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct Sla {
+    pub first_response_due_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub resolution_due_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Targets already missed: `first_response`, `resolution`.
+    pub breached: Vec<String>,
+    /// Targets warned about before their breach.
+    pub warned: Vec<String>,
+    /// The clocks are paused while waiting on the learner (`pending`).
+    pub paused: bool,
+    /// Since when, if paused.
+    pub paused_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Business minutes spent waiting on the learner so far.
+    pub paused_minutes: i64,
+}
+
+fn list(text: &str) -> Vec<String> {
+    text.split(',').filter(|item| !item.is_empty()).map(str::to_owned).collect()
+}
 
 impl TryFrom<ConversationRow> for Conversation {
     type Error = AppError;
@@ -84,6 +113,15 @@ impl TryFrom<ConversationRow> for Conversation {
             first_response_at: row.first_response_at.map(to_utc),
             resolved_at: row.resolved_at.map(to_utc),
             closed_at: row.closed_at.map(to_utc),
+            sla: Sla {
+                first_response_due_at: row.first_response_due_at.map(to_utc),
+                resolution_due_at: row.resolution_due_at.map(to_utc),
+                breached: list(&row.sla_breached),
+                warned: list(&row.sla_warned),
+                paused: row.pending_since.is_some(),
+                paused_since: row.pending_since.map(to_utc),
+                paused_minutes: row.sla_paused_minutes,
+            },
         })
     }
 }
@@ -100,6 +138,8 @@ pub struct NewConversation {
     pub author: Author,
     pub body: String,
     pub client_id: String,
+    /// SLA due times (UTC ms) computed by the caller's policy.
+    pub due: Option<(i64, i64)>,
 }
 
 /// Filters for listing conversations. `visible_to_tier`/`or_assignee` restrict an agent
@@ -140,8 +180,9 @@ impl Store {
         let now = now_ms();
         let mut tx = self.write.begin().await?;
         let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO conversations (contact_id, channel, subject, status, priority, category, tier, last_seq, created_at, updated_at, client_id, queued_at)
-             VALUES ($1, $2, $3, 'open', $4, $5, $6, 1, $7, $7, $8, $7)
+            "INSERT INTO conversations (contact_id, channel, subject, status, priority, category, tier, last_seq, created_at, updated_at, client_id, queued_at,
+                first_response_due_at, resolution_due_at)
+             VALUES ($1, $2, $3, 'open', $4, $5, $6, 1, $7, $7, $8, $7, $9, $10)
              ON CONFLICT (contact_id, client_id) DO NOTHING RETURNING id",
         )
         .bind(new.contact_id)
@@ -152,6 +193,8 @@ impl Store {
         .bind(new.tier.level())
         .bind(now)
         .bind(&new.client_id)
+        .bind(new.due.map(|due| due.0))
+        .bind(new.due.map(|due| due.1))
         .fetch_optional(&mut *tx)
         .await?;
         let Some(id) = inserted else {
@@ -249,6 +292,7 @@ impl Store {
         id: i64,
         changes: &ConversationChanges,
         actor: Actor,
+        sla: &SlaPolicy,
         authorize: impl FnOnce(&Conversation) -> AppResult<()>,
     ) -> AppResult<Conversation> {
         let now = now_ms();
@@ -292,6 +336,35 @@ impl Store {
             sqlx::query("UPDATE conversations SET category = $2, updated_at = $3 WHERE id = $1").bind(id).bind(category).bind(now).execute(&mut *tx).await?;
             events::append(&mut tx, id, EventKind::CategoryChanged, actor, json!({"from": current.category, "to": category}), now).await?;
         }
+        // SLA: waiting on the learner pauses the clocks; the time waited extends the
+        // resolution target; a new priority brings new targets.
+        let status = changes.status.unwrap_or(current.status);
+        let priority = changes.priority.unwrap_or(current.priority);
+        if status != current.status || priority != current.priority {
+            let mut paused_minutes = current.sla.paused_minutes;
+            let mut paused_since = current.sla.paused_since.map(|since| since.timestamp_millis());
+            match (current.status == Status::Pending, status == Status::Pending) {
+                (false, true) => paused_since = Some(now),
+                (true, false) => {
+                    if let Some(since) = current.sla.paused_since {
+                        paused_minutes += sla.calendar.business_minutes_between(since, to_utc(now));
+                    }
+                    paused_since = None;
+                }
+                _ => {}
+            }
+            let (first_due, resolution_due) = due_ms(sla.due_times(current.created_at, current.tier, priority, paused_minutes));
+            sqlx::query(
+                "UPDATE conversations SET pending_since = $2, sla_paused_minutes = $3, first_response_due_at = $4, resolution_due_at = $5 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(paused_since)
+            .bind(paused_minutes)
+            .bind(first_due)
+            .bind(resolution_due)
+            .execute(&mut *tx)
+            .await?;
+        }
         if let Some(assignee) = changes.assignee_id.filter(|assignee| *assignee != current.assignee_id) {
             if let Some(user_id) = assignee {
                 let active: Option<i64> = sqlx::query_scalar("SELECT active FROM users WHERE id = $1").bind(user_id).fetch_optional(&mut *tx).await?;
@@ -332,5 +405,47 @@ impl Store {
             .await?
             .ok_or_else(|| AppError::not_found("conversation"))?
             .try_into()
+    }
+}
+
+/// Due times as stored, from a policy.
+pub fn due_ms(due: edudesk_core::sla::DueTimes) -> (i64, i64) {
+    (due.first_response.timestamp_millis(), due.resolution.timestamp_millis())
+}
+
+impl Store {
+    /// Open conversations whose first-response or resolution target falls due by `horizon`.
+    pub async fn sla_candidates(&self, horizon: i64, limit: i64) -> AppResult<Vec<Conversation>> {
+        let rows = sqlx::query_as::<_, ConversationRow>(&format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE status = 'open'
+             AND (resolution_due_at <= $1 OR (first_response_at IS NULL AND first_response_due_at <= $1)) ORDER BY id LIMIT $2"
+        ))
+        .bind(horizon)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter().map(Conversation::try_from).collect()
+    }
+
+    /// Records an SLA warning or breach once (`breached`: true for a breach) and logs its
+    /// event; returns false when it was already recorded (by this or another node).
+    pub async fn mark_sla(&self, id: i64, target: &str, breached: bool, now: i64, data: serde_json::Value) -> AppResult<bool> {
+        let column = if breached { "sla_breached" } else { "sla_warned" };
+        let mut tx = self.write.begin().await?;
+        let updated = sqlx::query(&format!(
+            "UPDATE conversations SET {column} = CASE WHEN {column} = '' THEN $2 ELSE {column} || ',' || $2 END
+             WHERE id = $1 AND (',' || {column} || ',') NOT LIKE ('%,' || $2 || ',%')"
+        ))
+        .bind(id)
+        .bind(target)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let kind = if breached { EventKind::SlaBreached } else { EventKind::SlaWarning };
+        events::append(&mut tx, id, kind, Actor::default(), data, now).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }

@@ -116,6 +116,7 @@ impl Store {
         escalation: &Escalation,
         actor: Actor,
         now: i64,
+        sla: &edudesk_core::sla::SlaPolicy,
         authorize: impl FnOnce(&Conversation) -> AppResult<()>,
     ) -> AppResult<Conversation> {
         let mut tx = self.write.begin().await?;
@@ -124,14 +125,20 @@ impl Store {
         if current.status == edudesk_core::Status::Closed {
             return Err(AppError::Conflict("a closed conversation cannot be escalated".to_owned()));
         }
+        // The new tier's targets apply, counted from the start as before.
+        let (first_due, resolution_due) =
+            super::conversations::due_ms(sla.due_times(current.created_at, escalation.to_tier, current.priority, current.sla.paused_minutes));
         sqlx::query(
             "UPDATE conversations SET tier = $2, assignee_id = NULL, queued_at = $3, updated_at = $3,
-                status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END, resolved_at = NULL
+                status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END, resolved_at = NULL,
+                first_response_due_at = $4, resolution_due_at = $5
              WHERE id = $1",
         )
         .bind(conversation_id)
         .bind(escalation.to_tier.level())
         .bind(now)
+        .bind(first_due)
+        .bind(resolution_due)
         .execute(&mut *tx)
         .await?;
         let data = json!({

@@ -23,7 +23,7 @@ use std::{
     sync::Arc,
 };
 
-use edudesk_core::{Access, ConversationScope, EventKind, Principal, Status, Tier, lifecycle};
+use edudesk_core::{Access, ConversationScope, EventKind, Principal, Priority, Status, Tier, lifecycle, sla::SlaPolicy};
 use serde_json::json;
 use sqlx::FromRow;
 use tokio::sync::{mpsc, oneshot};
@@ -88,11 +88,11 @@ impl MessageWriter {
     /// Starts `shards` writer tasks on `store`, each committing up to `batch_max`
     /// messages per transaction. The tasks end when every handle is dropped.
     /// Committed messages are published on `bus`, in sequence order per conversation.
-    pub fn start(store: Store, bus: Bus, shards: usize, batch_max: usize) -> MessageWriter {
+    pub fn start(store: Store, bus: Bus, sla: Arc<SlaPolicy>, shards: usize, batch_max: usize) -> MessageWriter {
         let senders: Vec<_> = (0..shards.max(1))
             .map(|_| {
                 let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
-                tokio::spawn(run(store.clone(), bus.clone(), receiver, batch_max.max(1)));
+                tokio::spawn(run(store.clone(), bus.clone(), sla.clone(), receiver, batch_max.max(1)));
                 sender
             })
             .collect();
@@ -109,12 +109,12 @@ impl MessageWriter {
     }
 }
 
-async fn run(store: Store, bus: Bus, mut receiver: mpsc::Receiver<Job>, batch_max: usize) {
+async fn run(store: Store, bus: Bus, sla: Arc<SlaPolicy>, mut receiver: mpsc::Receiver<Job>, batch_max: usize) {
     let mut batch = Vec::with_capacity(batch_max);
     while receiver.recv_many(&mut batch, batch_max).await > 0 {
         let jobs = std::mem::take(&mut batch);
         let messages: Vec<&NewMessage> = jobs.iter().map(|job| &job.message).collect();
-        match commit(&store, &messages).await {
+        match commit(&store, &sla, &messages).await {
             Ok(Committed { outcomes, reopened }) => {
                 publish(&store, &bus, &outcomes, &reopened).await;
                 for (job, outcome) in jobs.into_iter().zip(outcomes) {
@@ -126,7 +126,7 @@ async fn run(store: Store, bus: Bus, mut receiver: mpsc::Receiver<Job>, batch_ma
             Err(AppError::Conflict(_)) if jobs.len() == 1 => {
                 let job = jobs.into_iter().next();
                 if let Some(job) = job {
-                    let _ = job.reply.send(commit_alone(&store, &bus, &job.message).await);
+                    let _ = job.reply.send(commit_alone(&store, &bus, &sla, &job.message).await);
                 }
             }
             Err(error) if jobs.len() == 1 => {
@@ -137,7 +137,7 @@ async fn run(store: Store, bus: Bus, mut receiver: mpsc::Receiver<Job>, batch_ma
             Err(error) => {
                 tracing::warn!(error = %error, size = jobs.len(), "batch failed; committing its messages one by one");
                 for job in jobs {
-                    let _ = job.reply.send(commit_alone(&store, &bus, &job.message).await);
+                    let _ = job.reply.send(commit_alone(&store, &bus, &sla, &job.message).await);
                 }
             }
         }
@@ -146,8 +146,8 @@ async fn run(store: Store, bus: Bus, mut receiver: mpsc::Receiver<Job>, batch_ma
 }
 
 /// Commits one message in a transaction of its own and publishes it.
-async fn commit_alone(store: &Store, bus: &Bus, message: &NewMessage) -> AppResult<Appended> {
-    let Committed { mut outcomes, reopened } = commit(store, &[message]).await?;
+async fn commit_alone(store: &Store, bus: &Bus, sla: &SlaPolicy, message: &NewMessage) -> AppResult<Appended> {
+    let Committed { mut outcomes, reopened } = commit(store, sla, &[message]).await?;
     publish(store, bus, &outcomes, &reopened).await;
     outcomes.pop().unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("empty commit outcome"))))
 }
@@ -192,9 +192,25 @@ struct ConversationState {
     last_seq: i64,
     resolved_at: Option<i64>,
     first_response_at: Option<i64>,
+    created_at: i64,
+    priority: String,
+    pending_since: Option<i64>,
+    sla_paused_minutes: i64,
+    resolution_due_at: Option<i64>,
 }
 
 impl ConversationState {
+    /// The learner answered a pending conversation: the SLA clocks run again, and the
+    /// time waited on them extends the resolution target.
+    fn resume_sla(&mut self, sla: &SlaPolicy, now: i64) {
+        let Some(since) = self.pending_since.take() else { return };
+        self.sla_paused_minutes += sla.calendar.business_minutes_between(to_utc(since), to_utc(now));
+        let tier = Tier::new(self.tier).unwrap_or(Tier::ONE);
+        let priority = Priority::parse(&self.priority).unwrap_or(Priority::Normal);
+        let due = sla.due_times(to_utc(self.created_at), tier, priority, self.sla_paused_minutes);
+        self.resolution_due_at = Some(due.resolution.timestamp_millis());
+    }
+
     fn scope(&self) -> ConversationScope {
         // An invalid tier cannot pass the schema's CHECK; treat it as the most restricted.
         ConversationScope { contact_id: self.contact_id, tier: Tier::new(self.tier).unwrap_or(Tier::THREE), assignee_id: self.assignee_id }
@@ -214,7 +230,7 @@ const REUSED_CLIENT_ID: &str = "client_id: already used by another author in thi
 /// Whatever the batch size, this is a handful of statements: find resent client ids,
 /// read (and on PostgreSQL lock) the conversations, write their new sequence numbers
 /// and states back in one `UPDATE`, insert the messages in one multi-row `INSERT`.
-async fn commit(store: &Store, messages: &[&NewMessage]) -> AppResult<Committed> {
+async fn commit(store: &Store, sla: &SlaPolicy, messages: &[&NewMessage]) -> AppResult<Committed> {
     let now = now_ms();
     let mut tx = store.write.begin().await?;
     let mut existing = existing_messages(&mut tx, messages).await?;
@@ -252,6 +268,7 @@ async fn commit(store: &Store, messages: &[&NewMessage]) -> AppResult<Committed>
                 {
                     conversation.status = to.as_str().to_owned();
                     conversation.resolved_at = None;
+                    conversation.resume_sla(sla, now);
                     reopened.push((new.conversation_id, status, to, new.author));
                 }
                 pending.push(Pending::Insert(conversation.last_seq));
@@ -353,7 +370,8 @@ async fn conversation_states(
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT id, contact_id, tier, assignee_id, status, last_seq, resolved_at, first_response_at FROM conversations WHERE id IN ({}){lock}",
+            "SELECT id, contact_id, tier, assignee_id, status, last_seq, resolved_at, first_response_at, created_at, priority, pending_since, sla_paused_minutes,
+                resolution_due_at FROM conversations WHERE id IN ({}){lock}",
             placeholders.join(", ")
         );
         let mut query = sqlx::query_as::<_, ConversationState>(&sql);
@@ -369,13 +387,15 @@ async fn conversation_states(
 
 /// Writes the batch's new sequence numbers and states back in one statement.
 async fn write_back(tx: &mut sqlx::Transaction<'_, sqlx::Any>, conversations: &[&ConversationState], now: i64) -> AppResult<()> {
-    const COLUMNS: usize = 5;
+    const COLUMNS: usize = 8;
     let rows: Vec<String> = (0..conversations.len())
         .map(|row| format!("({})", (2..=COLUMNS + 1).map(|c| format!("${}", row * COLUMNS + c)).collect::<Vec<_>>().join(", ")))
         .collect();
     let sql = format!(
-        "UPDATE conversations SET last_seq = u.last_seq, status = u.status, resolved_at = u.resolved_at, first_response_at = u.first_response_at, updated_at = $1
-         FROM (SELECT column1 AS id, column2 AS last_seq, column3 AS status, column4 AS resolved_at, column5 AS first_response_at FROM (VALUES {}) AS v) AS u
+        "UPDATE conversations SET last_seq = u.last_seq, status = u.status, resolved_at = u.resolved_at, first_response_at = u.first_response_at, updated_at = $1,
+            pending_since = u.pending_since, sla_paused_minutes = u.sla_paused_minutes, resolution_due_at = u.resolution_due_at
+         FROM (SELECT column1 AS id, column2 AS last_seq, column3 AS status, column4 AS resolved_at, column5 AS first_response_at,
+                      column6 AS pending_since, column7 AS sla_paused_minutes, column8 AS resolution_due_at FROM (VALUES {}) AS v) AS u
          WHERE conversations.id = u.id",
         rows.join(", ")
     );
@@ -386,7 +406,10 @@ async fn write_back(tx: &mut sqlx::Transaction<'_, sqlx::Any>, conversations: &[
             .bind(conversation.last_seq)
             .bind(&conversation.status)
             .bind(conversation.resolved_at)
-            .bind(conversation.first_response_at);
+            .bind(conversation.first_response_at)
+            .bind(conversation.pending_since)
+            .bind(conversation.sla_paused_minutes)
+            .bind(conversation.resolution_due_at);
     }
     query.execute(&mut **tx).await?;
     Ok(())

@@ -105,6 +105,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Changes any configuration value before the server starts.
+    pub fn configure(mut self, change: impl FnOnce(&mut Config)) -> Self {
+        change(&mut self.config);
+        self
+    }
+
     pub fn heartbeat_ms(mut self, ms: u64) -> Self {
         self.config.ws_heartbeat_ms = ms;
         self

@@ -20,5 +20,6 @@ mod realtime;
 mod role_matrix;
 mod routing;
 mod scale_out;
+mod sla;
 mod users;
 mod widget;
