@@ -10,6 +10,7 @@ pub mod input;
 pub mod lifecycle;
 pub mod model;
 pub mod routing;
+pub mod sop;
 pub mod sla;
 
 pub use access::{Access, ConversationScope, Principal, StaffPrincipal};
