@@ -10,8 +10,8 @@ pub mod input;
 pub mod lifecycle;
 pub mod model;
 pub mod routing;
-pub mod sop;
 pub mod sla;
+pub mod sop;
 
 pub use access::{Access, ConversationScope, Principal, StaffPrincipal};
 pub use lifecycle::{StatusChangeError, transition};

@@ -125,6 +125,7 @@ string_enum! {
         CategoryChanged => "category_changed",
         SlaWarning => "sla_warning",
         SlaBreached => "sla_breached",
+        SopStarted => "sop_started",
     }
 }
 

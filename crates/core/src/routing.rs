@@ -22,14 +22,16 @@ pub struct CategoryTable {
 }
 
 /// The built-in pyramid: Tier 1 answers the frequent questions, Tier 2 technical faults and
-/// course content, Tier 3 systemic bugs and complex refund disputes.
+/// course content, Tier 3 systemic bugs and complex refund disputes. Playback problems are
+/// the most frequent technical question, so they start in Tier 1, where the video SOP
+/// guides self-help and hands to Tier 2 what self-help cannot fix.
 pub const DEFAULT_CATEGORIES: &[(&str, u8, &[&str])] = &[
     ("account", 1, &["登录", "登陆", "密码", "账号", "帐号", "注册", "验证码", "login", "log in", "password", "account", "sign in", "verification code"]),
     ("payment", 1, &["支付", "付款", "扣款", "订单", "发票", "payment", "pay ", "charged", "order", "invoice"]),
     ("coupon", 1, &["优惠券", "优惠码", "折扣", "coupon", "discount", "promo code"]),
     ("course_info", 1, &["课程介绍", "上课时间", "有效期", "证书", "course info", "schedule", "certificate", "syllabus"]),
     ("refund", 1, &["退款", "退费", "refund"]),
-    ("playback", 2, &["视频", "播放", "卡顿", "黑屏", "转圈", "加载不出", "video", "playback", "buffering", "won't play", "black screen"]),
+    ("playback", 1, &["视频", "播放", "卡顿", "黑屏", "转圈", "加载不出", "video", "playback", "buffering", "won't play", "black screen"]),
     ("app_fault", 2, &["闪退", "崩溃", "app 打不开", "报错", "crash", "app error", "freezes"]),
     ("course_content", 2, &["作业", "题目", "答案", "讲解", "homework", "exercise", "quiz", "explain"]),
     ("refund_dispute", 3, &["投诉", "12315", "维权", "chargeback", "dispute"]),
@@ -152,7 +154,8 @@ mod tests {
     fn categories_map_to_the_pyramid() {
         let table = CategoryTable::default();
         assert_eq!(table.tier_of(Some("coupon")), Tier::ONE);
-        assert_eq!(table.tier_of(Some("playback")), Tier::TWO);
+        assert_eq!(table.tier_of(Some("playback")), Tier::ONE);
+        assert_eq!(table.tier_of(Some("app_fault")), Tier::TWO);
         assert_eq!(table.tier_of(Some("refund_dispute")), Tier::THREE);
         assert_eq!(table.tier_of(Some("unknown")), Tier::ONE);
         assert_eq!(table.classify("老师，第三课的视频一直在转圈"), Some("playback"));

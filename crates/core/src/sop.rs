@@ -213,7 +213,22 @@ impl Sop {
         Ok(())
     }
 
-    /// A fresh run, at the first step.
+    /// A run offered by the conversation's category: at the first step, but not binding
+    /// until someone works it ([`Sop::engage`]); until then nothing is missing.
+    pub fn offer(&self) -> Progress {
+        Progress { step: self.steps.first().map(|step| step.id.clone()), ..Progress::default() }
+    }
+
+    /// Someone works the SOP: its current step now counts (and its mandatory steps bind).
+    pub fn engage(&self, progress: &mut Progress) {
+        if let Some(step) = &progress.step
+            && !progress.visited.contains(step)
+        {
+            progress.visited.push(step.clone());
+        }
+    }
+
+    /// A fresh run, at the first step, binding at once (an agent chose it).
     pub fn start(&self) -> Progress {
         let first = self.steps.first().map(|step| step.id.clone());
         Progress { visited: first.iter().cloned().collect(), step: first, ..Progress::default() }
@@ -251,7 +266,9 @@ impl Sop {
     /// What a step still needs before it counts as done (question ids, or the step id).
     fn unfinished(&self, step: &Step, progress: &Progress) -> Vec<String> {
         match step.kind {
-            StepKind::Ask => step.questions.iter().filter(|q| q.required && !progress.answers.contains_key(&q.id)).map(|q| format!("{}.{}", step.id, q.id)).collect(),
+            StepKind::Ask => {
+                step.questions.iter().filter(|q| q.required && !progress.answers.contains_key(&q.id)).map(|q| format!("{}.{}", step.id, q.id)).collect()
+            }
             _ if progress.completed.contains(&step.id) => Vec::new(),
             _ => vec![step.id.clone()],
         }
@@ -281,6 +298,7 @@ impl Sop {
 
     /// Completes the current step and moves on; branches decide at once.
     pub fn advance(&self, progress: &mut Progress) -> Result<Advance, SopError> {
+        self.engage(progress);
         let current = progress.step.as_deref().and_then(|id| self.step(id)).ok_or(SopError::Finished)?;
         if current.kind == StepKind::Ask {
             let unfinished = self.unfinished(current, progress);
@@ -377,7 +395,15 @@ mod tests {
         assert_eq!(run.step.as_deref(), Some("empathise"));
         assert_eq!(sop.missing(&run), ["empathise"]);
         assert_eq!(sop.advance(&mut run), Ok(Advance::Moved("questions".into())));
-        assert_eq!(sop.advance(&mut run), Err(SopError::Missing(vec!["questions.device".into(), "questions.network".into(), "questions.browser".into(), "questions.other_videos_play".into()])));
+        assert_eq!(
+            sop.advance(&mut run),
+            Err(SopError::Missing(vec![
+                "questions.device".into(),
+                "questions.network".into(),
+                "questions.browser".into(),
+                "questions.other_videos_play".into()
+            ]))
+        );
         sop.answer(&mut run, &answers(&[("device", "phone"), ("network", "mobile"), ("browser", "Safari 17"), ("other_videos_play", "no")])).unwrap();
         assert_eq!(sop.advance(&mut run), Ok(Advance::Moved("self-help".into())));
         assert_eq!(sop.missing(&run), ["self-help"]);
@@ -395,6 +421,15 @@ mod tests {
         assert_eq!(sop.advance(&mut run), Ok(Advance::Escalate { to_tier: 2 }));
         assert_eq!(run.step.as_deref(), Some("follow-up"));
         assert!(!run.visited.contains(&"self-help".to_owned()), "the branch skipped self-help");
+    }
+
+    #[test]
+    fn an_offered_sop_binds_once_someone_works_it() {
+        let sop = video();
+        let mut run = sop.offer();
+        assert!(sop.missing(&run).is_empty(), "offered by category: nothing is required yet");
+        sop.engage(&mut run);
+        assert_eq!(sop.missing(&run), ["empathise"]);
     }
 
     #[test]

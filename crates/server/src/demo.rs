@@ -22,7 +22,7 @@ pub const DEMO_PLATFORM_SECRET: &str = "demo-platform-secret";
 pub const DEMO_STAFF: &[(&str, &str, Role, Tier, &str)] = &[
     ("admin@edudesk.demo", "Ada Admin", Role::Admin, Tier::THREE, ""),
     ("lead@edudesk.demo", "Lei Lead 雷主管", Role::Supervisor, Tier::THREE, "account,payment,refund,playback"),
-    ("t1@edudesk.demo", "Tina 一线", Role::Agent, Tier::ONE, "account,payment,coupon,course_info"),
+    ("t1@edudesk.demo", "Tina 一线", Role::Agent, Tier::ONE, "account,payment,coupon,course_info,playback,refund"),
     ("t2@edudesk.demo", "Tom 二线", Role::Agent, Tier::TWO, "playback,app_fault,course_content"),
     ("t3@edudesk.demo", "Tian 三线专家", Role::Agent, Tier::THREE, "systemic_bug,refund_dispute"),
 ];

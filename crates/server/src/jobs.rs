@@ -45,6 +45,15 @@ pub async fn schedule_follow_up(state: &AppState, follow_up: &FollowUp, after_ms
     Ok(due)
 }
 
+/// Like [`schedule_follow_up`], at most once per `key` until it has run.
+pub async fn schedule_follow_up_once(state: &AppState, follow_up: &FollowUp, after_ms: i64, key: &str) -> AppResult<i64> {
+    let now = state.clock.now_ms();
+    let due = now + after_ms;
+    let payload = serde_json::to_value(follow_up).map_err(|error| AppError::Internal(error.into()))?;
+    state.store.enqueue_job(FOLLOW_UP, &payload, due, Some(key), now).await?;
+    Ok(due)
+}
+
 /// Runs jobs until the task is aborted.
 pub async fn run_worker(state: AppState) {
     let now = state.clock.now_ms();

@@ -22,6 +22,7 @@ pub mod jobs;
 pub mod realtime;
 pub mod routing;
 pub mod sla;
+pub mod sops;
 pub mod store;
 
 use std::{future::Future, sync::Arc};
@@ -81,6 +82,7 @@ impl App {
         let dummy_password_hash = auth::hash_password(dummy).await.map_err(|error| anyhow::anyhow!("{error}"))?;
         let sessions = Arc::new(auth::SessionCache::new(std::time::Duration::from_secs(config.session_cache_seconds)));
         let categories = Arc::new(config.category_table()?);
+        sops::load(&store, &config.data_dir.join("sops")).await?;
         let sweeping = Arc::new(tokio::sync::Mutex::new(()));
         let clock = clock::Clock::with_offset_seconds(config.clock_offset_seconds);
         Ok(App {

@@ -192,6 +192,8 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
     let conversation = if replayed {
         conversation
     } else {
+        // The SOP for its category, if any, starts with it.
+        let conversation = crate::sops::start_for_category(&state, conversation).await?;
         let route = Route::of(&conversation);
         state.bus.publish(realtime::Event::Conversation { route, conversation: conversation.clone() }).await;
         state.bus.publish(realtime::Event::Message { route, message: message.clone() }).await;
@@ -272,11 +274,14 @@ pub async fn update(
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<UpdateConversation>,
 ) -> AppResult<ApiJson<Conversation>> {
-    let (_, access) = authorize(&state, &auth, id).await?;
+    let (before, access) = authorize(&state, &auth, id).await?;
     if access != Access::Staff {
         return Err(AppError::Forbidden("only staff change a conversation".to_owned()));
     }
     let staff = auth.staff()?;
+    // Resolving waits for the SOP's mandatory steps.
+    let sop = crate::sops::definition(&state, &before).await?;
+    let resolving = matches!(request.status, Some(Status::Resolved | Status::Closed));
     let changes = ConversationChanges {
         status: request.status,
         priority: request.priority,
@@ -289,10 +294,17 @@ pub async fn update(
     let updated = state
         .store
         .update_conversation(id, &changes, actor, &state.sla, |current: &Conversation| match principal.conversation_access(&current.scope()) {
+            Access::Staff if resolving && !matches!(current.status, Status::Resolved | Status::Closed) => {
+                crate::sops::require_complete(sop.as_ref(), current, "resolve")
+            }
             Access::Staff => Ok(()),
             _ => Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
         })
         .await?;
+    if updated.status == Status::Resolved && before.status != Status::Resolved {
+        // The SOP's check-back, e.g. 24 h after resolution.
+        crate::sops::follow_up_on_resolve(&state, &updated).await?;
+    }
     state.bus.publish(realtime::Event::Conversation { route: Route::of(&updated), conversation: updated.clone() }).await;
     if changes.status.is_some() || changes.assignee_id.is_some() {
         // An agent may have room now, or the conversation is back in its queue.

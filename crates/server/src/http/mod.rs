@@ -9,6 +9,7 @@ mod health;
 pub mod openapi;
 pub mod pages;
 mod queues;
+mod sops;
 mod tasks;
 mod users;
 mod widget;
@@ -78,6 +79,10 @@ pub fn router(state: AppState) -> Router {
         .route("/queues", get(queues::list))
         .route("/conversations/{id}/follow-ups", post(tasks::schedule))
         .route("/tasks", get(tasks::list))
+        .route("/sops", get(sops::list))
+        .route("/sops/{id}", axum::routing::put(sops::save))
+        .route("/conversations/{id}/sop", post(sops::start).get(sops::get))
+        .route("/conversations/{id}/sop/answers", post(sops::answer))
         .route("/tasks/{id}/done", post(tasks::done))
         .route("/contacts", post(contacts::create))
         .route("/contacts/{id}", get(contacts::get))

@@ -7,7 +7,7 @@ use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{attachments, auth, contacts, conversations, health, queues, tasks, users, widget};
+use super::{attachments, auth, contacts, conversations, health, queues, sops, tasks, users, widget};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,6 +21,7 @@ use super::{attachments, auth, contacts, conversations, health, queues, tasks, u
         attachments::upload, attachments::download,
         queues::list, queues::escalate,
         tasks::schedule, tasks::list, tasks::done,
+        sops::list, sops::save, sops::start, sops::get, sops::answer,
         contacts::create, contacts::get,
         users::list, users::create, users::get, users::update, users::set_presence,
     ),

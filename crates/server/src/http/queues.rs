@@ -67,7 +67,14 @@ pub async fn escalate(
     if note.as_ref().is_some_and(|note| note.chars().count() > 5000) {
         return Err(AppError::Unprocessable("note: must be at most 5000 characters".to_owned()));
     }
-    let escalation = Escalation { to_tier: request.to_tier, reason, note, context: serde_json::json!({}) };
+    // The SOP's mandatory steps come first, and its answers travel with the escalation.
+    let before = state.store.conversation(id).await?;
+    let sop = crate::sops::definition(&state, &before).await?;
+    let context = match &before.sop {
+        Some(running) => serde_json::json!({"sop_id": running.id, "version": running.version, "step": running.step, "answers": running.answers}),
+        None => serde_json::json!({}),
+    };
+    let escalation = Escalation { to_tier: request.to_tier, reason, note, context };
     let principal = auth.principal;
     let moved = state
         .store
@@ -78,6 +85,7 @@ pub async fn escalate(
             if current.tier == request.to_tier {
                 return Err(AppError::Conflict(format!("the conversation is already in tier {}", current.tier)));
             }
+            crate::sops::require_complete(sop.as_ref(), current, "escalate")?;
             let next_up = current.tier.level() + 1 == request.to_tier.level();
             let down = request.to_tier < current.tier;
             if staff.role == Role::Agent && !next_up && !down {

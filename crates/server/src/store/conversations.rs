@@ -35,6 +35,8 @@ pub struct Conversation {
     pub resolved_at: Option<chrono::DateTime<chrono::Utc>>,
     pub closed_at: Option<chrono::DateTime<chrono::Utc>>,
     pub sla: Sla,
+    /// The SOP this conversation runs, if any.
+    pub sop: Option<SopState>,
 }
 
 impl Conversation {
@@ -66,11 +68,33 @@ struct ConversationRow {
     sla_paused_minutes: i64,
     sla_warned: String,
     sla_breached: String,
+    sop_id: Option<String>,
+    sop_version: Option<i64>,
+    sop_progress: Option<String>,
 }
 
 const CONVERSATION_COLUMNS: &str = "id, contact_id, channel, subject, status, priority, category, tier, assignee_id, last_seq, \
      created_at, updated_at, first_response_at, resolved_at, closed_at, first_response_due_at, resolution_due_at, pending_since, \
-     sla_paused_minutes, sla_warned, sla_breached";
+     sla_paused_minutes, sla_warned, sla_breached, sop_id, sop_version, sop_progress";
+
+/// The SOP a conversation runs and how far it got.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SopState {
+    pub id: String,
+    pub version: i64,
+    /// The current step (none when finished).
+    pub step: Option<String>,
+    #[schema(value_type = Object)]
+    pub answers: std::collections::BTreeMap<String, String>,
+    pub completed: Vec<String>,
+    pub visited: Vec<String>,
+}
+
+impl SopState {
+    pub fn progress(&self) -> edudesk_core::sop::Progress {
+        edudesk_core::sop::Progress { step: self.step.clone(), answers: self.answers.clone(), completed: self.completed.clone(), visited: self.visited.clone() }
+    }
+}
 
 /// A conversation's SLA clocks.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
@@ -121,6 +145,12 @@ impl TryFrom<ConversationRow> for Conversation {
                 paused: row.pending_since.is_some(),
                 paused_since: row.pending_since.map(to_utc),
                 paused_minutes: row.sla_paused_minutes,
+            },
+            sop: match (row.sop_id, row.sop_version, row.sop_progress.as_deref().map(serde_json::from_str::<edudesk_core::sop::Progress>)) {
+                (Some(id), Some(version), Some(Ok(progress))) => {
+                    Some(SopState { id, version, step: progress.step, answers: progress.answers, completed: progress.completed, visited: progress.visited })
+                }
+                _ => None,
             },
         })
     }

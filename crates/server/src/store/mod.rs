@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod messages;
 pub mod routing;
 pub mod sessions;
+pub mod sops;
 pub mod users;
 pub mod writer;
 

@@ -179,9 +179,9 @@ async fn learner_and_agent_chat_in_real_browsers_through_reload_and_restart() {
     let agent = Browser::open(&driver, "zh-CN").await;
     let learner = Browser::open(&driver, "zh-CN").await;
 
-    // The tier 2 agent signs in first (and so comes online) and watches their tier's inbox.
+    // The tier 1 agent signs in first (and so comes online) and watches their tier's inbox.
     agent.goto(&format!("{base}/console")).await;
-    agent.type_into("return document.querySelector('#login-email');", "t2@edudesk.demo").await;
+    agent.type_into("return document.querySelector('#login-email');", "t1@edudesk.demo").await;
     agent.type_into("return document.querySelector('#login-password');", "edudesk-demo\u{E007}").await;
     agent.wait_for("the inbox", "return document.querySelectorAll('.conv-item').length > 0;", json!([])).await;
 

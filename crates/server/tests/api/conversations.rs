@@ -25,7 +25,7 @@ async fn learner_creates_and_reads_their_own(backend: TestBackend) {
     let body = json!({"channel": "widget", "subject": "视频无法播放", "category": "playback", "priority": "high", "message": {"body": "第三课的视频一直转圈", "client_id": "c-1"}});
     let created = app.post("/api/v1/conversations", &token, body).await.expect(201);
     assert_eq!(created["status"], "open");
-    assert_eq!(created["tier"], 2, "playback belongs to tier 2 in the default pyramid");
+    assert_eq!(created["tier"], 1, "playback starts in tier 1, where the video SOP runs");
     assert_eq!(created["priority"], "high");
     assert_eq!(created["category"], "playback");
     assert_eq!(created["channel"], "widget");

@@ -21,5 +21,6 @@ mod role_matrix;
 mod routing;
 mod scale_out;
 mod sla;
+mod sops;
 mod users;
 mod widget;

@@ -40,6 +40,11 @@ async fn openapi_lists_every_endpoint(backend: TestBackend) {
         ("/api/v1/conversations/{id}/follow-ups", "post"),
         ("/api/v1/tasks", "get"),
         ("/api/v1/tasks/{id}/done", "post"),
+        ("/api/v1/sops", "get"),
+        ("/api/v1/sops/{id}", "put"),
+        ("/api/v1/conversations/{id}/sop", "post"),
+        ("/api/v1/conversations/{id}/sop", "get"),
+        ("/api/v1/conversations/{id}/sop/answers", "post"),
     ];
     for (path, method) in expected {
         assert!(document["paths"][path][method].is_object(), "{method} {path} is documented");

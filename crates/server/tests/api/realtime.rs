@@ -103,9 +103,9 @@ fn seqs_of(frames: &[Value]) -> Vec<i64> {
 async fn learner_and_agent_chat_both_ways_with_acks_after_commit(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
     let (learner_token, _) = app.learner("L2001").await;
-    // A playback problem: tier 2's queue.
+    // A playback problem: tier 1's queue.
     let conversation = app.open_conversation(&learner_token, "视频一直转圈").await;
-    let t1 = app.login("t2@edudesk.demo").await;
+    let t1 = app.login("t1@edudesk.demo").await;
     let mut agent = Ws::connect(&app, &t1).await;
     let mut learner = Ws::connect(&app, &learner_token).await;
     agent.send(json!({"type": "subscribe", "conversation_id": conversation, "after_seq": 0})).await;
@@ -125,7 +125,7 @@ async fn learner_and_agent_chat_both_ways_with_acks_after_commit(backend: TestBa
 
     agent.send(json!({"type": "typing", "conversation_id": conversation, "typing": true})).await;
     let typing = learner.next_of("typing").await;
-    assert_eq!((typing["who"]["kind"].as_str(), typing["who"]["name"].as_str()), (Some("agent"), Some("Tom 二线")));
+    assert_eq!((typing["who"]["kind"].as_str(), typing["who"]["name"].as_str()), (Some("agent"), Some("Tina 一线")));
     agent.send(json!({"type": "send", "conversation_id": conversation, "client_id": "a-1", "body": "在的，请问您用的是什么设备？"})).await;
     assert_eq!(agent.next_of("ack").await["seq"], 3);
     let reply = learner.next_of("message").await;

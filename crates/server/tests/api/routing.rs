@@ -41,9 +41,9 @@ async fn new_conversations_go_to_an_online_agent_of_their_tier(backend: TestBack
     let (t1_id, t2_id) = (user_id(&app, &t1).await, user_id(&app, &t2).await);
     presence(&app, &t2, "online").await;
 
-    let playback = app.post("/api/v1/conversations", &learner, json!({"channel": "widget", "message": {"body": "视频一直在转圈，放不出来"}})).await.expect(201);
-    assert_eq!((playback["category"].as_str(), playback["tier"].as_i64()), (Some("playback"), Some(2)), "keyword rules found the category");
-    assert_eq!(playback["assignee_id"], t2_id, "the online tier 2 agent got it at once");
+    let crash = app.post("/api/v1/conversations", &learner, json!({"channel": "widget", "message": {"body": "App 一打开就闪退"}})).await.expect(201);
+    assert_eq!((crash["category"].as_str(), crash["tier"].as_i64()), (Some("app_fault"), Some(2)), "keyword rules found the category");
+    assert_eq!(crash["assignee_id"], t2_id, "the online tier 2 agent got it at once");
 
     // Nobody of tier 1 is online: the coupon question waits in tier 1's queue.
     let coupon = app.post("/api/v1/conversations", &learner, json!({"channel": "widget", "message": {"body": "My coupon won't apply"}})).await.expect(201);

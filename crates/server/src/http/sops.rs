@@ -1,0 +1,244 @@
+//! SOPs over HTTP: `GET /api/v1/sops`, `PUT /api/v1/sops/{id}` (a new version),
+//! `POST /api/v1/conversations/{id}/sop` (run one), `GET .../sop` (the current step,
+//! script rendered) and `POST .../sop/answers` (record answers, advance).
+
+use std::collections::BTreeMap;
+
+use axum::{
+    extract::State,
+    http::{HeaderMap, header},
+};
+use edudesk_core::{
+    Access, Principal, Tier,
+    sop::{Advance, Localized, Question, Sop, SopError, StepKind, render},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{ApiJson, ApiPath};
+use crate::{
+    AppState,
+    auth::Auth,
+    error::{AppError, AppResult},
+    realtime::{Event, Route},
+    store::{conversations::Conversation, events::Actor, now_ms, routing::Escalation},
+};
+
+impl From<SopError> for AppError {
+    fn from(error: SopError) -> Self {
+        match error {
+            SopError::Missing(_) | SopError::Finished => AppError::Conflict(error.to_string()),
+            SopError::Invalid(_) | SopError::BadAnswer(_) => AppError::Unprocessable(error.to_string()),
+        }
+    }
+}
+
+/// Every SOP, latest versions (staff).
+#[utoipa::path(get, path = "/api/v1/sops", tag = "sops", responses((status = 200, body = Vec<Object>), (status = 403, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn list(State(state): State<AppState>, auth: Auth) -> AppResult<ApiJson<Vec<Sop>>> {
+    auth.staff()?;
+    Ok(ApiJson(state.store.sops().await?))
+}
+
+/// Saves a SOP as a new version (supervisors and admins); conversations already running it
+/// keep the version they started with.
+#[utoipa::path(put, path = "/api/v1/sops/{id}", tag = "sops", params(("id" = String, Path)), request_body = Object,
+    responses((status = 200, body = Object), (status = 403, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn save(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiPath<String>, ApiJson(sop): ApiJson<Sop>) -> AppResult<ApiJson<Sop>> {
+    let staff = auth.staff()?;
+    if !staff.role.oversees_all() {
+        return Err(AppError::Forbidden("only supervisors and admins edit SOPs".to_owned()));
+    }
+    if sop.id != id {
+        return Err(AppError::Unprocessable(format!("id: the body says '{}' but the path says '{id}'", sop.id)));
+    }
+    sop.validate()?;
+    let version = state.store.save_sop(&sop, Some(staff.user_id), now_ms()).await?;
+    Ok(ApiJson(state.store.sop(&id, Some(version)).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartSop {
+    pub sop_id: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SopAnswers {
+    /// Answers by question id: a choice's option, `yes`/`no`, or text.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub answers: BTreeMap<String, String>,
+    /// Complete the current step and move on (an `escalate` step escalates).
+    #[serde(default)]
+    pub advance: bool,
+}
+
+/// The current step as the console shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StepView {
+    pub id: String,
+    /// say, ask, branch, self_help, escalate or follow_up.
+    #[schema(value_type = String)]
+    pub kind: StepKind,
+    #[schema(value_type = Object)]
+    pub title: Localized,
+    pub mandatory: bool,
+    /// `say`: the script with the learner's and agent's names filled in.
+    pub script: Option<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub questions: Vec<Question>,
+    pub articles: Vec<String>,
+    pub guide: Vec<String>,
+    pub to_tier: Option<i64>,
+}
+
+/// A conversation's SOP run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SopView {
+    pub sop_id: String,
+    pub version: i64,
+    #[schema(value_type = Object)]
+    pub title: Localized,
+    pub step: Option<StepView>,
+    #[schema(value_type = Object)]
+    pub answers: BTreeMap<String, String>,
+    pub completed: Vec<String>,
+    /// Mandatory work still open: escalation and resolution wait for it.
+    pub missing: Vec<String>,
+    pub conversation: Conversation,
+}
+
+fn language(headers: &HeaderMap) -> &'static str {
+    let zh = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.trim_start().to_ascii_lowercase().starts_with("zh"));
+    if zh { "zh" } else { "en" }
+}
+
+/// The conversation, for staff who may work on it.
+async fn workable(state: &AppState, auth: &Auth, id: i64) -> AppResult<Conversation> {
+    let conversation = state.store.conversation(id).await?;
+    match auth.principal.conversation_access(&conversation.scope()) {
+        Access::Staff => Ok(conversation),
+        Access::Hidden => Err(AppError::not_found("conversation")),
+        Access::Owner | Access::Forbidden => Err(AppError::Forbidden("only staff working on the conversation run its SOP".to_owned())),
+    }
+}
+
+async fn view(state: &AppState, auth: &Auth, conversation: Conversation, lang: &str) -> AppResult<SopView> {
+    let running = conversation.sop.clone().ok_or_else(|| AppError::NotFound("this conversation runs no SOP".to_owned()))?;
+    let sop = state.store.sop(&running.id, Some(running.version)).await?;
+    let progress = running.progress();
+    let learner =
+        state.store.contact(conversation.contact_id).await?.display_name.unwrap_or_else(|| if lang == "zh" { "同学".to_owned() } else { "there".to_owned() });
+    let agent = match auth.principal {
+        Principal::Staff(staff) => state.store.user(staff.user_id).await?.display_name,
+        Principal::Learner { .. } => String::new(),
+    };
+    let step = running.step.as_deref().and_then(|id| sop.step(id)).map(|step| StepView {
+        id: step.id.clone(),
+        kind: step.kind,
+        title: step.title.clone(),
+        mandatory: step.mandatory,
+        script: step.text.as_ref().filter(|_| step.kind == StepKind::Say).map(|text| render(text.get(lang), &learner, &agent)),
+        questions: step.questions.clone(),
+        articles: step.articles.clone(),
+        guide: step.guide.iter().map(|line| line.get(lang).to_owned()).collect(),
+        to_tier: step.to_tier,
+    });
+    Ok(SopView {
+        sop_id: sop.id.clone(),
+        version: sop.version,
+        title: sop.title.clone(),
+        step,
+        missing: sop.missing(&progress),
+        answers: progress.answers,
+        completed: progress.completed,
+        conversation,
+    })
+}
+
+/// Starts a SOP on a conversation (staff), replacing the one it ran.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/sop", tag = "sops", params(("id" = i64, Path)), request_body = StartSop,
+    responses((status = 200, body = SopView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all, fields(conversation_id = id))]
+pub async fn start(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(request): ApiJson<StartSop>,
+) -> AppResult<ApiJson<SopView>> {
+    let staff = auth.staff()?;
+    workable(&state, &auth, id).await?;
+    let sop = state.store.sop(&request.sop_id, None).await?;
+    let conversation = state.store.set_sop_progress(id, &sop, &sop.start(), Actor { user_id: Some(staff.user_id), contact_id: None }, true, now_ms()).await?;
+    state.bus.publish(Event::Conversation { route: Route::of(&conversation), conversation: conversation.clone() }).await;
+    Ok(ApiJson(view(&state, &auth, conversation, language(&headers)).await?))
+}
+
+/// The SOP run of a conversation: its current step and what is still missing.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/sop", tag = "sops", params(("id" = i64, Path)),
+    responses((status = 200, body = SopView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all, fields(conversation_id = id))]
+pub async fn get(State(state): State<AppState>, auth: Auth, headers: HeaderMap, ApiPath(id): ApiPath<i64>) -> AppResult<ApiJson<SopView>> {
+    let conversation = workable(&state, &auth, id).await?;
+    Ok(ApiJson(view(&state, &auth, conversation, language(&headers)).await?))
+}
+
+/// Records answers and, with `advance`, completes the current step and moves on. An
+/// `escalate` step moves the conversation to its tier with the answers as the note.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/sop/answers", tag = "sops", params(("id" = i64, Path)), request_body = SopAnswers,
+    responses((status = 200, body = SopView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all, fields(conversation_id = id))]
+pub async fn answer(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(request): ApiJson<SopAnswers>,
+) -> AppResult<ApiJson<SopView>> {
+    let staff = auth.staff()?;
+    let conversation = workable(&state, &auth, id).await?;
+    let running = conversation.sop.clone().ok_or_else(|| AppError::NotFound("this conversation runs no SOP".to_owned()))?;
+    let sop = state.store.sop(&running.id, Some(running.version)).await?;
+    let mut progress = running.progress();
+    sop.engage(&mut progress);
+    sop.answer(&mut progress, &request.answers)?;
+    let outcome = if request.advance { Some(sop.advance(&mut progress)?) } else { None };
+    let actor = Actor { user_id: Some(staff.user_id), contact_id: None };
+    let mut conversation = state.store.set_sop_progress(id, &sop, &progress, actor, false, now_ms()).await?;
+    if let Some(Advance::Escalate { to_tier }) = outcome {
+        let to_tier = Tier::new(to_tier).unwrap_or(Tier::TWO);
+        let note = progress.answers.iter().map(|(question, answer)| format!("{question}: {answer}")).collect::<Vec<_>>().join("\n");
+        let step_title = running.step.as_deref().and_then(|id| sop.step(id)).map(|step| step.title.get("zh").to_owned()).unwrap_or_default();
+        let escalation = Escalation {
+            to_tier,
+            reason: format!("SOP {}: {step_title}", sop.title.get("zh")),
+            note: Some(note),
+            context: serde_json::json!({"sop_id": sop.id, "version": sop.version, "answers": progress.answers}),
+        };
+        if conversation.tier != to_tier {
+            let moved = state.store.escalate(id, &escalation, actor, now_ms(), &state.sla, |_| Ok(())).await?;
+            state.bus.publish(Event::Conversation { route: Route::of(&moved), conversation: moved.clone() }).await;
+            conversation = crate::routing::assign_new(&state, moved).await?;
+            crate::routing::sweep_soon(&state);
+        }
+    } else {
+        state.bus.publish(Event::Conversation { route: Route::of(&conversation), conversation: conversation.clone() }).await;
+    }
+    // The view is for whoever asked; after an escalation they may no longer work on it.
+    let lang = language(&headers);
+    Ok(ApiJson(view(&state, &auth, conversation, lang).await?))
+}

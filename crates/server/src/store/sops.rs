@@ -1,0 +1,102 @@
+//! SOP definitions (versioned) and each conversation's progress through its SOP.
+
+use edudesk_core::{
+    EventKind,
+    sop::{Progress, Sop},
+};
+use serde_json::json;
+
+use super::{
+    Store,
+    conversations::Conversation,
+    events::{self, Actor},
+};
+use crate::error::{AppError, AppResult};
+
+impl Store {
+    /// Stores a SOP as a new version unless the latest version is the same; returns the
+    /// version in force.
+    pub async fn save_sop(&self, sop: &Sop, created_by: Option<i64>, now: i64) -> AppResult<i64> {
+        let mut definition = sop.clone();
+        definition.version = 0;
+        let text = serde_json::to_string(&definition).map_err(|error| AppError::Internal(error.into()))?;
+        let mut tx = self.write.begin().await?;
+        let latest: Option<(i64, String)> =
+            sqlx::query_as("SELECT version, definition FROM sops WHERE id = $1 ORDER BY version DESC LIMIT 1").bind(&sop.id).fetch_optional(&mut *tx).await?;
+        if let Some((version, existing)) = &latest
+            && *existing == text
+        {
+            return Ok(*version);
+        }
+        let version = latest.map_or(1, |(version, _)| version + 1);
+        sqlx::query("INSERT INTO sops (id, version, definition, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&sop.id)
+            .bind(version)
+            .bind(&text)
+            .bind(created_by)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    /// The latest version of every SOP.
+    pub async fn sops(&self) -> AppResult<Vec<Sop>> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT s.version, s.definition FROM sops s WHERE s.version = (SELECT MAX(version) FROM sops l WHERE l.id = s.id) ORDER BY s.id")
+                .fetch_all(&self.read)
+                .await?;
+        rows.into_iter().map(|(version, text)| parse(version, &text)).collect()
+    }
+
+    /// One SOP: a given version, or the latest.
+    pub async fn sop(&self, id: &str, version: Option<i64>) -> AppResult<Sop> {
+        let row: Option<(i64, String)> = match version {
+            Some(version) => {
+                sqlx::query_as("SELECT version, definition FROM sops WHERE id = $1 AND version = $2").bind(id).bind(version).fetch_optional(&self.read).await?
+            }
+            None => {
+                sqlx::query_as("SELECT version, definition FROM sops WHERE id = $1 ORDER BY version DESC LIMIT 1").bind(id).fetch_optional(&self.read).await?
+            }
+        };
+        let (version, text) = row.ok_or_else(|| AppError::not_found("SOP"))?;
+        parse(version, &text)
+    }
+
+    /// Records a conversation's SOP progress (starting it when `started`).
+    pub async fn set_sop_progress(
+        &self,
+        conversation_id: i64,
+        sop: &Sop,
+        progress: &Progress,
+        actor: Actor,
+        started: bool,
+        now: i64,
+    ) -> AppResult<Conversation> {
+        let text = serde_json::to_string(progress).map_err(|error| AppError::Internal(error.into()))?;
+        let mut tx = self.write.begin().await?;
+        let updated = sqlx::query("UPDATE conversations SET sop_id = $2, sop_version = $3, sop_progress = $4, updated_at = $5 WHERE id = $1")
+            .bind(conversation_id)
+            .bind(&sop.id)
+            .bind(sop.version)
+            .bind(text)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() == 0 {
+            return Err(AppError::not_found("conversation"));
+        }
+        if started {
+            events::append(&mut tx, conversation_id, EventKind::SopStarted, actor, json!({"sop_id": sop.id, "version": sop.version}), now).await?;
+        }
+        tx.commit().await?;
+        self.conversation_after_write(conversation_id).await
+    }
+}
+
+fn parse(version: i64, text: &str) -> AppResult<Sop> {
+    let mut sop: Sop = serde_json::from_str(text).map_err(|error| AppError::Internal(anyhow::anyhow!("a stored SOP is unreadable: {error}")))?;
+    sop.version = version;
+    Ok(sop)
+}
