@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use crate::{
     AppState,
     error::AppResult,
-    realtime::{Event, Route},
+    realtime::Event,
     store::{conversations::Conversation, now_ms},
 };
 
@@ -30,7 +30,7 @@ pub async fn assign_new(state: &AppState, conversation: Conversation) -> AppResu
     let Some(index) = pick_agent(&agents, conversation.tier, conversation.category.as_deref()) else { return Ok(conversation) };
     match state.store.auto_assign(conversation.id, agents[index].user_id, now_ms()).await? {
         Some(assigned) => {
-            state.bus.publish(Event::Conversation { route: Route::of(&assigned), conversation: assigned.clone() }).await;
+            state.bus.publish(Event::conversation(&assigned)).await;
             Ok(assigned)
         }
         None => Ok(conversation),
@@ -51,7 +51,7 @@ pub async fn sweep(state: &AppState) -> AppResult<usize> {
     let mut assigned = 0;
     for (conversation_id, user_id) in assign_waiting(&waiting, &mut agents, now) {
         if let Some(conversation) = state.store.auto_assign(conversation_id, user_id, now).await? {
-            state.bus.publish(Event::Conversation { route: Route::of(&conversation), conversation }).await;
+            state.bus.publish(Event::conversation(&conversation)).await;
             assigned += 1;
         }
     }

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::{
     AppState,
     error::AppResult,
-    realtime::{Event, Route},
+    realtime::Event,
     store::{events::Actor, routing::Escalation},
 };
 
@@ -56,7 +56,7 @@ pub async fn check(state: &AppState) -> AppResult<usize> {
         }
         if changed {
             let updated = state.store.conversation_after_write(conversation.id).await?;
-            state.bus.publish(Event::Conversation { route: Route::of(&updated), conversation: updated }).await;
+            state.bus.publish(Event::conversation(&updated)).await;
         }
     }
     Ok(raised)

@@ -195,7 +195,7 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
         // The SOP for its category, if any, starts with it.
         let conversation = crate::sops::start_for_category(&state, conversation).await?;
         let route = Route::of(&conversation);
-        state.bus.publish(realtime::Event::Conversation { route, conversation: conversation.clone() }).await;
+        state.bus.publish(realtime::Event::conversation(&conversation)).await;
         state.bus.publish(realtime::Event::Message { route, message: message.clone() }).await;
         // Into its tier's queue, and to an agent at once if one is free.
         crate::routing::assign_new(&state, conversation).await?
@@ -305,7 +305,7 @@ pub async fn update(
         // The SOP's check-back, e.g. 24 h after resolution.
         crate::sops::follow_up_on_resolve(&state, &updated).await?;
     }
-    state.bus.publish(realtime::Event::Conversation { route: Route::of(&updated), conversation: updated.clone() }).await;
+    state.bus.publish(realtime::Event::conversation(&updated)).await;
     if changes.status.is_some() || changes.assignee_id.is_some() {
         // An agent may have room now, or the conversation is back in its queue.
         crate::routing::sweep_soon(&state);

@@ -11,7 +11,7 @@ use crate::{
     AppState,
     auth::Auth,
     error::{AppError, AppResult},
-    realtime::{Event, Route},
+    realtime::Event,
     routing::{self, QueueView},
     store::{conversations::Conversation, events::Actor, now_ms, routing::Escalation},
 };
@@ -98,7 +98,7 @@ pub async fn escalate(
             Ok(())
         })
         .await?;
-    state.bus.publish(Event::Conversation { route: Route::of(&moved), conversation: moved.clone() }).await;
+    state.bus.publish(Event::conversation(&moved)).await;
     let moved = routing::assign_new(&state, moved).await?;
     // The previous assignee has room again.
     routing::sweep_soon(&state);

@@ -20,7 +20,7 @@ use crate::{
     AppState,
     auth::Auth,
     error::{AppError, AppResult},
-    realtime::{Event, Route},
+    realtime::Event,
     store::{conversations::Conversation, events::Actor, now_ms, routing::Escalation},
 };
 
@@ -181,7 +181,7 @@ pub async fn start(
     workable(&state, &auth, id).await?;
     let sop = state.store.sop(&request.sop_id, None).await?;
     let conversation = state.store.set_sop_progress(id, &sop, &sop.start(), Actor { user_id: Some(staff.user_id), contact_id: None }, true, now_ms()).await?;
-    state.bus.publish(Event::Conversation { route: Route::of(&conversation), conversation: conversation.clone() }).await;
+    state.bus.publish(Event::conversation(&conversation)).await;
     Ok(ApiJson(view(&state, &auth, conversation, language(&headers)).await?))
 }
 
@@ -231,12 +231,12 @@ pub async fn answer(
         };
         if conversation.tier != to_tier {
             let moved = state.store.escalate(id, &escalation, actor, now_ms(), &state.sla, |_| Ok(())).await?;
-            state.bus.publish(Event::Conversation { route: Route::of(&moved), conversation: moved.clone() }).await;
+            state.bus.publish(Event::conversation(&moved)).await;
             conversation = crate::routing::assign_new(&state, moved).await?;
             crate::routing::sweep_soon(&state);
         }
     } else {
-        state.bus.publish(Event::Conversation { route: Route::of(&conversation), conversation: conversation.clone() }).await;
+        state.bus.publish(Event::conversation(&conversation)).await;
     }
     // The view is for whoever asked; after an escalation they may no longer work on it.
     let lang = language(&headers);

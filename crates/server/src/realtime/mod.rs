@@ -51,7 +51,7 @@ pub enum Event {
     /// A message was committed.
     Message { route: Route, message: Message },
     /// A conversation was created or changed (status, priority, assignee...).
-    Conversation { route: Route, conversation: Conversation },
+    Conversation { route: Route, conversation: Box<Conversation> },
     /// Someone started or stopped typing.
     Typing { route: Route, who: Participant, typing: bool },
     /// Someone has read up to `seq`.
@@ -59,6 +59,11 @@ pub enum Event {
 }
 
 impl Event {
+    /// A conversation was created or changed.
+    pub fn conversation(conversation: &Conversation) -> Event {
+        Event::Conversation { route: Route::of(conversation), conversation: Box::new(conversation.clone()) }
+    }
+
     pub fn route(&self) -> &Route {
         match self {
             Event::Message { route, .. } | Event::Conversation { route, .. } | Event::Typing { route, .. } | Event::Read { route, .. } => route,

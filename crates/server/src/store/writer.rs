@@ -160,7 +160,7 @@ async fn publish(store: &Store, bus: &Bus, outcomes: &[AppResult<Appended>], reo
     }
     for id in reopened {
         match store.conversation_after_write(*id).await {
-            Ok(conversation) => bus.publish(Event::Conversation { route: Route::of(&conversation), conversation }).await,
+            Ok(conversation) => bus.publish(Event::conversation(&conversation)).await,
             Err(error) => tracing::warn!(%error, conversation_id = id, "could not publish a reopened conversation"),
         }
     }
