@@ -11,6 +11,10 @@ const I18N = {
     assign: "分配给", nobody: "未分配", takeIt: "我来处理", send: "发送", note: "内部备注", canned: "快捷回复…",
     learner: "学员", identities: "身份", attributes: "属性", history: "历史会话", typing: "学员正在输入…",
     reconnecting: "连接已断开，正在重连…", tierLabel: "层级", you: "我", bot: "机器人", system: "系统",
+    queues: "队列", waiting: "等待", longest: "最长等待", tasks: "待办", done: "完成", escalate: "升级", escalateTo: "升级到层级", reason: "原因（必填）",
+    firstDue: "首次响应截止", resolutionDue: "解决截止", breached: "已超时", warned: "即将超时", paused: "等待学员（计时暂停）",
+    sop: "SOP 流程", startSop: "选择 SOP…", insert: "插入回复", next: "完成此步", saveNext: "保存并继续", handOver: "转交", missing: "待完成",
+    followUpLater: "解决后自动安排回访", sopDone: "流程已完成",
   },
   en: {
     signIn: "Sign in", email: "Email", password: "Password", wrong: "Wrong email or password", logout: "Sign out",
@@ -21,6 +25,10 @@ const I18N = {
     assign: "Assign to", nobody: "Nobody", takeIt: "Take it", send: "Send", note: "Internal note", canned: "Canned reply…",
     learner: "Learner", identities: "Identities", attributes: "Attributes", history: "Past conversations", typing: "Learner is typing…",
     reconnecting: "Connection lost, reconnecting…", tierLabel: "Tier", you: "Me", bot: "Bot", system: "System",
+    queues: "Queues", waiting: "waiting", longest: "longest wait", tasks: "Tasks", done: "Done", escalate: "Escalate", escalateTo: "Escalate to tier", reason: "Reason (required)",
+    firstDue: "First response due", resolutionDue: "Resolution due", breached: "breached", warned: "due soon", paused: "Waiting on the learner (clock paused)",
+    sop: "SOP", startSop: "Choose a SOP…", insert: "Insert as reply", next: "Step done", saveNext: "Save and continue", handOver: "Hand over to", missing: "To do",
+    followUpLater: "A follow-up is scheduled when resolved", sopDone: "SOP finished",
   },
 };
 
@@ -119,12 +127,25 @@ function renderShell() {
     el("div", { class: "topbar" }, el("span", { class: "brand" }, "EduDesk"), el("span", { id: "me" }, `${state.me.display_name} · ${t.tierLabel} ${state.me.tier}`), presence, language, logout),
     el("div", { class: "offline-banner", id: "offline" }, t.reconnecting),
     el("div", { class: "layout" },
-      el("nav", { class: "sidebar" }, el("div", { class: "views", id: "views" }), el("div", { id: "list" }), el("h3", { class: "team" }, t.team), el("ul", { class: "team", id: "team" })),
+      el("nav", { class: "sidebar" }, el("div", { class: "views", id: "views" }), el("div", { id: "list" }),
+        el("h3", { class: "team" }, t.queues), el("ul", { class: "team", id: "queues" }),
+        el("h3", { class: "team" }, t.tasks), el("ul", { class: "team", id: "tasks" }),
+        el("h3", { class: "team" }, t.team), el("ul", { class: "team", id: "team" })),
       el("section", { class: "main", id: "conversation" }, el("p", { class: "placeholder" }, t.pick)),
-      el("aside", { class: "profile", id: "profile" })));
+      el("aside", { class: "side" }, el("div", { class: "profile", id: "sop-panel" }), el("div", { class: "profile", id: "profile" }))));
+}
+
+async function refreshQueues() {
+  const [queues, tasks] = await Promise.all([api("GET", "/queues"), api("GET", "/tasks?assignee=me")]);
+  document.getElementById("queues")?.replaceChildren(...queues.map((q) => el("li", { "data-tier": q.tier },
+    el("span", {}, `T${q.tier}: ${q.waiting} ${t.waiting}`), el("span", {}, `${t.longest} ${Math.round(q.longest_wait_seconds / 60)}m · ${q.free_capacity}/${q.agents_online}`))));
+  document.getElementById("tasks")?.replaceChildren(...tasks.map((task) => el("li", { "data-task": task.id },
+    el("a", { href: "#", onclick: (e) => { e.preventDefault(); openConversation(task.conversation_id); } }, `#${task.conversation_id} ${task.title}`),
+    el("button", { onclick: async () => { await api("POST", `/tasks/${task.id}/done`); refreshQueues(); } }, t.done))));
 }
 
 async function refreshLists() {
+  refreshQueues().catch(() => {});
   const results = await Promise.all(VIEWS().map(([name, query]) => api("GET", "/conversations" + query + (query ? "&" : "?") + "limit=200").then((list) => [name, list])));
   for (const [name, list] of results) state.lists[name] = list.filter((c) => c.status !== "closed");
   renderLists();
@@ -187,18 +208,98 @@ function renderConversation() {
     el("option", { value: "" }, t.canned), ...CANNED[lang].map((text, i) => el("option", { value: i }, text.slice(0, 28) + "…")));
   const input = el("textarea", { id: "composer-input", oninput: sendTyping });
   input.addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) send(); });
+  renderSop().catch(() => {});
   pane.replaceChildren(
     el("div", { class: "conv-header" }, el("h2", { id: "conv-title" }, c.subject || `#${c.id}`),
       select("status", ["open", "pending", "resolved", "closed"], c.status, t.status, change("status")),
       select("priority", ["low", "normal", "high", "urgent"], c.priority, t.priority, change("priority")),
       el("label", {}, t.assign, " ", select("assignee", assignees, c.assignee_id ? String(c.assignee_id) : "", names, change("assignee_id"))),
-      el("button", { id: "take", onclick: () => change("assignee_id")({ target: { value: String(state.me.id) } }) }, t.takeIt)),
+      el("button", { id: "take", onclick: () => change("assignee_id")({ target: { value: String(state.me.id) } }) }, t.takeIt),
+      el("button", { id: "escalate", onclick: escalate }, t.escalate),
+      el("div", { class: "sla", id: "sla" }, ...slaLine(c))),
     el("div", { class: "messages", id: "messages" }),
     el("div", { class: "typing", id: "typing" }),
     el("div", { class: "composer" }, input,
       el("div", { class: "row" }, el("label", { class: "grow" }, el("input", { type: "checkbox", id: "internal" }), " ", t.note), canned,
         el("button", { class: "primary", id: "composer-send", onclick: send }, t.send))));
   renderMessages();
+}
+
+function slaLine(c) {
+  const time = (iso) => iso ? new Date(iso).toLocaleString(lang === "zh" ? "zh-CN" : "en", { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" }) : "–";
+  const badge = (target) => c.sla.breached.includes(target) ? el("span", { class: "badge urgent" }, t.breached) : c.sla.warned.includes(target) ? el("span", { class: "badge pending" }, t.warned) : null;
+  const parts = [`T${c.tier} · `];
+  if (!c.first_response_at) parts.push(`${t.firstDue} ${time(c.sla.first_response_due_at)} `, badge("first_response"), " · ");
+  parts.push(`${t.resolutionDue} ${time(c.sla.resolution_due_at)} `, badge("resolution"));
+  if (c.sla.paused) parts.push(" · ", t.paused);
+  return parts;
+}
+
+async function escalate() {
+  const to = prompt(t.escalateTo, String(Math.min(3, state.open.tier + 1)));
+  if (!to) return;
+  const reason = prompt(t.reason, "");
+  if (!reason) return;
+  try { state.open = await api("POST", `/conversations/${state.open.id}/escalate`, { to_tier: Number(to), reason }); } catch (error) { alert(error.message); }
+  renderConversation();
+  scheduleRefresh();
+}
+
+// ---- SOP ---------------------------------------------------------------------------------
+async function renderSop() {
+  const panel = document.getElementById("sop-panel");
+  if (!panel || !state.open) return;
+  if (!state.open.sop) {
+    const sops = await api("GET", "/sops");
+    const choose = el("select", { id: "sop-choose", onchange: async (e) => {
+      if (!e.target.value) return;
+      try { const view = await api("POST", `/conversations/${state.open.id}/sop`, { sop_id: e.target.value }); state.open = view.conversation; } catch (error) { alert(error.message); }
+      renderSop();
+    } }, el("option", { value: "" }, t.startSop), ...sops.map((s) => el("option", { value: s.id }, typeof s.title === "string" ? s.title : s.title[lang])));
+    panel.replaceChildren(el("h3", {}, t.sop), choose);
+    return;
+  }
+  const view = await api("GET", `/conversations/${state.open.id}/sop`);
+  const title = (x) => typeof x === "string" ? x : x[lang];
+  const step = view.step;
+  const send = async (body) => {
+    try { const next = await api("POST", `/conversations/${state.open.id}/sop/answers`, body); state.open = next.conversation; } catch (error) { alert(error.message); }
+    renderConversation();
+  };
+  const children = [el("h3", {}, `${t.sop}: ${title(view.title)}`)];
+  if (!step) {
+    children.push(el("p", {}, t.sopDone));
+  } else {
+    children.push(el("div", { id: "sop-step", "data-step-id": step.id, "data-kind": step.kind }, el("strong", {}, title(step.title)), step.mandatory ? " *" : ""));
+    if (step.kind === "say") {
+      children.push(el("p", { class: "script", id: "sop-script" }, step.script),
+        el("button", { id: "sop-insert", onclick: () => { const input = document.getElementById("composer-input"); input.value = step.script; input.focus(); } }, t.insert),
+        el("button", { id: "sop-advance", onclick: () => send({ advance: true }) }, t.next));
+    } else if (step.kind === "ask") {
+      const form = el("form", { id: "sop-form" }, ...step.questions.map((q) => el("label", { class: "question" }, title(q.label), " ",
+        q.type === "text" ? el("input", { name: `q-${q.id}`, value: view.answers[q.id] || "" })
+          : el("select", { name: `q-${q.id}` }, el("option", { value: "" }, "—"),
+            ...(q.type === "yes_no" ? ["yes", "no"] : q.options).map((o) => el("option", { value: o, selected: view.answers[q.id] === o }, o))))));
+      form.addEventListener("submit", (e) => {
+        e.preventDefault();
+        const answers = {};
+        for (const q of step.questions) { const value = form.elements[`q-${q.id}`].value.trim(); if (value) answers[q.id] = value; }
+        send({ answers, advance: true });
+      });
+      form.append(el("button", { class: "primary", id: "sop-advance", type: "submit" }, t.saveNext));
+      children.push(form);
+    } else if (step.kind === "self_help") {
+      children.push(el("ol", { id: "sop-guide" }, ...step.guide.map((line) => el("li", {}, line))), el("p", {}, step.articles.join(", ")),
+        el("button", { id: "sop-insert", onclick: () => { const input = document.getElementById("composer-input"); input.value = step.guide.map((line, i) => `${i + 1}. ${line}`).join("\n"); } }, t.insert),
+        el("button", { id: "sop-advance", onclick: () => send({ advance: true }) }, t.next));
+    } else if (step.kind === "escalate") {
+      children.push(el("button", { class: "primary", id: "sop-advance", onclick: () => send({ advance: true }) }, `${t.handOver} T${step.to_tier}`));
+    } else if (step.kind === "follow_up") {
+      children.push(el("p", { id: "sop-follow-up" }, t.followUpLater));
+    }
+  }
+  if (view.missing.length) children.push(el("p", { class: "missing", id: "sop-missing" }, `${t.missing}: ${view.missing.join(", ")}`));
+  panel.replaceChildren(...children);
 }
 
 function insertCanned(index) {

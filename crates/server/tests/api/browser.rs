@@ -280,3 +280,104 @@ async fn learner_and_agent_chat_in_real_browsers_through_reload_and_restart() {
     assert_ne!(new_conversation, conversation, "a new conversation, not a message lost in the closed one");
     drop(server);
 }
+
+/// Signs a staff member into the console.
+async fn console_login(browser: &Browser<'_>, base: &str, email: &str) {
+    browser.goto(&format!("{base}/console")).await;
+    browser.type_into("return document.querySelector('#login-email');", email).await;
+    browser.type_into("return document.querySelector('#login-password');", "edudesk-demo\u{E007}").await;
+    browser.wait_for("the inbox", "return !!document.querySelector('#views .view');", json!([])).await;
+}
+
+async fn open_in_console(browser: &Browser<'_>, conversation: i64) {
+    let item = format!("return document.querySelector('.conv-item[data-id=\"{conversation}\"]');");
+    browser.wait_for("the conversation in the inbox", &item, json!([])).await;
+    browser.script(&format!("document.querySelector('.conv-item[data-id=\"{conversation}\"]').click();"), json!([])).await;
+}
+
+async fn sop_step(browser: &Browser<'_>, step: &str) {
+    let script = "return document.querySelector('#sop-step')?.dataset.stepId === arguments[0];";
+    browser.wait_for(&format!("SOP step {step}"), script, json!([step])).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_video_sop_is_walked_from_the_console_to_tier_2_and_resolved() {
+    if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
+        eprintln!("skipped: needs Debian's chromium and chromium-driver (.ci/run installs them)");
+        return;
+    }
+    let database = TestDatabase::create(&TestBackend::Sqlite).await;
+    let port = free_port();
+    let _server = start_server(&database, port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let driver = Driver::start().await;
+    let learner = Browser::open(&driver, "zh-CN").await;
+    let tier1 = Browser::open(&driver, "zh-CN").await;
+    let tier2 = Browser::open(&driver, "zh-CN").await;
+
+    // The learner's playback problem lands in tier 1 with the video SOP.
+    learner.goto(&format!("{base}/demo")).await;
+    learner.wait_for("the widget", &format!("{WIDGET} return !!root?.querySelector('.launcher');"), json!([])).await;
+    learner.script(&format!("{WIDGET} root.querySelector('.launcher').click();"), json!([])).await;
+    learner_sends(&learner, "第三课的视频一直在转圈，放不出来").await;
+    let conversation = learner
+        .script(
+            "const key = Object.keys(localStorage).find(k => k.startsWith('edudesk:v1:')); return JSON.parse(localStorage.getItem(key)).conversationId;",
+            json!([]),
+        )
+        .await
+        .as_i64()
+        .unwrap();
+
+    // Tier 1 is guided: empathise (the script goes to the learner), then the standard questions.
+    console_login(&tier1, &base, "t1@edudesk.demo").await;
+    open_in_console(&tier1, conversation).await;
+    sop_step(&tier1, "empathise").await;
+    tier1.script("document.querySelector('#sop-insert').click(); document.querySelector('#composer-send').click();", json!([])).await;
+    learner
+        .wait_for(
+            "the empathy script",
+            &format!("{WIDGET} return [...root.querySelectorAll('.msg.theirs')].some(m => m.textContent.includes('非常理解您的着急'));"),
+            json!([]),
+        )
+        .await;
+    tier1.script("document.querySelector('#sop-advance').click();", json!([])).await;
+    sop_step(&tier1, "questions").await;
+    tier1
+        .script(
+            "const f = document.querySelector('#sop-form'); f.elements['q-device'].value = 'computer'; f.elements['q-network'].value = 'wifi'; \
+             f.elements['q-other_videos_play'].value = 'yes';",
+            json!([]),
+        )
+        .await;
+    tier1.type_into("return document.querySelector('#sop-form').elements['q-browser'];", "Chrome 131").await;
+    tier1.screenshot("6-sop-questions").await;
+    tier1.script("document.querySelector('#sop-advance').click();", json!([])).await;
+    // Only this course's video fails: the SOP hands it to tier 2 with the answers.
+    sop_step(&tier1, "to-tier-2").await;
+    tier1.script("document.querySelector('#sop-advance').click();", json!([])).await;
+
+    console_login(&tier2, &base, "t2@edudesk.demo").await;
+    open_in_console(&tier2, conversation).await;
+    sop_step(&tier2, "follow-up").await;
+    tier2.wait_for("tier 2 in the header", "return document.querySelector('#sla')?.textContent.startsWith('T2');", json!([])).await;
+    tier2.screenshot("7-sop-tier-2").await;
+    tier2.script("const s = document.querySelector('#status'); s.value = 'resolved'; s.dispatchEvent(new Event('change'));", json!([])).await;
+    tier2.wait_for("resolved", "return document.querySelector('#status')?.value === 'resolved';", json!([])).await;
+
+    // The escalation carried the answers, and the 24 h follow-up is scheduled.
+    let store = edudesk::store::Store::connect(&database.url, 1).await.unwrap();
+    let note: String = sqlx::query_scalar("SELECT data FROM conversation_events WHERE conversation_id = $1 AND kind = 'escalated'")
+        .bind(conversation)
+        .fetch_one(&store.read)
+        .await
+        .unwrap();
+    assert!(note.contains("Chrome 131") && note.contains("other_videos_play"), "{note}");
+    let follow_ups: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE unique_key = $1")
+        .bind(format!("sop-follow-up:{conversation}"))
+        .fetch_one(&store.read)
+        .await
+        .unwrap();
+    assert_eq!(follow_ups, 1);
+    store.close().await;
+}
