@@ -41,6 +41,10 @@ pub enum Access {
     Staff,
     /// The learner who owns it: read public messages, write public messages.
     Owner,
+    /// Staff of another team pulled in as collaborators (e.g. finance on a refund
+    /// dispute): they read what staff read and write internal notes only. Decided where
+    /// collaborations are known (storage), never by [`Principal::conversation_access`].
+    Collaborator,
     /// Staff outside their scope: the conversation exists but is not theirs to touch.
     Forbidden,
     /// Not visible at all (a learner probing another learner's id).

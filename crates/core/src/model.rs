@@ -126,6 +126,7 @@ string_enum! {
         SlaWarning => "sla_warning",
         SlaBreached => "sla_breached",
         SopStarted => "sop_started",
+        CollaboratorsAdded => "collaborators_added",
     }
 }
 

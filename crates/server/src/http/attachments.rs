@@ -100,7 +100,7 @@ pub async fn download(State(state): State<AppState>, auth: Auth, ApiPath(id): Ap
                 return Err(AppError::not_found("attachment"));
             }
         }
-        Access::Staff => {}
+        Access::Staff | Access::Collaborator => {}
     }
     let data = state.store.attachment_data(id).await?;
     let mut response = data.into_response();

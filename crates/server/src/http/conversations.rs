@@ -115,7 +115,10 @@ async fn authorize(state: &AppState, auth: &Auth, id: i64) -> AppResult<(Convers
     let conversation = state.store.conversation(id).await?;
     match auth.principal.conversation_access(&conversation.scope()) {
         Access::Hidden => Err(AppError::not_found("conversation")),
-        Access::Forbidden => Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
+        Access::Forbidden => match auth.principal.staff() {
+            Some(staff) if state.store.is_collaborator(id, staff.user_id).await? => Ok((conversation, Access::Collaborator)),
+            _ => Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
+        },
         access => Ok((conversation, access)),
     }
 }
@@ -333,7 +336,7 @@ pub async fn list_messages(
     if after_seq < 0 {
         return Err(AppError::BadRequest("after_seq: must not be negative".to_owned()));
     }
-    Ok(ApiJson(state.store.messages(id, after_seq, access == Access::Staff, limit).await?))
+    Ok(ApiJson(state.store.messages(id, after_seq, matches!(access, Access::Staff | Access::Collaborator), limit).await?))
 }
 
 /// Posts a message, answered after it is durably committed. The same `client_id` again
@@ -368,7 +371,16 @@ pub async fn post_message(State(state): State<AppState>, auth: Auth, ApiPath(id)
         client_id,
         attachment_id: request.attachment_id,
     };
-    let appended = state.writer.append(new).await?;
+    let appended = match state.writer.append(new.clone()).await {
+        // Outside the agent's tier: a collaborator pulled in by another team may still
+        // write internal notes (their access comes from the collaboration, checked here).
+        Err(AppError::Forbidden(reason)) => match authorize(&state, &auth, id).await? {
+            (_, Access::Collaborator) if request.internal => state.writer.append(NewMessage { on_behalf_of: None, ..new }).await?,
+            (_, Access::Collaborator) => return Err(AppError::Forbidden("collaborators write internal notes only".to_owned())),
+            _ => return Err(AppError::Forbidden(reason)),
+        },
+        other => other?,
+    };
     Ok(created(appended.message, appended.replayed))
 }
 
@@ -379,5 +391,5 @@ pub async fn post_message(State(state): State<AppState>, auth: Auth, ApiPath(id)
 #[tracing::instrument(skip_all, fields(conversation_id = id))]
 pub async fn events(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiPath<i64>) -> AppResult<ApiJson<Vec<Event>>> {
     let (_, access) = authorize(&state, &auth, id).await?;
-    Ok(ApiJson(state.store.events(id, access != Access::Staff).await?))
+    Ok(ApiJson(state.store.events(id, !matches!(access, Access::Staff | Access::Collaborator)).await?))
 }

@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}/attachments", post(attachments::upload).layer(DefaultBodyLimit::max(state.config.attachment_max_bytes + 1024)))
         .route("/attachments/{id}", get(attachments::download))
         .route("/conversations/{id}/escalate", post(queues::escalate))
+        .route("/conversations/{id}/collaborators", post(queues::add_collaborators))
         .route("/queues", get(queues::list))
         .route("/conversations/{id}/follow-ups", post(tasks::schedule))
         .route("/tasks", get(tasks::list))

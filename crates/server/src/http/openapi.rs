@@ -19,7 +19,7 @@ use super::{attachments, auth, contacts, conversations, health, queues, sops, ta
         conversations::create, conversations::list, conversations::get, conversations::update,
         conversations::list_messages, conversations::post_message, conversations::events,
         attachments::upload, attachments::download,
-        queues::list, queues::escalate,
+        queues::list, queues::escalate, queues::add_collaborators,
         tasks::schedule, tasks::list, tasks::done,
         sops::list, sops::save, sops::start, sops::get, sops::answer,
         contacts::create, contacts::get,

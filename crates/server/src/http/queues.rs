@@ -104,3 +104,42 @@ pub async fn escalate(
     routing::sweep_soon(&state);
     Ok(ApiJson(moved))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddCollaborators {
+    /// A team (e.g. `finance`, `product`) whose members join as collaborators.
+    pub team: String,
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct CollaboratorsAdded {
+    pub team: String,
+    pub user_ids: Vec<i64>,
+}
+
+/// Pulls another team into a Tier 3 conversation as collaborators: they read it and write
+/// internal notes (Tier 3 staff working on it, or supervisors and admins).
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/collaborators", tag = "routing", params(("id" = i64, Path)), request_body = AddCollaborators,
+    responses((status = 200, body = CollaboratorsAdded), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all, fields(conversation_id = id))]
+pub async fn add_collaborators(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(request): ApiJson<AddCollaborators>,
+) -> AppResult<ApiJson<CollaboratorsAdded>> {
+    let staff = auth.staff()?;
+    let conversation = state.store.conversation(id).await?;
+    if auth.principal.conversation_access(&conversation.scope()) != Access::Staff {
+        return Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned()));
+    }
+    if conversation.tier != Tier::THREE && !staff.role.oversees_all() {
+        return Err(AppError::Forbidden("other teams are pulled in on tier 3 conversations".to_owned()));
+    }
+    let team = ShortText::parse("team", &request.team, 60)?.into_string();
+    let user_ids = state.store.add_collaborators(id, &team, staff.user_id, now_ms()).await?;
+    Ok(ApiJson(CollaboratorsAdded { team, user_ids }))
+}

@@ -67,8 +67,9 @@ pub struct StartSop {
     pub sop_id: String,
 }
 
+/// Answers as `{"answers": {...}, "advance": true}`, or flat (`{"device": "phone", ...}`).
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "serde_json::Map<String, serde_json::Value>")]
 pub struct SopAnswers {
     /// Answers by question id: a choice's option, `yes`/`no`, or text.
     #[serde(default)]
@@ -77,6 +78,34 @@ pub struct SopAnswers {
     /// Complete the current step and move on (an `escalate` step escalates).
     #[serde(default)]
     pub advance: bool,
+}
+
+impl TryFrom<serde_json::Map<String, serde_json::Value>> for SopAnswers {
+    type Error = String;
+
+    fn try_from(mut body: serde_json::Map<String, serde_json::Value>) -> Result<Self, Self::Error> {
+        let advance = match body.remove("advance") {
+            None => false,
+            Some(serde_json::Value::Bool(advance)) => advance,
+            Some(_) => return Err("advance: expected true or false".to_owned()),
+        };
+        let answers = match body.remove("answers") {
+            Some(serde_json::Value::Object(nested)) if body.is_empty() => nested,
+            Some(_) if !body.is_empty() => return Err("give answers either under \"answers\" or flat, not both".to_owned()),
+            Some(_) => return Err("answers: expected an object".to_owned()),
+            None => body,
+        };
+        let answers = answers
+            .into_iter()
+            .map(|(question, value)| match value {
+                serde_json::Value::String(text) => Ok((question, text)),
+                serde_json::Value::Bool(yes) => Ok((question, if yes { "yes" } else { "no" }.to_owned())),
+                serde_json::Value::Number(number) => Ok((question, number.to_string())),
+                _ => Err(format!("{question}: expected a string, a boolean or a number")),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(SopAnswers { answers, advance })
+    }
 }
 
 /// The current step as the console shows it.
@@ -128,7 +157,7 @@ async fn workable(state: &AppState, auth: &Auth, id: i64) -> AppResult<Conversat
     match auth.principal.conversation_access(&conversation.scope()) {
         Access::Staff => Ok(conversation),
         Access::Hidden => Err(AppError::not_found("conversation")),
-        Access::Owner | Access::Forbidden => Err(AppError::Forbidden("only staff working on the conversation run its SOP".to_owned())),
+        Access::Owner | Access::Forbidden | Access::Collaborator => Err(AppError::Forbidden("only staff working on the conversation run its SOP".to_owned())),
     }
 }
 

@@ -48,7 +48,9 @@ pub async fn schedule(
     match auth.principal.conversation_access(&conversation.scope()) {
         Access::Staff => {}
         Access::Hidden => return Err(AppError::not_found("conversation")),
-        Access::Owner | Access::Forbidden => return Err(AppError::Forbidden("only staff working on the conversation schedule follow-ups".to_owned())),
+        Access::Owner | Access::Forbidden | Access::Collaborator => {
+            return Err(AppError::Forbidden("only staff working on the conversation schedule follow-ups".to_owned()));
+        }
     }
     if !(1..=43_200).contains(&request.due_in_minutes) {
         return Err(AppError::Unprocessable("due_in_minutes: must be between 1 and 43200".to_owned()));

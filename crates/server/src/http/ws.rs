@@ -323,7 +323,7 @@ impl Connection {
         match self.principal.conversation_access(&conversation.scope()) {
             Access::Hidden => return Err(AppError::not_found("conversation")),
             Access::Forbidden => return Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
-            Access::Staff | Access::Owner => {}
+            Access::Staff | Access::Owner | Access::Collaborator => {}
         }
         // Register first, then read: whatever commits in between arrives live, and the
         // sequence numbers drop the overlap.

@@ -150,3 +150,43 @@ impl Store {
         self.conversation_after_write(conversation_id).await
     }
 }
+
+impl Store {
+    /// Adds every active member of `team` as a collaborator; returns their user ids
+    /// (404 for an unknown team, 422 for a team with no active members).
+    pub async fn add_collaborators(&self, conversation_id: i64, team: &str, added_by: i64, now: i64) -> AppResult<Vec<i64>> {
+        let mut tx = self.write.begin().await?;
+        let team_id: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE name = $1").bind(team).fetch_optional(&mut *tx).await?;
+        let team_id = team_id.ok_or_else(|| AppError::NotFound(format!("team '{team}' not found")))?;
+        let members: Vec<i64> =
+            sqlx::query_scalar("SELECT u.id FROM team_members m JOIN users u ON u.id = m.user_id WHERE m.team_id = $1 AND u.active = 1 ORDER BY u.id")
+                .bind(team_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        if members.is_empty() {
+            return Err(AppError::Unprocessable(format!("team '{team}' has no active members")));
+        }
+        for user_id in &members {
+            sqlx::query("INSERT INTO conversation_collaborators (conversation_id, user_id, added_by, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+                .bind(conversation_id)
+                .bind(user_id)
+                .bind(added_by)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let actor = Actor { user_id: Some(added_by), contact_id: None };
+        events::append(&mut tx, conversation_id, EventKind::CollaboratorsAdded, actor, json!({"team": team, "user_ids": members}), now).await?;
+        tx.commit().await?;
+        Ok(members)
+    }
+
+    pub async fn is_collaborator(&self, conversation_id: i64, user_id: i64) -> AppResult<bool> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT user_id FROM conversation_collaborators WHERE conversation_id = $1 AND user_id = $2")
+            .bind(conversation_id)
+            .bind(user_id)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(found.is_some())
+    }
+}

@@ -11,7 +11,12 @@ use crate::{
     helpers::{TestApp, TestBackend},
 };
 
-backend_tests!(new_conversations_go_to_an_online_agent_of_their_tier, capacity_and_age_decide_who_waits, escalation_moves_tiers_with_reasons_and_history);
+backend_tests!(
+    new_conversations_go_to_an_online_agent_of_their_tier,
+    capacity_and_age_decide_who_waits,
+    escalation_moves_tiers_with_reasons_and_history,
+    tier_3_pulls_in_another_team_for_internal_notes
+);
 
 async fn user_id(app: &TestApp, token: &str) -> i64 {
     app.get("/api/v1/auth/me", token).await.expect(200)["user"]["id"].as_i64().unwrap()
@@ -134,4 +139,42 @@ async fn escalation_moves_tiers_with_reasons_and_history(backend: TestBackend) {
     );
     let learner_view = app.get(&format!("/api/v1/conversations/{id}/events"), &learner).await.expect(200);
     assert!(learner_view.as_array().unwrap().iter().all(|e| e["kind"] != "escalated"), "escalation notes are for staff");
+}
+
+async fn tier_3_pulls_in_another_team_for_internal_notes(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.login("admin@edudesk.demo").await;
+    let finance = json!({"email": "cfo@edudesk.demo", "password": "finance-pass", "role": "agent", "tier": 1, "teams": ["finance"]});
+    app.post("/api/v1/users", &admin, finance).await.expect(201);
+    let money =
+        app.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": "cfo@edudesk.demo", "password": "finance-pass"}))).await.expect(200)["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let (learner, contact) = app.learner("L4004").await;
+    let t3 = app.login("t3@edudesk.demo").await;
+    let t1 = app.login("t1@edudesk.demo").await;
+    let dispute = app.open_conversation_at_tier(&admin, contact, 3).await;
+    let path = format!("/api/v1/conversations/{dispute}");
+    app.post(&format!("{path}/messages"), &t3, json!({"body": "refund dispute: order 8812", "internal": true})).await.expect(201);
+
+    app.get(&path, &money).await.problem(403);
+    app.post(&format!("{path}/collaborators"), &t3, json!({"team": "nobody"})).await.problem(404);
+    let added = app.post(&format!("{path}/collaborators"), &t3, json!({"team": "finance"})).await.expect(200);
+    assert_eq!(added["user_ids"].as_array().unwrap().len(), 1);
+
+    app.get(&path, &money).await.expect(200);
+    let messages = app.get(&format!("{path}/messages"), &money).await.expect(200);
+    assert!(messages.as_array().unwrap().iter().any(|m| m["internal"] == true), "collaborators read internal notes");
+    app.post(&format!("{path}/messages"), &money, json!({"body": "payment reversed on our side", "internal": true})).await.expect(201);
+    let detail = app.post(&format!("{path}/messages"), &money, json!({"body": "hello learner"})).await.problem(403);
+    assert!(detail.contains("internal notes only"), "{detail}");
+    app.patch(&path, &money, json!({"status": "resolved"})).await.problem(403);
+    app.get(&path, &t1).await.problem(403);
+    let learner_view = app.get(&format!("{path}/messages"), &learner).await.expect(200);
+    assert_eq!(learner_view.as_array().unwrap().len(), 1, "the learner sees none of the notes");
+
+    // Only tier 3 work pulls in other teams (or a supervisor).
+    let tier1 = app.open_conversation(&learner, "hello").await;
+    app.post(&format!("/api/v1/conversations/{tier1}/collaborators"), &t1, json!({"team": "finance"})).await.problem(403);
 }

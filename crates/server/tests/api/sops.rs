@@ -57,6 +57,10 @@ async fn the_video_sop_walks_a_playback_problem_to_tier_2_and_a_follow_up(backen
     let detail = app.patch(&format!("/api/v1/conversations/{id}"), &t1, json!({"status": "resolved"})).await.problem(409);
     assert!(detail.contains("questions.network"), "{detail}");
     app.post(&answers, &t1, json!({"answers": {"device": "fridge"}})).await.problem(422);
+    // Answers may also come flat, booleans for yes/no.
+    let flat = app.post(&answers, &t1, json!({"device": "phone"})).await.expect(200);
+    assert_eq!(flat["answers"]["device"], "phone");
+    app.post(&answers, &t1, json!({"answers": {"device": "phone"}, "network": "wifi"})).await.problem(422);
     let missing = app.post(&answers, &t1, json!({"answers": {"device": "computer"}, "advance": true})).await.problem(409);
     assert!(missing.contains("questions.network"), "{missing}");
 
