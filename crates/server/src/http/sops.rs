@@ -206,8 +206,8 @@ pub async fn start(
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<StartSop>,
 ) -> AppResult<ApiJson<SopView>> {
-    let staff = auth.staff()?;
     workable(&state, &auth, id).await?;
+    let staff = auth.staff()?;
     let sop = state.store.sop(&request.sop_id, None).await?;
     let conversation = state.store.set_sop_progress(id, &sop, &sop.start(), Actor { user_id: Some(staff.user_id), contact_id: None }, true, now_ms()).await?;
     state.bus.publish(Event::conversation(&conversation)).await;
@@ -238,8 +238,8 @@ pub async fn answer(
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<SopAnswers>,
 ) -> AppResult<ApiJson<SopView>> {
-    let staff = auth.staff()?;
     let conversation = workable(&state, &auth, id).await?;
+    let staff = auth.staff()?;
     let running = conversation.sop.clone().ok_or_else(|| AppError::NotFound("this conversation runs no SOP".to_owned()))?;
     let sop = state.store.sop(&running.id, Some(running.version)).await?;
     let mut progress = running.progress();

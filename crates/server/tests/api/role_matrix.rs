@@ -50,6 +50,8 @@ async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
         request.send()
     };
     let image = upload(Some(&owner)).await.unwrap().json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let sops = app.get("/api/v1/sops", &staff[3]).await.expect(200);
+    let login_sop = sops.as_array().unwrap().iter().find(|sop| sop["id"] == "login-failure").unwrap().clone();
 
     let rows = vec![
         row(Method::GET, "/api/v1/health", None, [200; 8]),
@@ -80,6 +82,15 @@ async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
         row(Method::PATCH, format!("/api/v1/users/{t1_id}"), Some(json!({"max_concurrent": 6})), [401, 403, 403, 403, 403, 403, 403, 200]),
         row(Method::PUT, "/api/v1/presence", Some(json!({"presence": "online"})), [401, 403, 403, 200, 200, 200, 200, 200]),
         row(Method::GET, format!("/api/v1/attachments/{image}"), None, [401, 200, 404, 403, 200, 200, 200, 200]),
+        row(Method::GET, "/api/v1/queues", None, [401, 403, 403, 200, 200, 200, 200, 200]),
+        row(Method::GET, "/api/v1/tasks", None, [401, 403, 403, 200, 200, 200, 200, 200]),
+        row(Method::POST, format!("{c}/follow-ups"), Some(json!({"due_in_minutes": 60, "title": "check back"})), [401, 403, 404, 403, 201, 201, 201, 201]),
+        row(Method::GET, "/api/v1/sops", None, [401, 403, 403, 200, 200, 200, 200, 200]),
+        row(Method::PUT, "/api/v1/sops/login-failure", Some(login_sop), [401, 403, 403, 403, 403, 403, 200, 200]),
+        row(Method::POST, format!("{c}/sop"), Some(json!({"sop_id": "video-playback"})), [401, 403, 404, 403, 200, 200, 200, 200]),
+        row(Method::GET, format!("{c}/sop"), None, [401, 403, 404, 403, 200, 200, 200, 200]),
+        row(Method::POST, format!("{c}/sop/answers"), Some(json!({"answers": {"device": "phone"}})), [401, 403, 404, 403, 200, 200, 200, 200]),
+        row(Method::POST, format!("{c}/collaborators"), Some(json!({"team": "tier-2"})), [401, 403, 403, 403, 403, 403, 200, 200]),
     ];
 
     let mut failures = Vec::new();
@@ -105,6 +116,16 @@ async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
         };
         if status != expected {
             failures.push(format!("POST /api/v1/users as {}: expected {expected}, got {status}", WHO[column]));
+        }
+    }
+    // Escalating changes the conversation, so each caller gets a fresh tier 2 one.
+    for (column, token) in tokens.iter().enumerate() {
+        let fresh = app.open_conversation_at_tier(&staff[3], owner_contact, 2).await;
+        let body = json!({"to_tier": 3, "reason": "needs an expert"});
+        let status = app.call(Method::POST, &format!("/api/v1/conversations/{fresh}/escalate"), *token, Some(body)).await.status.as_u16();
+        let expected = [401, 403, 404, 403, 200, 200, 200, 200][column];
+        if status != expected {
+            failures.push(format!("POST /conversations/{{id}}/escalate as {}: expected {expected}, got {status}", WHO[column]));
         }
     }
     // Uploading an image takes a raw body.
