@@ -14,7 +14,7 @@ const I18N = {
     queues: "队列", waiting: "等待", longest: "最长等待", tasks: "待办", done: "完成", escalate: "升级", escalateTo: "升级到层级", reason: "原因（必填）",
     firstDue: "首次响应截止", resolutionDue: "解决截止", breached: "已超时", warned: "即将超时", paused: "等待学员（计时暂停）",
     sop: "SOP 流程", startSop: "选择 SOP…", insert: "插入回复", next: "完成此步", saveNext: "保存并继续", handOver: "转交", missing: "待完成",
-    followUpLater: "解决后自动安排回访", sopDone: "流程已完成",
+    followUpLater: "解决后自动安排回访", sopDone: "流程已完成", editSop: "编辑 SOP", save: "保存为新版本", cancel: "取消", saved: "已保存版本",
   },
   en: {
     signIn: "Sign in", email: "Email", password: "Password", wrong: "Wrong email or password", logout: "Sign out",
@@ -28,7 +28,7 @@ const I18N = {
     queues: "Queues", waiting: "waiting", longest: "longest wait", tasks: "Tasks", done: "Done", escalate: "Escalate", escalateTo: "Escalate to tier", reason: "Reason (required)",
     firstDue: "First response due", resolutionDue: "Resolution due", breached: "breached", warned: "due soon", paused: "Waiting on the learner (clock paused)",
     sop: "SOP", startSop: "Choose a SOP…", insert: "Insert as reply", next: "Step done", saveNext: "Save and continue", handOver: "Hand over to", missing: "To do",
-    followUpLater: "A follow-up is scheduled when resolved", sopDone: "SOP finished",
+    followUpLater: "A follow-up is scheduled when resolved", sopDone: "SOP finished", editSop: "Edit SOP", save: "Save as a new version", cancel: "Cancel", saved: "Saved version",
   },
 };
 
@@ -299,7 +299,26 @@ async function renderSop() {
     }
   }
   if (view.missing.length) children.push(el("p", { class: "missing", id: "sop-missing" }, `${t.missing}: ${view.missing.join(", ")}`));
+  if (state.me.role !== "agent") children.push(el("button", { id: "sop-edit", onclick: () => editSop(view.sop_id) }, t.editSop));
   panel.replaceChildren(...children);
+}
+
+// Supervisors edit a SOP as JSON; saving makes a new version (running conversations keep theirs).
+async function editSop(id) {
+  const panel = document.getElementById("sop-panel");
+  const sop = (await api("GET", "/sops")).find((s) => s.id === id);
+  if (!panel || !sop) return;
+  const text = el("textarea", { id: "sop-json", rows: 24, style: "width:100%;font-family:monospace;font-size:12px" });
+  text.value = JSON.stringify(sop, null, 2);
+  const status = el("p", { class: "missing" });
+  panel.replaceChildren(el("h3", {}, `${t.editSop}: ${id} v${sop.version}`), text, status,
+    el("button", { class: "primary", id: "sop-save", onclick: async () => {
+      try {
+        const saved = await api("PUT", `/sops/${id}`, JSON.parse(text.value));
+        status.textContent = `${t.saved} ${saved.version}`;
+      } catch (error) { status.textContent = error.message; }
+    } }, t.save),
+    el("button", { onclick: () => renderSop() }, t.cancel));
 }
 
 function insertCanned(index) {
