@@ -178,8 +178,10 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
             (contact_id, Author::Agent(staff.user_id), tier)
         }
     };
-    let due = state.sla.due_times(chrono::Utc::now(), tier, request.priority.unwrap_or(Priority::Normal), 0);
+    let at = crate::store::now_ms();
+    let due = state.sla.due_times(crate::store::to_utc(at), tier, request.priority.unwrap_or(Priority::Normal), 0);
     let new = NewConversation {
+        at,
         due: Some(crate::store::conversations::due_ms(due)),
         contact_id,
         channel: request.channel,

@@ -168,7 +168,9 @@ pub struct NewConversation {
     pub author: Author,
     pub body: String,
     pub client_id: String,
-    /// SLA due times (UTC ms) computed by the caller's policy.
+    /// When it opens (UTC ms): the start of its SLA clocks.
+    pub at: i64,
+    /// SLA due times (UTC ms) computed by the caller's policy from `at`.
     pub due: Option<(i64, i64)>,
 }
 
@@ -207,7 +209,7 @@ impl Store {
     /// and its first message are returned instead (`true` in the third field); a unique
     /// constraint makes this hold for concurrent requests too.
     pub async fn create_conversation(&self, new: &NewConversation) -> AppResult<(Conversation, Message, bool)> {
-        let now = now_ms();
+        let now = new.at;
         let mut tx = self.write.begin().await?;
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO conversations (contact_id, channel, subject, status, priority, category, tier, last_seq, created_at, updated_at, client_id, queued_at,
