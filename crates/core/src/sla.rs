@@ -149,6 +149,10 @@ pub struct DueTimes {
 }
 
 impl SlaPolicy {
+    pub fn set_targets(&mut self, tier: Tier, priority: Priority, targets: Targets) {
+        self.targets[(tier.level() - 1).clamp(0, 2) as usize][priority_index(priority)] = targets;
+    }
+
     pub fn targets_for(&self, tier: Tier, priority: Priority) -> Targets {
         self.targets[(tier.level() - 1).clamp(0, 2) as usize][priority_index(priority)]
     }

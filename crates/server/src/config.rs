@@ -76,6 +76,9 @@ pub struct Config {
     pub sla_auto_escalate: bool,
     /// How often SLA targets are checked, in seconds.
     pub sla_check_seconds: u64,
+    /// SLA target overrides in business minutes, `[first response, resolution]`, keyed
+    /// `t<tier>.<priority>`, e.g. `[sla_targets] "t1.urgent" = [10, 180]` (file only).
+    pub sla_targets: std::collections::BTreeMap<String, [i64; 2]>,
     /// Largest image accepted in a conversation, in bytes.
     pub attachment_max_bytes: usize,
     /// Serve the demo pages (`/demo`); set by `serve --demo`.
@@ -104,6 +107,7 @@ impl Default for Config {
             holidays: Vec::new(),
             sla_auto_escalate: false,
             sla_check_seconds: 60,
+            sla_targets: Default::default(),
             clock_offset_seconds: 0,
             ws_heartbeat_ms: 20_000,
             categories: Default::default(),
@@ -212,7 +216,19 @@ impl Config {
             .map(|day| chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").with_context(|| format!("holidays: '{day}' is not YYYY-MM-DD")))
             .collect::<anyhow::Result<_>>()?;
         let calendar = edudesk_core::sla::BusinessCalendar { time_zone, hours: [hours; 7], holidays };
-        Ok(edudesk_core::sla::SlaPolicy { calendar, auto_escalate_on_breach: self.sla_auto_escalate, ..Default::default() })
+        let mut policy = edudesk_core::sla::SlaPolicy { calendar, auto_escalate_on_breach: self.sla_auto_escalate, ..Default::default() };
+        for (key, [first_response, resolution]) in &self.sla_targets {
+            let parsed = key
+                .strip_prefix('t')
+                .and_then(|rest| rest.split_once('.'))
+                .and_then(|(tier, priority)| Some((edudesk_core::Tier::new(tier.parse().ok()?)?, edudesk_core::Priority::parse(priority)?)));
+            let (tier, priority) = parsed.with_context(|| format!("sla_targets: '{key}' is not t<1-3>.<low|normal|high|urgent>"))?;
+            if *first_response < 1 || *resolution < *first_response {
+                bail!("sla_targets.{key}: targets must be positive and resolution at least first response");
+            }
+            policy.set_targets(tier, priority, edudesk_core::sla::Targets { first_response_minutes: *first_response, resolution_minutes: *resolution });
+        }
+        Ok(policy)
     }
 
     /// The category table: the built-in pyramid with this configuration's overrides.
@@ -267,6 +283,19 @@ mod tests {
         let config = Config { database_url: Some(Secret::new("postgres://u:hunter2@db/x")), platform_secret: Some(Secret::new("s3cret")), ..Config::default() };
         let printed = format!("{config:?}");
         assert!(!printed.contains("hunter2") && !printed.contains("s3cret"), "{printed}");
+    }
+
+    #[test]
+    fn sla_settings_come_from_the_file() {
+        let config: Config =
+            toml::from_str("time_zone = 'Europe/Berlin'\nholidays = ['2026-12-25']\n[sla_targets]\n\"t2.high\" = [20, 300]").unwrap_or_default();
+        let policy = config.sla_policy().map_err(|e| e.to_string());
+        let targets = policy.map(|policy| policy.targets_for(edudesk_core::Tier::TWO, edudesk_core::Priority::High));
+        assert_eq!(targets.map(|t| (t.first_response_minutes, t.resolution_minutes)), Ok((20, 300)));
+        let bad: Config = toml::from_str("[sla_targets]\n\"t9.high\" = [20, 300]").unwrap_or_default();
+        assert!(bad.sla_policy().is_err());
+        let zone = Config { time_zone: "Mars/Olympus".to_owned(), ..Config::default() };
+        assert!(zone.sla_policy().is_err());
     }
 
     #[test]
