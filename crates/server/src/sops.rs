@@ -78,8 +78,9 @@ pub fn require_complete(sop: Option<&Sop>, conversation: &Conversation, doing: &
     if missing.is_empty() { Ok(()) } else { Err(AppError::Conflict(format!("finish the SOP's mandatory steps before you {doing}: {}", missing.join(", ")))) }
 }
 
-/// On resolve: the SOP's follow-up, once per conversation.
-pub async fn follow_up_on_resolve(state: &AppState, conversation: &Conversation) -> AppResult<()> {
+/// On resolve: the SOP's follow-up, once per conversation, for the assignee (or, when
+/// nobody is assigned, whoever resolved it).
+pub async fn follow_up_on_resolve(state: &AppState, conversation: &Conversation, resolved_by: i64) -> AppResult<()> {
     let Some(sop) = definition(state, conversation).await? else { return Ok(()) };
     let Some(step) = sop.follow_up() else { return Ok(()) };
     let lang = "zh";
@@ -87,7 +88,7 @@ pub async fn follow_up_on_resolve(state: &AppState, conversation: &Conversation)
         conversation_id: conversation.id,
         title: step.text.as_ref().map(|text| text.get(lang).to_owned()).unwrap_or_else(|| step.title.get(lang).to_owned()),
         message: step.message.as_ref().map(|text| text.get(lang).to_owned()),
-        assignee_id: conversation.assignee_id,
+        assignee_id: conversation.assignee_id.or(Some(resolved_by)),
     };
     let hours = step.due_in_hours.unwrap_or(24);
     schedule_follow_up_once(state, &follow_up, hours * 3_600_000, &format!("sop-follow-up:{}", conversation.id)).await?;

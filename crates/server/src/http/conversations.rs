@@ -308,7 +308,7 @@ pub async fn update(
         .await?;
     if updated.status == Status::Resolved && before.status != Status::Resolved {
         // The SOP's check-back, e.g. 24 h after resolution.
-        crate::sops::follow_up_on_resolve(&state, &updated).await?;
+        crate::sops::follow_up_on_resolve(&state, &updated, staff.user_id).await?;
     }
     state.bus.publish(realtime::Event::conversation(&updated)).await;
     if changes.status.is_some() || changes.assignee_id.is_some() {
