@@ -150,6 +150,19 @@ async fn wait_for_text(browser: &Browser<'_>, texts_script: &str, text: &str) {
     browser.wait_for(&format!("'{text}'"), &script, json!([text])).await;
 }
 
+/// Opens the demo course page and the chat panel.
+async fn open_widget(learner: &Browser<'_>, base: &str) {
+    learner.goto(&format!("{base}/demo")).await;
+    learner.wait_for("the widget", &format!("{WIDGET} return !!root?.querySelector('.launcher');"), json!([])).await;
+    learner.script(&format!("{WIDGET} root.querySelector('.launcher').click();"), json!([])).await;
+}
+
+/// The conversation the widget is in, from its saved state.
+async fn widget_conversation(learner: &Browser<'_>) -> i64 {
+    let script = "const key = Object.keys(localStorage).find(k => k.startsWith('edudesk:v1:')); return JSON.parse(localStorage.getItem(key)).conversationId;";
+    learner.script(script, json!([])).await.as_i64().unwrap_or_else(|| panic!("the widget has no conversation"))
+}
+
 async fn learner_sends(learner: &Browser<'_>, text: &str) {
     learner.type_into(&format!("{WIDGET} return root.querySelector('.input');"), &format!("{text}\u{E007}")).await;
     wait_for_text(learner, WIDGET_TEXTS, text).await;
@@ -186,20 +199,11 @@ async fn learner_and_agent_chat_in_real_browsers_through_reload_and_restart() {
     agent.wait_for("the inbox", "return document.querySelectorAll('.conv-item').length > 0;", json!([])).await;
 
     // The learner opens the widget on the course page and writes.
-    learner.goto(&format!("{base}/demo")).await;
-    learner.wait_for("the widget", &format!("{WIDGET} return !!root?.querySelector('.launcher');"), json!([])).await;
-    learner.script(&format!("{WIDGET} root.querySelector('.launcher').click();"), json!([])).await;
+    open_widget(&learner, &base).await;
     let first = "老师，第三课的视频一直在转圈，放不出来";
     learner_sends(&learner, first).await;
     learner.screenshot("1-learner-demo-page").await;
-    let conversation = learner
-        .script(
-            "const key = Object.keys(localStorage).find(k => k.startsWith('edudesk:v1:')); return JSON.parse(localStorage.getItem(key)).conversationId;",
-            json!([]),
-        )
-        .await
-        .as_i64()
-        .unwrap();
+    let conversation = widget_conversation(&learner).await;
 
     // It appears in the agent's inbox without a refresh; the agent opens it.
     let item = format!("return document.querySelector('.conv-item[data-id=\"{conversation}\"]');");
@@ -232,9 +236,7 @@ async fn learner_and_agent_chat_in_real_browsers_through_reload_and_restart() {
     agent.screenshot("2-agent-console").await;
 
     // The learner reloads: the whole history is back.
-    learner.goto(&format!("{base}/demo")).await;
-    learner.wait_for("the widget", &format!("{WIDGET} return !!root?.querySelector('.launcher');"), json!([])).await;
-    learner.script(&format!("{WIDGET} root.querySelector('.launcher').click();"), json!([])).await;
+    open_widget(&learner, &base).await;
     for text in [first, second, reply] {
         wait_for_text(&learner, WIDGET_TEXTS, text).await;
     }
@@ -269,14 +271,7 @@ async fn learner_and_agent_chat_in_real_browsers_through_reload_and_restart() {
     }
     let new_question = "还有一个问题：怎么下载课件？";
     learner_sends(&learner, new_question).await;
-    let new_conversation = learner
-        .script(
-            "const key = Object.keys(localStorage).find(k => k.startsWith('edudesk:v1:')); return JSON.parse(localStorage.getItem(key)).conversationId;",
-            json!([]),
-        )
-        .await
-        .as_i64()
-        .unwrap();
+    let new_conversation = widget_conversation(&learner).await;
     assert_ne!(new_conversation, conversation, "a new conversation, not a message lost in the closed one");
     drop(server);
 }
@@ -316,18 +311,9 @@ async fn the_video_sop_is_walked_from_the_console_to_tier_2_and_resolved() {
     let tier2 = Browser::open(&driver, "zh-CN").await;
 
     // The learner's playback problem lands in tier 1 with the video SOP.
-    learner.goto(&format!("{base}/demo")).await;
-    learner.wait_for("the widget", &format!("{WIDGET} return !!root?.querySelector('.launcher');"), json!([])).await;
-    learner.script(&format!("{WIDGET} root.querySelector('.launcher').click();"), json!([])).await;
+    open_widget(&learner, &base).await;
     learner_sends(&learner, "第三课的视频一直在转圈，放不出来").await;
-    let conversation = learner
-        .script(
-            "const key = Object.keys(localStorage).find(k => k.startsWith('edudesk:v1:')); return JSON.parse(localStorage.getItem(key)).conversationId;",
-            json!([]),
-        )
-        .await
-        .as_i64()
-        .unwrap();
+    let conversation = widget_conversation(&learner).await;
 
     // Tier 1 is guided: empathise (the script goes to the learner), then the standard questions.
     console_login(&tier1, &base, "t1@edudesk.demo").await;
