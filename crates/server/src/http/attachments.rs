@@ -11,7 +11,7 @@ use axum::{
 };
 use edudesk_core::{Access, Principal, Status};
 
-use super::{ApiJson, ApiPath};
+use super::{ApiJson, ApiPath, authorize};
 use crate::{
     AppState,
     auth::Auth,
@@ -36,13 +36,11 @@ pub fn sniff_matches(content_type: &str, data: &[u8]) -> bool {
 
 /// Loads a conversation the caller may write in (owner or staff within access).
 async fn writable_conversation(state: &AppState, auth: &Auth, id: i64) -> AppResult<()> {
-    let conversation = state.store.conversation(id).await?;
-    match auth.principal.conversation_access(&conversation.scope()) {
-        Access::Hidden => Err(AppError::not_found("conversation")),
-        Access::Forbidden => Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
-        _ if conversation.status == Status::Closed => Err(AppError::Conflict("the conversation is closed; start a new one".to_owned())),
-        _ => Ok(()),
+    let (conversation, _) = authorize(state, auth, id).await?;
+    if conversation.status == Status::Closed {
+        return Err(AppError::Conflict("the conversation is closed; start a new one".to_owned()));
     }
+    Ok(())
 }
 
 /// Uploads an image to a conversation; send the raw bytes with the image's Content-Type.
@@ -88,10 +86,12 @@ pub async fn upload(
 #[tracing::instrument(skip_all, fields(attachment_id = id))]
 pub async fn download(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiPath<i64>) -> AppResult<Response> {
     let attachment = state.store.attachment(id).await?;
-    let conversation = state.store.conversation(attachment.conversation_id).await?;
-    match auth.principal.conversation_access(&conversation.scope()) {
-        Access::Hidden => return Err(AppError::not_found("attachment")),
-        Access::Forbidden => return Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
+    let access = match authorize(&state, &auth, attachment.conversation_id).await {
+        Err(AppError::NotFound(_)) => return Err(AppError::not_found("attachment")),
+        other => other?.1,
+    };
+    match access {
+        Access::Hidden | Access::Forbidden => return Err(AppError::not_found("attachment")),
         Access::Owner => {
             // A learner sees their own uploads and images sent to them, never those of
             // internal notes or uploads staff have not sent.

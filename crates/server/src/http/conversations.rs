@@ -17,7 +17,7 @@ use edudesk_core::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiJson, ApiPath, ApiQuery, double_option};
+use super::{ApiJson, ApiPath, ApiQuery, authorize, double_option};
 use crate::{
     AppState,
     auth::Auth,
@@ -108,19 +108,6 @@ pub struct PostMessage {
     pub internal: bool,
     /// An image uploaded first to `/conversations/{id}/attachments`; `body` may then be empty.
     pub attachment_id: Option<i64>,
-}
-
-/// Loads a conversation and decides what the caller may do with it.
-async fn authorize(state: &AppState, auth: &Auth, id: i64) -> AppResult<(Conversation, Access)> {
-    let conversation = state.store.conversation(id).await?;
-    match auth.principal.conversation_access(&conversation.scope()) {
-        Access::Hidden => Err(AppError::not_found("conversation")),
-        Access::Forbidden => match auth.principal.staff() {
-            Some(staff) if state.store.is_collaborator(id, staff.user_id).await? => Ok((conversation, Access::Collaborator)),
-            _ => Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
-        },
-        access => Ok((conversation, access)),
-    }
 }
 
 /// The text of a message; an image message may come without text (it reads "[image]").

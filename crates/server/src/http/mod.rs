@@ -24,9 +24,13 @@ use axum::{
 };
 use tower_http::{catch_panic::CatchPanicLayer, trace::TraceLayer};
 
+use edudesk_core::Access;
+
 use crate::{
     AppState,
-    error::{AppError, problem_response},
+    auth::Auth,
+    error::{AppError, AppResult, problem_response},
+    store::conversations::Conversation,
 };
 
 /// `Json` whose rejections are problem documents: 400 for malformed JSON, 422 for wrong
@@ -58,6 +62,21 @@ where
     T: serde::Deserialize<'de>,
 {
     serde::Deserialize::deserialize(deserializer).map(Some)
+}
+
+/// Loads a conversation and decides what the caller may do with it: 404 for what they may
+/// not even know of, 403 for staff outside their scope (unless pulled in as collaborators).
+/// Every handler that touches one conversation starts here.
+pub(crate) async fn authorize(state: &AppState, auth: &Auth, id: i64) -> AppResult<(Conversation, Access)> {
+    let conversation = state.store.conversation(id).await?;
+    match auth.principal.conversation_access(&conversation.scope()) {
+        Access::Hidden => Err(AppError::not_found("conversation")),
+        Access::Forbidden => match auth.principal.staff() {
+            Some(staff) if state.store.is_collaborator(id, staff.user_id).await? => Ok((conversation, Access::Collaborator)),
+            _ => Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
+        },
+        access => Ok((conversation, access)),
+    }
 }
 
 pub fn router(state: AppState) -> Router {

@@ -6,7 +6,7 @@ use edudesk_core::{Access, Principal, Role, Tier, input::ShortText};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{ApiJson, ApiPath};
+use super::{ApiJson, ApiPath, authorize};
 use crate::{
     AppState,
     auth::Auth,
@@ -132,9 +132,9 @@ pub async fn add_collaborators(
     ApiJson(request): ApiJson<AddCollaborators>,
 ) -> AppResult<ApiJson<CollaboratorsAdded>> {
     let staff = auth.staff()?;
-    let conversation = state.store.conversation(id).await?;
-    if auth.principal.conversation_access(&conversation.scope()) != Access::Staff {
-        return Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned()));
+    let (conversation, access) = authorize(&state, &auth, id).await?;
+    if access != Access::Staff {
+        return Err(AppError::Forbidden("only staff working on the conversation pull in other teams".to_owned()));
     }
     if conversation.tier != Tier::THREE && !staff.role.oversees_all() {
         return Err(AppError::Forbidden("other teams are pulled in on tier 3 conversations".to_owned()));

@@ -15,7 +15,7 @@ use edudesk_core::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ApiJson, ApiPath};
+use super::{ApiJson, ApiPath, authorize};
 use crate::{
     AppState,
     auth::Auth,
@@ -153,11 +153,9 @@ fn language(headers: &HeaderMap) -> &'static str {
 
 /// The conversation, for staff who may work on it.
 async fn workable(state: &AppState, auth: &Auth, id: i64) -> AppResult<Conversation> {
-    let conversation = state.store.conversation(id).await?;
-    match auth.principal.conversation_access(&conversation.scope()) {
-        Access::Staff => Ok(conversation),
-        Access::Hidden => Err(AppError::not_found("conversation")),
-        Access::Owner | Access::Forbidden | Access::Collaborator => Err(AppError::Forbidden("only staff working on the conversation run its SOP".to_owned())),
+    match authorize(state, auth, id).await? {
+        (conversation, Access::Staff) => Ok(conversation),
+        _ => Err(AppError::Forbidden("only staff working on the conversation run its SOP".to_owned())),
     }
 }
 

@@ -7,7 +7,7 @@ use edudesk_core::{Access, input::ShortText};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiJson, ApiPath, ApiQuery};
+use super::{ApiJson, ApiPath, ApiQuery, authorize};
 use crate::{
     AppState,
     auth::Auth,
@@ -44,14 +44,10 @@ pub async fn schedule(
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<FollowUpRequest>,
 ) -> AppResult<(StatusCode, ApiJson<FollowUpScheduled>)> {
-    let conversation = state.store.conversation(id).await?;
-    match auth.principal.conversation_access(&conversation.scope()) {
-        Access::Staff => {}
-        Access::Hidden => return Err(AppError::not_found("conversation")),
-        Access::Owner | Access::Forbidden | Access::Collaborator => {
-            return Err(AppError::Forbidden("only staff working on the conversation schedule follow-ups".to_owned()));
-        }
-    }
+    let conversation = match authorize(&state, &auth, id).await? {
+        (conversation, Access::Staff) => conversation,
+        _ => return Err(AppError::Forbidden("only staff working on the conversation schedule follow-ups".to_owned())),
+    };
     if !(1..=43_200).contains(&request.due_in_minutes) {
         return Err(AppError::Unprocessable("due_in_minutes: must be between 1 and 43200".to_owned()));
     }
