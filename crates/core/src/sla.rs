@@ -47,7 +47,8 @@ impl BusinessCalendar {
 
     /// The moment `minutes` business minutes after `start`.
     pub fn add_business_minutes(&self, start: DateTime<Utc>, minutes: i64) -> DateTime<Utc> {
-        let mut remaining = Duration::minutes(minutes.max(0));
+        // Targets are bounded by configuration; clamp anyway so no input can overflow.
+        let mut remaining = Duration::minutes(minutes.clamp(0, MAX_TARGET_MINUTES));
         let mut date = start.with_timezone(&self.time_zone).date_naive();
         // Bounded: a calendar with no open day at all ends after ten years of searching.
         for _ in 0..3660 {
@@ -63,7 +64,7 @@ impl BusinessCalendar {
             }
             date = date.succ_opt().unwrap_or(date);
         }
-        start + remaining
+        start.checked_add_signed(remaining).unwrap_or(start)
     }
 
     /// Business minutes between two moments (0 when `end` is not after `start`).
@@ -90,6 +91,9 @@ impl BusinessCalendar {
         total.num_minutes()
     }
 }
+
+/// The longest target accepted: one year of business minutes.
+pub const MAX_TARGET_MINUTES: i64 = 525_600;
 
 /// Targets in business minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,7 +167,7 @@ impl SlaPolicy {
         let targets = self.targets_for(tier, priority);
         DueTimes {
             first_response: self.calendar.add_business_minutes(created, targets.first_response_minutes),
-            resolution: self.calendar.add_business_minutes(created, targets.resolution_minutes + paused_minutes.max(0)),
+            resolution: self.calendar.add_business_minutes(created, targets.resolution_minutes.saturating_add(paused_minutes.max(0))),
         }
     }
 

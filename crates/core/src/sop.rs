@@ -210,6 +210,21 @@ impl Sop {
                 }
             }
         }
+        // Branches decide at once, one after another: a loop of branches would never end.
+        for start in self.steps.iter().filter(|step| step.kind == StepKind::Branch) {
+            let mut seen = HashSet::new();
+            let mut stack = vec![start];
+            while let Some(branch) = stack.pop() {
+                if !seen.insert(branch.id.as_str()) {
+                    if branch.id == start.id {
+                        return invalid(format!("branch step '{}' leads back to itself through branches only", start.id));
+                    }
+                    continue;
+                }
+                let targets = branch.rules.iter().map(|rule| &rule.goto).chain(branch.default.iter());
+                stack.extend(targets.filter_map(|id| self.step(id)).filter(|step| step.kind == StepKind::Branch));
+            }
+        }
         Ok(())
     }
 
@@ -322,8 +337,14 @@ impl Sop {
             return Ok(Advance::Escalate { to_tier });
         }
         let mut next = self.following(current);
-        // Branches are decided as soon as they are reached.
+        // Branches are decided as soon as they are reached (validation refuses loops of
+        // branches; the bound guards definitions that were never validated).
+        let mut hops = 0;
         while let Some(branch) = next.filter(|step| step.kind == StepKind::Branch) {
+            hops += 1;
+            if hops > self.steps.len() {
+                return Err(SopError::Invalid(format!("branch step '{}' loops", branch.id)));
+            }
             progress.visited.push(branch.id.clone());
             progress.completed.push(branch.id.clone());
             let target = branch
@@ -450,6 +471,17 @@ mod tests {
         let mut sop = video();
         sop.steps[1].questions[0].options.clear();
         assert!(sop.validate().is_err());
+    }
+
+    #[test]
+    fn loops_of_branches_are_refused() {
+        let mut sop = video();
+        sop.steps[2].default = Some("decide".into());
+        assert!(matches!(sop.validate(), Err(SopError::Invalid(why)) if why.contains("leads back")));
+        let mut run = sop.start();
+        sop.advance(&mut run).unwrap();
+        sop.answer(&mut run, &answers(&[("device", "phone"), ("network", "wifi"), ("browser", "x"), ("other_videos_play", "no")])).unwrap();
+        assert!(matches!(sop.advance(&mut run), Err(SopError::Invalid(_))), "an unvalidated loop ends in an error, not a hang");
     }
 
     #[test]

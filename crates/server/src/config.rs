@@ -209,7 +209,11 @@ impl Config {
             self.time_zone.parse().map_err(|_| anyhow::anyhow!("time_zone: '{}' is not an IANA time zone such as Asia/Shanghai", self.time_zone))?;
         let (open, close) = self.business_hours.split_once('-').context("business_hours must look like 09:00-21:00")?;
         let parse = |text: &str| NaiveTime::parse_from_str(text.trim(), "%H:%M").with_context(|| format!("business_hours: '{text}' is not HH:MM"));
-        let hours = Some((parse(open)?, parse(close)?));
+        let (open, close) = (parse(open)?, parse(close)?);
+        if close <= open {
+            bail!("business_hours: closing must come after opening on the same day (use 00:00-23:59 for around the clock)");
+        }
+        let hours = Some((open, close));
         let holidays = self
             .holidays
             .iter()
@@ -223,8 +227,8 @@ impl Config {
                 .and_then(|rest| rest.split_once('.'))
                 .and_then(|(tier, priority)| Some((edudesk_core::Tier::new(tier.parse().ok()?)?, edudesk_core::Priority::parse(priority)?)));
             let (tier, priority) = parsed.with_context(|| format!("sla_targets: '{key}' is not t<1-3>.<low|normal|high|urgent>"))?;
-            if *first_response < 1 || *resolution < *first_response {
-                bail!("sla_targets.{key}: targets must be positive and resolution at least first response");
+            if *first_response < 1 || *resolution < *first_response || *resolution > edudesk_core::sla::MAX_TARGET_MINUTES {
+                bail!("sla_targets.{key}: targets must be positive, resolution at least first response and at most a year of minutes");
             }
             policy.set_targets(tier, priority, edudesk_core::sla::Targets { first_response_minutes: *first_response, resolution_minutes: *resolution });
         }

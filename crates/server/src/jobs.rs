@@ -21,6 +21,8 @@ use crate::{
 pub const ROUTING_SWEEP: &str = "routing_sweep";
 pub const FOLLOW_UP: &str = "follow_up";
 pub const SLA_CHECK: &str = "sla_check";
+/// Jobs that run forever, one row each, rescheduled in place.
+const PERIODIC: [&str; 2] = [ROUTING_SWEEP, SLA_CHECK];
 const SWEEP_EVERY_MS: i64 = 30_000;
 /// How long a claimed job is ours before another worker may take it again.
 const LEASE_MS: i64 = 5 * 60_000;
@@ -34,6 +36,9 @@ pub struct FollowUp {
     pub message: Option<String>,
     /// Whose task list it goes to; default: the conversation's assignee then.
     pub assignee_id: Option<i64>,
+    /// A check-back after resolution: skipped if the conversation was reopened since.
+    #[serde(default)]
+    pub only_if_resolved: bool,
 }
 
 /// Schedules a follow-up `after_ms` from now (by the scheduling clock); returns when it is due.
@@ -57,8 +62,8 @@ pub async fn schedule_follow_up_once(state: &AppState, follow_up: &FollowUp, aft
 /// Runs jobs until the task is aborted.
 pub async fn run_worker(state: AppState) {
     let now = state.clock.now_ms();
-    for kind in [ROUTING_SWEEP, SLA_CHECK] {
-        if let Err(error) = state.store.enqueue_job(kind, &serde_json::json!({}), now, Some(kind), now).await {
+    for kind in PERIODIC {
+        if let Err(error) = state.store.ensure_periodic_job(kind, now, now).await {
             tracing::warn!(%error, kind, "could not schedule a periodic job");
         }
     }
@@ -66,13 +71,24 @@ pub async fn run_worker(state: AppState) {
         let now = state.clock.now_ms();
         match state.store.claim_job(now, LEASE_MS).await {
             Ok(Some(job)) => {
-                let outcome = execute(&state, &job).await;
+                // Each job runs in a task of its own, so a panic fails that job, not the worker.
+                let outcome = match tokio::spawn({
+                    let (state, job) = (state.clone(), job.clone());
+                    async move { execute(&state, &job).await }
+                })
+                .await
+                {
+                    Ok(outcome) => outcome,
+                    Err(panic) => Err(AppError::Internal(anyhow::anyhow!("the job panicked: {panic}"))),
+                };
+                let periodic = PERIODIC.contains(&job.kind.as_str());
                 let recorded = match outcome {
+                    Ok(()) if periodic => Ok(()),
                     Ok(()) => state.store.complete_job(job.id).await,
                     Err(error) => {
                         let backoff_s = 2_i64.saturating_pow(job.attempts.clamp(0, 12) as u32).min(3600);
                         tracing::warn!(job = job.id, kind = %job.kind, attempts = job.attempts, %error, "job failed; it will run again");
-                        state.store.fail_job(&job, &error.to_string(), now + backoff_s * 1000).await
+                        state.store.fail_job(&job, &error.to_string(), now + backoff_s * 1000, periodic).await
                     }
                 };
                 if let Err(error) = recorded {
@@ -96,19 +112,12 @@ async fn execute(state: &AppState, job: &Job) -> AppResult<()> {
     match job.kind.as_str() {
         ROUTING_SWEEP => {
             crate::routing::sweep(state).await?;
-            let next = state.clock.now_ms() + SWEEP_EVERY_MS;
-            // The unique key is free once this run's row is gone: delete it, then schedule
-            // the next run under the same key.
-            state.store.complete_job(job.id).await?;
-            state.store.enqueue_job(ROUTING_SWEEP, &serde_json::json!({}), next, Some(ROUTING_SWEEP), state.clock.now_ms()).await?;
-            Ok(())
+            state.store.reschedule_job(job.id, state.clock.now_ms() + SWEEP_EVERY_MS).await
         }
         SLA_CHECK => {
             crate::sla::check(state).await?;
             let every = (state.config.sla_check_seconds.max(1) * 1000) as i64;
-            state.store.complete_job(job.id).await?;
-            state.store.enqueue_job(SLA_CHECK, &serde_json::json!({}), state.clock.now_ms() + every, Some(SLA_CHECK), state.clock.now_ms()).await?;
-            Ok(())
+            state.store.reschedule_job(job.id, state.clock.now_ms() + every).await
         }
         FOLLOW_UP => follow_up(state, job).await,
         other => Err(AppError::Internal(anyhow::anyhow!("unknown job kind {other}"))),
@@ -123,6 +132,10 @@ async fn follow_up(state: &AppState, job: &Job) -> AppResult<()> {
         Err(AppError::NotFound(_)) => return Ok(()),
         Err(error) => return Err(error),
     };
+    if follow_up.only_if_resolved && !matches!(conversation.status, edudesk_core::Status::Resolved | edudesk_core::Status::Closed) {
+        // The learner came back and it is being worked on: "did it work?" would be out of place.
+        return Ok(());
+    }
     let now = state.clock.now_ms();
     // A retried job must not add the task twice.
     let already = state.store.task_for_job(job.id).await?;

@@ -60,7 +60,7 @@ pub async fn start_for_category(state: &AppState, conversation: Conversation) ->
     let Some(category) = conversation.category.as_deref().filter(|_| conversation.sop.is_none()) else { return Ok(conversation) };
     let sops = state.store.sops().await?;
     let Some(sop) = sops.iter().find(|sop| sop.categories.iter().any(|c| c == category)) else { return Ok(conversation) };
-    state.store.set_sop_progress(conversation.id, sop, &sop.offer(), Actor::default(), true, now_ms()).await
+    state.store.set_sop_progress(conversation.id, sop, None, &sop.offer(), Actor::default(), true, now_ms()).await
 }
 
 /// The SOP definition a conversation runs (the version it started with).
@@ -89,6 +89,7 @@ pub async fn follow_up_on_resolve(state: &AppState, conversation: &Conversation,
         title: step.text.as_ref().map(|text| text.get(lang).to_owned()).unwrap_or_else(|| step.title.get(lang).to_owned()),
         message: step.message.as_ref().map(|text| text.get(lang).to_owned()),
         assignee_id: conversation.assignee_id.or(Some(resolved_by)),
+        only_if_resolved: true,
     };
     let hours = step.due_in_hours.unwrap_or(24);
     schedule_follow_up_once(state, &follow_up, hours * 3_600_000, &format!("sop-follow-up:{}", conversation.id)).await?;

@@ -147,8 +147,8 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
             if request.contact_id.is_some_and(|requested| requested != contact_id) {
                 return Err(AppError::Forbidden("learners open conversations only for themselves".to_owned()));
             }
-            if request.tier.is_some() {
-                return Err(AppError::Forbidden("only staff choose a conversation's tier".to_owned()));
+            if request.tier.is_some() || request.priority.is_some() {
+                return Err(AppError::Forbidden("only staff choose a conversation's tier and priority".to_owned()));
             }
             (contact_id, Author::Contact(contact_id), routed_tier)
         }

@@ -204,10 +204,17 @@ pub async fn start(
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<StartSop>,
 ) -> AppResult<ApiJson<SopView>> {
-    workable(&state, &auth, id).await?;
+    let current = workable(&state, &auth, id).await?;
     let staff = auth.staff()?;
+    // A SOP being worked is not swapped for another while its mandatory steps are open
+    // (which would slip past them), except by a supervisor.
+    if !staff.role.oversees_all() {
+        crate::sops::require_complete(crate::sops::definition(&state, &current).await?.as_ref(), &current, "switch to another SOP")?;
+    }
     let sop = state.store.sop(&request.sop_id, None).await?;
-    let conversation = state.store.set_sop_progress(id, &sop, &sop.start(), Actor { user_id: Some(staff.user_id), contact_id: None }, true, now_ms()).await?;
+    let before = current.sop.as_ref().map(|running| running.progress());
+    let actor = Actor { user_id: Some(staff.user_id), contact_id: None };
+    let conversation = state.store.set_sop_progress(id, &sop, before.as_ref(), &sop.start(), actor, true, now_ms()).await?;
     state.bus.publish(Event::conversation(&conversation)).await;
     Ok(ApiJson(view(&state, &auth, conversation, language(&headers)).await?))
 }
@@ -240,12 +247,14 @@ pub async fn answer(
     let staff = auth.staff()?;
     let running = conversation.sop.clone().ok_or_else(|| AppError::NotFound("this conversation runs no SOP".to_owned()))?;
     let sop = state.store.sop(&running.id, Some(running.version)).await?;
-    let mut progress = running.progress();
+    let before = running.progress();
+    let mut progress = before.clone();
     sop.engage(&mut progress);
     sop.answer(&mut progress, &request.answers)?;
     let outcome = if request.advance { Some(sop.advance(&mut progress)?) } else { None };
     let actor = Actor { user_id: Some(staff.user_id), contact_id: None };
-    let mut conversation = state.store.set_sop_progress(id, &sop, &progress, actor, false, now_ms()).await?;
+    let tier_before = conversation.tier;
+    let mut conversation = state.store.set_sop_progress(id, &sop, Some(&before), &progress, actor, false, now_ms()).await?;
     if let Some(Advance::Escalate { to_tier }) = outcome {
         let to_tier = Tier::new(to_tier).unwrap_or(Tier::TWO);
         let note = progress.answers.iter().map(|(question, answer)| format!("{question}: {answer}")).collect::<Vec<_>>().join("\n");
@@ -257,7 +266,33 @@ pub async fn answer(
             context: serde_json::json!({"sop_id": sop.id, "version": sop.version, "answers": progress.answers}),
         };
         if conversation.tier != to_tier {
-            let moved = state.store.escalate(id, &escalation, actor, now_ms(), &state.sla, |_| Ok(())).await?;
+            // The same rules as a manual escalation, on the locked row: still ours, still in
+            // the tier we read, and agents one tier up at most.
+            let principal = auth.principal;
+            let moved = state
+                .store
+                .escalate(id, &escalation, actor, now_ms(), &state.sla, |current| {
+                    if principal.conversation_access(&current.scope()) != Access::Staff || current.tier != tier_before {
+                        return Err(AppError::Conflict("the conversation moved meanwhile; reload it".to_owned()));
+                    }
+                    if staff.role == edudesk_core::Role::Agent && to_tier.level() > current.tier.level() + 1 {
+                        return Err(AppError::Forbidden(format!(
+                            "agents escalate one tier at a time: from tier {} to tier {}",
+                            current.tier,
+                            current.tier.level() + 1
+                        )));
+                    }
+                    Ok(())
+                })
+                .await;
+            let moved = match moved {
+                Ok(moved) => moved,
+                Err(error) => {
+                    // The hand-over did not happen: the SOP stays at its escalate step.
+                    state.store.set_sop_progress(id, &sop, Some(&progress), &before, actor, false, now_ms()).await?;
+                    return Err(error);
+                }
+            };
             state.bus.publish(Event::conversation(&moved)).await;
             conversation = crate::routing::assign_new(&state, moved).await?;
             crate::routing::sweep_soon(&state);

@@ -53,7 +53,13 @@ pub async fn schedule(
     }
     let title = ShortText::parse("title", &request.title, 200)?.into_string();
     let message = request.message.as_deref().map(edudesk_core::input::MessageBody::parse).transpose()?.map(|body| body.as_str().to_owned());
-    let follow_up = FollowUp { conversation_id: id, title, message, assignee_id: conversation.assignee_id.or(auth.staff().ok().map(|staff| staff.user_id)) };
+    let follow_up = FollowUp {
+        conversation_id: id,
+        title,
+        message,
+        assignee_id: conversation.assignee_id.or(auth.staff().ok().map(|staff| staff.user_id)),
+        only_if_resolved: false,
+    };
     let due = schedule_follow_up(&state, &follow_up, request.due_in_minutes * 60_000).await?;
     Ok((StatusCode::CREATED, ApiJson(FollowUpScheduled { conversation_id: id, due_at: to_utc(due) })))
 }

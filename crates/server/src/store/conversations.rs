@@ -375,7 +375,10 @@ impl Store {
         if status != current.status || priority != current.priority {
             let mut paused_minutes = current.sla.paused_minutes;
             let mut paused_since = current.sla.paused_since.map(|since| since.timestamp_millis());
-            match (current.status == Status::Pending, status == Status::Pending) {
+            // The clocks stop while waiting on the learner and while resolved (a reopen
+            // should not count the quiet days against the target).
+            let stopped = |status: Status| matches!(status, Status::Pending | Status::Resolved | Status::Closed);
+            match (stopped(current.status), stopped(status)) {
                 (false, true) => paused_since = Some(now),
                 (true, false) => {
                     if let Some(since) = current.sla.paused_since {
@@ -450,7 +453,9 @@ impl Store {
     pub async fn sla_candidates(&self, horizon: i64, limit: i64) -> AppResult<Vec<Conversation>> {
         let rows = sqlx::query_as::<_, ConversationRow>(&format!(
             "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE status = 'open'
-             AND (resolution_due_at <= $1 OR (first_response_at IS NULL AND first_response_due_at <= $1)) ORDER BY id LIMIT $2"
+             AND ((resolution_due_at <= $1 AND (',' || sla_breached || ',') NOT LIKE '%,resolution,%')
+               OR (first_response_at IS NULL AND first_response_due_at <= $1 AND (',' || sla_breached || ',') NOT LIKE '%,first_response,%'))
+             ORDER BY resolution_due_at, id LIMIT $2"
         ))
         .bind(horizon)
         .bind(limit)
@@ -466,7 +471,7 @@ impl Store {
         let mut tx = self.write.begin().await?;
         let updated = sqlx::query(&format!(
             "UPDATE conversations SET {column} = CASE WHEN {column} = '' THEN $2 ELSE {column} || ',' || $2 END
-             WHERE id = $1 AND (',' || {column} || ',') NOT LIKE ('%,' || $2 || ',%')"
+             WHERE id = $1 AND status = 'open' AND (',' || {column} || ',') NOT LIKE ('%,' || $2 || ',%')"
         ))
         .bind(id)
         .bind(target)
@@ -480,4 +485,19 @@ impl Store {
         tx.commit().await?;
         Ok(true)
     }
+}
+
+/// The SLA flags (`warned` or `breached` targets) that still hold once the targets fall due
+/// at new times: a target whose due time is in the future again is watched afresh.
+pub fn flags_still_due(flags: &[String], first_due: i64, resolution_due: i64, now: i64) -> String {
+    flags
+        .iter()
+        .filter(|target| match target.as_str() {
+            "first_response" => first_due <= now,
+            "resolution" => resolution_due <= now,
+            _ => true,
+        })
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(",")
 }

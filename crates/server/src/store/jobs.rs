@@ -88,6 +88,30 @@ impl Store {
         Ok(sqlx::query_as::<_, Job>(&sql).bind(now).bind(now + lease_ms).fetch_optional(&self.write).await?)
     }
 
+    /// Puts a periodic job back in the queue for `run_at`, fresh (attempts and errors cleared).
+    pub async fn reschedule_job(&self, id: i64, run_at: i64) -> AppResult<()> {
+        sqlx::query("UPDATE jobs SET run_at = $2, attempts = 0, locked_until = NULL, last_error = NULL, dead = 0 WHERE id = $1")
+            .bind(id)
+            .bind(run_at)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Makes sure a periodic job exists and is alive (a restart revives one that died).
+    pub async fn ensure_periodic_job(&self, kind: &str, run_at: i64, now: i64) -> AppResult<()> {
+        sqlx::query(
+            "INSERT INTO jobs (kind, payload, unique_key, run_at, created_at) VALUES ($1, '{}', $1, $2, $3)
+             ON CONFLICT (unique_key) DO UPDATE SET dead = 0, attempts = 0, locked_until = NULL",
+        )
+        .bind(kind)
+        .bind(run_at)
+        .bind(now)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
     /// A job is done: it goes away (its unique key is free again).
     pub async fn complete_job(&self, id: i64) -> AppResult<()> {
         sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id).execute(&self.write).await?;
@@ -95,8 +119,9 @@ impl Store {
     }
 
     /// A job failed: it runs again at `retry_at`, or is kept as dead when out of attempts.
-    pub async fn fail_job(&self, job: &Job, error: &str, retry_at: i64) -> AppResult<()> {
-        let dead = i64::from(job.attempts >= job.max_attempts);
+    pub async fn fail_job(&self, job: &Job, error: &str, retry_at: i64, periodic: bool) -> AppResult<()> {
+        // A periodic job is never given up: it is the only one of its kind.
+        let dead = i64::from(!periodic && job.attempts >= job.max_attempts);
         sqlx::query("UPDATE jobs SET last_error = $2, run_at = $3, locked_until = NULL, dead = $4 WHERE id = $1")
             .bind(job.id)
             .bind(error)

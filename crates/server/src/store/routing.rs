@@ -93,12 +93,21 @@ impl Store {
     /// got there first.
     pub async fn auto_assign(&self, conversation_id: i64, user_id: i64, now: i64) -> AppResult<Option<Conversation>> {
         let mut tx = self.write.begin().await?;
-        let updated = sqlx::query("UPDATE conversations SET assignee_id = $2, updated_at = $3 WHERE id = $1 AND assignee_id IS NULL AND status = 'open'")
-            .bind(conversation_id)
-            .bind(user_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        if self.backend == super::Backend::Postgres {
+            // Assignments to one agent happen one at a time, so two cannot both see room.
+            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(user_id).execute(&mut *tx).await?;
+        }
+        // Checked again in the write: still online, active, and below capacity.
+        let updated = sqlx::query(
+            "UPDATE conversations SET assignee_id = $2, updated_at = $3 WHERE id = $1 AND assignee_id IS NULL AND status = 'open'
+             AND EXISTS (SELECT 1 FROM users u WHERE u.id = $2 AND u.active = 1 AND u.presence = 'online'
+                         AND u.max_concurrent > (SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = $2 AND c.status IN ('open', 'pending')))",
+        )
+        .bind(conversation_id)
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         if updated.rows_affected() == 0 {
             return Ok(None);
         }
@@ -131,7 +140,7 @@ impl Store {
         sqlx::query(
             "UPDATE conversations SET tier = $2, assignee_id = NULL, queued_at = $3, updated_at = $3,
                 status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END, resolved_at = NULL,
-                first_response_due_at = $4, resolution_due_at = $5
+                first_response_due_at = $4, resolution_due_at = $5, sla_warned = $6, sla_breached = $7
              WHERE id = $1",
         )
         .bind(conversation_id)
@@ -139,6 +148,8 @@ impl Store {
         .bind(now)
         .bind(first_due)
         .bind(resolution_due)
+        .bind(super::conversations::flags_still_due(&current.sla.warned, first_due, resolution_due, now))
+        .bind(super::conversations::flags_still_due(&current.sla.breached, first_due, resolution_due, now))
         .execute(&mut *tx)
         .await?;
         let data = json!({

@@ -28,6 +28,20 @@ impl Store {
         {
             return Ok(*version);
         }
+        if created_by.is_none() {
+            // From a file at start: only a changed file makes a new version, so an edit
+            // made in the console is not undone by the next restart.
+            let last_from_file: Option<String> =
+                sqlx::query_scalar("SELECT definition FROM sops WHERE id = $1 AND created_by IS NULL ORDER BY version DESC LIMIT 1")
+                    .bind(&sop.id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if last_from_file.as_deref() == Some(text.as_str())
+                && let Some((version, _)) = latest
+            {
+                return Ok(version);
+            }
+        }
         let version = latest.map_or(1, |(version, _)| version + 1);
         sqlx::query("INSERT INTO sops (id, version, definition, created_by, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&sop.id)
@@ -64,28 +78,42 @@ impl Store {
         parse(version, &text)
     }
 
-    /// Records a conversation's SOP progress (starting it when `started`).
+    /// Records a conversation's SOP progress (starting it when `started`), provided the
+    /// progress is still `before` (what the caller read): concurrent edits answer 409
+    /// instead of overwriting each other.
+    #[allow(clippy::too_many_arguments)]
     pub async fn set_sop_progress(
         &self,
         conversation_id: i64,
         sop: &Sop,
+        before: Option<&Progress>,
         progress: &Progress,
         actor: Actor,
         started: bool,
         now: i64,
     ) -> AppResult<Conversation> {
-        let text = serde_json::to_string(progress).map_err(|error| AppError::Internal(error.into()))?;
+        let json = |progress: &Progress| serde_json::to_string(progress).map_err(|error| AppError::Internal(error.into()));
+        let text = json(progress)?;
+        let before = before.map(json).transpose()?;
         let mut tx = self.write.begin().await?;
-        let updated = sqlx::query("UPDATE conversations SET sop_id = $2, sop_version = $3, sop_progress = $4, updated_at = $5 WHERE id = $1")
-            .bind(conversation_id)
-            .bind(&sop.id)
-            .bind(sop.version)
-            .bind(text)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        let updated = sqlx::query(
+            "UPDATE conversations SET sop_id = $2, sop_version = $3, sop_progress = $4, updated_at = $5
+             WHERE id = $1 AND sop_progress IS NOT DISTINCT FROM $6",
+        )
+        .bind(conversation_id)
+        .bind(&sop.id)
+        .bind(sop.version)
+        .bind(text)
+        .bind(now)
+        .bind(before)
+        .execute(&mut *tx)
+        .await?;
         if updated.rows_affected() == 0 {
-            return Err(AppError::not_found("conversation"));
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM conversations WHERE id = $1").bind(conversation_id).fetch_optional(&mut *tx).await?;
+            return Err(match exists {
+                None => AppError::not_found("conversation"),
+                Some(_) => AppError::Conflict("the SOP was changed by someone else meanwhile; reload it".to_owned()),
+            });
         }
         if started {
             events::append(&mut tx, conversation_id, EventKind::SopStarted, actor, json!({"sop_id": sop.id, "version": sop.version}), now).await?;

@@ -197,6 +197,8 @@ struct ConversationState {
     pending_since: Option<i64>,
     sla_paused_minutes: i64,
     resolution_due_at: Option<i64>,
+    sla_warned: String,
+    sla_breached: String,
 }
 
 impl ConversationState {
@@ -208,7 +210,15 @@ impl ConversationState {
         let tier = Tier::new(self.tier).unwrap_or(Tier::ONE);
         let priority = Priority::parse(&self.priority).unwrap_or(Priority::Normal);
         let due = sla.due_times(to_utc(self.created_at), tier, priority, self.sla_paused_minutes);
-        self.resolution_due_at = Some(due.resolution.timestamp_millis());
+        let resolution_due = due.resolution.timestamp_millis();
+        self.resolution_due_at = Some(resolution_due);
+        // A resolution target due in the future again is watched afresh.
+        let keep = |flags: &str| {
+            let flags: Vec<String> = flags.split(',').filter(|flag| !flag.is_empty()).map(str::to_owned).collect();
+            super::conversations::flags_still_due(&flags, i64::MIN, resolution_due, now)
+        };
+        self.sla_warned = keep(&self.sla_warned);
+        self.sla_breached = keep(&self.sla_breached);
     }
 
     fn scope(&self) -> ConversationScope {
@@ -371,7 +381,7 @@ async fn conversation_states(
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT id, contact_id, tier, assignee_id, status, last_seq, resolved_at, first_response_at, created_at, priority, pending_since, sla_paused_minutes,
-                resolution_due_at FROM conversations WHERE id IN ({}){lock}",
+                resolution_due_at, sla_warned, sla_breached FROM conversations WHERE id IN ({}){lock}",
             placeholders.join(", ")
         );
         let mut query = sqlx::query_as::<_, ConversationState>(&sql);
@@ -387,15 +397,17 @@ async fn conversation_states(
 
 /// Writes the batch's new sequence numbers and states back in one statement.
 async fn write_back(tx: &mut sqlx::Transaction<'_, sqlx::Any>, conversations: &[&ConversationState], now: i64) -> AppResult<()> {
-    const COLUMNS: usize = 8;
+    const COLUMNS: usize = 10;
     let rows: Vec<String> = (0..conversations.len())
         .map(|row| format!("({})", (2..=COLUMNS + 1).map(|c| format!("${}", row * COLUMNS + c)).collect::<Vec<_>>().join(", ")))
         .collect();
     let sql = format!(
         "UPDATE conversations SET last_seq = u.last_seq, status = u.status, resolved_at = u.resolved_at, first_response_at = u.first_response_at, updated_at = $1,
-            pending_since = u.pending_since, sla_paused_minutes = u.sla_paused_minutes, resolution_due_at = u.resolution_due_at
+            pending_since = u.pending_since, sla_paused_minutes = u.sla_paused_minutes, resolution_due_at = u.resolution_due_at,
+            sla_warned = u.sla_warned, sla_breached = u.sla_breached
          FROM (SELECT column1 AS id, column2 AS last_seq, column3 AS status, column4 AS resolved_at, column5 AS first_response_at,
-                      column6 AS pending_since, column7 AS sla_paused_minutes, column8 AS resolution_due_at FROM (VALUES {}) AS v) AS u
+                      column6 AS pending_since, column7 AS sla_paused_minutes, column8 AS resolution_due_at, column9 AS sla_warned,
+                      column10 AS sla_breached FROM (VALUES {}) AS v) AS u
          WHERE conversations.id = u.id",
         rows.join(", ")
     );
@@ -409,7 +421,9 @@ async fn write_back(tx: &mut sqlx::Transaction<'_, sqlx::Any>, conversations: &[
             .bind(conversation.first_response_at)
             .bind(conversation.pending_since)
             .bind(conversation.sla_paused_minutes)
-            .bind(conversation.resolution_due_at);
+            .bind(conversation.resolution_due_at)
+            .bind(&conversation.sla_warned)
+            .bind(&conversation.sla_breached);
     }
     query.execute(&mut **tx).await?;
     Ok(())

@@ -265,10 +265,12 @@ async fn learner_and_agent_chat_in_real_browsers_through_reload_and_restart() {
     assert_eq!(pending, 0, "nothing left unsent");
 
     // The agent resolves and closes it; the learner's next message opens a new conversation.
-    for status in ["resolved", "closed"] {
-        agent.script("const s = document.querySelector('#status'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));", json!([status])).await;
-        agent.wait_for(&format!("status {status}"), "return document.querySelector('#status')?.value === arguments[0];", json!([status])).await;
-    }
+    // Each change is confirmed by the server before the next (the inbox shows it).
+    let item = format!(".conv-item[data-id=\"{conversation}\"]");
+    agent.script("const s = document.querySelector('#status'); s.value = 'resolved'; s.dispatchEvent(new Event('change'));", json!([])).await;
+    agent.wait_for("resolved in the inbox", "return document.querySelector(arguments[0])?.textContent.includes('已解决');", json!([item])).await;
+    agent.script("const s = document.querySelector('#status'); s.value = 'closed'; s.dispatchEvent(new Event('change'));", json!([])).await;
+    agent.wait_for("closed: gone from the inbox", "return !document.querySelector(arguments[0]);", json!([item])).await;
     let new_question = "还有一个问题：怎么下载课件？";
     learner_sends(&learner, new_question).await;
     let new_conversation = widget_conversation(&learner).await;
@@ -359,11 +361,19 @@ async fn the_video_sop_is_walked_from_the_console_to_tier_2_and_resolved() {
         .await
         .unwrap();
     assert!(note.contains("Chrome 131") && note.contains("other_videos_play"), "{note}");
-    let follow_ups: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE unique_key = $1")
-        .bind(format!("sop-follow-up:{conversation}"))
-        .fetch_one(&store.read)
-        .await
-        .unwrap();
-    assert_eq!(follow_ups, 1);
+    // The console sends the change in the background: wait for the follow-up to exist.
+    let mut follow_ups = 0i64;
+    for _ in 0..100 {
+        follow_ups = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE unique_key = $1")
+            .bind(format!("sop-follow-up:{conversation}"))
+            .fetch_one(&store.read)
+            .await
+            .unwrap();
+        if follow_ups > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(follow_ups, 1, "resolving scheduled the SOP's follow-up once");
     store.close().await;
 }

@@ -22,11 +22,14 @@ async fn learner_creates_and_reads_their_own(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
     // A learner new to EduDesk (the demo learners already have conversations).
     let (token, contact_id) = app.learner("L2001").await;
-    let body = json!({"channel": "widget", "subject": "视频无法播放", "category": "playback", "priority": "high", "message": {"body": "第三课的视频一直转圈", "client_id": "c-1"}});
+    let urgent = json!({"channel": "widget", "priority": "urgent", "message": {"body": "me first", "client_id": "c-0"}});
+    let detail = app.post("/api/v1/conversations", &token, urgent).await.problem(403);
+    assert!(detail.contains("priority"), "learners do not set their own priority: {detail}");
+    let body = json!({"channel": "widget", "subject": "视频无法播放", "category": "playback", "message": {"body": "第三课的视频一直转圈", "client_id": "c-1"}});
     let created = app.post("/api/v1/conversations", &token, body).await.expect(201);
     assert_eq!(created["status"], "open");
     assert_eq!(created["tier"], 1, "playback starts in tier 1, where the video SOP runs");
-    assert_eq!(created["priority"], "high");
+    assert_eq!(created["priority"], "normal");
     assert_eq!(created["category"], "playback");
     assert_eq!(created["channel"], "widget");
     assert_eq!(created["contact_id"], contact_id);

@@ -87,7 +87,9 @@ async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
         row(Method::POST, format!("{c}/follow-ups"), Some(json!({"due_in_minutes": 60, "title": "check back"})), [401, 403, 404, 403, 201, 201, 201, 201]),
         row(Method::GET, "/api/v1/sops", None, [401, 403, 403, 200, 200, 200, 200, 200]),
         row(Method::PUT, "/api/v1/sops/login-failure", Some(login_sop), [401, 403, 403, 403, 403, 403, 200, 200]),
-        row(Method::POST, format!("{c}/sop"), Some(json!({"sop_id": "video-playback"})), [401, 403, 404, 403, 200, 200, 200, 200]),
+        // Once tier 2 has started it, an agent may not swap it while its mandatory steps are
+        // open (409); supervisors may.
+        row(Method::POST, format!("{c}/sop"), Some(json!({"sop_id": "video-playback"})), [401, 403, 404, 403, 200, 409, 200, 200]),
         row(Method::GET, format!("{c}/sop"), None, [401, 403, 404, 403, 200, 200, 200, 200]),
         row(Method::POST, format!("{c}/sop/answers"), Some(json!({"answers": {"device": "phone"}})), [401, 403, 404, 403, 200, 200, 200, 200]),
         row(Method::POST, format!("{c}/collaborators"), Some(json!({"team": "tier-2"})), [401, 403, 403, 403, 403, 403, 200, 200]),
