@@ -15,7 +15,8 @@ use crate::{
 backend_tests!(
     a_follow_up_due_while_the_server_was_down_appears_when_it_is_back,
     failing_jobs_retry_later_and_unique_jobs_exist_once,
-    task_and_follow_up_rules
+    task_and_follow_up_rules,
+    periodic_jobs_are_rescheduled_in_place_and_revived
 );
 
 async fn get_json(client: &reqwest::Client, url: String, token: &str) -> Value {
@@ -108,4 +109,39 @@ async fn task_and_follow_up_rules(backend: TestBackend) {
     app.get("/api/v1/tasks", &learner).await.problem(403);
     app.get("/api/v1/tasks?assignee=all", &app.login("lead@edudesk.demo").await).await.expect(200);
     app.call(Method::POST, "/api/v1/tasks/999999/done", Some(&t1), None).await.problem(404);
+}
+
+async fn periodic_jobs_are_rescheduled_in_place_and_revived(backend: TestBackend) {
+    let app = TestApp::builder(backend).configure(|config| config.sla_check_seconds = 1).spawn().await;
+    // The SLA check runs every second as one row that is moved forward, never deleted.
+    let read = || async {
+        sqlx::query_as::<_, (i64, i64)>("SELECT id, run_at FROM jobs WHERE unique_key = 'sla_check'").fetch_optional(&app.store.read).await.unwrap()
+    };
+    // The worker schedules it as it starts.
+    let mut first = None;
+    for _ in 0..100 {
+        first = read().await;
+        if first.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let first = first.expect("the SLA check is scheduled at start");
+    let mut later = first;
+    for _ in 0..100 {
+        later = read().await.expect("the row stays");
+        if later.1 > first.1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(later.0, first.0, "the same row");
+    assert!(later.1 > first.1, "moved forward");
+
+    // A periodic job marked dead (as a one-off job would be after too many failures) comes back.
+    sqlx::query("UPDATE jobs SET dead = 1, attempts = 10 WHERE unique_key = 'sla_check'").execute(&app.store.write).await.unwrap();
+    app.store.ensure_periodic_job("sla_check", edudesk::store::now_ms(), edudesk::store::now_ms()).await.unwrap();
+    let (dead, attempts): (i64, i64) =
+        sqlx::query_as("SELECT dead, attempts FROM jobs WHERE unique_key = 'sla_check'").fetch_one(&app.store.read).await.unwrap();
+    assert_eq!((dead, attempts), (0, 0));
 }

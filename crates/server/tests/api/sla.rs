@@ -11,7 +11,11 @@ use crate::{
     helpers::{TestApp, TestBackend},
 };
 
-backend_tests!(conversations_carry_due_times_that_follow_priority_and_pauses, warnings_then_breaches_are_raised_and_can_escalate);
+backend_tests!(
+    conversations_carry_due_times_that_follow_priority_and_pauses,
+    warnings_then_breaches_are_raised_and_can_escalate,
+    a_target_due_later_again_is_watched_afresh
+);
 
 fn minutes_between(from: &Value, to: &Value) -> i64 {
     let parse = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
@@ -102,4 +106,31 @@ async fn warnings_then_breaches_are_raised_and_can_escalate(backend: TestBackend
     assert!(kinds.iter().filter(|k| **k == "sla_breached").count() == 2 && kinds.contains(&"escalated"), "{kinds:?}");
     let escalated = events.as_array().unwrap().iter().find(|e| e["kind"] == "escalated").unwrap();
     assert_eq!(escalated["data"]["reason"], "SLA breached: resolution target missed");
+}
+
+async fn a_target_due_later_again_is_watched_afresh(backend: TestBackend) {
+    // Three days later every urgent target is breached...
+    let app = TestApp::builder(backend)
+        .configure(|config| {
+            always_open(config);
+            config.clock_offset_seconds = 3 * 24 * 3600;
+            config.sla_check_seconds = 1;
+        })
+        .spawn()
+        .await;
+    let (_, contact) = app.learner("L6004").await;
+    let lead = app.login("lead@edudesk.demo").await;
+    let body = json!({"channel": "phone", "contact_id": contact, "priority": "urgent", "category": "coupon", "message": {"body": "urgent"}});
+    let id = app.post("/api/v1/conversations", &lead, body).await.expect(201)["id"].as_i64().unwrap();
+    wait_for_sla(&app, &lead, id, |c| c["sla"]["breached"].as_array().is_some_and(|b| b.len() == 2)).await;
+    // ...moved to tier 3 at low priority, its resolution target is a week away: that breach
+    // no longer holds and the target is watched afresh.
+    app.post(&format!("/api/v1/conversations/{id}/escalate"), &lead, json!({"to_tier": 3, "reason": "dispute"})).await.expect(200);
+    let low = app.patch(&format!("/api/v1/conversations/{id}"), &lead, json!({"priority": "low"})).await.expect(200);
+    assert!(!low["sla"]["breached"].as_array().unwrap().iter().any(|t| t == "resolution"), "{}", low["sla"]);
+    // Resolving stops the clock; reopening counts the resolved time as paused.
+    let resolved = app.patch(&format!("/api/v1/conversations/{id}"), &lead, json!({"status": "resolved"})).await.expect(200);
+    assert_eq!(resolved["sla"]["paused"], true);
+    let reopened = app.patch(&format!("/api/v1/conversations/{id}"), &lead, json!({"status": "open"})).await.expect(200);
+    assert_eq!(reopened["sla"]["paused"], false);
 }
