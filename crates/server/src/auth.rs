@@ -249,3 +249,16 @@ mod tests {
         assert_eq!(cookie(&headers, "missing"), None);
     }
 }
+
+/// The caller if they are signed in, `None` for anonymous (or invalid) credentials: for
+/// public endpoints that show more to staff.
+#[derive(Debug, Clone)]
+pub struct MaybeAuth(pub Option<Auth>);
+
+impl FromRequestParts<AppState> for MaybeAuth {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(MaybeAuth(Auth::from_request_parts(parts, state).await.ok()))
+    }
+}

@@ -50,6 +50,19 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Import or export the knowledge base (one JSON article per line).
+    Kb {
+        #[command(subcommand)]
+        command: KbCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KbCommand {
+    /// Import articles from a file (`-` for standard input); changed ones become new versions.
+    Import { file: PathBuf },
+    /// Write every article to standard output.
+    Export,
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,6 +114,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.migrate().await?;
             store.close().await;
             println!("database is up to date");
+            Ok(())
+        }
+        Command::Kb { command } => {
+            let store = Store::connect(&config.effective_database_url(), 1).await?;
+            store.migrate().await?;
+            match command {
+                KbCommand::Import { file } => {
+                    let text = if file.as_os_str() == "-" {
+                        std::io::read_to_string(std::io::stdin()).context("reading standard input")?
+                    } else {
+                        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?
+                    };
+                    let report = crate::kb::import(&store, &text).await?;
+                    println!("imported {} articles ({} unchanged)", report.created_or_changed, report.unchanged);
+                }
+                KbCommand::Export => print!("{}", crate::kb::export(&store).await?),
+            }
+            store.close().await;
             Ok(())
         }
         Command::User { command: UserCommand::Add(add) } => {

@@ -48,6 +48,7 @@ pub async fn seed(store: &Store) -> AppResult<bool> {
         };
         store.create_user(&new).await?;
     }
+    crate::kb::import(store, crate::kb::DEMO_ARTICLES).await.map_err(crate::error::AppError::Internal)?;
     let mut learners = Vec::new();
     for (platform_id, name, email) in DEMO_LEARNERS {
         let contact_id = store.upsert_contact_by_identity(IdentityKind::Platform, platform_id, Some(name)).await?;

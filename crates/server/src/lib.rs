@@ -19,6 +19,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod kb;
 pub mod realtime;
 pub mod routing;
 pub mod sla;

@@ -6,6 +6,8 @@ mod auth;
 mod contacts;
 mod conversations;
 mod health;
+mod help;
+mod kb;
 pub mod openapi;
 pub mod pages;
 mod queues;
@@ -109,7 +111,11 @@ pub fn router(state: AppState) -> Router {
         .route("/users", get(users::list).post(users::create))
         .route("/users/{id}", get(users::get).patch(users::update))
         .route("/presence", axum::routing::put(users::set_presence))
-        .route("/ws", get(ws::upgrade));
+        .route("/ws", get(ws::upgrade))
+        .route("/kb/articles", get(kb::list))
+        .route("/kb/articles/{id}", get(kb::get).put(kb::save))
+        .route("/kb/articles/{id}/versions", get(kb::versions))
+        .route("/kb/articles/{id}/vote", post(kb::vote));
     // The widget calls the API from the platform's pages (another origin) with a bearer
     // token; cookies are never sent cross-origin (no credentials allowed).
     let cors = tower_http::cors::CorsLayer::new()
@@ -125,6 +131,10 @@ pub fn router(state: AppState) -> Router {
         .route("/console/app.js", get(pages::console_js))
         .route("/console/app.css", get(pages::console_css))
         .route("/demo", get(pages::demo_page))
+        .route("/help", get(help::home))
+        .route("/help/categories/{name}", get(help::category))
+        .route("/help/articles/{id}", get(help::article))
+        .route("/help/articles/{id}/vote", post(help::vote))
         .fallback(|| async { AppError::NotFound("no such endpoint".to_owned()) })
         .method_not_allowed_fallback(|| async {
             problem_response(

@@ -7,7 +7,7 @@ use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{attachments, auth, contacts, conversations, health, queues, sops, tasks, users, widget};
+use super::{attachments, auth, contacts, conversations, health, kb, queues, sops, tasks, users, widget};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,6 +22,7 @@ use super::{attachments, auth, contacts, conversations, health, queues, sops, ta
         queues::list, queues::escalate, queues::add_collaborators,
         tasks::schedule, tasks::list, tasks::done,
         sops::list, sops::save, sops::start, sops::get, sops::answer,
+        kb::list, kb::get, kb::save, kb::versions, kb::vote,
         contacts::create, contacts::get,
         users::list, users::create, users::get, users::update, users::set_presence,
     ),

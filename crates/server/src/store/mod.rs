@@ -14,6 +14,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod events;
 pub mod jobs;
+pub mod kb;
 pub mod messages;
 pub mod routing;
 pub mod sessions;

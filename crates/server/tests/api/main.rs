@@ -7,6 +7,7 @@
 mod helpers;
 
 mod jobs;
+mod kb;
 
 mod attachments;
 mod auth;

@@ -93,6 +93,15 @@ async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
         row(Method::GET, format!("{c}/sop"), None, [401, 403, 404, 403, 200, 200, 200, 200]),
         row(Method::POST, format!("{c}/sop/answers"), Some(json!({"answers": {"device": "phone"}})), [401, 403, 404, 403, 200, 200, 200, 200]),
         row(Method::POST, format!("{c}/collaborators"), Some(json!({"team": "tier-2"})), [401, 403, 403, 403, 403, 403, 200, 200]),
+        row(Method::GET, "/api/v1/kb/articles/zh-login-failed", None, [200; 8]),
+        row(
+            Method::PUT,
+            "/api/v1/kb/articles/en-matrix",
+            Some(json!({"id": "en-matrix", "lang": "en", "category": "Help", "title": "t", "body": "b"})),
+            [401, 403, 403, 200, 200, 200, 200, 200],
+        ),
+        row(Method::GET, "/api/v1/kb/articles/zh-login-failed/versions", None, [401, 403, 403, 200, 200, 200, 200, 200]),
+        row(Method::POST, "/api/v1/kb/articles/zh-login-failed/vote", Some(json!({"helpful": true})), [200; 8]),
     ];
 
     let mut failures = Vec::new();

@@ -1,0 +1,137 @@
+//! The public help centre: server-rendered, indexable pages that work at phone width —
+//! `/help` (categories), `/help/categories/{name}`, `/help/articles/{id}` (with view
+//! counts and a "was this helpful?" form). Chinese or English by `?lang=` or the browser.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    Form,
+    extract::{Query, State},
+    http::{HeaderMap, header},
+    response::{Html, IntoResponse, Redirect, Response},
+};
+use serde::Deserialize;
+
+use super::{ApiPath, pages::escape_html};
+use crate::{AppState, error::AppResult, kb::render_markdown, store::kb::ArticleFilter};
+
+#[derive(Debug, Deserialize)]
+pub struct LangParam {
+    lang: Option<String>,
+}
+
+fn language(params: &LangParam, headers: &HeaderMap) -> &'static str {
+    match params.lang.as_deref() {
+        Some("en") => "en",
+        Some("zh") => "zh",
+        _ => {
+            let zh = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("zh"));
+            if zh { "zh" } else { "en" }
+        }
+    }
+}
+
+fn page(lang: &str, title: &str, body: &str) -> Response {
+    let (home, other, other_label) = if lang == "zh" { ("帮助中心", "en", "English") } else { ("Help centre", "zh", "中文") };
+    Html(format!(
+        "<!doctype html><html lang=\"{html_lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} · {home}</title><style>body{{margin:0;font:16px/1.6 system-ui,-apple-system,'Noto Sans CJK SC',sans-serif;color:#1f2937}}\
+         header{{background:#1e3a8a;color:#fff;padding:12px 20px;display:flex;justify-content:space-between}}header a{{color:#dbeafe;text-decoration:none}}\
+         main{{max-width:760px;margin:0 auto;padding:16px 20px}}li{{margin:6px 0}}.meta{{color:#64748b;font-size:13px}}\
+         form button{{margin-right:8px;padding:6px 14px;border-radius:6px;border:1px solid #cbd5e1;background:#fff}}</style></head>\
+         <body><header><a href=\"/help?lang={lang}\">{home}</a><a href=\"?lang={other}\">{other_label}</a></header><main>{body}</main></body></html>",
+        html_lang = if lang == "zh" { "zh-CN" } else { "en" },
+        title = escape_html(title),
+    ))
+    .into_response()
+}
+
+/// The help centre's home: categories of published articles in the language.
+pub async fn home(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<LangParam>) -> AppResult<Response> {
+    let lang = language(&params, &headers);
+    let articles = state.store.articles(&ArticleFilter { lang: Some(lang.to_owned()), category: None, visibility: Some("published".to_owned()) }).await?;
+    let mut categories: BTreeMap<&str, usize> = BTreeMap::new();
+    for article in &articles {
+        *categories.entry(article.content.category.as_str()).or_default() += 1;
+    }
+    let heading = if lang == "zh" { "我们能帮您什么？" } else { "How can we help?" };
+    let items: String = categories
+        .iter()
+        .map(|(category, count)| {
+            format!(
+                "<li><a href=\"/help/categories/{}?lang={lang}\">{}</a> <span class=\"meta\">({count})</span></li>",
+                urlencode(category),
+                escape_html(category)
+            )
+        })
+        .collect();
+    Ok(page(lang, heading, &format!("<h1>{heading}</h1><ul class=\"categories\">{items}</ul>")))
+}
+
+/// Published articles of one category.
+pub async fn category(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(name): ApiPath<String>,
+    Query(params): Query<LangParam>,
+) -> AppResult<Response> {
+    let lang = language(&params, &headers);
+    let articles = state.store.articles(&ArticleFilter { lang: None, category: Some(name.clone()), visibility: Some("published".to_owned()) }).await?;
+    if articles.is_empty() {
+        return Err(crate::error::AppError::not_found("category"));
+    }
+    let items: String = articles
+        .iter()
+        .map(|a| format!("<li><a href=\"/help/articles/{}?lang={lang}\">{}</a></li>", escape_html(&a.content.id), escape_html(&a.content.title)))
+        .collect();
+    Ok(page(lang, &name, &format!("<h1>{}</h1><ul class=\"articles\">{items}</ul>", escape_html(&name))))
+}
+
+/// One published article, rendered; each view is counted.
+pub async fn article(State(state): State<AppState>, headers: HeaderMap, ApiPath(id): ApiPath<String>, Query(params): Query<LangParam>) -> AppResult<Response> {
+    let lang = language(&params, &headers);
+    let article = state.store.article(&id).await?;
+    if article.content.visibility != "published" {
+        return Err(crate::error::AppError::not_found("article"));
+    }
+    state.store.count_article_view(&id).await?;
+    let (helpful, yes, no) = if lang == "zh" { ("这篇文章有帮助吗？", "有帮助", "没帮助") } else { ("Was this helpful?", "Yes", "No") };
+    let body = format!(
+        "<p class=\"meta\"><a href=\"/help/categories/{cat_url}?lang={lang}\">{cat}</a></p><h1>{title}</h1><article>{content}</article>\
+         <form method=\"post\" action=\"/help/articles/{id}/vote?lang={lang}\"><p>{helpful}</p>\
+         <button name=\"helpful\" value=\"true\">{yes}</button><button name=\"helpful\" value=\"false\">{no}</button></form>",
+        cat_url = urlencode(&article.content.category),
+        cat = escape_html(&article.content.category),
+        title = escape_html(&article.content.title),
+        content = render_markdown(&article.content.body),
+        id = escape_html(&id),
+    );
+    Ok(page(lang, &article.content.title, &body))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VoteForm {
+    helpful: bool,
+}
+
+/// The vote form of an article page; back to the article.
+pub async fn vote(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    Query(params): Query<LangParam>,
+    Form(form): Form<VoteForm>,
+) -> AppResult<Redirect> {
+    state.store.vote_article(&id, form.helpful).await?;
+    let lang = params.lang.as_deref().filter(|lang| matches!(*lang, "zh" | "en")).unwrap_or("zh");
+    Ok(Redirect::to(&format!("/help/articles/{}?lang={lang}&voted=1", urlencode(&id))))
+}
+
+/// Percent-encodes a path segment.
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
