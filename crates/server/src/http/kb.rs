@@ -98,3 +98,42 @@ pub struct Vote {
 pub async fn vote(State(state): State<AppState>, ApiPath(id): ApiPath<String>, ApiJson(vote): ApiJson<Vote>) -> AppResult<ApiJson<Article>> {
     Ok(ApiJson(state.store.vote_article(&id, vote.helpful).await?))
 }
+
+/// Turns a resolved conversation's answer into a draft article (staff): the learner's
+/// first message becomes its question, the agents' public replies its body. An editor
+/// then polishes and publishes it.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/article", tag = "kb", params(("id" = i64, Path)),
+    responses((status = 200, body = Article), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all, fields(conversation_id = id))]
+pub async fn from_conversation(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiPath<i64>) -> AppResult<ApiJson<Article>> {
+    let staff = auth.staff()?;
+    let (conversation, access) = super::authorize(&state, &auth, id).await?;
+    if access != edudesk_core::Access::Staff {
+        return Err(AppError::Forbidden("only staff working on the conversation draft articles from it".to_owned()));
+    }
+    if !matches!(conversation.status, edudesk_core::Status::Resolved | edudesk_core::Status::Closed) {
+        return Err(AppError::Conflict("only a resolved conversation's answer becomes an article".to_owned()));
+    }
+    let messages = state.store.messages(id, 0, false, 1000).await?;
+    let question = messages.iter().find(|m| m.author_kind == edudesk_core::AuthorKind::Contact).map(|m| m.body.clone()).unwrap_or_default();
+    let answer: Vec<&str> = messages.iter().filter(|m| m.author_kind == edudesk_core::AuthorKind::Agent).map(|m| m.body.as_str()).collect();
+    if answer.is_empty() {
+        return Err(AppError::Conflict("the conversation has no agent reply to turn into an article".to_owned()));
+    }
+    let chinese = question.chars().chain(answer.iter().flat_map(|a| a.chars())).any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let title: String = conversation.subject.clone().unwrap_or_else(|| question.chars().take(60).collect());
+    let article = ArticleInput {
+        id: format!("draft-conversation-{id}"),
+        lang: if chinese { "zh" } else { "en" }.to_owned(),
+        category: conversation.category.clone().unwrap_or_else(|| "uncategorised".to_owned()),
+        title: if title.trim().is_empty() { format!("Conversation {id}") } else { title },
+        body: answer.join("\n\n"),
+        questions: if question.is_empty() { Vec::new() } else { vec![question.chars().take(200).collect()] },
+        tags: vec!["from-conversation".to_owned()],
+        visibility: "draft".to_owned(),
+    };
+    let (saved, _) = state.store.save_article(&article, Some(staff.user_id)).await?;
+    Ok(ApiJson(saved))
+}

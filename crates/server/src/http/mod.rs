@@ -115,7 +115,8 @@ pub fn router(state: AppState) -> Router {
         .route("/kb/articles", get(kb::list))
         .route("/kb/articles/{id}", get(kb::get).put(kb::save))
         .route("/kb/articles/{id}/versions", get(kb::versions))
-        .route("/kb/articles/{id}/vote", post(kb::vote));
+        .route("/kb/articles/{id}/vote", post(kb::vote))
+        .route("/conversations/{id}/article", post(kb::from_conversation));
     // The widget calls the API from the platform's pages (another origin) with a bearer
     // token; cookies are never sent cross-origin (no credentials allowed).
     let cors = tower_http::cors::CorsLayer::new()

@@ -128,7 +128,19 @@ impl<'a> Browser<'a> {
 }
 
 impl Drop for Browser<'_> {
+    /// Ends the WebDriver session, which makes chromedriver quit this Chromium (killing
+    /// chromedriver alone would leave the browser running).
     fn drop(&mut self) {
+        use std::io::{Read, Write};
+        let address = self.driver.url.trim_start_matches("http://").to_owned();
+        if let Ok(mut stream) = std::net::TcpStream::connect(&address) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+            let request = format!("DELETE /session/{} HTTP/1.1\r\nHost: {address}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", self.session);
+            if stream.write_all(request.as_bytes()).is_ok() {
+                let mut answer = Vec::new();
+                let _ = stream.read_to_end(&mut answer);
+            }
+        }
         let _ = std::fs::remove_dir_all(&self._profile);
     }
 }

@@ -10,7 +10,12 @@ use crate::{
     helpers::{TestApp, TestBackend, TestDatabase},
 };
 
-backend_tests!(articles_are_versioned_and_shown_by_visibility, the_help_centre_renders_safely_and_counts, import_and_export_round_trip);
+backend_tests!(
+    articles_are_versioned_and_shown_by_visibility,
+    the_help_centre_renders_safely_and_counts,
+    import_and_export_round_trip,
+    a_resolved_conversation_becomes_a_draft_article
+);
 
 async fn articles_are_versioned_and_shown_by_visibility(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
@@ -103,4 +108,22 @@ async fn import_and_export_round_trip(backend: TestBackend) {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("line 2"), "{}", String::from_utf8_lossy(&bad.stderr));
     let exported = edudesk(&database).args(["kb", "export"]).output().await.unwrap();
     assert!(!String::from_utf8_lossy(&exported.stdout).contains("new-one"), "nothing of the bad file was written");
+}
+
+async fn a_resolved_conversation_becomes_a_draft_article(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let (learner, _) = app.learner("L8002").await;
+    let id = app.open_conversation(&learner, "课件在哪里下载？").await;
+    let t1 = app.login("t1@edudesk.demo").await;
+    let path = format!("/api/v1/conversations/{id}");
+    app.post(&format!("{path}/article"), &t1, json!({})).await.problem(409);
+    app.post(&format!("{path}/messages"), &t1, json!({"body": "在课程页右侧点击「资料」即可下载课件。"})).await.expect(201);
+    app.post(&format!("{path}/messages"), &t1, json!({"body": "internal: check CDN", "internal": true})).await.expect(201);
+    app.patch(&path, &t1, json!({"status": "resolved"})).await.expect(200);
+    app.post(&format!("{path}/article"), &learner, json!({})).await.problem(403);
+    let draft = app.post(&format!("{path}/article"), &t1, json!({})).await.expect(200);
+    assert_eq!((draft["visibility"].as_str(), draft["lang"].as_str()), (Some("draft"), Some("zh")));
+    assert_eq!(draft["questions"], json!(["课件在哪里下载？"]));
+    assert_eq!(draft["body"], "在课程页右侧点击「资料」即可下载课件。", "public replies only, not notes");
+    app.call(Method::GET, &format!("/api/v1/kb/articles/{}", draft["id"].as_str().unwrap()), None, None).await.problem(404);
 }

@@ -47,6 +47,7 @@ async fn openapi_lists_every_endpoint(backend: TestBackend) {
         ("/api/v1/kb/articles/{id}", "put"),
         ("/api/v1/kb/articles/{id}/versions", "get"),
         ("/api/v1/kb/articles/{id}/vote", "post"),
+        ("/api/v1/conversations/{id}/article", "post"),
         ("/api/v1/sops/{id}", "put"),
         ("/api/v1/conversations/{id}/sop", "post"),
         ("/api/v1/conversations/{id}/sop", "get"),
