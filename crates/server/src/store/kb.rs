@@ -144,43 +144,27 @@ impl Store {
             .await?;
         let version = match current.map(Article::from) {
             Some(article) if article.content == *input => return Ok((article, false)),
-            Some(article) => {
-                sqlx::query(
-                    "UPDATE kb_articles SET lang = $2, category = $3, title = $4, body = $5, questions = $6, tags = $7, visibility = $8,
-                        version = version + 1, updated_at = $9 WHERE id = $1",
-                )
-                .bind(&input.id)
-                .bind(&input.lang)
-                .bind(&input.category)
-                .bind(&input.title)
-                .bind(&input.body)
-                .bind(&questions)
-                .bind(&tags)
-                .bind(&input.visibility)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                article.version + 1
-            }
-            None => {
-                sqlx::query(
-                    "INSERT INTO kb_articles (id, lang, category, title, body, questions, tags, visibility, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
-                )
-                .bind(&input.id)
-                .bind(&input.lang)
-                .bind(&input.category)
-                .bind(&input.title)
-                .bind(&input.body)
-                .bind(&questions)
-                .bind(&tags)
-                .bind(&input.visibility)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                1
-            }
+            Some(article) => article.version + 1,
+            None => 1,
         };
+        sqlx::query(
+            "INSERT INTO kb_articles (id, lang, category, title, body, questions, tags, visibility, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+             ON CONFLICT (id) DO UPDATE SET lang = excluded.lang, category = excluded.category, title = excluded.title, body = excluded.body,
+                questions = excluded.questions, tags = excluded.tags, visibility = excluded.visibility, version = $10, updated_at = excluded.updated_at",
+        )
+        .bind(&input.id)
+        .bind(&input.lang)
+        .bind(&input.category)
+        .bind(&input.title)
+        .bind(&input.body)
+        .bind(&questions)
+        .bind(&tags)
+        .bind(&input.visibility)
+        .bind(now)
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
         let snapshot = serde_json::to_string(input).map_err(|error| AppError::Internal(error.into()))?;
         sqlx::query("INSERT INTO kb_article_versions (article_id, version, snapshot, edited_by, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&input.id)
