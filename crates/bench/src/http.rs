@@ -83,14 +83,20 @@ pub(crate) fn percentile(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[index]) / 1000.0
 }
 
-pub async fn main(args: Args) -> anyhow::Result<()> {
-    let binary = match &args.edudesk {
+/// The `edudesk` binary to benchmark: the one given, or the release build next to this one.
+pub(crate) fn server_binary(given: Option<&PathBuf>) -> anyhow::Result<PathBuf> {
+    let binary = match given {
         Some(path) => path.clone(),
         None => std::env::current_exe()?.with_file_name("edudesk"),
     };
     if !binary.is_file() {
         bail!("{} not found; build it first with `cargo build --release --workspace`", binary.display());
     }
+    Ok(binary)
+}
+
+pub async fn main(args: Args) -> anyhow::Result<()> {
+    let binary = server_binary(args.edudesk.as_ref())?;
     let data_dir = std::env::temp_dir().join(format!("edudesk-bench-{}", std::process::id()));
     std::fs::create_dir_all(&data_dir)?;
     let (database_url, postgres_db) = match args.backend.as_str() {

@@ -25,7 +25,7 @@ use tokio::{
 };
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message as Frame};
 
-use crate::http::{Connection, percentile, psql};
+use crate::http::{Connection, percentile, psql, server_binary};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -108,10 +108,7 @@ async fn connect(addr: &str, token: &str) -> anyhow::Result<Socket> {
 }
 
 pub async fn main(args: Args) -> anyhow::Result<()> {
-    let binary = args.edudesk.clone().unwrap_or(std::env::current_exe()?.with_file_name("edudesk"));
-    if !binary.is_file() {
-        bail!("{} not found; build it first with `cargo build --release --workspace`", binary.display());
-    }
+    let binary = server_binary(args.edudesk.as_ref())?;
     if args.nodes > 1 && args.backend != "postgres" {
         bail!("several nodes need --backend postgres");
     }
