@@ -1,4 +1,4 @@
-//! The `edudesk` command line: `serve`, `migrate` and `user add`.
+//! The `edudesk` command line: `serve`, `migrate`, `user add`, `kb import|export` and `bot eval`.
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -55,6 +55,28 @@ pub enum Command {
         #[command(subcommand)]
         command: KbCommand,
     },
+    /// The support bot.
+    Bot {
+        #[command(subcommand)]
+        command: BotCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BotCommand {
+    /// Run the bot over labelled queries (no server or database needed); prints the misses,
+    /// then the metrics as one JSON object on the last line.
+    Eval {
+        /// Articles, one JSON object per line (the `kb export` format).
+        #[arg(long)]
+        kb: PathBuf,
+        /// Queries: `{"query": ..., "expect": article id | "__handoff__" | "__none__"}` per line.
+        #[arg(long)]
+        queries: PathBuf,
+        /// Messages: `{"text": ..., "escalate": true|false}` per line.
+        #[arg(long)]
+        frustration: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +121,27 @@ fn parse_tier(raw: &str) -> Result<Tier, String> {
     raw.parse::<i64>().ok().and_then(Tier::new).ok_or_else(|| format!("'{raw}' is not 1, 2 or 3"))
 }
 
+fn read_file(path: &std::path::Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+/// `edudesk bot eval`: the bot's accuracy and latency on labelled sets.
+fn bot_eval(config: &Config, kb: &std::path::Path, queries: &std::path::Path, frustration: Option<&std::path::Path>) -> anyhow::Result<()> {
+    use edudesk_bot::eval::{evaluate, parse_lines};
+    let articles = parse_lines(&read_file(kb)?, &kb.display().to_string()).map_err(anyhow::Error::msg)?;
+    let queries = parse_lines(&read_file(queries)?, &queries.display().to_string()).map_err(anyhow::Error::msg)?;
+    let messages = match frustration {
+        Some(path) => parse_lines(&read_file(path)?, &path.display().to_string()).map_err(anyhow::Error::msg)?,
+        None => Vec::new(),
+    };
+    let (report, misses) = evaluate(articles, &queries, &messages, config.bot);
+    for miss in &misses {
+        println!("miss: {}", serde_json::to_string(miss)?);
+    }
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}
+
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let bind = match &cli.command {
@@ -134,6 +177,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             Ok(())
         }
+        Command::Bot { command: BotCommand::Eval { kb, queries, frustration } } => bot_eval(&config, &kb, &queries, frustration.as_deref()),
         Command::User { command: UserCommand::Add(add) } => {
             let store = Store::connect(&config.effective_database_url(), 1).await?;
             store.migrate().await?;

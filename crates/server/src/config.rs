@@ -83,6 +83,13 @@ pub struct Config {
     pub attachment_max_bytes: usize,
     /// Serve the demo pages (`/demo`); set by `serve --demo`.
     pub demo: bool,
+    /// Let the bot answer learners' widget conversations before a person takes them.
+    pub bot_enabled: bool,
+    /// The bot's confidence thresholds (`[bot] answer_threshold = 0.3` ...; file only).
+    pub bot: edudesk_bot::BotSettings,
+    /// Where the help centre's search index lives; empty: in memory, rebuilt at start.
+    /// Either way it is rebuilt from the database when missing or out of date.
+    pub search_index_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -112,6 +119,9 @@ impl Default for Config {
             ws_heartbeat_ms: 20_000,
             categories: Default::default(),
             attachment_max_bytes: 5 * 1024 * 1024,
+            bot_enabled: true,
+            bot: edudesk_bot::BotSettings::default(),
+            search_index_dir: None,
         }
     }
 }
@@ -167,6 +177,8 @@ impl Config {
                 "WS_HEARTBEAT_MS" => self.ws_heartbeat_ms = value.parse().with_context(|| invalid("a number of milliseconds"))?,
                 "ATTACHMENT_MAX_BYTES" => self.attachment_max_bytes = value.parse().with_context(|| invalid("a number of bytes"))?,
                 "WRITE_BATCH_MAX" => self.write_batch_max = value.parse().with_context(|| invalid("a number"))?,
+                "BOT_ENABLED" => self.bot_enabled = value.parse().with_context(|| invalid("true or false"))?,
+                "SEARCH_INDEX_DIR" => self.search_index_dir = Some(PathBuf::from(value)).filter(|dir| !dir.as_os_str().is_empty()),
                 // Variables of tests, tools and later features are not ours to reject.
                 _ => {}
             }

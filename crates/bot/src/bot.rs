@@ -1,0 +1,281 @@
+//! The bot's decision for one learner message: answer from an article, say it cannot help
+//! (out of scope) and offer a person, or hand over to a person, with the reason and the
+//! candidates the agent should see. Hand over on an explicit request, frustration, low
+//! confidence, two candidates too close to call, or repeated failed answers. The conversation's
+//! memory ([`ConversationState`]) is a small serialisable value the caller stores.
+
+use crate::Article;
+use crate::matcher::{Candidate, Matcher};
+use crate::normalize::normalize;
+use crate::signals::Signals;
+
+/// Thresholds on the matcher's coverage score; calibrated on the dev sets (see BENCHMARKS.md).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct BotSettings {
+    /// Coverage needed to answer with the best article.
+    pub answer_threshold: f32,
+    /// Below this the question is outside what the knowledge base covers.
+    pub out_of_scope_threshold: f32,
+    /// The runner-up within this fraction of the best makes the question ambiguous.
+    pub ambiguity_ratio: f32,
+    /// Failed answers (learner says it did not help) before handing over.
+    pub max_failures: u32,
+}
+
+impl Default for BotSettings {
+    fn default() -> Self {
+        BotSettings { answer_threshold: 0.30, out_of_scope_threshold: 0.18, ambiguity_ratio: 0.98, max_failures: 2 }
+    }
+}
+
+/// What the bot does with a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Replies with an article.
+    Answer,
+    /// Says the question is outside what it can answer and offers a person.
+    OutOfScope,
+    /// Hands the conversation to a person.
+    Handoff,
+    /// Asks the learner to say more (after a first failed answer).
+    Clarify,
+}
+
+/// Why the bot handed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffReason {
+    Requested,
+    Frustrated,
+    LowConfidence,
+    Ambiguous,
+    RepeatedFailure,
+    InternalError,
+}
+
+impl HandoffReason {
+    /// The stable name used in events and summaries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HandoffReason::Requested => "requested",
+            HandoffReason::Frustrated => "frustrated",
+            HandoffReason::LowConfidence => "low_confidence",
+            HandoffReason::Ambiguous => "ambiguous",
+            HandoffReason::RepeatedFailure => "repeated_failure",
+            HandoffReason::InternalError => "internal_error",
+        }
+    }
+}
+
+/// The bot's memory of one conversation.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct ConversationState {
+    /// Articles already given, in order.
+    pub answered: Vec<String>,
+    /// Answers the learner said did not help, and questions the bot could not answer.
+    pub failures: u32,
+    /// Set once the conversation went to a person; the bot stays quiet after that.
+    pub handed_over: bool,
+}
+
+/// The bot's reply to one message.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Reply {
+    pub outcome: Outcome,
+    pub reason: Option<HandoffReason>,
+    /// The article answered with.
+    pub article: Option<Candidate>,
+    /// Best candidates with their scores, best first.
+    pub candidates: Vec<Candidate>,
+    pub signals: Signals,
+    /// Whether the learner wrote Chinese (the reply's language).
+    pub chinese: bool,
+}
+
+/// The bot over a set of published articles.
+#[derive(Debug)]
+pub struct Bot {
+    matcher: Matcher,
+    articles: Vec<Article>,
+    settings: BotSettings,
+}
+
+impl Bot {
+    /// Builds the bot over `articles` (only published ones should be passed).
+    pub fn new(articles: Vec<Article>, settings: BotSettings) -> Bot {
+        crate::features::warm_up();
+        Bot { matcher: Matcher::new(&articles), articles, settings }
+    }
+
+    /// The article with `id`.
+    pub fn article(&self, id: &str) -> Option<&Article> {
+        self.articles.iter().find(|a| a.id == id)
+    }
+
+    /// Number of articles the bot answers from.
+    pub fn len(&self) -> usize {
+        self.articles.len()
+    }
+
+    /// Whether the bot has nothing to answer from.
+    pub fn is_empty(&self) -> bool {
+        self.articles.is_empty()
+    }
+
+    /// The matcher, for search suggestions.
+    pub fn matcher(&self) -> &Matcher {
+        &self.matcher
+    }
+
+    /// Decides what to do with `message` and updates `state`.
+    pub fn reply(&self, message: &str, state: &mut ConversationState) -> Reply {
+        let normalized = normalize(message);
+        let signals = Signals::read(message, &normalized);
+        let chinese = crate::features::looks_chinese(&normalized);
+        let candidates = self.matcher.search(message, 5);
+        let reply = |outcome, reason, article| Reply { outcome, reason, article, candidates: candidates.clone(), signals, chinese };
+        if signals.wants_human {
+            return self.hand_over(state, reply(Outcome::Handoff, Some(HandoffReason::Requested), None));
+        }
+        if signals.frustrated() {
+            return self.hand_over(state, reply(Outcome::Handoff, Some(HandoffReason::Frustrated), None));
+        }
+        if signals.not_helped && !state.answered.is_empty() {
+            state.failures += 1;
+        }
+        if state.failures >= self.settings.max_failures {
+            return self.hand_over(state, reply(Outcome::Handoff, Some(HandoffReason::RepeatedFailure), None));
+        }
+        let Some(best) = candidates.first().cloned() else {
+            state.failures += 1;
+            return reply(Outcome::OutOfScope, None, None);
+        };
+        if best.score < self.settings.out_of_scope_threshold {
+            // A learner who already got answers and now asks something unanswerable is
+            // better served by a person than by a refusal.
+            if !state.answered.is_empty() && signals.not_helped {
+                return self.hand_over(state, reply(Outcome::Handoff, Some(HandoffReason::RepeatedFailure), None));
+            }
+            state.failures += 1;
+            return reply(Outcome::OutOfScope, None, None);
+        }
+        if best.score < self.settings.answer_threshold {
+            if signals.not_helped {
+                return reply(Outcome::Clarify, None, None);
+            }
+            return self.hand_over(state, reply(Outcome::Handoff, Some(HandoffReason::LowConfidence), None));
+        }
+        if let Some(second) = candidates.get(1)
+            && second.score >= best.score * self.settings.ambiguity_ratio
+        {
+            return self.hand_over(state, reply(Outcome::Handoff, Some(HandoffReason::Ambiguous), None));
+        }
+        if state.answered.contains(&best.id) {
+            // The same article again would be the same failed answer.
+            state.failures += 1;
+            if state.failures >= self.settings.max_failures {
+                return self.hand_over(state, reply(Outcome::Handoff, Some(HandoffReason::RepeatedFailure), None));
+            }
+            return reply(Outcome::Clarify, None, None);
+        }
+        state.answered.push(best.id.clone());
+        reply(Outcome::Answer, None, Some(best))
+    }
+
+    fn hand_over(&self, state: &mut ConversationState, reply: Reply) -> Reply {
+        state.handed_over = true;
+        reply
+    }
+
+    /// A short answer from an article: its first paragraph without Markdown marks, at most
+    /// `max_chars` characters.
+    pub fn short_answer(&self, id: &str, max_chars: usize) -> Option<String> {
+        let article = self.article(id)?;
+        let paragraph = article.body.split("\n\n").map(str::trim).find(|p| !p.is_empty()).unwrap_or(&article.title);
+        let plain: String = paragraph.chars().filter(|c| !matches!(c, '*' | '#' | '`' | '_')).collect();
+        let plain = plain.split_whitespace().collect::<Vec<_>>().join(" ");
+        if plain.chars().count() <= max_chars {
+            return Some(plain);
+        }
+        let mut cut: String = plain.chars().take(max_chars).collect();
+        cut.push('…');
+        Some(cut)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn article(id: &str, lang: &str, title: &str, questions: &[&str], body: &str) -> Article {
+        Article {
+            id: id.into(),
+            lang: lang.into(),
+            category: "test".into(),
+            title: title.into(),
+            body: body.into(),
+            questions: questions.iter().map(|q| (*q).to_owned()).collect(),
+            tags: vec![],
+        }
+    }
+
+    fn bot() -> Bot {
+        Bot::new(
+            vec![
+                article("pw", "zh", "忘记密码如何重置", &["忘记密码怎么办", "如何重置密码"], "在登录页点击忘记密码，用手机验证码重置。"),
+                article("refund", "zh", "退款多久到账", &["退款多久到账", "退款退到哪里"], "退款原路退回，1-7 个工作日到账。"),
+                article("en-pw", "en", "Resetting your password", &["I forgot my password"], "Use the reset link on the login page."),
+            ],
+            BotSettings::default(),
+        )
+    }
+
+    #[test]
+    fn answers_a_paraphrase_in_its_language() {
+        let mut state = ConversationState::default();
+        let reply = bot().reply("密碼忘了咋辦", &mut state);
+        assert_eq!(reply.outcome, Outcome::Answer, "{reply:?}");
+        assert_eq!(reply.article.map(|a| a.id).as_deref(), Some("pw"));
+        let reply = bot().reply("forgot my pasword", &mut ConversationState::default());
+        assert_eq!(reply.article.map(|a| a.id).as_deref(), Some("en-pw"), "{:?}", reply.candidates);
+    }
+
+    #[test]
+    fn hands_over_on_request_and_anger() {
+        let mut state = ConversationState::default();
+        let reply = bot().reply("转人工", &mut state);
+        assert_eq!((reply.outcome, reply.reason), (Outcome::Handoff, Some(HandoffReason::Requested)));
+        assert!(state.handed_over);
+        let reply = bot().reply("退款一周了还没到，我要投诉", &mut ConversationState::default());
+        assert_eq!(reply.reason, Some(HandoffReason::Frustrated));
+    }
+
+    #[test]
+    fn refuses_what_the_knowledge_base_does_not_cover() {
+        let reply = bot().reply("明天北京天气怎么样", &mut ConversationState::default());
+        assert_eq!(reply.outcome, Outcome::OutOfScope, "{reply:?}");
+    }
+
+    #[test]
+    fn repeated_failures_reach_a_person() {
+        let bot = bot();
+        let mut state = ConversationState::default();
+        assert_eq!(bot.reply("退款多久到账", &mut state).outcome, Outcome::Answer);
+        let second = bot.reply("没用，退款还是没到账", &mut state);
+        assert_ne!(second.outcome, Outcome::Answer);
+        let third = bot.reply("还是不行", &mut state);
+        assert_eq!((third.outcome, third.reason), (Outcome::Handoff, Some(HandoffReason::RepeatedFailure)), "{third:?}");
+    }
+
+    #[test]
+    fn short_answer_strips_markdown_and_truncates() {
+        let bot = bot();
+        assert_eq!(bot.short_answer("refund", 200).as_deref(), Some("退款原路退回，1-7 个工作日到账。"));
+        assert_eq!(bot.short_answer("refund", 4).as_deref(), Some("退款原路…"));
+        assert_eq!(bot.short_answer("missing", 4), None);
+    }
+}

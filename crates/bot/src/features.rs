@@ -1,0 +1,442 @@
+//! Turns normalised text into the features both the search index and the bot's matcher count:
+//! Chinese words (jieba, search mode), Chinese character bigrams (they survive odd segmentation
+//! and single wrong characters), English words with light stemming and synonyms, and English
+//! character trigrams (they survive typos). Function words are dropped.
+
+use std::sync::OnceLock;
+
+use jieba_rs::Jieba;
+
+use crate::normalize::is_cjk;
+
+/// What kind of evidence a feature is; the matcher weighs them differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Word,
+    Bigram,
+    Trigram,
+}
+
+impl Kind {
+    /// How much one matched feature of this kind counts, relative to a word.
+    pub fn weight(self) -> f32 {
+        match self {
+            Kind::Word => 1.0,
+            Kind::Bigram => 0.6,
+            Kind::Trigram => 0.2,
+        }
+    }
+
+    fn prefix(self) -> &'static str {
+        match self {
+            Kind::Word => "w:",
+            Kind::Bigram => "b:",
+            Kind::Trigram => "t:",
+        }
+    }
+}
+
+/// Words added to jieba's dictionary so support vocabulary stays in one piece.
+const DOMAIN_WORDS: &[&str] = &[
+    "优惠券",
+    "验证码",
+    "倍速",
+    "闪退",
+    "拼团",
+    "连麦",
+    "结业证书",
+    "礼品卡",
+    "学习卡",
+    "兑换码",
+    "花呗",
+    "自动续费",
+    "连续包月",
+    "挤下线",
+    "退款",
+    "扣款",
+    "黑屏",
+    "卡顿",
+    "缓冲",
+    "回放",
+    "直播课",
+    "直播间",
+    "录屏",
+    "截屏",
+    "字幕",
+    "发票",
+    "抬头",
+    "税号",
+    "注销",
+    "换绑",
+    "补考",
+    "补交",
+    "调班",
+    "价保",
+    "差价",
+    "到账",
+    "分期",
+    "离线",
+    "下载上限",
+    "登录不了",
+    "播放不了",
+    "没有声音",
+    "购买课程",
+    "儿童账号",
+    "家长",
+    "使用时长",
+    "异地登录",
+    "被盗",
+    "学习记录",
+    "投影仪",
+    "倍速播放",
+];
+
+/// Chinese function words and politeness that say nothing about the topic.
+const ZH_STOPWORDS: &[&str] = &[
+    "的",
+    "了",
+    "吗",
+    "呢",
+    "吧",
+    "啊",
+    "呀",
+    "嘛",
+    "哦",
+    "么",
+    "我",
+    "你",
+    "他",
+    "她",
+    "它",
+    "我们",
+    "你们",
+    "他们",
+    "这",
+    "那",
+    "这个",
+    "那个",
+    "是",
+    "在",
+    "有",
+    "和",
+    "与",
+    "或",
+    "就",
+    "都",
+    "也",
+    "还",
+    "要",
+    "会",
+    "能",
+    "可以",
+    "怎么",
+    "怎样",
+    "如何",
+    "什么",
+    "为什么",
+    "哪里",
+    "哪",
+    "在哪",
+    "请问",
+    "你好",
+    "您好",
+    "一下",
+    "一个",
+    "现在",
+    "已经",
+    "但是",
+    "可是",
+    "然后",
+    "如果",
+    "的话",
+    "就是",
+    "还是",
+    "想",
+    "想要",
+    "需要",
+    "帮",
+    "帮我",
+    "麻烦",
+    "谢谢",
+    "请",
+    "个",
+    "下",
+    "里",
+    "被",
+    "把",
+    "给",
+    "让",
+    "到",
+    "对",
+    "从",
+    "为",
+    "得",
+    "地",
+    "着",
+    "过",
+    "又",
+    "才",
+    "很",
+    "太",
+    "好",
+    "不",
+    "没",
+    "咋",
+    "咋办",
+    "怎么办",
+    "办",
+    "弄",
+    "等",
+    "吗？",
+    "您",
+    "我的",
+    "你们的",
+    "呢？",
+    "啥",
+    "咱",
+    "嗯",
+    "哈",
+    "一",
+    "上",
+    "去",
+    "来",
+    "说",
+    "么样",
+    "怎么样",
+    "能不能",
+    "可不可以",
+    "是不是",
+    "有没有",
+    "一直",
+    "老是",
+    "明明",
+];
+
+/// English function words.
+const EN_STOPWORDS: &[&str] = &[
+    "a", "an", "the", "i", "me", "my", "we", "you", "your", "it", "is", "are", "was", "were", "be", "been", "am", "do", "does", "did", "to", "of", "in", "on",
+    "for", "with", "at", "by", "from", "and", "or", "but", "if", "so", "that", "this", "what", "how", "why", "when", "where", "which", "who", "can", "could",
+    "would", "should", "will", "may", "might", "have", "has", "had", "not", "no", "yes", "please", "there", "here", "just", "get", "got", "any", "some",
+    "about", "as", "up", "out", "into", "than", "then", "them", "they", "their", "our", "us", "he", "she", "his", "her", "its", "very", "too", "also", "i'm",
+    "i've", "it's", "don't", "can't", "won't", "isn't", "doesn't", "didn't", "hi", "hello", "thanks", "thank", "s", "t", "m", "ve", "d", "ll", "re", "keep",
+    "keeps", "still", "now", "want", "need", "way", "there's", "let", "tell", "guys", "ok", "okay", "im", "dont", "cant",
+];
+
+/// English word synonyms after stemming → one canonical stem.
+const EN_SYNONYMS: &[(&str, &str)] = &[
+    ("purchas", "buy"),
+    ("bought", "buy"),
+    ("registration", "regist"),
+    ("register", "regist"),
+    ("audio", "sound"),
+    ("caption", "subtitl"),
+    ("remov", "delet"),
+    ("compromis", "hack"),
+    ("application", "app"),
+    ("mobile", "phone"),
+    ("cellphone", "phone"),
+    ("pwd", "password"),
+    ("passcode", "password"),
+    ("voucher", "coupon"),
+    ("promo", "coupon"),
+    ("subscription", "vip"),
+    ("subscrib", "vip"),
+    ("membership", "vip"),
+    ("member", "vip"),
+    ("recording", "replay"),
+    ("record", "replay"),
+    ("gmail", "email"),
+    ("mail", "email"),
+    ("timezon", "timezone"),
+    ("cost", "price"),
+    ("pric", "price"),
+    ("charg", "charge"),
+    ("bill", "charge"),
+    ("billed", "charge"),
+    ("reimburs", "reimburse"),
+    ("cancell", "cancel"),
+];
+
+fn jieba() -> &'static Jieba {
+    static JIEBA: OnceLock<Jieba> = OnceLock::new();
+    JIEBA.get_or_init(|| {
+        let mut jieba = Jieba::new();
+        for word in DOMAIN_WORDS {
+            jieba.add_word(word, Some(20_000), None);
+        }
+        jieba
+    })
+}
+
+/// Loads the Chinese dictionary now rather than on the first query (it takes ~100 ms).
+pub fn warm_up() {
+    let _ = jieba();
+}
+
+fn is_zh_stopword(word: &str) -> bool {
+    ZH_STOPWORDS.contains(&word)
+}
+
+fn is_stop_char(c: char) -> bool {
+    "的了吗呢吧啊呀嘛哦么我你他她它这那是在有和与或就都也还要会能想帮请个下里被把给让到对从为得地着过又才很太好不没咋您啥咱嗯哈一上去来说".contains(c)
+}
+
+/// A light English stemmer: enough to make plurals and tenses meet.
+fn stem(word: &str) -> String {
+    let word = word.trim_end_matches("'s");
+    let mut stem = if let Some(base) = word.strip_suffix("ies").filter(|b| b.len() >= 2) {
+        format!("{base}y")
+    } else if let Some(base) = word.strip_suffix("ing").filter(|b| b.len() >= 3) {
+        base.to_owned()
+    } else if let Some(base) = word.strip_suffix("ed").filter(|b| b.len() >= 3) {
+        base.to_owned()
+    } else if let Some(base) = word.strip_suffix("es").filter(|b| b.len() >= 3 && (b.ends_with("sh") || b.ends_with("ch") || b.ends_with('x'))) {
+        base.to_owned()
+    } else if let Some(base) = word.strip_suffix('s').filter(|b| b.len() >= 3 && !b.ends_with('s') && !b.ends_with('u')) {
+        base.to_owned()
+    } else {
+        word.to_owned()
+    };
+    if stem.len() > 4 && stem.ends_with('e') {
+        stem.pop();
+    }
+    // Doubled final consonants from "-ing"/"-ed" ("stopped" → "stopp" → "stop").
+    let bytes = stem.as_bytes();
+    if stem.len() > 3 && bytes[bytes.len() - 1] == bytes[bytes.len() - 2] && !matches!(bytes[bytes.len() - 1], b'l' | b's' | b'z') {
+        stem.pop();
+    }
+    match EN_SYNONYMS.iter().find(|(from, _)| *from == stem) {
+        Some((_, to)) => (*to).to_owned(),
+        None => stem,
+    }
+}
+
+/// One feature of a text.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Feature {
+    pub kind: Kind,
+    pub key: String,
+}
+
+/// The features of already-normalised text, in order, with repeats (callers count them).
+pub fn features(normalized: &str) -> Vec<Feature> {
+    let mut out = Vec::new();
+    let mut run = String::new();
+    let mut run_is_cjk = false;
+    for c in normalized.chars().chain(std::iter::once(' ')) {
+        let cjk = is_cjk(c);
+        let word_char = cjk || c.is_ascii_alphanumeric() || c == '\'';
+        if word_char && (run.is_empty() || cjk == run_is_cjk) {
+            run.push(c);
+            run_is_cjk = cjk;
+            continue;
+        }
+        if !run.is_empty() {
+            if run_is_cjk {
+                chinese_features(&run, &mut out);
+            } else {
+                english_features(&run, &mut out);
+            }
+            run.clear();
+        }
+        if word_char {
+            run.push(c);
+            run_is_cjk = cjk;
+        }
+    }
+    out
+}
+
+fn push(out: &mut Vec<Feature>, kind: Kind, text: &str) {
+    out.push(Feature { kind, key: format!("{}{}", kind.prefix(), text) });
+}
+
+fn chinese_features(run: &str, out: &mut Vec<Feature>) {
+    for token in jieba().cut_for_search(run, true) {
+        let word = token.word;
+        if is_zh_stopword(word) || (word.chars().count() == 1 && word.chars().all(is_stop_char)) {
+            continue;
+        }
+        push(out, Kind::Word, word);
+    }
+    let chars: Vec<char> = run.chars().collect();
+    for pair in chars.windows(2) {
+        if is_stop_char(pair[0]) && is_stop_char(pair[1]) {
+            continue;
+        }
+        let bigram: String = pair.iter().collect();
+        if is_zh_stopword(&bigram) {
+            continue;
+        }
+        push(out, Kind::Bigram, &bigram);
+    }
+}
+
+fn english_features(run: &str, out: &mut Vec<Feature>) {
+    let word = run.trim_matches('\'');
+    if word.is_empty() || EN_STOPWORDS.contains(&word) {
+        return;
+    }
+    let stemmed = stem(word);
+    if stemmed.is_empty() {
+        return;
+    }
+    push(out, Kind::Word, &stemmed);
+    if word.len() >= 5 && word.chars().all(|c| c.is_ascii_alphabetic()) {
+        let padded: Vec<char> = format!("#{word}#").chars().collect();
+        for window in padded.windows(3) {
+            let trigram: String = window.iter().collect();
+            push(out, Kind::Trigram, &trigram);
+        }
+    }
+}
+
+/// Whether the text is mostly Chinese (decides which articles a query is matched against).
+pub fn looks_chinese(text: &str) -> bool {
+    text.chars().any(is_cjk)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::normalize::normalize;
+
+    fn keys(text: &str) -> Vec<String> {
+        features(&normalize(text)).into_iter().map(|f| f.key).collect()
+    }
+
+    #[test]
+    fn chinese_words_and_bigrams_without_function_words() {
+        let keys = keys("优惠券怎么用");
+        assert!(keys.contains(&"w:优惠券".to_owned()), "{keys:?}");
+        assert!(keys.contains(&"b:惠券".to_owned()), "{keys:?}");
+        assert!(!keys.contains(&"w:怎么".to_owned()), "{keys:?}");
+    }
+
+    #[test]
+    fn english_stems_and_synonyms_meet() {
+        assert!(keys("I purchased two courses").contains(&"w:buy".to_owned()));
+        let words = |text: &str| keys(text).into_iter().filter(|k| k.starts_with("w:")).collect::<Vec<_>>();
+        assert_eq!(words("courses"), words("course"));
+        assert!(keys("crashing").contains(&"w:crash".to_owned()));
+        assert!(keys("crashes").contains(&"w:crash".to_owned()));
+        assert_eq!(stem("declined"), stem("decline"));
+        assert_eq!(stem("charged"), stem("charges"));
+    }
+
+    #[test]
+    fn mixed_text_splits_by_script() {
+        let keys = keys("app闪退了");
+        assert!(keys.contains(&"w:app".to_owned()), "{keys:?}");
+        assert!(keys.contains(&"w:闪退".to_owned()), "{keys:?}");
+    }
+
+    #[test]
+    fn trigrams_tolerate_typos() {
+        let right = keys("password");
+        let typo = keys("pasword");
+        let shared = typo.iter().filter(|k| k.starts_with("t:") && right.contains(k)).count();
+        assert!(shared >= 4, "{typo:?}");
+    }
+}

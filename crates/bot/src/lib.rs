@@ -1,0 +1,31 @@
+//! EduDesk's bot and the text handling it shares with search: normalisation
+//! ([`normalize`]), features ([`features`]), the article matcher ([`matcher`]), what a message
+//! says about the learner's mood and wishes ([`signals`]), the bot's decisions ([`bot`]) and
+//! the offline evaluation behind `edudesk bot eval` ([`eval`]). Pure computation: no I/O,
+//! nothing downloaded, no outside service.
+
+pub mod bot;
+pub mod eval;
+pub mod features;
+pub mod matcher;
+pub mod normalize;
+pub mod signals;
+
+pub use bot::{Bot, BotSettings, ConversationState, HandoffReason, Outcome, Reply};
+pub use matcher::{Candidate, Matcher};
+
+/// A knowledge-base article as the bot sees it (the fields of the articles.jsonl format).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
+pub struct Article {
+    pub id: String,
+    pub lang: String,
+    #[serde(default)]
+    pub category: String,
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub questions: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}

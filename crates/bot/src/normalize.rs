@@ -1,0 +1,207 @@
+//! Text normalisation shared by the search index and the bot: one canonical spelling for the
+//! many ways learners write the same thing (full-width letters, traditional characters, common
+//! wrong characters, colloquial phrasings). Articles and queries go through the same function,
+//! so a rewrite here can never make a query stop matching the text it was written from.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// Frequent misspellings and variants → the spelling the knowledge base uses. Longest match
+/// wins, left to right. Both sides of every pair are simplified Chinese or lower-case ASCII,
+/// since this runs after width folding, lower-casing and traditional → simplified conversion.
+const VARIANTS: &[(&str, &str)] = &[
+    // The converter's table maps the everyday 呵 to the rare 嗬 ("呵呵" is sarcasm we need).
+    ("嗬", "呵"),
+    // Wrong or old characters learners type every day.
+    ("帐号", "账号"),
+    ("帐户", "账户"),
+    ("帐单", "账单"),
+    ("登陆", "登录"),
+    ("优惠卷", "优惠券"),
+    ("优慧券", "优惠券"),
+    ("代金卷", "代金券"),
+    ("视屏", "视频"),
+    ("密马", "密码"),
+    ("秘码", "密码"),
+    ("验正码", "验证码"),
+    ("效验码", "验证码"),
+    ("注消", "注销"),
+    ("冲值", "充值"),
+    ("支附", "支付"),
+    ("下栽", "下载"),
+    ("发漂", "发票"),
+    ("直拨课", "直播课"),
+    ("回访", "回放"),
+    ("课成", "课程"),
+    ("其它", "其他"),
+    ("手机号码", "手机号"),
+    // Colloquial phrasings → the wording articles use.
+    ("登不上", "登录不了"),
+    ("登不进", "登录不了"),
+    ("上不去", "登录不了"),
+    ("登录不上", "登录不了"),
+    ("无法登录", "登录不了"),
+    ("退钱", "退款"),
+    ("退费", "退款"),
+    ("把钱退", "退款"),
+    ("扣钱", "扣款"),
+    ("扣费", "扣款"),
+    ("扣了钱", "扣款"),
+    ("付钱", "付款"),
+    ("交钱", "付款"),
+    ("播不了", "播放不了"),
+    ("放不了", "播放不了"),
+    ("看不了", "播放不了"),
+    ("转圈圈", "缓冲"),
+    ("转圈", "缓冲"),
+    ("一卡一卡", "卡顿"),
+    ("很卡", "卡顿"),
+    ("老是卡", "卡顿"),
+    ("特别卡", "卡顿"),
+    ("没声音", "没有声音"),
+    ("没声", "没有声音"),
+    ("买课", "购买课程"),
+    ("删掉", "删除"),
+    // Single characters learners use for the whole word; the identity entries keep the
+    // full words from being rewritten into themselves twice.
+    ("优惠券", "优惠券"),
+    ("代金券", "代金券"),
+    ("券", "优惠券"),
+    ("购买", "购买"),
+    ("买", "购买"),
+    ("两笔", "两次"),
+    ("什么时候", "多久"),
+    ("延一下", "延期"),
+    ("延长", "延期"),
+    ("忘了", "忘记"),
+    ("咋办", "怎么办"),
+    ("咋", "怎么"),
+    ("苹果手机", "iphone"),
+    ("安卓", "android"),
+    ("谷歌", "google"),
+    ("会员卡", "会员"),
+    // English multi-word forms → one word, so they match however they are spaced.
+    ("log in", "login"),
+    ("log-in", "login"),
+    ("logged in", "login"),
+    ("logged into", "login"),
+    ("logging in", "login"),
+    ("sign in", "login"),
+    ("signed in", "login"),
+    ("signin", "login"),
+    ("log on", "login"),
+    ("sign up", "register"),
+    ("signup", "register"),
+    ("sign-up", "register"),
+    ("money back", "refund"),
+    ("e-mail", "email"),
+    ("time zone", "timezone"),
+    ("wi-fi", "wifi"),
+    ("two-step", "2fa"),
+    ("two step", "2fa"),
+    ("two-factor", "2fa"),
+    ("greyed out", "greyed"),
+    ("grayed out", "greyed"),
+    ("gray", "grey"),
+    ("auto-renewal", "autorenew"),
+    ("auto renewal", "autorenew"),
+    ("auto-renew", "autorenew"),
+    ("auto renew", "autorenew"),
+    ("renewing", "autorenew"),
+    ("screen reader", "screenreader"),
+    ("off-line", "offline"),
+    ("google play", "appstore"),
+    ("play store", "appstore"),
+    ("app store", "appstore"),
+    ("twice", "two times"),
+    ("double", "two times"),
+];
+
+fn variant_table() -> &'static HashMap<char, Vec<(&'static str, &'static str)>> {
+    static TABLE: OnceLock<HashMap<char, Vec<(&'static str, &'static str)>>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table: HashMap<char, Vec<(&str, &str)>> = HashMap::new();
+        for (from, to) in VARIANTS {
+            if let Some(first) = from.chars().next() {
+                table.entry(first).or_default().push((from, to));
+            }
+        }
+        for candidates in table.values_mut() {
+            candidates.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
+        }
+        table
+    })
+}
+
+/// Folds full-width ASCII and the ideographic space to half width and lower-cases ASCII.
+fn fold_width(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{3000}' => ' ',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// The canonical form of `text` for matching: half width, lower case, simplified Chinese,
+/// variants and colloquial phrasings rewritten.
+pub fn normalize(text: &str) -> String {
+    let folded = fold_width(text);
+    let simplified = simplet2s::convert(&folded);
+    let table = variant_table();
+    let mut out = String::with_capacity(simplified.len());
+    let mut rest = simplified.as_str();
+    while let Some(first) = rest.chars().next() {
+        let replaced = table
+            .get(&first)
+            .and_then(|candidates| candidates.iter().find(|(from, _)| rest.starts_with(from)))
+            .filter(|(from, _)| !from.is_ascii() || word_boundary_after(rest, from.len()));
+        match replaced {
+            Some((from, to)) => {
+                out.push_str(to);
+                rest = &rest[from.len()..];
+            }
+            None => {
+                out.push(first);
+                rest = &rest[first.len_utf8()..];
+            }
+        }
+    }
+    out
+}
+
+/// An ASCII variant only applies to whole words ("log in" but not "log inside").
+fn word_boundary_after(text: &str, at: usize) -> bool {
+    !text[at..].chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
+/// Whether `c` is a CJK ideograph (the scripts the Chinese tokenizer handles).
+pub fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{2A6DF}')
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_width_case_script_and_variants() {
+        assert_eq!(normalize("ＡＰＰ閃退"), "app闪退");
+        assert_eq!(normalize("帳號登陸不了"), "账号登录不了");
+        assert_eq!(normalize("帐号被锁了"), "账号被锁了");
+        assert_eq!(normalize("优惠卷"), "优惠券");
+        assert_eq!(normalize("I can't Log In"), "i can't login");
+        assert_eq!(normalize("log inside"), "log inside");
+        assert_eq!(normalize("退钱"), "退款");
+    }
+
+    #[test]
+    fn recognises_cjk() {
+        assert!(is_cjk('课'));
+        assert!(!is_cjk('a'));
+        assert!(!is_cjk('，'));
+    }
+}
