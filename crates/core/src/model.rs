@@ -127,6 +127,8 @@ string_enum! {
         SlaBreached => "sla_breached",
         SopStarted => "sop_started",
         CollaboratorsAdded => "collaborators_added",
+        /// The bot passed the conversation to a person, with its summary.
+        HandedOver => "handed_over",
     }
 }
 

@@ -58,6 +58,11 @@ impl CategoryTable {
     }
 
     /// The tier a category belongs to; unknown categories go to the default tier.
+    /// Whether `category` is in the table.
+    pub fn knows(&self, category: &str) -> bool {
+        self.tiers.contains_key(category)
+    }
+
     pub fn tier_of(&self, category: Option<&str>) -> Tier {
         category.and_then(|category| self.tiers.get(category)).copied().unwrap_or(self.default_tier)
     }

@@ -217,6 +217,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     if demo {
         let seeded = demo::seed(&app.state.store).await.map_err(|error| anyhow::anyhow!("seeding the demo: {error}"))?;
         if seeded {
+            app.state.knowledge.changed(&app.state.store).await;
             print!("{}", demo::logins_text(&base_url));
         } else {
             println!("the database already has accounts; the demo was not seeded again");

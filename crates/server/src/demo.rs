@@ -88,6 +88,7 @@ pub async fn seed(store: &Store) -> AppResult<bool> {
             client_id: format!("demo-{index}"),
             at: crate::store::now_ms(),
             due: Some(crate::store::conversations::due_ms(edudesk_core::sla::SlaPolicy::default().due_times(chrono::Utc::now(), tier, priority, 0))),
+            bot_active: false,
         };
         store.create_conversation(&new).await?;
     }

@@ -12,6 +12,7 @@
 //! The domain rules themselves live in the `edudesk-core` crate.
 
 pub mod auth;
+pub mod bot;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -20,6 +21,7 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod kb;
+pub mod knowledge;
 pub mod realtime;
 pub mod routing;
 pub mod sla;
@@ -55,6 +57,8 @@ pub struct AppState {
     /// An argon2 hash of a random password, verified against when an email is unknown so
     /// that login takes as long for unknown accounts as for known ones.
     pub dummy_password_hash: Arc<str>,
+    /// Search index and bot over the published articles.
+    pub knowledge: Arc<knowledge::Knowledge>,
 }
 
 /// A ready-to-serve EduDesk node: storage connected and migrated, writer running.
@@ -86,6 +90,7 @@ impl App {
         sops::load(&store, &config.data_dir.join("sops")).await?;
         let sweeping = Arc::new(tokio::sync::Mutex::new(()));
         let clock = clock::Clock::with_offset_seconds(config.clock_offset_seconds);
+        let knowledge = Arc::new(knowledge::Knowledge::load(&store, config.search_index_dir.as_deref(), config.bot).await?);
         Ok(App {
             state: AppState {
                 store,
@@ -99,6 +104,7 @@ impl App {
                 sla,
                 config: Arc::new(config),
                 dummy_password_hash: dummy_password_hash.into(),
+                knowledge,
             },
         })
     }
@@ -113,10 +119,12 @@ impl App {
         let purge = tokio::spawn(purge_expired_sessions(self.state.store.clone()));
         let checkpoints = tokio::spawn(checkpoint_regularly(self.state.store.clone()));
         let worker = tokio::spawn(jobs::run_worker(self.state.clone()));
+        let knowledge = tokio::spawn(knowledge::refresh_regularly(self.state.store.clone(), self.state.knowledge.clone(), std::time::Duration::from_secs(10)));
         let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("serving HTTP");
         purge.abort();
         checkpoints.abort();
         worker.abort();
+        knowledge.abort();
         served?;
         self.state.store.close().await;
         Ok(())

@@ -23,7 +23,7 @@ use crate::{
 /// Offers one conversation to the best agent available now. Returns the conversation
 /// as it is afterwards (assigned or still waiting).
 pub async fn assign_new(state: &AppState, conversation: Conversation) -> AppResult<Conversation> {
-    if conversation.assignee_id.is_some() || conversation.status != edudesk_core::Status::Open {
+    if conversation.assignee_id.is_some() || conversation.status != edudesk_core::Status::Open || conversation.bot_active {
         return Ok(conversation);
     }
     let agents = state.store.routing_agents().await?;

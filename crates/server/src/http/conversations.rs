@@ -50,6 +50,9 @@ pub struct CreateConversation {
     /// Staff only (and required for them): the learner the conversation is for.
     pub contact_id: Option<i64>,
     pub message: FirstMessage,
+    /// Learners' widget conversations: let the bot answer first [default: when no category
+    /// is chosen]. `false` goes straight to a person.
+    pub bot: Option<bool>,
 }
 
 /// A conversation with the message that was posted with it.
@@ -142,6 +145,9 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
         None => state.categories.classify(body.as_str()).map(str::to_owned),
     };
     let routed_tier = state.categories.tier_of(category.as_deref());
+    // A learner's own widget conversation starts with the bot unless they chose a category
+    // (the console's "talk to a person" path) or asked for a person outright.
+    let wants_bot = request.bot.unwrap_or(request.category.is_none());
     let (contact_id, author, tier) = match auth.principal {
         Principal::Learner { contact_id } => {
             if request.contact_id.is_some_and(|requested| requested != contact_id) {
@@ -179,6 +185,10 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
         author,
         body: body.as_str().to_owned(),
         client_id,
+        bot_active: wants_bot
+            && state.config.bot_enabled
+            && request.channel == edudesk_core::Channel::Widget
+            && matches!(auth.principal, Principal::Learner { .. }),
     };
     let (conversation, message, replayed) = state.store.create_conversation(&new).await?;
     let conversation = if replayed {
@@ -189,8 +199,14 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
         let route = Route::of(&conversation);
         state.bus.publish(realtime::Event::conversation(&conversation)).await;
         state.bus.publish(realtime::Event::Message { route, message: message.clone() }).await;
-        // Into its tier's queue, and to an agent at once if one is free.
-        crate::routing::assign_new(&state, conversation).await?
+        if conversation.bot_active {
+            // The bot answers before anyone queues it; its reply arrives as a message.
+            crate::bot::after_learner_message(&state, conversation.id, &message.body).await;
+            state.store.conversation(conversation.id).await?
+        } else {
+            // Into its tier's queue, and to an agent at once if one is free.
+            crate::routing::assign_new(&state, conversation).await?
+        }
     };
     Ok(created(CreatedConversation { conversation, message }, replayed))
 }
@@ -370,6 +386,9 @@ pub async fn post_message(State(state): State<AppState>, auth: Auth, ApiPath(id)
         },
         other => other?,
     };
+    if !appended.replayed && matches!(author, Author::Contact(_)) && state.config.bot_enabled {
+        crate::bot::after_learner_message(&state, id, &appended.message.body).await;
+    }
     Ok(created(appended.message, appended.replayed))
 }
 

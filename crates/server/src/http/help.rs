@@ -1,6 +1,7 @@
 //! The public help centre: server-rendered, indexable pages that work at phone width —
-//! `/help` (categories), `/help/categories/{name}`, `/help/articles/{id}` (with view
-//! counts and a "was this helpful?" form). Chinese or English by `?lang=` or the browser.
+//! `/help` (categories and a search box), `/help/search?q=` (logged with its result
+//! count), `/help/categories/{name}`, `/help/articles/{id}` (with view counts and a "was
+//! this helpful?" form). Chinese or English by `?lang=` or the browser.
 
 use std::collections::BTreeMap;
 
@@ -65,7 +66,53 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap, Query(param
             )
         })
         .collect();
-    Ok(page(lang, heading, &format!("<h1>{heading}</h1><ul class=\"categories\">{items}</ul>")))
+    Ok(page(lang, heading, &format!("<h1>{heading}</h1>{}<ul class=\"categories\">{items}</ul>", search_form(lang, ""))))
+}
+
+fn search_form(lang: &str, query: &str) -> String {
+    let (placeholder, button) =
+        if lang == "zh" { ("搜索问题，例如：视频播放不了", "搜索") } else { ("Search, e.g. video won't play", "Search") };
+    format!(
+        "<form class=\"search\" method=\"get\" action=\"/help/search\"><input type=\"hidden\" name=\"lang\" value=\"{lang}\">\
+         <input name=\"q\" value=\"{}\" placeholder=\"{placeholder}\" style=\"width:70%;padding:8px;font-size:16px\" maxlength=\"200\">\
+         <button>{button}</button></form>",
+        escape_html(query)
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SearchParam {
+    q: Option<String>,
+    lang: Option<String>,
+}
+
+/// Search results; each search is logged with its result count.
+pub async fn search(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<SearchParam>) -> AppResult<Response> {
+    let lang = language(&LangParam { lang: params.lang.clone() }, &headers);
+    let (query, _) = super::kb::search_input(params.q.as_deref().unwrap_or_default(), None)?;
+    let hits = if query.is_empty() { Vec::new() } else { state.knowledge.search(&query, None, 20).map_err(crate::error::AppError::Internal)? };
+    if !query.is_empty() {
+        state.store.log_search(&query, Some(lang), crate::store::bot::SearchSource::Help, hits.len(), hits.first().map(|hit| hit.id.as_str())).await?;
+    }
+    let heading = if lang == "zh" { "搜索结果" } else { "Search results" };
+    let items: String = hits
+        .iter()
+        .map(|hit| {
+            format!(
+                "<li><a href=\"/help/articles/{}?lang={lang}\">{}</a><div class=\"meta\">{}</div></li>",
+                escape_html(&hit.id),
+                escape_html(&hit.title),
+                escape_html(&hit.summary)
+            )
+        })
+        .collect();
+    let empty = if lang == "zh" {
+        "没有找到相关文章。换个说法试试，或在右下角联系客服。"
+    } else {
+        "Nothing found. Try other words, or contact us."
+    };
+    let list = if hits.is_empty() { format!("<p class=\"empty\">{empty}</p>") } else { format!("<ul class=\"results\">{items}</ul>") };
+    Ok(page(lang, heading, &format!("<h1>{heading}</h1>{}{list}", search_form(lang, &query))))
 }
 
 /// Published articles of one category.

@@ -1,6 +1,7 @@
 //! The knowledge base over the API: `/api/v1/kb/articles` (published articles for
 //! everyone; drafts and internal ones for staff), editing with version history (staff),
-//! and "was this helpful?" votes.
+//! "was this helpful?" votes, search (logged with its result count), deflection counting and
+//! search analytics.
 
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,11 @@ use crate::{
     AppState,
     auth::{Auth, MaybeAuth},
     error::{AppError, AppResult},
-    store::kb::{Article, ArticleFilter, ArticleInput},
+    knowledge::SearchHit,
+    store::{
+        bot::{SearchSource, SearchStats},
+        kb::{Article, ArticleFilter, ArticleInput},
+    },
 };
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -63,7 +68,10 @@ pub async fn save(
     if article.id != id {
         return Err(AppError::Unprocessable(format!("id: the body says '{}' but the path says '{id}'", article.id)));
     }
-    let (saved, _) = state.store.save_article(&article, Some(staff.user_id)).await?;
+    let (saved, changed) = state.store.save_article(&article, Some(staff.user_id)).await?;
+    if changed {
+        state.knowledge.changed(&state.store).await;
+    }
     Ok(ApiJson(saved))
 }
 
@@ -134,6 +142,107 @@ pub async fn from_conversation(State(state): State<AppState>, auth: Auth, ApiPat
         tags: vec!["from-conversation".to_owned()],
         visibility: "draft".to_owned(),
     };
-    let (saved, _) = state.store.save_article(&article, Some(staff.user_id)).await?;
+    let (saved, changed) = state.store.save_article(&article, Some(staff.user_id)).await?;
+    if changed {
+        state.knowledge.changed(&state.store).await;
+    }
     Ok(ApiJson(saved))
+}
+
+/// Longest search query accepted, in characters.
+const MAX_QUERY_CHARS: usize = 200;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// What the learner typed.
+    pub q: String,
+    /// `zh` or `en` to search one language only.
+    pub lang: Option<String>,
+    /// `widget` for the widget's suggestions as the learner types (default `api`).
+    pub source: Option<String>,
+    /// At most this many results (1–20, default 5).
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResults {
+    pub query: String,
+    pub results: Vec<SearchHit>,
+}
+
+/// Checks a search query and language from a learner.
+pub fn search_input(q: &str, lang: Option<&str>) -> AppResult<(String, Option<String>)> {
+    let query = q.trim();
+    if query.chars().count() > MAX_QUERY_CHARS {
+        return Err(AppError::Unprocessable(format!("q: at most {MAX_QUERY_CHARS} characters")));
+    }
+    let lang = match lang {
+        None | Some("") => None,
+        Some(lang @ ("zh" | "en")) => Some(lang.to_owned()),
+        Some(other) => return Err(AppError::Unprocessable(format!("lang: '{other}' is not zh or en"))),
+    };
+    Ok((query.to_owned(), lang))
+}
+
+/// Searches published articles (Chinese and English, tolerant of variants and typos).
+/// Every search is logged with its result count.
+#[utoipa::path(get, path = "/api/v1/kb/search", tag = "kb", params(SearchParams),
+    responses((status = 200, body = SearchResults), (status = 422, body = crate::error::Problem)))]
+#[tracing::instrument(skip_all)]
+pub async fn search(State(state): State<AppState>, ApiQuery(params): ApiQuery<SearchParams>) -> AppResult<ApiJson<SearchResults>> {
+    let (query, lang) = search_input(&params.q, params.lang.as_deref())?;
+    let source = match params.source.as_deref() {
+        None | Some("api") => SearchSource::Api,
+        Some("widget") => SearchSource::Widget,
+        Some(other) => return Err(AppError::Unprocessable(format!("source: '{other}' is not widget or api"))),
+    };
+    let limit = params.limit.unwrap_or(5).clamp(1, 20);
+    let results = if query.is_empty() { Vec::new() } else { state.knowledge.search(&query, lang.as_deref(), limit).map_err(AppError::Internal)? };
+    if !query.is_empty() {
+        state.store.log_search(&query, lang.as_deref(), source, results.len(), results.first().map(|hit| hit.id.as_str())).await?;
+    }
+    Ok(ApiJson(SearchResults { query, results }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Deflection {
+    /// The suggested article the learner opened.
+    pub article_id: String,
+    /// What they had typed.
+    pub query: String,
+}
+
+/// Counts a deflection: a learner opened a suggested article instead of starting a
+/// conversation.
+#[utoipa::path(post, path = "/api/v1/kb/deflections", tag = "kb", request_body = Deflection,
+    responses((status = 204), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
+#[tracing::instrument(skip_all)]
+pub async fn deflection(State(state): State<AppState>, ApiJson(deflection): ApiJson<Deflection>) -> AppResult<axum::http::StatusCode> {
+    let (query, _) = search_input(&deflection.query, None)?;
+    let article = state.store.article(&deflection.article_id).await?;
+    if article.content.visibility != "published" {
+        return Err(AppError::not_found("article"));
+    }
+    state.store.count_deflection(&article.content.id, &query).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsParams {
+    /// Look back this many days (1–365, default 30).
+    pub days: Option<i64>,
+}
+
+/// Search analytics (staff): top queries, queries without results, deflections.
+#[utoipa::path(get, path = "/api/v1/kb/search-stats", tag = "kb", params(StatsParams),
+    responses((status = 200, body = SearchStats), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn search_stats(State(state): State<AppState>, auth: Auth, ApiQuery(params): ApiQuery<StatsParams>) -> AppResult<ApiJson<SearchStats>> {
+    auth.staff()?;
+    let days = params.days.unwrap_or(30).clamp(1, 365);
+    let since = crate::store::now_ms() - days * 24 * 3600 * 1000;
+    Ok(ApiJson(state.store.search_stats(since, 20).await?))
 }

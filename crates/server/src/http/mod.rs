@@ -116,6 +116,9 @@ pub fn router(state: AppState) -> Router {
         .route("/kb/articles/{id}", get(kb::get).put(kb::save))
         .route("/kb/articles/{id}/versions", get(kb::versions))
         .route("/kb/articles/{id}/vote", post(kb::vote))
+        .route("/kb/search", get(kb::search))
+        .route("/kb/deflections", post(kb::deflection))
+        .route("/kb/search-stats", get(kb::search_stats))
         .route("/conversations/{id}/article", post(kb::from_conversation));
     // The widget calls the API from the platform's pages (another origin) with a bearer
     // token; cookies are never sent cross-origin (no credentials allowed).
@@ -133,6 +136,7 @@ pub fn router(state: AppState) -> Router {
         .route("/console/app.css", get(pages::console_css))
         .route("/demo", get(pages::demo_page))
         .route("/help", get(help::home))
+        .route("/help/search", get(help::search))
         .route("/help/categories/{name}", get(help::category))
         .route("/help/articles/{id}", get(help::article))
         .route("/help/articles/{id}/vote", post(help::vote))

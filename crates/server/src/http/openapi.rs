@@ -22,7 +22,7 @@ use super::{attachments, auth, contacts, conversations, health, kb, queues, sops
         queues::list, queues::escalate, queues::add_collaborators,
         tasks::schedule, tasks::list, tasks::done,
         sops::list, sops::save, sops::start, sops::get, sops::answer,
-        kb::list, kb::get, kb::save, kb::versions, kb::vote, kb::from_conversation,
+        kb::list, kb::get, kb::save, kb::versions, kb::vote, kb::from_conversation, kb::search, kb::deflection, kb::search_stats,
         contacts::create, contacts::get,
         users::list, users::create, users::get, users::update, users::set_presence,
     ),

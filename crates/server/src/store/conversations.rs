@@ -37,6 +37,8 @@ pub struct Conversation {
     pub sla: Sla,
     /// The SOP this conversation runs, if any.
     pub sop: Option<SopState>,
+    /// The bot is answering it; it joins its tier's queue when the bot hands over.
+    pub bot_active: bool,
 }
 
 impl Conversation {
@@ -71,11 +73,12 @@ struct ConversationRow {
     sop_id: Option<String>,
     sop_version: Option<i64>,
     sop_progress: Option<String>,
+    bot_active: i64,
 }
 
 const CONVERSATION_COLUMNS: &str = "id, contact_id, channel, subject, status, priority, category, tier, assignee_id, last_seq, \
      created_at, updated_at, first_response_at, resolved_at, closed_at, first_response_due_at, resolution_due_at, pending_since, \
-     sla_paused_minutes, sla_warned, sla_breached, sop_id, sop_version, sop_progress";
+     sla_paused_minutes, sla_warned, sla_breached, sop_id, sop_version, sop_progress, bot_active";
 
 /// The SOP a conversation runs and how far it got.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -152,6 +155,7 @@ impl TryFrom<ConversationRow> for Conversation {
                 }
                 _ => None,
             },
+            bot_active: row.bot_active != 0,
         })
     }
 }
@@ -172,6 +176,8 @@ pub struct NewConversation {
     pub at: i64,
     /// SLA due times (UTC ms) computed by the caller's policy from `at`.
     pub due: Option<(i64, i64)>,
+    /// The bot answers first; the conversation joins a queue when it hands over.
+    pub bot_active: bool,
 }
 
 /// Filters for listing conversations. `visible_to_tier`/`or_assignee` restrict an agent
@@ -213,8 +219,8 @@ impl Store {
         let mut tx = self.write.begin().await?;
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO conversations (contact_id, channel, subject, status, priority, category, tier, last_seq, created_at, updated_at, client_id, queued_at,
-                first_response_due_at, resolution_due_at)
-             VALUES ($1, $2, $3, 'open', $4, $5, $6, 1, $7, $7, $8, $7, $9, $10)
+                first_response_due_at, resolution_due_at, bot_active)
+             VALUES ($1, $2, $3, 'open', $4, $5, $6, 1, $7, $7, $8, $7, $9, $10, $11)
              ON CONFLICT (contact_id, client_id) DO NOTHING RETURNING id",
         )
         .bind(new.contact_id)
@@ -227,6 +233,7 @@ impl Store {
         .bind(&new.client_id)
         .bind(new.due.map(|due| due.0))
         .bind(new.due.map(|due| due.1))
+        .bind(i64::from(new.bot_active))
         .fetch_optional(&mut *tx)
         .await?;
         let Some(id) = inserted else {
@@ -452,7 +459,7 @@ impl Store {
     /// Open conversations whose first-response or resolution target falls due by `horizon`.
     pub async fn sla_candidates(&self, horizon: i64, limit: i64) -> AppResult<Vec<Conversation>> {
         let rows = sqlx::query_as::<_, ConversationRow>(&format!(
-            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE status = 'open'
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE status = 'open' AND bot_active = 0
              AND ((resolution_due_at <= $1 AND (',' || sla_breached || ',') NOT LIKE '%,resolution,%')
                OR (first_response_at IS NULL AND first_response_due_at <= $1 AND (',' || sla_breached || ',') NOT LIKE '%,first_response,%'))
              ORDER BY resolution_due_at, id LIMIT $2"

@@ -10,6 +10,7 @@
 //! pool; WAL lets the readers run beside the writer. PostgreSQL uses one pool for both.
 
 pub mod attachments;
+pub mod bot;
 pub mod contacts;
 pub mod conversations;
 pub mod events;

@@ -73,7 +73,7 @@ impl Store {
     pub async fn waiting_conversations(&self, limit: i64) -> AppResult<Vec<Waiting>> {
         let rows = sqlx::query_as::<_, WaitingRow>(
             "SELECT id, tier, category, queued_at, created_at FROM conversations
-             WHERE assignee_id IS NULL AND status = 'open' ORDER BY queued_at, id LIMIT $1",
+             WHERE assignee_id IS NULL AND status = 'open' AND bot_active = 0 ORDER BY queued_at, id LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.read)
@@ -99,7 +99,7 @@ impl Store {
         }
         // Checked again in the write: still online, active, and below capacity.
         let updated = sqlx::query(
-            "UPDATE conversations SET assignee_id = $2, updated_at = $3 WHERE id = $1 AND assignee_id IS NULL AND status = 'open'
+            "UPDATE conversations SET assignee_id = $2, updated_at = $3 WHERE id = $1 AND assignee_id IS NULL AND status = 'open' AND bot_active = 0
              AND EXISTS (SELECT 1 FROM users u WHERE u.id = $2 AND u.active = 1 AND u.presence = 'online'
                          AND u.max_concurrent > (SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = $2 AND c.status IN ('open', 'pending')))",
         )

@@ -111,6 +111,13 @@ impl TestAppBuilder {
         self
     }
 
+    /// Lets the bot answer learners' widget conversations first (off by default in tests,
+    /// whose conversations go straight to the queues as they did before the bot).
+    pub fn with_bot(mut self) -> Self {
+        self.config.bot_enabled = true;
+        self
+    }
+
     pub fn heartbeat_ms(mut self, ms: u64) -> Self {
         self.config.ws_heartbeat_ms = ms;
         self
@@ -129,6 +136,7 @@ impl TestAppBuilder {
         let store = app.state.store.clone();
         // Every test starts from the demo's staff, learners and conversations.
         assert!(demo::seed(&store).await.unwrap(), "a fresh database takes the demo");
+        app.state.knowledge.changed(&store).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -179,7 +187,7 @@ impl Answer {
 
 impl TestApp {
     pub fn builder(backend: TestBackend) -> TestAppBuilder {
-        let config = Config { platform_secret: Some(Secret::new(demo::DEMO_PLATFORM_SECRET)), ..Config::default() };
+        let config = Config { platform_secret: Some(Secret::new(demo::DEMO_PLATFORM_SECRET)), bot_enabled: false, ..Config::default() };
         TestAppBuilder { backend, config }
     }
 

@@ -6,6 +6,7 @@
 
 mod helpers;
 
+mod bot;
 mod jobs;
 mod kb;
 

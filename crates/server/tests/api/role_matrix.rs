@@ -102,6 +102,9 @@ async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
         ),
         row(Method::GET, "/api/v1/kb/articles/zh-login-failed/versions", None, [401, 403, 403, 200, 200, 200, 200, 200]),
         row(Method::POST, "/api/v1/kb/articles/zh-login-failed/vote", Some(json!({"helpful": true})), [200; 8]),
+        row(Method::GET, "/api/v1/kb/search?q=%E9%80%80%E6%AC%BE", None, [200; 8]),
+        row(Method::POST, "/api/v1/kb/deflections", Some(json!({"article_id": "zh-refund-policy", "query": "退款"})), [204; 8]),
+        row(Method::GET, "/api/v1/kb/search-stats", None, [401, 403, 403, 200, 200, 200, 200, 200]),
     ];
 
     let mut failures = Vec::new();
