@@ -1,8 +1,10 @@
 //! EduDesk's load generators (results in BENCHMARKS.md):
 //! - `edudesk-bench http`: REST message posting with N concurrent clients;
 //! - `edudesk-bench ws`: N learner sockets and M agent sockets chatting at a set rate;
-//! - `edudesk-bench routing`: routing decisions per second (no I/O).
+//! - `edudesk-bench routing`: routing decisions per second (no I/O);
+//! - `edudesk-bench bot`: one bot decision's latency over a large knowledge base (no I/O).
 
+mod bot;
 mod http;
 mod routing;
 mod ws;
@@ -24,22 +26,26 @@ enum Command {
     Ws(ws::Args),
     /// Routing decisions per second (no I/O).
     Routing(routing::Args),
+    /// Bot decision latency over a large knowledge base (no I/O).
+    Bot(bot::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Command::Routing(args) = cli.command {
-        return routing::main(args);
-    }
+    let cli = match cli.command {
+        Command::Routing(args) => return routing::main(args),
+        Command::Bot(args) => return bot::main(args),
+        command => Cli { command },
+    };
     let workers = match cli.command {
         Command::Http(_) => 1,
-        Command::Ws(_) | Command::Routing(_) => 2,
+        Command::Ws(_) | Command::Routing(_) | Command::Bot(_) => 2,
     };
     tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build()?.block_on(async {
         match cli.command {
             Command::Http(args) => http::main(args).await,
             Command::Ws(args) => ws::main(args).await,
-            Command::Routing(_) => Ok(()),
+            Command::Routing(_) | Command::Bot(_) => Ok(()),
         }
     })
 }

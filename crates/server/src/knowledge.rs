@@ -14,7 +14,7 @@ use serde::Serialize;
 use tantivy::{
     Index, IndexReader, ReloadPolicy, TantivyDocument, Term,
     collector::TopDocs,
-    query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery},
+    query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery},
     schema::{Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value},
     tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer},
 };
@@ -54,8 +54,10 @@ fn feature_keys(text: &str) -> Vec<String> {
 impl Tokenizer for EduTokenizer {
     type TokenStream<'a> = FeatureStream;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> FeatureStream {
+        // Typo trigrams are the bot's; search handles typos with fuzzy word queries.
         let tokens = feature_keys(text)
             .into_iter()
+            .filter(|key| !key.starts_with("t:"))
             .enumerate()
             .map(|(position, text)| Token { offset_from: 0, offset_to: 0, position, text, position_length: 1 })
             .collect();
@@ -230,19 +232,20 @@ impl Knowledge {
             return Ok(Vec::new());
         }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for key in &keys {
-            // Typo trigrams only help when a word is missing; they count little on their own.
-            let kind_boost = if key.starts_with("t:") {
-                0.2
-            } else if key.starts_with("b:") {
-                0.6
-            } else {
-                1.0
-            };
+        for key in keys.iter().filter(|key| !key.starts_with("t:")) {
+            let kind_boost = if key.starts_with("b:") { 0.6 } else { 1.0 };
+            // Longer English words also match one typo away ("pasword"); Chinese variants
+            // are already folded by the normaliser.
+            let fuzzy = key.starts_with("w:") && key.len() >= 7 && key.is_ascii();
             for (field, boost) in [(fields.title, 3.0), (fields.questions, 3.0), (fields.tags, 2.0), (fields.body, 1.0)] {
-                let term = TermQuery::new(Term::from_field_text(field, key), IndexRecordOption::WithFreqs);
-                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(term), boost * kind_boost))));
+                let term = Term::from_field_text(field, key);
+                let query: Box<dyn Query> =
+                    if fuzzy { Box::new(FuzzyTermQuery::new(term, 1, true)) } else { Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) };
+                clauses.push((Occur::Should, Box::new(BoostQuery::new(query, boost * kind_boost))));
             }
+        }
+        if clauses.is_empty() {
+            return Ok(Vec::new());
         }
         let mut query: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
         if let Some(lang) = lang {
@@ -252,7 +255,7 @@ impl Knowledge {
         let searcher = self.search.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
         let mut hits = Vec::with_capacity(top.len());
-        // Hits made of typo trigrams alone are noise; keep those with real evidence.
+        // Far weaker hits than the best share only a common word with the query.
         let best = top.first().map_or(0.0, |(score, _)| *score);
         for (score, address) in top {
             if score < best * 0.15 {

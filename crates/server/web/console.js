@@ -4,6 +4,10 @@
 const I18N = {
   zh: {
     signIn: "登录", email: "邮箱", password: "密码", wrong: "邮箱或密码错误", logout: "退出",
+    kb: "知识库", inbox: "会话", newArticle: "新建文章", kbFilter: "筛选标题…", title: "标题", category: "分类", body: "正文（Markdown）",
+    questions: "相似问法（每行一个）", tags: "标签（逗号分隔）", visibility: "可见性", lang: "语言", versions: "历史版本", preview: "在帮助中心查看",
+    vis: { draft: "草稿", published: "已发布", internal: "内部" }, toWrite: "无结果的搜索（待写文章）", topSearches: "热门搜索", deflections: "自助解决次数",
+    toDraft: "转为知识库草稿", drafted: "已生成草稿", articleId: "文章 ID（字母、数字、-）",
     mine: "我的", unassigned: "未分配", tier: "本层级", all: "全部", team: "团队",
     online: "在线", away: "离开", offline: "离线", pick: "请选择左侧的会话",
     status: { open: "处理中", pending: "等待学员", resolved: "已解决", closed: "已关闭" },
@@ -18,6 +22,10 @@ const I18N = {
   },
   en: {
     signIn: "Sign in", email: "Email", password: "Password", wrong: "Wrong email or password", logout: "Sign out",
+    kb: "Knowledge base", inbox: "Inbox", newArticle: "New article", kbFilter: "Filter titles…", title: "Title", category: "Category", body: "Body (Markdown)",
+    questions: "Alternative questions (one per line)", tags: "Tags (comma-separated)", visibility: "Visibility", lang: "Language", versions: "Versions", preview: "View in the help centre",
+    vis: { draft: "Draft", published: "Published", internal: "Internal" }, toWrite: "Searches without results (articles to write)", topSearches: "Top searches", deflections: "Self-service deflections",
+    toDraft: "Turn into a KB draft", drafted: "Draft created", articleId: "Article id (letters, digits, -)",
     mine: "Mine", unassigned: "Unassigned", tier: "My tier", all: "All", team: "Team",
     online: "Online", away: "Away", offline: "Offline", pick: "Pick a conversation on the left",
     status: { open: "Open", pending: "Pending", resolved: "Resolved", closed: "Closed" },
@@ -51,7 +59,7 @@ const CANNED = {
 const app = document.getElementById("app");
 let lang = localStorage.getItem("edudesk.lang") || (document.documentElement.lang.startsWith("zh") ? "zh" : "en");
 let t = I18N[lang];
-const state = { me: null, users: [], lists: {}, view: "tier", open: null, messages: new Map(), outbox: [], contact: null, socket: null, subscribed: false };
+const state = { mode: "inbox", me: null, users: [], lists: {}, view: "tier", open: null, messages: new Map(), outbox: [], contact: null, socket: null, subscribed: false };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -122,9 +130,11 @@ function renderShell() {
   const presence = el("select", { id: "presence", onchange: async (e) => { state.me = await api("PUT", "/presence", { presence: e.target.value }); refreshTeam(); } },
     ...["online", "away", "offline"].map((p) => el("option", { value: p, selected: state.me.presence === p }, t[p])));
   const language = el("button", { id: "lang", onclick: () => { lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("edudesk.lang", lang); t = I18N[lang]; renderShell(); renderLists(); renderConversation(); refreshTeam(); } }, lang === "zh" ? "EN" : "中文");
+  const kbButton = el("button", { id: "kb-toggle", onclick: () => { state.mode = state.mode === "kb" ? "inbox" : "kb"; renderShell(); if (state.mode === "kb") renderKb(); else { renderLists(); renderConversation(); refreshTeam(); } } },
+    state.mode === "kb" ? t.inbox : t.kb);
   const logout = el("button", { id: "logout", onclick: async () => { await api("POST", "/auth/logout"); state.socket?.close(); location.reload(); } }, t.logout);
   app.replaceChildren(
-    el("div", { class: "topbar" }, el("span", { class: "brand" }, "EduDesk"), el("span", { id: "me" }, `${state.me.display_name} · ${t.tierLabel} ${state.me.tier}`), presence, language, logout),
+    el("div", { class: "topbar" }, el("span", { class: "brand" }, "EduDesk"), el("span", { id: "me" }, `${state.me.display_name} · ${t.tierLabel} ${state.me.tier}`), kbButton, presence, language, logout),
     el("div", { class: "offline-banner", id: "offline" }, t.reconnecting),
     el("div", { class: "layout" },
       el("nav", { class: "sidebar" }, el("div", { class: "views", id: "views" }), el("div", { id: "list" }),
@@ -176,6 +186,68 @@ async function refreshTeam() {
     el("span", {}, el("span", { class: "dot " + u.presence }), `${u.display_name} (T${u.tier})`), el("span", { title: "open / max" }, `${u.open_conversations}/${u.max_concurrent}`))));
 }
 
+// ---- knowledge base: list, edit with versions, search analytics ---------------------------
+async function renderKb(selectedId) {
+  const list = document.getElementById("list");
+  const pane = document.getElementById("conversation");
+  const side = document.getElementById("profile");
+  if (!list || !pane) return;
+  const articles = await api("GET", "/kb/articles");
+  document.getElementById("views")?.replaceChildren(el("button", { class: "view active", id: "kb-new", onclick: () => editArticle(null) }, t.newArticle));
+  const filter = el("input", { id: "kb-filter", placeholder: t.kbFilter, style: "width:100%;margin:6px 0" });
+  const items = el("div", { id: "kb-list" });
+  const fill = () => items.replaceChildren(...articles.filter((a) => !filter.value || (a.title + a.id).toLowerCase().includes(filter.value.toLowerCase())).map((a) =>
+    el("div", { class: "conv-item" + (a.id === selectedId ? " active" : ""), "data-article": a.id, onclick: () => editArticle(a) },
+      el("div", { class: "line" }, el("span", { class: "subject" }, a.title), el("span", { class: "badge " + a.visibility }, t.vis[a.visibility])),
+      el("div", { class: "line" }, el("span", {}, `${a.id} · ${a.lang} · v${a.version}`), el("span", {}, `👁 ${a.views} · 👍 ${a.helpful_yes} · 👎 ${a.helpful_no}`)))));
+  filter.addEventListener("input", fill);
+  fill();
+  list.replaceChildren(filter, items);
+  pane.replaceChildren(el("p", { class: "placeholder" }, t.pick));
+  document.getElementById("sop-panel")?.replaceChildren();
+  try {
+    const stats = await api("GET", "/kb/search-stats");
+    side?.replaceChildren(el("h3", {}, t.toWrite), el("ul", { id: "kb-zero" }, ...stats.zero_result_queries.map((q) => el("li", {}, `${q.query} (${q.searches})`))),
+      el("h3", {}, t.topSearches), el("ul", { id: "kb-top" }, ...stats.top_queries.map((q) => el("li", {}, `${q.query} (${q.searches}, ${q.results})`))),
+      el("p", {}, `${t.deflections}: ${stats.deflections}`));
+  } catch (error) { side?.replaceChildren(); }
+  if (selectedId) editArticle(articles.find((a) => a.id === selectedId) || null);
+}
+
+async function editArticle(article) {
+  const pane = document.getElementById("conversation");
+  const a = article || { id: "", lang, category: "", title: "", body: "", questions: [], tags: [], visibility: "draft", version: 0 };
+  const field = (label, node) => el("label", { class: "question", style: "display:block;margin:6px 0" }, label, el("br"), node);
+  const id = el("input", { id: "kb-id", value: a.id, placeholder: t.articleId, disabled: article ? true : null, style: "width:100%" });
+  const language = el("select", { id: "kb-lang" }, ...["zh", "en"].map((l) => el("option", { value: l, selected: a.lang === l }, l)));
+  const category = el("input", { id: "kb-category", value: a.category, style: "width:100%" });
+  const title = el("input", { id: "kb-title", value: a.title, style: "width:100%" });
+  const body = el("textarea", { id: "kb-body", rows: 14, style: "width:100%;font-family:monospace" });
+  body.value = a.body;
+  const questions = el("textarea", { id: "kb-questions", rows: 4, style: "width:100%" });
+  questions.value = a.questions.join("\n");
+  const tags = el("input", { id: "kb-tags", value: a.tags.join(", "), style: "width:100%" });
+  const visibility = el("select", { id: "kb-visibility" }, ...["draft", "published", "internal"].map((v) => el("option", { value: v, selected: a.visibility === v }, t.vis[v])));
+  const status = el("p", { id: "kb-status", class: "missing" });
+  const save = el("button", { class: "primary", id: "kb-save", onclick: async () => {
+    const input = { id: id.value.trim(), lang: language.value, category: category.value.trim(), title: title.value.trim(), body: body.value,
+      questions: questions.value.split("\n").map((q) => q.trim()).filter(Boolean), tags: tags.value.split(/[,，]/).map((x) => x.trim()).filter(Boolean), visibility: visibility.value };
+    try {
+      const saved = await api("PUT", `/kb/articles/${encodeURIComponent(input.id)}`, input);
+      status.textContent = `${t.saved} ${saved.version}`;
+      renderKb(saved.id);
+    } catch (error) { status.textContent = error.message; }
+  } }, t.save);
+  const children = [el("h2", {}, article ? `${a.title} · v${a.version}` : t.newArticle), field("ID", id), field(t.lang, language), field(t.category, category), field(t.title, title),
+    field(t.body, body), field(t.questions, questions), field(t.tags, tags), field(t.visibility, visibility), save, status];
+  if (article) {
+    children.push(el("a", { href: `/help/articles/${encodeURIComponent(a.id)}?lang=${a.lang}`, target: "_blank", id: "kb-preview" }, t.preview));
+    const versions = await api("GET", `/kb/articles/${encodeURIComponent(a.id)}/versions`).catch(() => []);
+    children.push(el("h3", {}, t.versions), el("ol", { id: "kb-versions" }, ...versions.map((v) => el("li", {}, `v${v.version} · ${v.article?.title ?? ""}`))));
+  }
+  pane.replaceChildren(...children);
+}
+
 // ---- one conversation ------------------------------------------------------------------
 async function openConversation(id) {
   if (state.open && state.socket?.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify({ type: "unsubscribe", conversation_id: state.open.id }));
@@ -216,6 +288,9 @@ function renderConversation() {
       el("label", {}, t.assign, " ", select("assignee", assignees, c.assignee_id ? String(c.assignee_id) : "", names, change("assignee_id"))),
       el("button", { id: "take", onclick: () => change("assignee_id")({ target: { value: String(state.me.id) } }) }, t.takeIt),
       el("button", { id: "escalate", onclick: escalate }, t.escalate),
+      ["resolved", "closed"].includes(c.status) ? el("button", { id: "to-draft", onclick: async () => {
+        try { const draft = await api("POST", `/conversations/${c.id}/article`); state.mode = "kb"; renderShell(); renderKb(draft.id); } catch (error) { alert(error.message); }
+      } }, t.toDraft) : null,
       el("div", { class: "sla", id: "sla" }, ...slaLine(c))),
     el("div", { class: "messages", id: "messages" }),
     el("div", { class: "typing", id: "typing" }),

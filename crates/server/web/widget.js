@@ -25,10 +25,12 @@
   var T = {
     zh: { launcher: "在线客服", title: "学知在线客服", placeholder: "请描述您遇到的问题…", send: "发送", sending: "发送中…",
           typing: "客服正在输入…", read: "已读", servedBy: "为您服务：", offline: "网络已断开，正在重连…", empty: "您好！有什么可以帮您？", close: "关闭",
-          image: "图片", imageBody: "[图片]", badImage: "只能发送 PNG、JPEG、GIF 或 WebP 图片", tooBig: "图片不能超过 5 MB" },
+          image: "图片", imageBody: "[图片]", badImage: "只能发送 PNG、JPEG、GIF 或 WebP 图片", tooBig: "图片不能超过 5 MB",
+          suggest: "这些文章也许能直接解决：", bot: "智能助手", readArticle: "查看文章" },
     en: { launcher: "Chat with us", title: "XueZhi Support", placeholder: "Tell us what went wrong…", send: "Send", sending: "Sending…",
           typing: "Agent is typing…", read: "Read", servedBy: "With you: ", offline: "Connection lost, reconnecting…", empty: "Hi! How can we help?", close: "Close",
-          image: "Image", imageBody: "[image]", badImage: "Only PNG, JPEG, GIF or WebP images", tooBig: "Images may be at most 5 MB" }
+          image: "Image", imageBody: "[image]", badImage: "Only PNG, JPEG, GIF or WebP images", tooBig: "Images may be at most 5 MB",
+          suggest: "These articles may answer it right away:", bot: "Assistant", readArticle: "Read the article" }
   }[lang];
 
   // ---- persisted state -------------------------------------------------------------
@@ -77,12 +79,16 @@
     "form button{background:#2563eb;color:#fff;border:0;border-radius:8px;padding:0 14px;font-size:14px;cursor:pointer}" +
     "form .attach{background:#e2e8f0;color:#1f2937;padding:0 10px}.msg img{max-width:100%;border-radius:6px;display:block}" +
     ".empty{color:#64748b;font-size:13px;text-align:center;margin-top:30px}" +
+    ".suggest{border-top:1px solid #e2e8f0;padding:8px 12px;background:#eff6ff;font-size:13px;display:none}.suggest.show{display:block}" +
+    ".suggest a{display:block;color:#1d4ed8;margin:4px 0;text-decoration:none}.msg a{color:inherit;text-decoration:underline}" +
+    ".msg.bot{border-color:#bfdbfe;background:#f0f9ff}.who{font-size:11px;color:#64748b;margin:6px 0 -4px}" +
     "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100vh;max-height:100vh;border-radius:0}}" +
     "</style>" +
     "<button class='launcher' part='launcher'></button>" +
     "<section class='panel' role='dialog'>" +
     "<header><div><div class='title'></div><div class='agent'></div></div><button class='close'>×</button></header>" +
     "<div class='status'></div><div class='messages' aria-live='polite'></div><div class='typing'></div>" +
+    "<div class='suggest' aria-live='polite'></div>" +
     "<form><button class='attach' type='button'></button><input class='file' type='file' accept='image/png,image/jpeg,image/gif,image/webp' hidden>" +
     "<textarea class='input'></textarea><button class='send' type='submit'></button></form>" +
     "</section>";
@@ -110,9 +116,15 @@
       var message = state.messages[seq];
       var mine = message.author_kind === "contact";
       var bubble = document.createElement("div");
-      bubble.className = "msg " + (mine ? "mine" : "theirs");
+      bubble.className = "msg " + (mine ? "mine" : "theirs") + (message.author_kind === "bot" ? " bot" : "");
       bubble.dataset.seq = String(seq);
-      if (message.attachment_id) bubble.appendChild(image(message.attachment_id)); else bubble.textContent = message.body;
+      if (message.author_kind === "bot") {
+        var who = document.createElement("div");
+        who.className = "who";
+        who.textContent = T.bot;
+        list.appendChild(who);
+      }
+      if (message.attachment_id) bubble.appendChild(image(message.attachment_id)); else appendText(bubble, message.body, message.author_kind === "bot");
       list.appendChild(bubble);
       if (mine && seq === lastMine && state.agentRead >= seq) {
         var meta = document.createElement("div");
@@ -135,6 +147,56 @@
     $(".agent").textContent = state.agentName ? T.servedBy + state.agentName : "";
     list.scrollTop = list.scrollHeight;
   }
+
+  // Text as text; the bot's links to help-centre articles become links (built as DOM
+  // nodes, never as HTML, so nothing a learner or agent writes can inject markup).
+  function appendText(bubble, text, linkify) {
+    if (!linkify) { bubble.textContent = text; return; }
+    text.split(/(\/help\/articles\/[A-Za-z0-9_-]+)/).forEach(function (part, index) {
+      if (index % 2 === 0) { bubble.appendChild(document.createTextNode(part)); return; }
+      var link = document.createElement("a");
+      link.href = base + part + "?lang=" + lang;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.textContent = T.readArticle;
+      bubble.appendChild(link);
+    });
+  }
+
+  // ---- deflection: matching articles while the learner types, before a conversation -----
+  var suggestBox = $(".suggest"), suggestTimer = null, suggestedFor = "";
+  function suggest() {
+    var query = input.value.trim();
+    if (state.conversationId || Object.keys(state.messages).length || query.length < 2) { suggestBox.classList.remove("show"); return; }
+    if (query === suggestedFor) return;
+    suggestedFor = query;
+    api("GET", "/kb/search?source=widget&limit=3&lang=" + lang + "&q=" + encodeURIComponent(query)).then(function (found) {
+      if (input.value.trim() !== query) return;
+      suggestBox.textContent = "";
+      if (!found.results.length) { suggestBox.classList.remove("show"); return; }
+      var heading = document.createElement("div");
+      heading.textContent = T.suggest;
+      suggestBox.appendChild(heading);
+      found.results.forEach(function (hit) {
+        var link = document.createElement("a");
+        link.href = base + "/help/articles/" + encodeURIComponent(hit.id) + "?lang=" + lang;
+        link.target = "_blank";
+        link.rel = "noopener";
+        link.className = "suggestion";
+        link.dataset.articleId = hit.id;
+        link.textContent = "📄 " + hit.title;
+        link.addEventListener("click", function () {
+          api("POST", "/kb/deflections", { article_id: hit.id, query: query }).catch(function () { /* counting is best effort */ });
+        });
+        suggestBox.appendChild(link);
+      });
+      suggestBox.classList.add("show");
+    }).catch(function () { suggestBox.classList.remove("show"); });
+  }
+  input.addEventListener("input", function () {
+    clearTimeout(suggestTimer);
+    suggestTimer = setTimeout(suggest, 250);
+  });
 
   // Images need the bearer token, so they are fetched and shown from blob URLs.
   var imageUrls = {};
@@ -359,6 +421,7 @@
     var body = input.value.trim();
     if (!body) return;
     input.value = "";
+    suggestBox.classList.remove("show");
     state.outbox.push({ client_id: newClientId(), body: body });
     save();
     render();

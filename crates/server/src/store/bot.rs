@@ -33,7 +33,7 @@ impl SearchSource {
 pub struct QueryCount {
     pub query: String,
     pub searches: i64,
-    /// Results of its latest search.
+    /// The fewest results any of its searches found.
     pub results: i64,
 }
 
