@@ -76,8 +76,27 @@ fn reason_text(reason: HandoffReason, chinese: bool) -> &'static str {
     }
 }
 
-/// Lets the bot handle a learner's message in `conversation` if it is the bot's.
+/// What follows a newly stored message, whichever way it came (REST or socket): the bot
+/// answers a learner in a conversation it handles; an agent's reply takes it from the bot.
+pub async fn after_message(state: &AppState, message: &crate::store::messages::Message) {
+    use edudesk_core::AuthorKind;
+    let outcome = match message.author_kind {
+        AuthorKind::Contact if state.config.bot_enabled => {
+            after_learner_message(state, message.conversation_id, &message.body).await;
+            Ok(())
+        }
+        AuthorKind::Agent if !message.internal => agent_stepped_in(state, message.conversation_id).await,
+        _ => Ok(()),
+    };
+    if let Err(error) = outcome {
+        tracing::warn!(%error, conversation_id = message.conversation_id, "ending the bot's part failed");
+    }
+}
+
+/// Lets the bot handle a learner's message in `conversation` if it is the bot's. Messages
+/// of one conversation are handled one at a time (the bot's memory is read, then written).
 pub async fn after_learner_message(state: &AppState, conversation_id: i64, text: &str) {
+    let _in_order = state.knowledge.conversation_lock(conversation_id).lock().await;
     let conversation = match state.store.conversation(conversation_id).await {
         Ok(conversation) if conversation.bot_active && state.config.bot_enabled => conversation,
         Ok(_) => return,
@@ -101,6 +120,19 @@ pub async fn after_learner_message(state: &AppState, conversation_id: i64, text:
             tracing::error!(%error, conversation_id, "handover after a bot failure failed too");
         }
     }
+}
+
+/// An agent wrote to the learner in a conversation the bot was handling: the agent has it
+/// now, and the bot stops answering.
+pub async fn agent_stepped_in(state: &AppState, conversation_id: i64) -> AppResult<()> {
+    if !state.store.conversation(conversation_id).await?.bot_active {
+        return Ok(());
+    }
+    if state.store.end_bot(conversation_id).await? {
+        let conversation = state.store.conversation(conversation_id).await?;
+        state.bus.publish(Event::conversation(&conversation)).await;
+    }
+    Ok(())
 }
 
 async fn respond(state: &AppState, conversation: &Conversation, text: &str) -> AppResult<()> {
@@ -139,9 +171,9 @@ async fn respond(state: &AppState, conversation: &Conversation, text: &str) -> A
             let short = bot.short_answer(article, 160).unwrap_or_default();
             let link = format!("/help/articles/{article}");
             if zh {
-                format!("{short}\n\n📄 {title}：{link}\n\n这个回答有帮助吗？没解决的话可以继续描述，或回复「转人工」联系人工客服。")
+                format!("{short}\n\n参考文章《{title}》：{link}\n\n这个回答有帮助吗？没解决的话可以继续描述，或回复「转人工」联系人工客服。")
             } else {
-                format!("{short}\n\n📄 {title}: {link}\n\nDid this help? If not, tell me more, or type \"agent\" to reach a person.")
+                format!("{short}\n\nArticle \"{title}\": {link}\n\nDid this help? If not, tell me more, or type \"agent\" to reach a person.")
             }
         }
         Outcome::OutOfScope if zh => "抱歉，这个问题超出了我能回答的范围。需要的话回复「转人工」，人工客服会帮您处理。".to_owned(),
@@ -248,7 +280,7 @@ fn note_for_agent(
     let candidates: Vec<String> = reply.candidates.iter().take(3).map(|c| format!("{} ({:.2})", c.title, c.score)).collect();
     let label = |zh_text: &'static str, en_text: &'static str| if zh { zh_text } else { en_text };
     format!(
-        "🤖 {}: {}\n{}: {} [{}]\n{}: {} · {}: {}\n{}: {}\n{}",
+        "[{}] {}\n{}: {} [{}]\n{}: {} · {}: {}\n{}: {}\n{}",
         label("机器人转人工", "Bot handover"),
         reason_text(reason, zh),
         label("学员", "Learner"),

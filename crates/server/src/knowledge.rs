@@ -121,6 +121,8 @@ pub struct Knowledge {
     built_from: RwLock<String>,
     rebuilding: tokio::sync::Mutex<()>,
     settings: BotSettings,
+    /// The bot handles one message per conversation at a time (striped by conversation id).
+    conversation_locks: Vec<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Knowledge {
@@ -173,9 +175,15 @@ impl Knowledge {
             built_from: RwLock::new(committed),
             rebuilding: tokio::sync::Mutex::new(()),
             settings,
+            conversation_locks: (0..64).map(|_| tokio::sync::Mutex::new(())).collect(),
         };
         knowledge.refresh(store, true).await?;
         Ok(knowledge)
+    }
+
+    /// The lock that keeps the bot's answers in one conversation in order.
+    pub fn conversation_lock(&self, conversation_id: i64) -> &tokio::sync::Mutex<()> {
+        &self.conversation_locks[conversation_id.rem_euclid(self.conversation_locks.len() as i64) as usize]
     }
 
     /// The bot over the current published articles.

@@ -174,7 +174,7 @@ function renderLists() {
     t[name], el("span", { class: "count" }, state.lists[name]?.length ?? 0))));
   const list = state.lists[state.view] || [];
   document.getElementById("list").replaceChildren(...list.map((c) => el("div", { class: "conv-item" + (state.open?.id === c.id ? " active" : ""), "data-id": c.id, onclick: () => openConversation(c.id) },
-    el("div", { class: "line" }, el("span", { class: "subject" }, c.subject || `#${c.id}`), el("span", { class: "badge " + c.priority }, t.priority[c.priority])),
+    el("div", { class: "line" }, el("span", { class: "subject" }, (c.bot_active ? `[${t.bot}] ` : "") + (c.subject || `#${c.id}`)), el("span", { class: "badge " + c.priority }, t.priority[c.priority])),
     el("div", { class: "line" }, el("span", {}, `#${c.id} · ${c.channel} · T${c.tier}`), el("span", { class: "badge " + c.status }, t.status[c.status])))));
 }
 

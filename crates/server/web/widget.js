@@ -184,7 +184,7 @@
         link.rel = "noopener";
         link.className = "suggestion";
         link.dataset.articleId = hit.id;
-        link.textContent = "📄 " + hit.title;
+        link.textContent = "› " + hit.title;
         link.addEventListener("click", function () {
           api("POST", "/kb/deflections", { article_id: hit.id, query: query }).catch(function () { /* counting is best effort */ });
         });

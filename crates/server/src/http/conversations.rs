@@ -386,8 +386,8 @@ pub async fn post_message(State(state): State<AppState>, auth: Auth, ApiPath(id)
         },
         other => other?,
     };
-    if !appended.replayed && matches!(author, Author::Contact(_)) && state.config.bot_enabled {
-        crate::bot::after_learner_message(&state, id, &appended.message.body).await;
+    if !appended.replayed {
+        crate::bot::after_message(&state, &appended.message).await;
     }
     Ok(created(appended.message, appended.replayed))
 }

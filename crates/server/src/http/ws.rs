@@ -269,8 +269,19 @@ impl Connection {
                 match prepare_send(&self.state.clone(), self.principal, conversation_id, &client_id, &body, internal, attachment_id).await {
                     Ok(message) => {
                         self.in_flight.insert(message.client_id.clone());
-                        let writer = self.state.writer.clone();
-                        pending.push(Box::pin(async move { (client_id, conversation_id, writer.append(message).await) }));
+                        let state = self.state.clone();
+                        pending.push(Box::pin(async move {
+                            let outcome = state.writer.append(message).await;
+                            if let Ok(appended) = &outcome
+                                && !appended.replayed
+                            {
+                                // The bot's answer (or its stepping aside) follows off the
+                                // socket's path, so the acknowledgement is not held up.
+                                let (state, message) = (state.clone(), appended.message.clone());
+                                tokio::spawn(async move { crate::bot::after_message(&state, &message).await });
+                            }
+                            (client_id, conversation_id, outcome)
+                        }));
                         true
                     }
                     Err(error) => self.acknowledge(client_id, conversation_id, Err(error)).await,

@@ -111,6 +111,18 @@ impl Store {
         Ok(Some(self.conversation_after_write(conversation_id).await?))
     }
 
+    /// Ends the bot's part without a handover (an agent stepped in). `true` if it was active.
+    pub async fn end_bot(&self, conversation_id: i64) -> AppResult<bool> {
+        let now = super::now_ms();
+        let updated = sqlx::query("UPDATE conversations SET bot_active = 0, queued_at = $2, updated_at = $2 WHERE id = $1 AND bot_active = 1")
+            .bind(conversation_id)
+            .bind(now)
+            .execute(&self.write)
+            .await?
+            .rows_affected();
+        Ok(updated > 0)
+    }
+
     /// Logs one search with its result count.
     pub async fn log_search(&self, query: &str, lang: Option<&str>, source: SearchSource, results: usize, top_article: Option<&str>) -> AppResult<()> {
         sqlx::query("INSERT INTO kb_searches (query, lang, source, results, top_article, created_at) VALUES ($1, $2, $3, $4, $5, $6)")

@@ -17,7 +17,8 @@ backend_tests!(
     deflections_are_counted_and_reported,
     the_bot_answers_then_hands_over_with_the_whole_story,
     upset_learners_reach_a_person_at_the_right_tier,
-    the_bot_refuses_what_the_knowledge_base_does_not_cover
+    the_bot_refuses_what_the_knowledge_base_does_not_cover,
+    an_agent_who_steps_in_silences_the_bot
 );
 
 async fn search(app: &TestApp, query: &str) -> Vec<String> {
@@ -196,4 +197,20 @@ async fn the_bot_refuses_what_the_knowledge_base_does_not_cover(backend: TestBac
     // Then the learner asks for a person in English.
     app.post(&format!("/api/v1/conversations/{id}/messages"), &learner, json!({"body": "let me talk to a real person"})).await.expect(201);
     assert_eq!(app.get(&format!("/api/v1/conversations/{id}"), &learner).await.expect(200)["bot_active"], false);
+}
+
+async fn an_agent_who_steps_in_silences_the_bot(backend: TestBackend) {
+    let app = TestApp::builder(backend).with_bot().spawn().await;
+    let (learner, _) = app.learner("L9104").await;
+    let id = app.open_conversation(&learner, "视频播放不了，提示错误代码").await;
+    let lead = app.login("lead@edudesk.demo").await;
+    // An internal note does not take the conversation from the bot; a reply does.
+    app.post(&format!("/api/v1/conversations/{id}/messages"), &lead, json!({"body": "watching", "internal": true})).await.expect(201);
+    assert_eq!(app.get(&format!("/api/v1/conversations/{id}"), &lead).await.expect(200)["bot_active"], true);
+    app.post(&format!("/api/v1/conversations/{id}/messages"), &lead, json!({"body": "我来处理，请稍等"})).await.expect(201);
+    assert_eq!(app.get(&format!("/api/v1/conversations/{id}"), &lead).await.expect(200)["bot_active"], false);
+    let before = messages(&app, &learner, id).await.iter().filter(|m| m["author_kind"] == "bot").count();
+    app.post(&format!("/api/v1/conversations/{id}/messages"), &learner, json!({"body": "好的，视频还是播放不了"})).await.expect(201);
+    let after = messages(&app, &learner, id).await.iter().filter(|m| m["author_kind"] == "bot").count();
+    assert_eq!(before, after, "the bot stays quiet once a person is in");
 }

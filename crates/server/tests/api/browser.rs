@@ -1,6 +1,7 @@
 //! End to end in real headless Chromium (Debian's chromium + chromium-driver, driven over
 //! the WebDriver protocol): a learner on the demo course page and an agent in the console
-//! chat live, through a reload and a server restart, with nothing lost or doubled.
+//! chat live, through a reload and a server restart, with nothing lost or doubled; the help
+//! centre at phone width; the widget's deflection suggestions and the bot's handover.
 //! Screenshots of each page are saved under `$CARGO_TARGET_TMPDIR/browser-artifacts`.
 
 use std::{path::PathBuf, process::Stdio, time::Duration};
@@ -388,4 +389,106 @@ async fn the_video_sop_is_walked_from_the_console_to_tier_2_and_resolved() {
     }
     assert_eq!(follow_ups, 1, "resolving scheduled the SOP's follow-up once");
     store.close().await;
+}
+
+/// Resizes the window (phone width for the help centre).
+async fn resize(browser: &Browser<'_>, width: u32, height: u32) {
+    browser.command(reqwest::Method::POST, "/window/rect", Some(json!({"width": width, "height": height}))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_help_centre_deflection_and_the_bot_in_real_browsers() {
+    if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
+        eprintln!("skipped: needs Debian's chromium and chromium-driver (.ci/run installs them)");
+        return;
+    }
+    let database = TestDatabase::create(&TestBackend::Sqlite).await;
+    let port = free_port();
+    let _server = start_server(&database, port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let driver = Driver::start().await;
+    let learner = Browser::open(&driver, "zh-CN").await;
+    resize(&learner, 390, 844).await;
+
+    // The help centre at phone width: categories, a search with a wrong character, the article, a vote.
+    learner.goto(&format!("{base}/help?lang=zh")).await;
+    learner.wait_for("the categories", "return document.querySelectorAll('ul.categories li').length >= 10;", json!([])).await;
+    learner.type_into("return document.querySelector('form.search input[name=q]');", "帐号登陆不上\u{E007}").await;
+    learner.wait_for("search results", "return !!document.querySelector('ul.results a[href^=\"/help/articles/zh-login-failed\"]');", json!([])).await;
+    let fits = "return document.documentElement.scrollWidth <= window.innerWidth;";
+    assert_eq!(learner.script(fits, json!([])).await, json!(true), "no sideways scrolling at phone width");
+    learner.screenshot("help-1-search-phone").await;
+    learner.script("document.querySelector('ul.results a[href^=\"/help/articles/zh-login-failed\"]').click();", json!([])).await;
+    learner.wait_for("the article", "return document.querySelector('h1')?.textContent.includes('登录失败');", json!([])).await;
+    assert_eq!(learner.script(fits, json!([])).await, json!(true));
+    learner.script("document.querySelector('button[name=helpful][value=true]').click();", json!([])).await;
+    learner.wait_for("the vote", "return location.search.includes('voted=1');", json!([])).await;
+    learner.screenshot("help-2-article-phone").await;
+
+    // The widget suggests articles while the learner types, and counts the one they open.
+    resize(&learner, 1280, 800).await;
+    open_widget(&learner, &base).await;
+    learner.type_into(&format!("{WIDGET} return root.querySelector('.input');"), "视频一直缓冲很卡").await;
+    let suggestion = format!("{WIDGET} return root.querySelector('.suggest.show a.suggestion')?.dataset.articleId;");
+    let suggested = learner.wait_for("deflection suggestions", &suggestion, json!([])).await;
+    learner.screenshot("widget-1-suggestions").await;
+    learner.script(&format!("{WIDGET} root.querySelector('.suggest.show a.suggestion').click();"), json!([])).await;
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": "lead@edudesk.demo", "password": "edudesk-demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_owned();
+    let mut counted = false;
+    for _ in 0..100 {
+        let stats: Value = http.get(format!("{base}/api/v1/kb/search-stats")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        if stats["top_deflecting_articles"].as_array().is_some_and(|a| a.iter().any(|d| d["article_id"] == suggested)) {
+            counted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(counted, "the opened suggestion is counted as a deflection");
+
+    // Not solved: the learner asks; the bot answers with the article; the learner asks for a person.
+    learner.script(&format!("{WIDGET} const input = root.querySelector('.input'); input.value = '';"), json!([])).await;
+    learner_sends(&learner, "密码忘了怎么办").await;
+    learner
+        .wait_for(
+            "the bot's answer",
+            &format!("{WIDGET} return [...root.querySelectorAll('.msg.bot a')].some(a => a.href.includes('/help/articles/zh-password-reset'));"),
+            json!([]),
+        )
+        .await;
+    let conversation = widget_conversation(&learner).await;
+    learner_sends(&learner, "转人工").await;
+    learner
+        .wait_for(
+            "the handover message",
+            &format!("{WIDGET} return [...root.querySelectorAll('.msg.bot')].some(m => m.textContent.includes('转接人工客服'));"),
+            json!([]),
+        )
+        .await;
+    learner.screenshot("widget-2-bot-handover").await;
+
+    // The agent sees the conversation with the bot's summary and answers; the learner gets it.
+    let agent = Browser::open(&driver, "zh-CN").await;
+    console_login(&agent, &base, "t1@edudesk.demo").await;
+    open_in_console(&agent, conversation).await;
+    wait_for_text(&agent, CONSOLE_TEXTS, "密码忘了怎么办").await;
+    agent
+        .wait_for(
+            "the handover note",
+            "return [...document.querySelectorAll('#messages .msg')].some(m => m.textContent.includes('学员要求转人工'));",
+            json!([]),
+        )
+        .await;
+    agent.screenshot("console-handover-summary").await;
+    agent_sends(&agent, "您好，我是人工客服，马上帮您重置密码").await;
+    wait_for_text(&learner, WIDGET_TEXTS, "您好，我是人工客服，马上帮您重置密码").await;
 }
