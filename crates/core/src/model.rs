@@ -70,7 +70,8 @@ string_enum! {
     Channel {
         Widget => "widget",
         Email => "email",
-        Feedback => "feedback",
+        /// The platform apps' feedback form (`POST /api/v1/feedback`).
+        InApp => "in_app",
         Wechat => "wechat",
         Sms => "sms",
         Phone => "phone",
@@ -147,6 +148,8 @@ string_enum! {
         Email => "email",
         Phone => "phone",
         WechatOpenid => "wechat_openid",
+        /// A user of another social platform, as `<channel>:<user id>`.
+        Social => "social",
         /// A random id for an anonymous widget visitor.
         Visitor => "visitor",
     }

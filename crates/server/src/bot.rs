@@ -85,11 +85,14 @@ pub async fn after_message(state: &AppState, message: &crate::store::messages::M
             after_learner_message(state, message.conversation_id, &message.body).await;
             Ok(())
         }
-        AuthorKind::Agent if !message.internal => agent_stepped_in(state, message.conversation_id).await,
+        AuthorKind::Agent if !message.internal => match agent_stepped_in(state, message.conversation_id).await {
+            Ok(()) => crate::channels::after_outbound(state, message).await,
+            Err(error) => Err(error),
+        },
         _ => Ok(()),
     };
     if let Err(error) = outcome {
-        tracing::warn!(%error, conversation_id = message.conversation_id, "ending the bot's part failed");
+        tracing::warn!(%error, conversation_id = message.conversation_id, "after-message work failed");
     }
 }
 
@@ -186,7 +189,7 @@ async fn respond(state: &AppState, conversation: &Conversation, text: &str) -> A
 }
 
 async fn say(state: &AppState, conversation_id: i64, body: String, internal: bool) -> AppResult<()> {
-    state
+    let appended = state
         .writer
         .append(NewMessage {
             conversation_id,
@@ -198,7 +201,8 @@ async fn say(state: &AppState, conversation_id: i64, body: String, internal: boo
             attachment_id: None,
         })
         .await?;
-    Ok(())
+    // Out through the conversation's channel (WeChat, SMS...), if it came from one.
+    crate::channels::after_outbound(state, &appended.message).await
 }
 
 /// Passes the conversation to its tier's queue with the summary for the agent.

@@ -49,6 +49,7 @@ pub async fn seed(store: &Store) -> AppResult<bool> {
         store.create_user(&new).await?;
     }
     crate::kb::import(store, crate::kb::DEMO_ARTICLES).await.map_err(crate::error::AppError::Internal)?;
+    seed_channels(store).await?;
     let mut learners = Vec::new();
     for (platform_id, name, email) in DEMO_LEARNERS {
         let contact_id = store.upsert_contact_by_identity(IdentityKind::Platform, platform_id, Some(name)).await?;
@@ -103,4 +104,22 @@ pub fn logins_text(base_url: &str) -> String {
     }
     text.push_str(&format!("  learners: L1001, L1002 (widget signatures use the platform secret '{DEMO_PLATFORM_SECRET}')\n"));
     text
+}
+
+/// One demo channel of each kind (payloads documented in README, "Channels").
+async fn seed_channels(store: &Store) -> AppResult<()> {
+    let channels = [
+        (
+            "wechat",
+            r#"{"app_id": "wx-demo-app", "welcome": "欢迎关注学知在线！"}"#,
+            r#"{"token": "demo-wechat-token", "app_secret": "demo-wechat-app-secret"}"#,
+        ),
+        ("social", r#"{"platform": "demo"}"#, r#"{"secret": "demo-social-secret"}"#),
+        ("sms", r#"{}"#, r#"{"webhook_secret": "demo-sms-secret"}"#),
+        ("cti", r#"{"lines": {"400-800-1234": 1, "400-800-5678": 2}}"#, r#"{"token": "demo-cti-token"}"#),
+    ];
+    for (kind, settings, secrets) in channels {
+        store.save_channel(kind, "demo", settings, secrets, true).await?;
+    }
+    Ok(())
 }

@@ -120,6 +120,7 @@ async fn execute(state: &AppState, job: &Job) -> AppResult<()> {
             state.store.reschedule_job(job.id, state.clock.now_ms() + every).await
         }
         FOLLOW_UP => follow_up(state, job).await,
+        crate::channels::DELIVER => crate::channels::deliver(state, &job.payload).await,
         other => Err(AppError::Internal(anyhow::anyhow!("unknown job kind {other}"))),
     }
 }

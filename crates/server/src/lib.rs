@@ -13,12 +13,14 @@
 
 pub mod auth;
 pub mod bot;
+pub mod channels;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod inbox;
 pub mod jobs;
 pub mod kb;
 pub mod knowledge;
@@ -59,6 +61,8 @@ pub struct AppState {
     pub dummy_password_hash: Arc<str>,
     /// Search index and bot over the published articles.
     pub knowledge: Arc<knowledge::Knowledge>,
+    /// HTTP client and tokens for sending through channels.
+    pub outbound: Arc<channels::Outbound>,
 }
 
 /// A ready-to-serve EduDesk node: storage connected and migrated, writer running.
@@ -105,6 +109,7 @@ impl App {
                 config: Arc::new(config),
                 dummy_password_hash: dummy_password_hash.into(),
                 knowledge,
+                outbound: Arc::new(channels::Outbound::new()?),
             },
         })
     }

@@ -22,7 +22,7 @@ use crate::{
     AppState,
     auth::Auth,
     error::{AppError, AppResult},
-    realtime::{self, Route},
+    realtime::{self},
     store::{
         conversations::{AssigneeFilter, Conversation, ConversationChanges, ConversationFilter, NewConversation},
         events::{Actor, Event},
@@ -191,23 +191,7 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
             && matches!(auth.principal, Principal::Learner { .. }),
     };
     let (conversation, message, replayed) = state.store.create_conversation(&new).await?;
-    let conversation = if replayed {
-        conversation
-    } else {
-        // The SOP for its category, if any, starts with it.
-        let conversation = crate::sops::start_for_category(&state, conversation).await?;
-        let route = Route::of(&conversation);
-        state.bus.publish(realtime::Event::conversation(&conversation)).await;
-        state.bus.publish(realtime::Event::Message { route, message: message.clone() }).await;
-        if conversation.bot_active {
-            // The bot answers before anyone queues it; its reply arrives as a message.
-            crate::bot::after_learner_message(&state, conversation.id, &message.body).await;
-            state.store.conversation(conversation.id).await?
-        } else {
-            // Into its tier's queue, and to an agent at once if one is free.
-            crate::routing::assign_new(&state, conversation).await?
-        }
-    };
+    let conversation = if replayed { conversation } else { crate::inbox::opened(&state, conversation, &message).await? };
     Ok(created(CreatedConversation { conversation, message }, replayed))
 }
 

@@ -3,6 +3,7 @@
 
 mod attachments;
 mod auth;
+mod channels;
 mod contacts;
 mod conversations;
 mod health;
@@ -14,6 +15,7 @@ mod queues;
 mod sops;
 mod tasks;
 mod users;
+mod webhooks;
 mod widget;
 mod ws;
 
@@ -119,7 +121,10 @@ pub fn router(state: AppState) -> Router {
         .route("/kb/search", get(kb::search))
         .route("/kb/deflections", post(kb::deflection))
         .route("/kb/search-stats", get(kb::search_stats))
-        .route("/conversations/{id}/article", post(kb::from_conversation));
+        .route("/conversations/{id}/article", post(kb::from_conversation))
+        .route("/channels", get(channels::list))
+        .route("/channels/{kind}/{name}", axum::routing::put(channels::save))
+        .route("/conversations/{id}/deliveries", get(channels::deliveries));
     // The widget calls the API from the platform's pages (another origin) with a bearer
     // token; cookies are never sent cross-origin (no credentials allowed).
     let cors = tower_http::cors::CorsLayer::new()
@@ -140,6 +145,8 @@ pub fn router(state: AppState) -> Router {
         .route("/help/categories/{name}", get(help::category))
         .route("/help/articles/{id}", get(help::article))
         .route("/help/articles/{id}/vote", post(help::vote))
+        .route("/webhooks/wechat/{name}", get(webhooks::wechat_verify).post(webhooks::wechat_receive))
+        .route("/webhooks/social/{name}", post(webhooks::social_receive))
         .fallback(|| async { AppError::NotFound("no such endpoint".to_owned()) })
         .method_not_allowed_fallback(|| async {
             problem_response(

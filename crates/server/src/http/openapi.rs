@@ -7,7 +7,7 @@ use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{attachments, auth, contacts, conversations, health, kb, queues, sops, tasks, users, widget};
+use super::{attachments, auth, channels, contacts, conversations, health, kb, queues, sops, tasks, users, widget};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +23,7 @@ use super::{attachments, auth, contacts, conversations, health, kb, queues, sops
         tasks::schedule, tasks::list, tasks::done,
         sops::list, sops::save, sops::start, sops::get, sops::answer,
         kb::list, kb::get, kb::save, kb::versions, kb::vote, kb::from_conversation, kb::search, kb::deflection, kb::search_stats,
+        channels::list, channels::save, channels::deliveries,
         contacts::create, contacts::get,
         users::list, users::create, users::get, users::update, users::set_presence,
     ),

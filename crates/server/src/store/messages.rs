@@ -140,6 +140,16 @@ pub(super) async fn insert_message(
 }
 
 impl Store {
+    /// One message by id.
+    pub async fn message(&self, id: i64) -> AppResult<Message> {
+        let row = sqlx::query_as::<_, MessageRow>(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.write)
+            .await?
+            .ok_or_else(|| crate::error::AppError::not_found("message"))?;
+        Message::try_from(row)
+    }
+
     /// Messages with `seq > after_seq`, in order, at most `limit`; internal notes only
     /// when `include_internal`.
     pub async fn messages(&self, conversation_id: i64, after_seq: i64, include_internal: bool, limit: i64) -> AppResult<Vec<Message>> {

@@ -11,6 +11,7 @@
 
 pub mod attachments;
 pub mod bot;
+pub mod channels;
 pub mod contacts;
 pub mod conversations;
 pub mod events;

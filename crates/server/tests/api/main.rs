@@ -7,6 +7,7 @@
 mod helpers;
 
 mod bot;
+mod channels;
 mod jobs;
 mod kb;
 

@@ -70,6 +70,7 @@ async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
         row(Method::POST, format!("{c}/messages"), Some(json!({"body": "hello"})), [401, 201, 404, 403, 201, 201, 201, 201]),
         row(Method::POST, format!("{c}/messages"), Some(json!({"body": "note", "internal": true})), [401, 403, 404, 403, 201, 201, 201, 201]),
         row(Method::GET, format!("{c}/events"), None, [401, 200, 404, 403, 200, 200, 200, 200]),
+        row(Method::GET, format!("{c}/deliveries"), None, [401, 403, 404, 403, 200, 200, 200, 200]),
         row(
             Method::POST,
             "/api/v1/contacts",
@@ -105,6 +106,8 @@ async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
         row(Method::GET, "/api/v1/kb/search?q=%E9%80%80%E6%AC%BE", None, [200; 8]),
         row(Method::POST, "/api/v1/kb/deflections", Some(json!({"article_id": "zh-refund-policy", "query": "退款"})), [204; 8]),
         row(Method::GET, "/api/v1/kb/search-stats", None, [401, 403, 403, 200, 200, 200, 200, 200]),
+        row(Method::GET, "/api/v1/channels", None, [401, 403, 403, 403, 403, 403, 403, 200]),
+        row(Method::PUT, "/api/v1/channels/social/matrix", Some(json!({"settings": {}})), [401, 403, 403, 403, 403, 403, 403, 200]),
     ];
 
     let mut failures = Vec::new();

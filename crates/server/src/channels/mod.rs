@@ -1,0 +1,291 @@
+//! Channels besides the widget: their configuration (kind-specific settings and write-only
+//! secrets), and the way replies go back out. Each adapter turns what arrives into an
+//! [`crate::inbox::Inbound`] (same path as a widget message) and sends what agents and the
+//! bot write through [`deliver`], a job with delivery state (queued, sent, failed with the
+//! reason) and retries with backoff.
+//!
+//! Adapters: [`wechat`] (official account message interface), [`social`] (a generic JSON
+//! webhook with HMAC signatures, both ways).
+
+pub mod social;
+pub mod wechat;
+
+use std::collections::{BTreeMap, HashMap};
+
+use edudesk_core::{AuthorKind, Channel, IdentityKind};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::{
+    AppState,
+    error::{AppError, AppResult},
+    store::{channels::ChannelRow, messages::Message},
+};
+
+/// What sending needs at run time: one HTTP client, and WeChat access tokens per account.
+#[derive(Debug)]
+pub struct Outbound {
+    pub http: reqwest::Client,
+    pub wechat_tokens: tokio::sync::Mutex<HashMap<String, (String, i64)>>,
+}
+
+impl Outbound {
+    pub fn new() -> anyhow::Result<Outbound> {
+        Ok(Outbound { http: http_client()?, wechat_tokens: tokio::sync::Mutex::new(HashMap::new()) })
+    }
+}
+
+/// The kinds of configured channels.
+pub const KINDS: &[&str] = &["wechat", "social", "sms", "cti", "email"];
+
+/// Attempts before a delivery is given up as failed.
+pub const MAX_DELIVERY_ATTEMPTS: i64 = 5;
+
+/// Job kind of an outbound delivery.
+pub const DELIVER: &str = "deliver";
+
+/// A channel as the API shows it: settings, and which secrets are set (never their values).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChannelView {
+    pub kind: String,
+    pub name: String,
+    pub enabled: bool,
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Value,
+    /// Names of the secrets that are set.
+    pub secrets_set: Vec<String>,
+    /// Where the platform sends this channel's traffic.
+    pub webhook_path: String,
+}
+
+impl ChannelView {
+    pub fn of(row: &ChannelRow) -> ChannelView {
+        let secrets: BTreeMap<String, String> = serde_json::from_str(&row.secrets).unwrap_or_default();
+        ChannelView {
+            kind: row.kind.clone(),
+            name: row.name.clone(),
+            enabled: row.enabled != 0,
+            settings: serde_json::from_str(&row.settings).unwrap_or_default(),
+            secrets_set: secrets.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, _)| k).collect(),
+            webhook_path: format!("/webhooks/{}/{}", row.kind, row.name),
+        }
+    }
+}
+
+/// A channel's configuration, parsed for an adapter.
+#[derive(Clone)]
+pub struct ChannelConfig {
+    pub kind: String,
+    pub name: String,
+    pub enabled: bool,
+    pub settings: serde_json::Value,
+    secrets: HashMap<String, String>,
+}
+
+impl std::fmt::Debug for ChannelConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelConfig").field("kind", &self.kind).field("name", &self.name).field("secrets", &"[redacted]").finish()
+    }
+}
+
+impl ChannelConfig {
+    pub fn of(row: ChannelRow) -> ChannelConfig {
+        ChannelConfig {
+            kind: row.kind,
+            name: row.name,
+            enabled: row.enabled != 0,
+            settings: serde_json::from_str(&row.settings).unwrap_or_default(),
+            secrets: serde_json::from_str(&row.secrets).unwrap_or_default(),
+        }
+    }
+
+    /// `kind/name`, as conversations remember it.
+    pub fn account(&self) -> String {
+        format!("{}/{}", self.kind, self.name)
+    }
+
+    /// A secret; a channel without it cannot verify or send, which is a configuration error.
+    pub fn secret(&self, name: &str) -> AppResult<&str> {
+        self.secrets
+            .get(name)
+            .map(String::as_str)
+            .filter(|value| !value.is_empty())
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("channel {} has no {name} configured", self.account())))
+    }
+
+    /// A text setting, if set.
+    pub fn setting(&self, name: &str) -> Option<&str> {
+        self.settings.get(name).and_then(|value| value.as_str()).filter(|value| !value.is_empty())
+    }
+}
+
+/// Loads an enabled channel for a webhook: unknown or disabled channels are 404.
+pub async fn enabled(state: &AppState, kind: &str, name: &str) -> AppResult<ChannelConfig> {
+    let config = ChannelConfig::of(state.store.channel(kind, name).await?);
+    if !config.enabled {
+        return Err(AppError::not_found("channel"));
+    }
+    Ok(config)
+}
+
+/// A channel's configuration from an admin: settings, and secrets to set (an omitted or null
+/// secret keeps its value; an empty string clears it).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ChannelInput {
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+    #[schema(value_type = Object)]
+    #[serde(default)]
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    pub secrets: BTreeMap<String, Option<String>>,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// The secrets and settings each kind knows; others are refused so typos do not pass.
+fn known_fields(kind: &str) -> (&'static [&'static str], &'static [&'static str]) {
+    match kind {
+        "wechat" => (&["app_id", "api_base", "welcome"], &["token", "app_secret"]),
+        "social" => (&["outbound_url", "platform"], &["secret"]),
+        "sms" => (&["provider_url", "body_template", "sender"], &["webhook_secret", "api_key"]),
+        "cti" => (&["lines"], &["token"]),
+        _ => (&["imap_url", "smtp_url", "address"], &["password"]),
+    }
+}
+
+/// Saves a channel's configuration (admins).
+pub async fn save(state: &AppState, kind: &str, name: &str, input: ChannelInput) -> AppResult<ChannelView> {
+    if !KINDS.contains(&kind) {
+        return Err(AppError::not_found("channel kind"));
+    }
+    if name.is_empty() || name.len() > 40 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(AppError::Unprocessable("name: 1–40 letters, digits, '-' or '_'".to_owned()));
+    }
+    let (settings_known, secrets_known) = known_fields(kind);
+    if let Some(unknown) = input.settings.keys().find(|key| !settings_known.contains(&key.as_str())) {
+        return Err(AppError::Unprocessable(format!("settings.{unknown}: not a {kind} setting (known: {})", settings_known.join(", "))));
+    }
+    if let Some(unknown) = input.secrets.keys().find(|key| !secrets_known.contains(&key.as_str())) {
+        return Err(AppError::Unprocessable(format!("secrets.{unknown}: not a {kind} secret (known: {})", secrets_known.join(", "))));
+    }
+    let mut secrets: BTreeMap<String, String> = match state.store.channel(kind, name).await {
+        Ok(existing) => serde_json::from_str(&existing.secrets).unwrap_or_default(),
+        Err(AppError::NotFound(_)) => BTreeMap::new(),
+        Err(error) => return Err(error),
+    };
+    for (key, value) in input.secrets {
+        if let Some(value) = value {
+            secrets.insert(key, value);
+        }
+    }
+    let settings = serde_json::Value::Object(input.settings).to_string();
+    let secrets = serde_json::to_string(&secrets).map_err(|error| AppError::Internal(error.into()))?;
+    state.store.save_channel(kind, name, &settings, &secrets, input.enabled).await?;
+    Ok(ChannelView::of(&state.store.channel(kind, name).await?))
+}
+
+/// The identity a channel's replies go to.
+fn recipient_kind(channel: Channel) -> Option<IdentityKind> {
+    match channel {
+        Channel::Wechat => Some(IdentityKind::WechatOpenid),
+        Channel::Social => Some(IdentityKind::Social),
+        Channel::Sms => Some(IdentityKind::Phone),
+        _ => None,
+    }
+}
+
+/// After an agent's or the bot's public message: queues its delivery through the channel
+/// the conversation came from (nothing for the widget, which is live already).
+pub async fn after_outbound(state: &AppState, message: &Message) -> AppResult<()> {
+    if message.internal || !matches!(message.author_kind, AuthorKind::Agent | AuthorKind::Bot) {
+        return Ok(());
+    }
+    let Some(account) = state.store.channel_account(message.conversation_id).await? else { return Ok(()) };
+    let conversation = state.store.conversation(message.conversation_id).await?;
+    let Some(kind) = recipient_kind(conversation.channel) else { return Ok(()) };
+    let contact = state.store.contact(conversation.contact_id).await?;
+    let Some(identity) = contact.identities.iter().find(|identity| identity.kind == kind.as_str()) else {
+        tracing::warn!(conversation_id = conversation.id, "no {} identity to reply to", kind.as_str());
+        return Ok(());
+    };
+    let recipient = match kind {
+        // Social identities are "<channel>:<user id>"; the platform wants the user id.
+        IdentityKind::Social => identity.value.split_once(':').map_or(identity.value.as_str(), |(_, user)| user).to_owned(),
+        _ => identity.value.clone(),
+    };
+    let Some(delivery_id) = state.store.queue_delivery(message.id, conversation.id, &account, &recipient).await? else { return Ok(()) };
+    // WeChat lets a webhook answer within 5 s (a passive reply); the job waits that long so a
+    // reply that went out passively is not sent twice.
+    let delay = if conversation.channel == Channel::Wechat && message.author_kind == AuthorKind::Bot { wechat::PASSIVE_WINDOW_MS } else { 0 };
+    let now = state.clock.now_ms();
+    state.store.enqueue_job(DELIVER, &serde_json::json!({"delivery_id": delivery_id}), now + delay, Some(&format!("deliver-{delivery_id}")), now).await?;
+    Ok(())
+}
+
+/// The `deliver` job: one attempt to send a queued delivery. A failure is retried with
+/// backoff (the job queue's) until [`MAX_DELIVERY_ATTEMPTS`], then recorded as failed with
+/// its reason.
+pub async fn deliver(state: &AppState, payload: &str) -> AppResult<()> {
+    #[derive(Deserialize)]
+    struct Payload {
+        delivery_id: i64,
+    }
+    let payload: Payload = serde_json::from_str(payload).map_err(|error| AppError::Internal(error.into()))?;
+    let delivery = match state.store.delivery(payload.delivery_id).await {
+        Ok(delivery) => delivery,
+        Err(AppError::NotFound(_)) => return Ok(()),
+        Err(error) => return Err(error),
+    };
+    if delivery.state != "queued" {
+        return Ok(());
+    }
+    let message = state.store.message(delivery.message_id).await?;
+    let (kind, name) = delivery.channel.split_once('/').unwrap_or((delivery.channel.as_str(), ""));
+    let outcome = match state.store.channel(kind, name).await.map(ChannelConfig::of) {
+        Ok(channel) => match kind {
+            "wechat" => wechat::send(state, &channel, &delivery.recipient, &message.body).await,
+            "social" => social::send(state, &channel, &delivery, &message.body).await,
+            other => Err(AppError::Internal(anyhow::anyhow!("channel kind {other} cannot send yet"))),
+        },
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok(()) => {
+            state.store.record_delivery(delivery.id, "sent", None, true).await?;
+            Ok(())
+        }
+        Err(error) => {
+            let reason = error.to_string();
+            if delivery.attempts + 1 >= MAX_DELIVERY_ATTEMPTS {
+                tracing::warn!(delivery = delivery.id, %reason, "delivery failed for good");
+                state.store.record_delivery(delivery.id, "failed", Some(&reason), true).await?;
+                Ok(())
+            } else {
+                state.store.record_delivery(delivery.id, "queued", Some(&reason), true).await?;
+                Err(error)
+            }
+        }
+    }
+}
+
+/// Shared HTTP client for outbound calls (timeouts so a slow provider cannot hold a job).
+pub fn http_client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).connect_timeout(std::time::Duration::from_secs(5)).build()?)
+}
+
+/// Hex HMAC-SHA256 of `body` with `secret` (the generic webhooks' signature).
+pub fn hmac_hex(secret: &str, body: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else { return String::new() };
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Compares a presented signature with the expected one in constant time.
+pub fn signature_matches(expected: &str, presented: &str) -> bool {
+    let (a, b) = (expected.as_bytes(), presented.trim().as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

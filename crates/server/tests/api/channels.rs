@@ -1,0 +1,287 @@
+//! Channels: admin configuration with write-only secrets; the WeChat official account
+//! (signature check, XML messages, MsgId de-duplication, the bot's passive reply, agents'
+//! replies through the access-token API of a local fake WeChat) and the generic social
+//! webhook both ways; bad signatures, malformed payloads and duplicates store nothing.
+
+use std::sync::{Arc, Mutex};
+
+use axum::{Json, Router, extract::Query, routing::get, routing::post};
+use reqwest::Method;
+use serde_json::{Value, json};
+use sha1::{Digest, Sha1};
+
+use crate::{
+    backend_tests,
+    helpers::{TestApp, TestBackend},
+};
+
+backend_tests!(
+    channels_are_configured_by_admins_and_secrets_never_come_back,
+    wechat_checks_signatures_and_refuses_bad_xml,
+    a_wechat_learner_gets_the_bot_passively_and_the_agent_through_the_api,
+    the_social_webhook_works_both_ways
+);
+
+/// What a fake outside service received.
+type Received = Arc<Mutex<Vec<Value>>>;
+
+/// Serves `router` on a free port; returns its base URL.
+async fn serve(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    base
+}
+
+/// A fake WeChat API: `/cgi-bin/token` and `/cgi-bin/message/custom/send`. `failures` sends
+/// that many "system busy" answers first.
+async fn fake_wechat(received: Received, failures: usize) -> String {
+    let tokens = received.clone();
+    let remaining = Arc::new(Mutex::new(failures));
+    let router = Router::new()
+        .route(
+            "/cgi-bin/token",
+            get(move |Query(query): Query<std::collections::HashMap<String, String>>| {
+                let tokens = tokens.clone();
+                async move {
+                    tokens.lock().unwrap().push(json!({"token_request": query}));
+                    if query.get("appid").map(String::as_str) == Some("wx-test") && query.get("secret").map(String::as_str) == Some("test-app-secret") {
+                        Json(json!({"access_token": "AT-1", "expires_in": 7200}))
+                    } else {
+                        Json(json!({"errcode": 40013, "errmsg": "invalid appid"}))
+                    }
+                }
+            }),
+        )
+        .route(
+            "/cgi-bin/message/custom/send",
+            post(move |Query(query): Query<std::collections::HashMap<String, String>>, Json(body): Json<Value>| {
+                let (received, remaining) = (received.clone(), remaining.clone());
+                async move {
+                    if query.get("access_token").map(String::as_str) != Some("AT-1") {
+                        return Json(json!({"errcode": 40001, "errmsg": "invalid credential"}));
+                    }
+                    let mut left = remaining.lock().unwrap();
+                    if *left > 0 {
+                        *left -= 1;
+                        return Json(json!({"errcode": -1, "errmsg": "system error"}));
+                    }
+                    received.lock().unwrap().push(body);
+                    Json(json!({"errcode": 0, "errmsg": "ok"}))
+                }
+            }),
+        );
+    serve(router).await
+}
+
+fn signed_query(token: &str, timestamp: &str, nonce: &str) -> String {
+    let mut parts = [token, timestamp, nonce];
+    parts.sort_unstable();
+    let signature = hex::encode(Sha1::digest(parts.concat().as_bytes()));
+    format!("signature={signature}&timestamp={timestamp}&nonce={nonce}")
+}
+
+fn text_xml(openid: &str, msg_id: &str, content: &str) -> String {
+    format!(
+        "<xml><ToUserName><![CDATA[gh_demo]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName><CreateTime>1732400000</CreateTime>\
+         <MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>"
+    )
+}
+
+async fn post_wechat(app: &TestApp, query: &str, body: impl Into<reqwest::Body>) -> (u16, String) {
+    let response = app.client.post(app.url(&format!("/webhooks/wechat/demo?{query}"))).header("content-type", "text/xml").body(body).send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+async fn conversations_on(app: &TestApp, token: &str, channel: &str) -> Vec<Value> {
+    let all = app.get("/api/v1/conversations?limit=200", token).await.expect(200);
+    all.as_array().unwrap().iter().filter(|c| c["channel"] == channel).cloned().collect()
+}
+
+async fn wait_until<F: Fn() -> bool>(what: &str, condition: F) {
+    for _ in 0..150 {
+        if condition() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn channels_are_configured_by_admins_and_secrets_never_come_back(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.login("admin@edudesk.demo").await;
+    let listed = app.get("/api/v1/channels", &admin).await.expect(200);
+    let text = listed.to_string();
+    for secret in ["demo-wechat-token", "demo-social-secret", "demo-cti-token", "demo-wechat-app-secret"] {
+        assert!(!text.contains(secret), "secrets never come back: {text}");
+    }
+    let wechat = listed.as_array().unwrap().iter().find(|c| c["kind"] == "wechat").unwrap();
+    assert_eq!(wechat["webhook_path"], "/webhooks/wechat/demo");
+    assert_eq!(wechat["secrets_set"], json!(["app_secret", "token"]));
+
+    // A change keeps the secrets it does not mention.
+    let saved = app.call(Method::PUT, "/api/v1/channels/wechat/demo", Some(&admin), Some(json!({"settings": {"app_id": "wx-new"}}))).await.expect(200);
+    assert_eq!((saved["settings"]["app_id"].as_str(), saved["secrets_set"].as_array().unwrap().len()), (Some("wx-new"), 2));
+    let typo = json!({"settings": {"ap_id": "x"}});
+    assert!(app.call(Method::PUT, "/api/v1/channels/wechat/demo", Some(&admin), Some(typo)).await.problem(422).contains("ap_id"));
+    app.call(Method::PUT, "/api/v1/channels/fax/demo", Some(&admin), Some(json!({}))).await.problem(404);
+    app.call(Method::PUT, "/api/v1/channels/social/bad%20name", Some(&admin), Some(json!({}))).await.problem(422);
+    let lead = app.login("lead@edudesk.demo").await;
+    app.get("/api/v1/channels", &lead).await.problem(403);
+    let (learner, _) = app.learner("L7001").await;
+    app.get("/api/v1/channels", &learner).await.problem(403);
+    app.call(Method::GET, "/api/v1/channels", None, None).await.problem(401);
+}
+
+async fn wechat_checks_signatures_and_refuses_bad_xml(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let good = signed_query("demo-wechat-token", "1732400000", "n1");
+    let verified = app.client.get(app.url(&format!("/webhooks/wechat/demo?{good}&echostr=hello-wechat"))).send().await.unwrap();
+    assert_eq!((verified.status().as_u16(), verified.text().await.unwrap()), (200, "hello-wechat".to_owned()));
+    let forged = signed_query("not-the-token", "1732400000", "n1");
+    let refused = app.client.get(app.url(&format!("/webhooks/wechat/demo?{forged}&echostr=x"))).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(app.client.get(app.url("/webhooks/wechat/nope?signature=a&timestamp=1&nonce=2")).send().await.unwrap().status(), 404);
+
+    let lead = app.login("lead@edudesk.demo").await;
+    let before = conversations_on(&app, &lead, "wechat").await.len();
+    assert_eq!(post_wechat(&app, &forged, text_xml("o_forged", "1", "hi")).await.0, 401);
+    assert_eq!(post_wechat(&app, "timestamp=1", text_xml("o_forged", "1", "hi")).await.0, 401);
+    let (status, body) = post_wechat(&app, &good, "<xml><ToUserName>gh</ToUserName>").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(post_wechat(&app, &good, "<xml><ToUserName>gh</ToUserName></xml>").await.0, 400, "missing fields");
+    assert_eq!(post_wechat(&app, &good, vec![0xff_u8, 0xfe, 0x3c]).await.0, 400, "not UTF-8");
+    assert_eq!(conversations_on(&app, &lead, "wechat").await.len(), before, "nothing stored");
+}
+
+async fn a_wechat_learner_gets_the_bot_passively_and_the_agent_through_the_api(backend: TestBackend) {
+    let app = TestApp::builder(backend).with_bot().spawn().await;
+    let received: Received = Arc::default();
+    let fake = fake_wechat(received.clone(), 1).await;
+    let admin = app.login("admin@edudesk.demo").await;
+    let config = json!({"settings": {"app_id": "wx-test", "api_base": fake}, "secrets": {"app_secret": "test-app-secret"}});
+    app.call(Method::PUT, "/api/v1/channels/wechat/demo", Some(&admin), Some(config)).await.expect(200);
+    let query = signed_query("demo-wechat-token", "1732400000", "n2");
+
+    // A follower is greeted; their question gets the bot's answer as the passive reply.
+    let subscribe = "<xml><ToUserName>gh_demo</ToUserName><FromUserName>o_learner</FromUserName><CreateTime>1</CreateTime><MsgType>event</MsgType><Event>subscribe</Event></xml>";
+    let (status, welcome) = post_wechat(&app, &query, subscribe).await;
+    assert!(status == 200 && welcome.contains("欢迎关注"), "{welcome}");
+    let (status, reply) = post_wechat(&app, &query, text_xml("o_learner", "5001", "密码忘了怎么办")).await;
+    assert_eq!(status, 200);
+    let document = roxmltree::Document::parse(&reply).unwrap_or_else(|e| panic!("{e}: {reply}"));
+    let field = |name: &str| document.root_element().children().find(|n| n.has_tag_name(name)).and_then(|n| n.text()).unwrap_or_default().to_owned();
+    assert_eq!(field("ToUserName"), "o_learner");
+    assert!(field("Content").contains("/help/articles/zh-password-reset"), "{reply}");
+
+    // WeChat retries the same MsgId: answered, nothing stored twice.
+    assert_eq!(post_wechat(&app, &query, text_xml("o_learner", "5001", "密码忘了怎么办")).await, (200, "success".to_owned()));
+    let lead = app.login("lead@edudesk.demo").await;
+    let wechat = conversations_on(&app, &lead, "wechat").await;
+    assert_eq!(wechat.len(), 1);
+    let id = wechat[0]["id"].as_i64().unwrap();
+    let messages = app.get(&format!("/api/v1/conversations/{id}/messages"), &lead).await.expect(200);
+    assert_eq!(messages.as_array().unwrap().iter().filter(|m| m["body"] == "密码忘了怎么办").count(), 1);
+
+    // The learner asks for a person; the agent's reply goes out through the customer-service
+    // API (the fake fails once: the job retries).
+    post_wechat(&app, &query, text_xml("o_learner", "5002", "转人工")).await;
+    assert_eq!(app.get(&format!("/api/v1/conversations/{id}"), &lead).await.expect(200)["bot_active"], false);
+    app.post(&format!("/api/v1/conversations/{id}/messages"), &lead, json!({"body": "您好，我是人工客服小雷"})).await.expect(201);
+    let sent = received.clone();
+    wait_until("the agent's reply at the fake WeChat", move || {
+        sent.lock().unwrap().iter().any(|m| m["touser"] == "o_learner" && m["text"]["content"] == "您好，我是人工客服小雷")
+    })
+    .await;
+    let deliveries = app.get(&format!("/api/v1/conversations/{id}/deliveries"), &lead).await.expect(200);
+    let agent_delivery = deliveries.as_array().unwrap().iter().rev().find(|d| d["recipient"] == "o_learner" && d["attempts"].as_i64() == Some(2));
+    let agent_delivery = agent_delivery.unwrap_or_else(|| panic!("{deliveries}"));
+    assert_eq!(agent_delivery["state"], "sent", "{deliveries}");
+    assert_eq!(agent_delivery["last_error"], Value::Null);
+    let passive = &deliveries[0];
+    assert_eq!((passive["state"].as_str(), passive["attempts"].as_i64()), (Some("sent"), Some(0)), "the bot's answer went out passively: {deliveries}");
+    let token_requests = received.lock().unwrap().iter().filter(|m| m.get("token_request").is_some()).count();
+    assert_eq!(token_requests, 1, "the access token is cached");
+    let (learner, _) = app.learner("L7002").await;
+    app.get(&format!("/api/v1/conversations/{id}/deliveries"), &learner).await.problem(404);
+}
+
+async fn the_social_webhook_works_both_ways(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let received: Received = Arc::default();
+    let sink = received.clone();
+    let fake = serve(Router::new().route(
+        "/outbound",
+        post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+            let sink = sink.clone();
+            async move {
+                let signature = headers.get("x-edudesk-signature").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                let mut value: Value = serde_json::from_slice(&body).unwrap();
+                value["signature_ok"] = json!(signature == format!("sha256={}", sign("demo-social-secret", &body)));
+                sink.lock().unwrap().push(value);
+                "ok"
+            }
+        }),
+    ))
+    .await;
+    let admin = app.login("admin@edudesk.demo").await;
+    app.call(Method::PUT, "/api/v1/channels/social/demo", Some(&admin), Some(json!({"settings": {"outbound_url": format!("{fake}/outbound")}})))
+        .await
+        .expect(200);
+
+    let send = |body: Value, secret: &'static str| {
+        let app = &app;
+        async move {
+            let raw = serde_json::to_vec(&body).unwrap();
+            let response = app
+                .client
+                .post(app.url("/webhooks/social/demo"))
+                .header("content-type", "application/json")
+                .header("x-edudesk-signature", format!("sha256={}", sign(secret, &raw)))
+                .body(raw)
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let message = json!({"message_id": "dy-1", "user": {"id": "u-88", "name": "抖音用户88"}, "text": "优惠券用不了"});
+    let (status, first) = send(message.clone(), "demo-social-secret").await;
+    assert_eq!((status, first["duplicate"].as_bool()), (200, Some(false)), "{first}");
+    let (status, again) = send(message.clone(), "demo-social-secret").await;
+    assert_eq!((status, again["duplicate"].as_bool(), again["conversation_id"].clone()), (200, Some(true), first["conversation_id"].clone()));
+    assert_eq!(send(message.clone(), "wrong-secret").await.0, 401);
+    let unsigned = app.client.post(app.url("/webhooks/social/demo")).json(&message).send().await.unwrap();
+    assert_eq!(unsigned.status(), 401);
+    assert_eq!(send(json!({"message_id": "dy-2", "text": "no user"}), "demo-social-secret").await.0, 400);
+    assert_eq!(send(json!({"message_id": "", "user": {"id": "u"}, "text": "x"}), "demo-social-secret").await.0, 422);
+    let raw = b"{not json";
+    let malformed = app
+        .client
+        .post(app.url("/webhooks/social/demo"))
+        .header("x-edudesk-signature", format!("sha256={}", sign("demo-social-secret", raw)))
+        .body(raw.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 400);
+    assert_eq!(app.client.post(app.url("/webhooks/social/other")).json(&message).send().await.unwrap().status(), 404);
+
+    // The contact carries the platform's name; the agent answers; the reply is POSTed, signed.
+    let id = first["conversation_id"].as_i64().unwrap();
+    let lead = app.login("lead@edudesk.demo").await;
+    let conversation = app.get(&format!("/api/v1/conversations/{id}"), &lead).await.expect(200);
+    assert_eq!(conversation["channel"], "social");
+    let contact = app.get(&format!("/api/v1/contacts/{}", conversation["contact_id"]), &lead).await.expect(200);
+    assert_eq!(contact["display_name"], "抖音用户88");
+    app.post(&format!("/api/v1/conversations/{id}/messages"), &lead, json!({"body": "请把优惠券截图发给我"})).await.expect(201);
+    let sink = received.clone();
+    wait_until("the reply at the platform", move || sink.lock().unwrap().iter().any(|m| m["text"] == "请把优惠券截图发给我")).await;
+    let posted = received.lock().unwrap().iter().find(|m| m["text"] == "请把优惠券截图发给我").cloned().unwrap();
+    assert_eq!((posted["user_id"].as_str(), posted["signature_ok"].as_bool()), (Some("u-88"), Some(true)), "{posted}");
+}
+
+fn sign(secret: &str, body: &[u8]) -> String {
+    edudesk::channels::hmac_hex(secret, body)
+}
