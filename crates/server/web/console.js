@@ -4,6 +4,7 @@
 const I18N = {
   zh: {
     signIn: "登录", email: "邮箱", password: "密码", wrong: "邮箱或密码错误", logout: "退出",
+    callRinging: "来电", callAnswered: "通话中", line: "线路", openCall: "打开会话",
     kb: "知识库", inbox: "会话", newArticle: "新建文章", kbFilter: "筛选标题…", title: "标题", category: "分类", body: "正文（Markdown）",
     questions: "相似问法（每行一个）", tags: "标签（逗号分隔）", visibility: "可见性", lang: "语言", versions: "历史版本", preview: "在帮助中心查看",
     vis: { draft: "草稿", published: "已发布", internal: "内部" }, toWrite: "无结果的搜索（待写文章）", topSearches: "热门搜索", deflections: "自助解决次数",
@@ -22,6 +23,7 @@ const I18N = {
   },
   en: {
     signIn: "Sign in", email: "Email", password: "Password", wrong: "Wrong email or password", logout: "Sign out",
+    callRinging: "Incoming call", callAnswered: "On the phone", line: "line", openCall: "Open conversation",
     kb: "Knowledge base", inbox: "Inbox", newArticle: "New article", kbFilter: "Filter titles…", title: "Title", category: "Category", body: "Body (Markdown)",
     questions: "Alternative questions (one per line)", tags: "Tags (comma-separated)", visibility: "Visibility", lang: "Language", versions: "Versions", preview: "View in the help centre",
     vis: { draft: "Draft", published: "Published", internal: "Internal" }, toWrite: "Searches without results (articles to write)", topSearches: "Top searches", deflections: "Self-service deflections",
@@ -136,6 +138,7 @@ function renderShell() {
   app.replaceChildren(
     el("div", { class: "topbar" }, el("span", { class: "brand" }, "EduDesk"), el("span", { id: "me" }, `${state.me.display_name} · ${t.tierLabel} ${state.me.tier}`), kbButton, presence, language, logout),
     el("div", { class: "offline-banner", id: "offline" }, t.reconnecting),
+    el("div", { class: "calls", id: "calls" }),
     el("div", { class: "layout" },
       el("nav", { class: "sidebar" }, el("div", { class: "views", id: "views" }), el("div", { id: "list" }),
         el("h3", { class: "team" }, t.queues), el("ul", { class: "team", id: "queues" }),
@@ -453,8 +456,27 @@ function subscribe() {
   }
 }
 
+// Incoming calls pop up above everything with the caller and their recent conversations.
+function showCall(popup) {
+  const call = popup.call;
+  const bar = document.getElementById("calls");
+  if (!bar) return;
+  bar.querySelector(`[data-call="${CSS.escape(call.call_id)}"]`)?.remove();
+  if (call.state === "ended" || call.state === "missed") return;
+  const item = el("div", { class: "call", "data-call": call.call_id, "data-state": call.state },
+    el("strong", {}, `${call.state === "ringing" ? t.callRinging : t.callAnswered}: ${call.caller}`), " ",
+    popup.contact_name ? `${popup.contact_name} · ` : "", `${t.line} ${call.line} `,
+    el("button", { class: "primary", onclick: () => openConversation(call.conversation_id) }, t.openCall),
+    el("span", { class: "recent" }, ...popup.recent.map((c) => el("a", { href: "#", onclick: (e) => { e.preventDefault(); openConversation(c.id); } }, ` #${c.id} ${c.channel} ${t.status[c.status]}`))),
+    el("button", { onclick: () => item.remove() }, "×"));
+  bar.append(item);
+}
+
 function onFrame(frame) {
   switch (frame.type) {
+    case "call":
+      showCall(frame.call);
+      break;
     case "welcome":
       backoff = 1000;
       document.getElementById("offline")?.classList.remove("show");

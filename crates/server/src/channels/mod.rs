@@ -7,6 +7,7 @@
 //! Adapters: [`wechat`] (official account message interface), [`social`] (a generic JSON
 //! webhook with HMAC signatures, both ways).
 
+pub mod cti;
 pub mod social;
 pub mod wechat;
 

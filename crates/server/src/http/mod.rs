@@ -147,6 +147,7 @@ pub fn router(state: AppState) -> Router {
         .route("/help/articles/{id}/vote", post(help::vote))
         .route("/webhooks/wechat/{name}", get(webhooks::wechat_verify).post(webhooks::wechat_receive))
         .route("/webhooks/social/{name}", post(webhooks::social_receive))
+        .route("/webhooks/cti/{name}", post(webhooks::cti_event))
         .fallback(|| async { AppError::NotFound("no such endpoint".to_owned()) })
         .method_not_allowed_fallback(|| async {
             problem_response(

@@ -14,6 +14,7 @@ use crate::{
     AppState,
     channels::{
         self,
+        cti::{self, CtiReceipt},
         social::{self, SocialReceipt},
         wechat::{self, Answer, SignedQuery},
     },
@@ -44,6 +45,19 @@ pub async fn wechat_receive(
         Answer::Reply(xml) => ([(header::CONTENT_TYPE, "application/xml; charset=utf-8")], xml).into_response(),
         Answer::Success => "success".into_response(),
     })
+}
+
+/// An event from the telephony system (JSON, per-integration token).
+#[tracing::instrument(skip_all, fields(channel = %name))]
+pub async fn cti_event(State(state): State<AppState>, ApiPath(name): ApiPath<String>, headers: HeaderMap, body: Bytes) -> AppResult<ApiJson<CtiReceipt>> {
+    let channel = channels::enabled(&state, "cti", &name).await?;
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .or_else(|| headers.get("x-cti-token").and_then(|value| value.to_str().ok()));
+    cti::verify(&channel, presented)?;
+    Ok(ApiJson(cti::receive(&state, &channel, &body).await?))
 }
 
 /// A message from a social platform (JSON, HMAC-signed).

@@ -177,12 +177,12 @@ impl Hub {
         let delivery = Arc::new(Delivery { event, frame });
         let registry = self.lock();
         let mut recipients: HashSet<u64> = HashSet::new();
-        let for_learner = !matches!(&delivery.event, Event::Message { message, .. } if message.internal);
+        let for_learner = !matches!(&delivery.event, Event::Message { message, .. } if message.internal) && !matches!(&delivery.event, Event::Call { .. });
         if for_learner && let Some(ids) = registry.by_contact.get(&route.contact_id) {
             recipients.extend(ids);
         }
         match &delivery.event {
-            Event::Conversation { .. } => {
+            Event::Conversation { .. } | Event::Call { .. } => {
                 // Every staff socket's inbox that may see the conversation.
                 for (id, connection) in &registry.connections {
                     if matches!(connection.principal, Principal::Staff(_)) && connection.principal.conversation_access(&route.scope()) == Access::Staff {

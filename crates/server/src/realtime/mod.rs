@@ -56,6 +56,28 @@ pub enum Event {
     Typing { route: Route, who: Participant, typing: bool },
     /// Someone has read up to `seq`.
     Read { route: Route, who: Participant, seq: i64 },
+    /// A phone call rang, was answered or ended (staff only: the console's call pop-up).
+    Call { route: Route, call: Box<CallPopup> },
+}
+
+/// What the console shows when a call comes in: the call, who is calling, and their
+/// recent conversations on every channel.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CallPopup {
+    pub call: crate::store::channels::Call,
+    pub contact_id: i64,
+    pub contact_name: Option<String>,
+    pub recent: Vec<RecentConversation>,
+}
+
+/// One line of a caller's history.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecentConversation {
+    pub id: i64,
+    pub channel: edudesk_core::Channel,
+    pub status: edudesk_core::Status,
+    pub subject: Option<String>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl Event {
@@ -66,7 +88,11 @@ impl Event {
 
     pub fn route(&self) -> &Route {
         match self {
-            Event::Message { route, .. } | Event::Conversation { route, .. } | Event::Typing { route, .. } | Event::Read { route, .. } => route,
+            Event::Message { route, .. }
+            | Event::Conversation { route, .. }
+            | Event::Typing { route, .. }
+            | Event::Read { route, .. }
+            | Event::Call { route, .. } => route,
         }
     }
 
@@ -80,6 +106,7 @@ impl Event {
             Event::Conversation { conversation, .. } => serde_json::json!({"type": "conversation", "conversation": conversation}),
             Event::Typing { who, typing, .. } => serde_json::json!({"type": "typing", "conversation_id": conversation_id, "who": who, "typing": typing}),
             Event::Read { who, seq, .. } => serde_json::json!({"type": "read", "conversation_id": conversation_id, "who": who, "seq": seq}),
+            Event::Call { call, .. } => serde_json::json!({"type": "call", "conversation_id": conversation_id, "call": call}),
         }
     }
 }

@@ -41,7 +41,7 @@ pub struct DeliveryRow {
 }
 
 /// A phone call as agents see it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
 pub struct Call {
     pub id: i64,
     pub call_id: String,

@@ -137,6 +137,12 @@ impl Store {
         row.into_user(teams)
     }
 
+    /// The active staff member with this (lower-case) email.
+    pub async fn user_by_email(&self, email: &str) -> AppResult<User> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1 AND active = 1").bind(email).fetch_optional(&self.read).await?;
+        self.user(id.ok_or_else(|| AppError::not_found("user"))?).await
+    }
+
     pub async fn users(&self) -> AppResult<Vec<User>> {
         let rows = sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY id")).fetch_all(&self.read).await?;
         let memberships: Vec<(i64, String)> =

@@ -13,13 +13,15 @@ use sha1::{Digest, Sha1};
 use crate::{
     backend_tests,
     helpers::{TestApp, TestBackend},
+    realtime::Ws,
 };
 
 backend_tests!(
     channels_are_configured_by_admins_and_secrets_never_come_back,
     wechat_checks_signatures_and_refuses_bad_xml,
     a_wechat_learner_gets_the_bot_passively_and_the_agent_through_the_api,
-    the_social_webhook_works_both_ways
+    the_social_webhook_works_both_ways,
+    calls_pop_up_for_the_lines_tier_are_logged_and_missed_ones_become_callbacks
 );
 
 /// What a fake outside service received.
@@ -284,4 +286,66 @@ async fn the_social_webhook_works_both_ways(backend: TestBackend) {
 
 fn sign(secret: &str, body: &[u8]) -> String {
     edudesk::channels::hmac_hex(secret, body)
+}
+
+async fn cti(app: &TestApp, token: Option<&str>, body: Value) -> (u16, Value) {
+    let mut request = app.client.post(app.url("/webhooks/cti/demo")).json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.json::<Value>().await.unwrap_or(Value::Null))
+}
+
+async fn calls_pop_up_for_the_lines_tier_are_logged_and_missed_ones_become_callbacks(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let token = Some("demo-cti-token");
+    let t2 = app.login("t2@edudesk.demo").await;
+    let t1 = app.login("t1@edudesk.demo").await;
+    let mut tier2_socket = Ws::connect_to(&app.base, &t2).await;
+    let mut tier1_socket = Ws::connect_to(&app.base, &t1).await;
+
+    // The 400-800-5678 line is tier 2's: its agents see the call pop up with the caller.
+    let ring = json!({"event": "newCall", "call_id": "c-100", "caller": "+86 138 0013 8000", "called": "400-800-5678"});
+    let (status, rang) = cti(&app, token, ring.clone()).await;
+    assert_eq!((status, rang["call"]["state"].as_str(), rang["call"]["caller"].as_str()), (200, Some("ringing"), Some("+8613800138000")), "{rang}");
+    let popup = tier2_socket.next_of("call").await;
+    assert_eq!(popup["call"]["call"]["call_id"], "c-100");
+    assert!(popup["call"]["recent"].as_array().unwrap().iter().any(|c| c["channel"] == "phone"), "{popup}");
+    let early = tier1_socket.drain().await;
+    assert!(early.iter().all(|f| f["type"] != "call"), "tier 1 does not see tier 2's line: {early:?}");
+    assert_eq!(cti(&app, token, ring).await.1["duplicate"], true, "the same newCall again changes nothing");
+
+    // Answered by the tier 2 agent: assigned to them; hangup logs duration and recording.
+    let (status, answered) = cti(&app, token, json!({"event": "answer", "call_id": "c-100", "agent": "t2@edudesk.demo"})).await;
+    assert_eq!((status, answered["call"]["state"].as_str()), (200, Some("answered")));
+    let conversation_id = answered["call"]["conversation_id"].as_i64().unwrap();
+    let lead = app.login("lead@edudesk.demo").await;
+    let conversation = app.get(&format!("/api/v1/conversations/{conversation_id}"), &lead).await.expect(200);
+    let t2_id = app.get("/api/v1/auth/me", &t2).await.expect(200)["user"]["id"].clone();
+    assert_eq!((conversation["channel"].as_str(), conversation["tier"].as_i64(), conversation["assignee_id"].clone()), (Some("phone"), Some(2), t2_id));
+    let hangup = json!({"event": "hangup", "call_id": "c-100", "cause": "normal", "duration": 95, "recording_url": "https://rec.example.com/c-100.mp3"});
+    assert_eq!(cti(&app, token, hangup.clone()).await.1["call"]["state"], "ended");
+    assert_eq!(cti(&app, token, hangup).await.1["duplicate"], true);
+    let messages = app.get(&format!("/api/v1/conversations/{conversation_id}/messages"), &lead).await.expect(200);
+    let log: Vec<&str> = messages.as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
+    assert!(log.iter().any(|m| m.contains("95 s") && m.contains("c-100.mp3")), "{log:?}");
+
+    // The same caller again: the same contact and conversation; nobody answers → callback task.
+    cti(&app, token, json!({"event": "newCall", "call_id": "c-101", "caller": "+8613800138000", "called": "400-800-5678"})).await;
+    let (_, missed) = cti(&app, token, json!({"event": "hangup", "call_id": "c-101", "cause": "caller_abandoned"})).await;
+    assert_eq!((missed["call"]["state"].as_str(), missed["call"]["conversation_id"].as_i64()), (Some("missed"), Some(conversation_id)));
+    let tasks = app.get("/api/v1/tasks?assignee=all", &lead).await.expect(200);
+    assert!(tasks.as_array().unwrap().iter().any(|t| t["conversation_id"] == conversation_id && t["kind"] == "callback"), "{tasks}");
+
+    // Bad input: wrong or missing token, malformed JSON, unknown calls, illegal transitions.
+    assert_eq!(cti(&app, Some("wrong"), json!({"event": "hangup", "call_id": "c-100"})).await.0, 401);
+    assert_eq!(cti(&app, None, json!({"event": "hangup", "call_id": "c-100"})).await.0, 401);
+    assert_eq!(cti(&app, token, json!({"event": "teleport", "call_id": "x"})).await.0, 400);
+    assert_eq!(cti(&app, token, json!({"event": "newCall", "call_id": "c-9", "caller": "not a number", "called": "400"})).await.0, 422);
+    assert_eq!(cti(&app, token, json!({"event": "answer", "call_id": "nope", "agent": "t2@edudesk.demo"})).await.0, 404);
+    assert_eq!(cti(&app, token, json!({"event": "answer", "call_id": "c-101", "agent": "t2@edudesk.demo"})).await.0, 409, "a missed call cannot be answered");
+    assert_eq!(cti(&app, token, json!({"event": "answer", "call_id": "c-101", "agent": "nobody@x.test"})).await.0, 422);
+    let raw = app.client.post(app.url("/webhooks/cti/demo")).bearer_auth("demo-cti-token").body("{oops").send().await.unwrap();
+    assert_eq!(raw.status(), 400);
 }
