@@ -158,6 +158,11 @@ pub enum SopError {
 }
 
 impl Sop {
+    /// Every question of every step, in order.
+    pub fn questions(&self) -> impl Iterator<Item = &Question> {
+        self.steps.iter().flat_map(|step| step.questions.iter())
+    }
+
     pub fn step(&self, id: &str) -> Option<&Step> {
         self.steps.iter().find(|step| step.id == id)
     }

@@ -205,6 +205,9 @@ fn config_for_demo(config: &mut Config, demo: bool) -> Config {
     if demo && config.platform_secret.is_none() {
         config.platform_secret = Some(Secret::new(demo::DEMO_PLATFORM_SECRET));
     }
+    if demo && config.platform_api_key.is_none() {
+        config.platform_api_key = Some(Secret::new(demo::DEMO_PLATFORM_API_KEY));
+    }
     config.demo |= demo;
     config.clone()
 }

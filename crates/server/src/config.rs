@@ -41,6 +41,8 @@ pub struct Config {
     pub database_url: Option<Secret>,
     /// The education platform's secret for signing learner ids (HMAC-SHA256).
     pub platform_secret: Option<Secret>,
+    /// The platform's API key for server-to-server calls (`X-Platform-Key`, e.g. in-app feedback).
+    pub platform_api_key: Option<Secret>,
     /// Largest accepted request body, in bytes.
     pub body_limit_bytes: usize,
     /// How long a staff login lasts.
@@ -99,6 +101,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             platform_secret: None,
+            platform_api_key: None,
             body_limit_bytes: 1024 * 1024,
             staff_session_hours: 12,
             learner_session_days: 30,
@@ -160,6 +163,7 @@ impl Config {
                 "DATA_DIR" => self.data_dir = PathBuf::from(value),
                 "DATABASE_URL" => self.database_url = Some(Secret(value)),
                 "PLATFORM_SECRET" => self.platform_secret = Some(Secret(value)),
+                "PLATFORM_API_KEY" => self.platform_api_key = Some(Secret(value)).filter(|key| !key.expose().is_empty()),
                 "BODY_LIMIT_BYTES" => self.body_limit_bytes = value.parse().with_context(|| invalid("a number of bytes"))?,
                 "STAFF_SESSION_HOURS" => self.staff_session_hours = value.parse().with_context(|| invalid("a number of hours"))?,
                 "LEARNER_SESSION_DAYS" => self.learner_session_days = value.parse().with_context(|| invalid("a number of days"))?,

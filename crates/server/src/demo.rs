@@ -31,6 +31,9 @@ pub const DEMO_STAFF: &[(&str, &str, Role, Tier, &str)] = &[
 pub const DEMO_LEARNERS: &[(&str, &str, &str)] = &[("L1001", "李明 Li Ming", "liming@example.com"), ("L1002", "Emma Chen", "emma.chen@example.com")];
 
 /// Seeds the demo if the database has no users yet. Returns whether it seeded.
+/// The demo platform's API key for server-to-server calls (in-app feedback).
+pub const DEMO_PLATFORM_API_KEY: &str = "demo-platform-api-key";
+
 pub async fn seed(store: &Store) -> AppResult<bool> {
     if store.user_count().await? > 0 {
         return Ok(false);

@@ -6,6 +6,7 @@ mod auth;
 mod channels;
 mod contacts;
 mod conversations;
+mod feedback;
 mod health;
 mod help;
 mod kb;
@@ -122,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .route("/kb/deflections", post(kb::deflection))
         .route("/kb/search-stats", get(kb::search_stats))
         .route("/conversations/{id}/article", post(kb::from_conversation))
+        .route("/feedback", post(feedback::create).layer(DefaultBodyLimit::max(state.config.attachment_max_bytes * 4 + 64 * 1024)))
         .route("/channels", get(channels::list))
         .route("/channels/{kind}/{name}", axum::routing::put(channels::save))
         .route("/conversations/{id}/deliveries", get(channels::deliveries));

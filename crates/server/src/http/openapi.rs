@@ -7,7 +7,7 @@ use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{attachments, auth, channels, contacts, conversations, health, kb, queues, sops, tasks, users, widget};
+use super::{attachments, auth, channels, contacts, conversations, feedback, health, kb, queues, sops, tasks, users, widget};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,7 +23,7 @@ use super::{attachments, auth, channels, contacts, conversations, health, kb, qu
         tasks::schedule, tasks::list, tasks::done,
         sops::list, sops::save, sops::start, sops::get, sops::answer,
         kb::list, kb::get, kb::save, kb::versions, kb::vote, kb::from_conversation, kb::search, kb::deflection, kb::search_stats,
-        channels::list, channels::save, channels::deliveries,
+        channels::list, channels::save, channels::deliveries, feedback::create,
         contacts::create, contacts::get,
         users::list, users::create, users::get, users::update, users::set_presence,
     ),
@@ -37,6 +37,10 @@ impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "platform_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description("X-Platform-Key", "The platform's API key (server to server)"))),
+        );
         components.add_security_scheme(
             "cookie",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(

@@ -21,7 +21,8 @@ backend_tests!(
     wechat_checks_signatures_and_refuses_bad_xml,
     a_wechat_learner_gets_the_bot_passively_and_the_agent_through_the_api,
     the_social_webhook_works_both_ways,
-    calls_pop_up_for_the_lines_tier_are_logged_and_missed_ones_become_callbacks
+    calls_pop_up_for_the_lines_tier_are_logged_and_missed_ones_become_callbacks,
+    in_app_feedback_becomes_a_conversation_with_the_device_facts
 );
 
 /// What a fake outside service received.
@@ -348,4 +349,90 @@ async fn calls_pop_up_for_the_lines_tier_are_logged_and_missed_ones_become_callb
     assert_eq!(cti(&app, token, json!({"event": "answer", "call_id": "c-101", "agent": "nobody@x.test"})).await.0, 422);
     let raw = app.client.post(app.url("/webhooks/cti/demo")).bearer_auth("demo-cti-token").body("{oops").send().await.unwrap();
     assert_eq!(raw.status(), 400);
+}
+
+const PNG_PIXEL: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+
+async fn in_app_feedback_becomes_a_conversation_with_the_device_facts(backend: TestBackend) {
+    let app = TestApp::builder(backend)
+        .configure(|config| {
+            config.platform_api_key = Some(edudesk::config::Secret::new("test-platform-key"));
+            config.attachment_max_bytes = 2_000;
+        })
+        .spawn()
+        .await;
+    let (learner, contact_id) = app.learner("L7101").await;
+    let feedback = json!({
+        "text": "视频一直加载不出来", "category": "playback", "rating": 2,
+        "device": {"kind": "phone", "network": "wifi", "os": "iOS 17.2", "app_version": "5.2.0", "browser": "WebView"},
+        "screenshots": [{"content_type": "image/png", "data": PNG_PIXEL}]
+    });
+    let receipt = app.post("/api/v1/feedback", &learner, feedback.clone()).await.expect(201);
+    assert_eq!((receipt["contact_id"].as_i64(), receipt["screenshots"].as_i64()), (Some(contact_id), Some(1)));
+    let id = receipt["conversation_id"].as_i64().unwrap();
+    let lead = app.login("lead@edudesk.demo").await;
+    let conversation = app.get(&format!("/api/v1/conversations/{id}"), &lead).await.expect(200);
+    assert_eq!((conversation["channel"].as_str(), conversation["category"].as_str()), (Some("in_app"), Some("playback")));
+    let answers = &conversation["sop"]["answers"];
+    assert_eq!(
+        (answers["device"].as_str(), answers["network"].as_str(), answers["browser"].as_str()),
+        (Some("phone"), Some("wifi"), Some("webview")),
+        "{conversation}"
+    );
+    let staff_view = app.get(&format!("/api/v1/conversations/{id}/messages"), &lead).await.expect(200);
+    let staff_view = staff_view.as_array().unwrap();
+    assert!(staff_view.iter().any(|m| m["attachment_id"].is_i64()), "the screenshot is in the conversation");
+    assert!(staff_view.iter().any(|m| m["internal"] == true && m["body"].as_str().unwrap().contains("iOS 17.2")), "{staff_view:?}");
+    let learner_view = app.get(&format!("/api/v1/conversations/{id}/messages"), &learner).await.expect(200);
+    assert!(learner_view.as_array().unwrap().iter().all(|m| m["internal"] == false));
+    let contact = app.get(&format!("/api/v1/contacts/{contact_id}"), &lead).await.expect(200);
+    assert_eq!(contact["attributes"]["device"]["app_version"], "5.2.0");
+
+    // Server to server with the platform key, for a learner by platform id.
+    let by_platform = app
+        .client
+        .post(app.url("/api/v1/feedback"))
+        .header("x-platform-key", "test-platform-key")
+        .json(&json!({"text": "支付失败了", "learner_id": "L7102"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_platform.status(), 201);
+
+    // Bad input: refused clearly, nothing stored.
+    let before = conversations_on(&app, &lead, "in_app").await.len();
+    let anonymous = app.client.post(app.url("/api/v1/feedback")).json(&json!({"text": "x", "learner_id": "L1"})).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let wrong_key =
+        app.client.post(app.url("/api/v1/feedback")).header("x-platform-key", "nope").json(&json!({"text": "x", "learner_id": "L1"})).send().await.unwrap();
+    assert_eq!(wrong_key.status(), 401);
+    let no_learner =
+        app.client.post(app.url("/api/v1/feedback")).header("x-platform-key", "test-platform-key").json(&json!({"text": "x"})).send().await.unwrap();
+    assert_eq!(no_learner.status(), 422);
+    app.post("/api/v1/feedback", &lead, json!({"text": "x"})).await.problem(403);
+    app.post("/api/v1/feedback", &learner, json!({"text": "x", "rating": 9})).await.problem(422);
+    app.post("/api/v1/feedback", &learner, json!({"text": "x", "category": "astrology"})).await.problem(422);
+    app.post("/api/v1/feedback", &learner, json!({"text": "", "device": {}})).await.problem(422);
+    let shot = json!({"content_type": "image/png", "data": PNG_PIXEL});
+    app.post("/api/v1/feedback", &learner, json!({"text": "x", "screenshots": [shot, shot, shot, shot]})).await.problem(422);
+    app.post("/api/v1/feedback", &learner, json!({"text": "x", "screenshots": [{"content_type": "image/png", "data": "***"}]})).await.problem(422);
+    let svg = base64_encode(b"<svg onload=alert(1)></svg>");
+    app.post("/api/v1/feedback", &learner, json!({"text": "x", "screenshots": [{"content_type": "image/png", "data": svg}]})).await.problem(422);
+    let mut big = base64_decode(PNG_PIXEL);
+    big.resize(5_000, 0);
+    app.post("/api/v1/feedback", &learner, json!({"text": "x", "screenshots": [{"content_type": "image/png", "data": base64_encode(&big)}]}))
+        .await
+        .problem(413);
+    app.post("/api/v1/feedback", &learner, json!({"text": "x", "device": {"colour": "red"}})).await.problem(422);
+    assert_eq!(conversations_on(&app, &lead, "in_app").await.len(), before, "nothing stored by refused feedback");
+}
+
+fn base64_encode(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(text).unwrap()
 }

@@ -107,6 +107,7 @@ async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
         row(Method::POST, "/api/v1/kb/deflections", Some(json!({"article_id": "zh-refund-policy", "query": "退款"})), [204; 8]),
         row(Method::GET, "/api/v1/kb/search-stats", None, [401, 403, 403, 200, 200, 200, 200, 200]),
         row(Method::GET, "/api/v1/channels", None, [401, 403, 403, 403, 403, 403, 403, 200]),
+        row(Method::POST, "/api/v1/feedback", Some(json!({"text": "matrix feedback"})), [401, 201, 201, 403, 403, 403, 403, 403]),
         row(Method::PUT, "/api/v1/channels/social/matrix", Some(json!({"settings": {}})), [401, 403, 403, 403, 403, 403, 403, 200]),
     ];
 
