@@ -228,7 +228,7 @@ async fn prefill_sop(state: &AppState, conversation_id: i64, device: &Device) ->
     for question in sop.questions() {
         let Some((_, Some(value))) = facts.iter().find(|(name, _)| *name == question.id) else { continue };
         let value = value.trim().to_lowercase();
-        let fits = question.options.is_empty() || question.options.iter().any(|option| *option == value);
+        let fits = question.options.is_empty() || question.options.contains(&value);
         if fits && !progress.answers.contains_key(&question.id) {
             progress.answers.insert(question.id.clone(), value);
             changed = true;
