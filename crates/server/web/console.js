@@ -4,6 +4,7 @@
 const I18N = {
   zh: {
     signIn: "登录", email: "邮箱", password: "密码", wrong: "邮箱或密码错误", logout: "退出",
+    merge: "合并联系人", mergeFrom: "另一个联系人 #",
     callRinging: "来电", callAnswered: "通话中", line: "线路", openCall: "打开会话",
     kb: "知识库", inbox: "会话", newArticle: "新建文章", kbFilter: "筛选标题…", title: "标题", category: "分类", body: "正文（Markdown）",
     questions: "相似问法（每行一个）", tags: "标签（逗号分隔）", visibility: "可见性", lang: "语言", versions: "历史版本", preview: "在帮助中心查看",
@@ -23,6 +24,7 @@ const I18N = {
   },
   en: {
     signIn: "Sign in", email: "Email", password: "Password", wrong: "Wrong email or password", logout: "Sign out",
+    merge: "Merge contacts", mergeFrom: "other contact #",
     callRinging: "Incoming call", callAnswered: "On the phone", line: "line", openCall: "Open conversation",
     kb: "Knowledge base", inbox: "Inbox", newArticle: "New article", kbFilter: "Filter titles…", title: "Title", category: "Category", body: "Body (Markdown)",
     questions: "Alternative questions (one per line)", tags: "Tags (comma-separated)", visibility: "Visibility", lang: "Language", versions: "Versions", preview: "View in the help centre",
@@ -430,7 +432,16 @@ function renderProfile(history) {
     el("h3", {}, t.learner), el("div", { id: "learner-name" }, contact.display_name || `#${contact.id}`),
     el("h3", {}, t.identities), el("dl", {}, ...contact.identities.flatMap((i) => [el("dt", {}, i.kind), el("dd", {}, i.value)])),
     el("h3", {}, t.attributes), el("dl", { id: "attributes" }, ...attributes.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))])),
-    el("h3", {}, t.history), el("ul", {}, ...history.map((c) => el("li", {}, el("a", { href: "#", onclick: (e) => { e.preventDefault(); openConversation(c.id); } }, `#${c.id} ${c.subject || ""}`), " ", el("span", { class: "badge " + c.status }, t.status[c.status])))));
+    el("h3", {}, t.history), el("ul", { id: "history" }, ...history.map((c) => el("li", {}, el("a", { href: "#", onclick: (e) => { e.preventDefault(); openConversation(c.id); } }, `#${c.id} ${c.channel} ${c.subject || ""}`), " ", el("span", { class: "badge " + c.status }, t.status[c.status])))),
+    el("h3", {}, t.merge), el("div", {}, el("input", { id: "merge-from", type: "number", placeholder: t.mergeFrom, style: "width:8em" }), " ",
+      el("button", { id: "merge", onclick: async () => {
+        const from = Number(document.getElementById("merge-from").value);
+        if (!from) return;
+        try {
+          state.contact = await api("POST", `/contacts/${contact.id}/merge`, { from });
+          renderProfile(await api("GET", `/conversations?contact_id=${contact.id}&limit=20`));
+        } catch (error) { alert(error.message); }
+      } }, t.merge)));
 }
 
 // ---- realtime --------------------------------------------------------------------------

@@ -65,3 +65,7 @@ ALTER TABLE conversations ADD COLUMN channel_account TEXT;
 ALTER TABLE contact_identities DROP CONSTRAINT contact_identities_kind_check;
 ALTER TABLE contact_identities ADD CONSTRAINT contact_identities_kind_check
     CHECK (kind IN ('platform', 'email', 'phone', 'wechat_openid', 'visitor', 'social'));
+
+-- A contact merged into another (same learner found on two channels) stays for the event
+-- log's sake but is no longer a contact of its own.
+ALTER TABLE contacts ADD COLUMN merged_into BIGINT REFERENCES contacts (id);

@@ -75,3 +75,7 @@ INSERT INTO contact_identities_new (id, contact_id, kind, value, created_at) SEL
 DROP TABLE contact_identities;
 ALTER TABLE contact_identities_new RENAME TO contact_identities;
 CREATE INDEX contact_identities_contact ON contact_identities (contact_id);
+
+-- A contact merged into another (same learner found on two channels) stays for the event
+-- log's sake but is no longer a contact of its own.
+ALTER TABLE contacts ADD COLUMN merged_into INTEGER REFERENCES contacts (id);

@@ -8,6 +8,7 @@
 //! webhook with HMAC signatures, both ways).
 
 pub mod cti;
+pub mod sms;
 pub mod social;
 pub mod wechat;
 
@@ -249,6 +250,10 @@ pub async fn deliver(state: &AppState, payload: &str) -> AppResult<()> {
         Ok(channel) => match kind {
             "wechat" => wechat::send(state, &channel, &delivery.recipient, &message.body).await,
             "social" => social::send(state, &channel, &delivery, &message.body).await,
+            "sms" => {
+                use sms::SmsProvider;
+                sms::HttpTemplateProvider::new(state, &channel).send(&delivery.recipient, &message.body).await
+            }
             other => Err(AppError::Internal(anyhow::anyhow!("channel kind {other} cannot send yet"))),
         },
         Err(error) => Err(error),

@@ -69,3 +69,30 @@ pub async fn get(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiPath
     auth.staff()?;
     Ok(ApiJson(state.store.contact(id).await?))
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MergeContacts {
+    /// The contact merged into this one (and then removed).
+    pub from: i64,
+}
+
+/// Merges two contacts that are the same learner (staff): identities, conversations from
+/// every channel, and attributes end up on this one; the other is retired.
+#[utoipa::path(post, path = "/api/v1/contacts/{id}/merge", tag = "contacts", params(("id" = i64, Path)), request_body = MergeContacts,
+    responses((status = 200, body = Contact), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+        (status = 422, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all, fields(contact_id = id))]
+pub async fn merge(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(request): ApiJson<MergeContacts>,
+) -> AppResult<ApiJson<Contact>> {
+    auth.staff()?;
+    if request.from == id {
+        return Err(AppError::Unprocessable("from: a contact cannot be merged into itself".to_owned()));
+    }
+    state.store.merge_contacts(id, request.from).await?;
+    Ok(ApiJson(state.store.contact(id).await?))
+}

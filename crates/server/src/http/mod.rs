@@ -111,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tasks/{id}/done", post(tasks::done))
         .route("/contacts", post(contacts::create))
         .route("/contacts/{id}", get(contacts::get))
+        .route("/contacts/{id}/merge", post(contacts::merge))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{id}", get(users::get).patch(users::update))
         .route("/presence", axum::routing::put(users::set_presence))
@@ -150,6 +151,7 @@ pub fn router(state: AppState) -> Router {
         .route("/webhooks/wechat/{name}", get(webhooks::wechat_verify).post(webhooks::wechat_receive))
         .route("/webhooks/social/{name}", post(webhooks::social_receive))
         .route("/webhooks/cti/{name}", post(webhooks::cti_event))
+        .route("/webhooks/sms/{name}", post(webhooks::sms_receive))
         .fallback(|| async { AppError::NotFound("no such endpoint".to_owned()) })
         .method_not_allowed_fallback(|| async {
             problem_response(

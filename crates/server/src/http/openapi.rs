@@ -23,7 +23,7 @@ use super::{attachments, auth, channels, contacts, conversations, feedback, heal
         tasks::schedule, tasks::list, tasks::done,
         sops::list, sops::save, sops::start, sops::get, sops::answer,
         kb::list, kb::get, kb::save, kb::versions, kb::vote, kb::from_conversation, kb::search, kb::deflection, kb::search_stats,
-        channels::list, channels::save, channels::deliveries, feedback::create,
+        channels::list, channels::save, channels::deliveries, feedback::create, contacts::merge,
         contacts::create, contacts::get,
         users::list, users::create, users::get, users::update, users::set_presence,
     ),

@@ -15,6 +15,7 @@ use crate::{
     channels::{
         self,
         cti::{self, CtiReceipt},
+        sms::{self, SmsReceipt},
         social::{self, SocialReceipt},
         wechat::{self, Answer, SignedQuery},
     },
@@ -58,6 +59,15 @@ pub async fn cti_event(State(state): State<AppState>, ApiPath(name): ApiPath<Str
         .or_else(|| headers.get("x-cti-token").and_then(|value| value.to_str().ok()));
     cti::verify(&channel, presented)?;
     Ok(ApiJson(cti::receive(&state, &channel, &body).await?))
+}
+
+/// A learner's SMS from the provider (JSON, HMAC-signed).
+#[tracing::instrument(skip_all, fields(channel = %name))]
+pub async fn sms_receive(State(state): State<AppState>, ApiPath(name): ApiPath<String>, headers: HeaderMap, body: Bytes) -> AppResult<ApiJson<SmsReceipt>> {
+    let channel = channels::enabled(&state, "sms", &name).await?;
+    let presented = headers.get(social::SIGNATURE_HEADER).and_then(|value| value.to_str().ok());
+    sms::verify(&channel, presented, &body)?;
+    Ok(ApiJson(sms::receive(&state, &channel, &body).await?))
 }
 
 /// A message from a social platform (JSON, HMAC-signed).

@@ -103,11 +103,12 @@ impl Store {
     }
 
     pub async fn contact(&self, id: i64) -> AppResult<Contact> {
-        let row = sqlx::query_as::<_, ContactRow>("SELECT id, display_name, anonymous, attributes, created_at FROM contacts WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.read)
-            .await?
-            .ok_or_else(|| AppError::not_found("contact"))?;
+        let row =
+            sqlx::query_as::<_, ContactRow>("SELECT id, display_name, anonymous, attributes, created_at FROM contacts WHERE id = $1 AND merged_into IS NULL")
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?
+                .ok_or_else(|| AppError::not_found("contact"))?;
         let identities = sqlx::query_as::<_, Identity>("SELECT kind, value FROM contact_identities WHERE contact_id = $1 ORDER BY id")
             .bind(id)
             .fetch_all(&self.read)
@@ -120,6 +121,47 @@ impl Store {
             identities,
             created_at: to_utc(row.created_at),
         })
+    }
+
+    /// Merges contact `from` into `into`: identities, conversations (with their messages,
+    /// events and attachments), learner sessions and attributes (`into`'s win) move over, and
+    /// `from` is retired (marked merged; the event log still names it). One transaction.
+    pub async fn merge_contacts(&self, into: i64, from: i64) -> AppResult<()> {
+        let target = self.contact(into).await?;
+        let source = self.contact(from).await?;
+        let mut attributes = match source.attributes {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        if let serde_json::Value::Object(mine) = target.attributes {
+            attributes.extend(mine);
+        }
+        let attributes = serde_json::Value::Object(attributes).to_string();
+        let mut tx = self.write.begin().await?;
+        for statement in [
+            "UPDATE contact_identities SET contact_id = $1 WHERE contact_id = $2",
+            "UPDATE sessions SET contact_id = $1 WHERE contact_id = $2",
+            "UPDATE conversations SET contact_id = $1 WHERE contact_id = $2",
+            "UPDATE messages SET author_contact_id = $1 WHERE author_contact_id = $2",
+            "UPDATE attachments SET uploader_contact_id = $1 WHERE uploader_contact_id = $2",
+        ] {
+            sqlx::query(statement).bind(into).bind(from).execute(&mut *tx).await?;
+        }
+        sqlx::query(
+            "UPDATE contacts SET attributes = $2, display_name = COALESCE(display_name, $3), anonymous = anonymous * $4, updated_at = $5 WHERE id = $1",
+        )
+        .bind(into)
+        .bind(attributes)
+        .bind(source.display_name)
+        .bind(i64::from(source.anonymous))
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        // The event log is append-only and keeps naming the old contact: it stays, marked as
+        // merged, and is no longer found as a contact of its own.
+        sqlx::query("UPDATE contacts SET merged_into = $2, updated_at = $3 WHERE id = $1").bind(from).bind(into).bind(now_ms()).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Sets the given attributes on a contact, keeping the others.
@@ -143,6 +185,6 @@ impl Store {
     }
 
     pub async fn contact_exists(&self, id: i64) -> AppResult<bool> {
-        Ok(sqlx::query_scalar::<_, i64>("SELECT id FROM contacts WHERE id = $1").bind(id).fetch_optional(&self.read).await?.is_some())
+        Ok(sqlx::query_scalar::<_, i64>("SELECT id FROM contacts WHERE id = $1 AND merged_into IS NULL").bind(id).fetch_optional(&self.read).await?.is_some())
     }
 }

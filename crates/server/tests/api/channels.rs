@@ -22,7 +22,9 @@ backend_tests!(
     a_wechat_learner_gets_the_bot_passively_and_the_agent_through_the_api,
     the_social_webhook_works_both_ways,
     calls_pop_up_for_the_lines_tier_are_logged_and_missed_ones_become_callbacks,
-    in_app_feedback_becomes_a_conversation_with_the_device_facts
+    in_app_feedback_becomes_a_conversation_with_the_device_facts,
+    sms_works_both_ways_through_the_template_provider,
+    one_learner_on_several_channels_is_one_contact_after_a_merge
 );
 
 /// What a fake outside service received.
@@ -435,4 +437,97 @@ fn base64_encode(data: &[u8]) -> String {
 fn base64_decode(text: &str) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.decode(text).unwrap()
+}
+
+async fn post_signed(app: &TestApp, path: &str, secret: &str, body: &Value) -> (u16, Value) {
+    let raw = serde_json::to_vec(body).unwrap();
+    let response = app
+        .client
+        .post(app.url(path))
+        .header("content-type", "application/json")
+        .header("x-edudesk-signature", format!("sha256={}", sign(secret, &raw)))
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json::<Value>().await.unwrap_or(Value::Null))
+}
+
+async fn sms_works_both_ways_through_the_template_provider(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let received: Received = Arc::default();
+    let sink = received.clone();
+    let fake = serve(Router::new().route(
+        "/sms/send",
+        post(move |headers: axum::http::HeaderMap, Json(body): Json<Value>| {
+            let sink = sink.clone();
+            async move {
+                let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                sink.lock().unwrap().push(json!({"body": body, "authorization": auth}));
+                Json(json!({"ok": true}))
+            }
+        }),
+    ))
+    .await;
+    let admin = app.login("admin@edudesk.demo").await;
+    let config = json!({"settings": {"provider_url": format!("{fake}/sms/send"), "sender": "XUEZHI"}, "secrets": {"api_key": "sms-key-1"}});
+    app.call(Method::PUT, "/api/v1/channels/sms/demo", Some(&admin), Some(config)).await.expect(200);
+
+    let sms = json!({"message_id": "sms-1", "from": "+86 138 0000 1111", "text": "退款什么时候到账"});
+    let (status, first) = post_signed(&app, "/webhooks/sms/demo", "demo-sms-secret", &sms).await;
+    assert_eq!((status, first["duplicate"].as_bool()), (200, Some(false)), "{first}");
+    assert_eq!(post_signed(&app, "/webhooks/sms/demo", "demo-sms-secret", &sms).await.1["duplicate"], true);
+    assert_eq!(post_signed(&app, "/webhooks/sms/demo", "wrong", &sms).await.0, 401);
+    let bad_number = json!({"message_id": "sms-2", "from": "call me", "text": "x"});
+    assert_eq!(post_signed(&app, "/webhooks/sms/demo", "demo-sms-secret", &bad_number).await.0, 422);
+    assert_eq!(post_signed(&app, "/webhooks/sms/demo", "demo-sms-secret", &json!({"text": "no id"})).await.0, 400);
+
+    let id = first["conversation_id"].as_i64().unwrap();
+    let lead = app.login("lead@edudesk.demo").await;
+    assert_eq!(app.get(&format!("/api/v1/conversations/{id}"), &lead).await.expect(200)["channel"], "sms");
+    app.post(&format!("/api/v1/conversations/{id}/messages"), &lead, json!({"body": "退款 1-3 个工作日到账"})).await.expect(201);
+    let sink = received.clone();
+    wait_until("the SMS at the provider", move || !sink.lock().unwrap().is_empty()).await;
+    let sent = received.lock().unwrap()[0].clone();
+    assert_eq!(sent["body"], json!({"to": "+8613800001111", "text": "退款 1-3 个工作日到账", "sender": "XUEZHI"}));
+    assert_eq!(sent["authorization"], "Bearer sms-key-1");
+}
+
+async fn one_learner_on_several_channels_is_one_contact_after_a_merge(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let (learner, platform_contact) = app.learner("L7201").await;
+    let widget_conversation = app.open_conversation(&learner, "课程视频打不开").await;
+    let query = signed_query("demo-wechat-token", "1732400000", "n3");
+    post_wechat(&app, &query, text_xml("o_7201", "7201", "我在微信上也问一下：视频打不开")).await;
+    let lead = app.login("lead@edudesk.demo").await;
+    let wechat = conversations_on(&app, &lead, "wechat").await;
+    let wechat_contact = wechat[0]["contact_id"].as_i64().unwrap();
+    assert_ne!(wechat_contact, platform_contact, "an unknown openid is a new contact until someone says otherwise");
+
+    // An agent merges them: one learner, every channel's history together.
+    let t1 = app.login("t1@edudesk.demo").await;
+    let merged = app.post(&format!("/api/v1/contacts/{platform_contact}/merge"), &t1, json!({"from": wechat_contact})).await.expect(200);
+    let kinds: Vec<&str> = merged["identities"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"platform") && kinds.contains(&"wechat_openid"), "{merged}");
+    app.get(&format!("/api/v1/contacts/{wechat_contact}"), &lead).await.problem(404);
+    let together = app.get(&format!("/api/v1/conversations?contact_id={platform_contact}"), &lead).await.expect(200);
+    let channels: Vec<&str> = together.as_array().unwrap().iter().map(|c| c["channel"].as_str().unwrap()).collect();
+    assert!(channels.contains(&"widget") && channels.contains(&"wechat"), "{channels:?}");
+    let wechat_id = wechat[0]["id"].as_i64().unwrap();
+    let history = app.get(&format!("/api/v1/conversations/{wechat_id}/messages"), &lead).await.expect(200);
+    assert!(history.as_array().unwrap().iter().any(|m| m["body"] == "我在微信上也问一下：视频打不开" && m["author_contact_id"] == platform_contact));
+    // The learner sees both in the widget's list; the next WeChat message joins the same contact.
+    let mine = app.get("/api/v1/conversations", &learner).await.expect(200);
+    let mine: Vec<i64> = mine.as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+    assert!(mine.contains(&widget_conversation) && mine.contains(&wechat_id), "{mine:?}");
+    let (_, next) = {
+        let body = text_xml("o_7201", "7202", "还在吗");
+        post_wechat(&app, &query, body).await
+    };
+    assert_eq!(next, "success");
+    assert_eq!(conversations_on(&app, &lead, "wechat").await.len(), 1, "the same WeChat conversation continues");
+
+    app.post(&format!("/api/v1/contacts/{platform_contact}/merge"), &t1, json!({"from": platform_contact})).await.problem(422);
+    app.post(&format!("/api/v1/contacts/{platform_contact}/merge"), &t1, json!({"from": 999_999})).await.problem(404);
+    app.post(&format!("/api/v1/contacts/{platform_contact}/merge"), &learner, json!({"from": 1})).await.problem(403);
 }

@@ -52,6 +52,7 @@ async fn openapi_lists_every_endpoint(backend: TestBackend) {
         ("/api/v1/kb/search-stats", "get"),
         ("/api/v1/channels", "get"),
         ("/api/v1/feedback", "post"),
+        ("/api/v1/contacts/{id}/merge", "post"),
         ("/api/v1/channels/{kind}/{name}", "put"),
         ("/api/v1/conversations/{id}/deliveries", "get"),
         ("/api/v1/conversations/{id}/article", "post"),

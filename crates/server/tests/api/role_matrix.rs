@@ -78,6 +78,7 @@ async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
             [401, 403, 403, 201, 201, 201, 201, 201],
         ),
         row(Method::GET, format!("/api/v1/contacts/{owner_contact}"), None, [401, 403, 403, 200, 200, 200, 200, 200]),
+        row(Method::POST, format!("/api/v1/contacts/{owner_contact}/merge"), Some(json!({"from": owner_contact})), [401, 403, 403, 422, 422, 422, 422, 422]),
         row(Method::GET, "/api/v1/users", None, [401, 403, 403, 200, 200, 200, 200, 200]),
         row(Method::GET, format!("/api/v1/users/{t1_id}"), None, [401, 403, 403, 200, 200, 200, 200, 200]),
         row(Method::PATCH, format!("/api/v1/users/{t1_id}"), Some(json!({"max_concurrent": 6})), [401, 403, 403, 403, 403, 403, 403, 200]),
