@@ -51,6 +51,20 @@ pub struct Inbound {
     pub bot: bool,
     /// Attributes to remember on the contact (device, app version...).
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+    /// How it joins a conversation: chat channels continue the learner's open one; email
+    /// continues the one its headers point to, or opens a new ticket.
+    pub thread: Thread,
+    /// A subject for a new conversation (email).
+    pub subject: Option<String>,
+}
+
+/// Which conversation an inbound message belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Thread {
+    /// The learner's open conversation on this channel, or a new one.
+    OpenOnChannel,
+    /// This conversation if it is the learner's and still open, otherwise a new one.
+    Hint(Option<i64>),
 }
 
 /// The outcome of ingesting one inbound message.
@@ -101,7 +115,16 @@ async fn store_inbound(state: &AppState, inbound: &Inbound) -> AppResult<Ingeste
         state.store.merge_contact_attributes(contact_id, attributes).await?;
     }
     let body = edudesk_core::input::MessageBody::parse(&inbound.text)?;
-    if let Some(conversation_id) = state.store.open_conversation_on(contact_id, inbound.channel.as_str()).await? {
+    let existing = match inbound.thread {
+        Thread::OpenOnChannel => state.store.open_conversation_on(contact_id, inbound.channel.as_str()).await?,
+        Thread::Hint(Some(id)) => match state.store.conversation(id).await {
+            Ok(conversation) if conversation.contact_id == contact_id && conversation.status != edudesk_core::Status::Closed => Some(id),
+            Ok(_) | Err(AppError::NotFound(_)) => None,
+            Err(error) => return Err(error),
+        },
+        Thread::Hint(None) => None,
+    };
+    if let Some(conversation_id) = existing {
         let appended = state
             .writer
             .append(NewMessage {
@@ -129,7 +152,7 @@ async fn store_inbound(state: &AppState, inbound: &Inbound) -> AppResult<Ingeste
         due: Some(due_ms(due)),
         contact_id,
         channel: inbound.channel,
-        subject: None,
+        subject: inbound.subject.clone(),
         category,
         priority: Priority::Normal,
         tier,

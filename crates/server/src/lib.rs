@@ -124,12 +124,14 @@ impl App {
         let purge = tokio::spawn(purge_expired_sessions(self.state.store.clone()));
         let checkpoints = tokio::spawn(checkpoint_regularly(self.state.store.clone()));
         let worker = tokio::spawn(jobs::run_worker(self.state.clone()));
+        let mailboxes = tokio::spawn(channels::email::supervise(self.state.clone()));
         let knowledge = tokio::spawn(knowledge::refresh_regularly(self.state.store.clone(), self.state.knowledge.clone(), std::time::Duration::from_secs(10)));
         let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("serving HTTP");
         purge.abort();
         checkpoints.abort();
         worker.abort();
         knowledge.abort();
+        mailboxes.abort();
         served?;
         self.state.store.close().await;
         Ok(())

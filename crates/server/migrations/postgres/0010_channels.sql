@@ -31,6 +31,8 @@ CREATE TABLE deliveries (
     state            TEXT    NOT NULL CHECK (state IN ('queued', 'sent', 'failed')),
     attempts         BIGINT NOT NULL DEFAULT 0,
     last_error       TEXT,
+    -- The channel's id of what was sent (an email's Message-ID), for threading replies.
+    external_id      TEXT,
     created_at       BIGINT NOT NULL,
     updated_at       BIGINT NOT NULL,
     UNIQUE (message_id)
@@ -69,3 +71,5 @@ ALTER TABLE contact_identities ADD CONSTRAINT contact_identities_kind_check
 -- A contact merged into another (same learner found on two channels) stays for the event
 -- log's sake but is no longer a contact of its own.
 ALTER TABLE contacts ADD COLUMN merged_into BIGINT REFERENCES contacts (id);
+CREATE INDEX deliveries_external ON deliveries (external_id);
+CREATE INDEX inbound_receipts_message ON inbound_receipts (message_id);

@@ -31,6 +31,8 @@ CREATE TABLE deliveries (
     state            TEXT    NOT NULL CHECK (state IN ('queued', 'sent', 'failed')),
     attempts         INTEGER NOT NULL DEFAULT 0,
     last_error       TEXT,
+    -- The channel's id of what was sent (an email's Message-ID), for threading replies.
+    external_id      TEXT,
     created_at       INTEGER NOT NULL,
     updated_at       INTEGER NOT NULL,
     UNIQUE (message_id)
@@ -79,3 +81,5 @@ CREATE INDEX contact_identities_contact ON contact_identities (contact_id);
 -- A contact merged into another (same learner found on two channels) stays for the event
 -- log's sake but is no longer a contact of its own.
 ALTER TABLE contacts ADD COLUMN merged_into INTEGER REFERENCES contacts (id);
+CREATE INDEX deliveries_external ON deliveries (external_id);
+CREATE INDEX inbound_receipts_message ON inbound_receipts (message_id);

@@ -5,9 +5,11 @@
 //! reason) and retries with backoff.
 //!
 //! Adapters: [`wechat`] (official account message interface), [`social`] (a generic JSON
-//! webhook with HMAC signatures, both ways).
+//! webhook with HMAC signatures, both ways), [`sms`] (an HTTP template provider), [`cti`]
+//! (telephony events), [`email`] (IMAP in, SMTP out).
 
 pub mod cti;
+pub mod email;
 pub mod sms;
 pub mod social;
 pub mod wechat;
@@ -154,7 +156,7 @@ fn known_fields(kind: &str) -> (&'static [&'static str], &'static [&'static str]
         "social" => (&["outbound_url", "platform"], &["secret"]),
         "sms" => (&["provider_url", "body_template", "sender"], &["webhook_secret", "api_key"]),
         "cti" => (&["lines"], &["token"]),
-        _ => (&["imap_url", "smtp_url", "address"], &["password"]),
+        _ => (&["imap_host", "imap_port", "smtp_host", "smtp_port", "address", "username", "smtp_username", "poll_seconds"], &["password"]),
     }
 }
 
@@ -195,6 +197,7 @@ fn recipient_kind(channel: Channel) -> Option<IdentityKind> {
         Channel::Wechat => Some(IdentityKind::WechatOpenid),
         Channel::Social => Some(IdentityKind::Social),
         Channel::Sms => Some(IdentityKind::Phone),
+        Channel::Email => Some(IdentityKind::Email),
         _ => None,
     }
 }
@@ -250,6 +253,7 @@ pub async fn deliver(state: &AppState, payload: &str) -> AppResult<()> {
         Ok(channel) => match kind {
             "wechat" => wechat::send(state, &channel, &delivery.recipient, &message.body).await,
             "social" => social::send(state, &channel, &delivery, &message.body).await,
+            "email" => email::send(state, &channel, &delivery, &message.body).await,
             "sms" => {
                 use sms::SmsProvider;
                 sms::HttpTemplateProvider::new(state, &channel).send(&delivery.recipient, &message.body).await

@@ -135,6 +135,8 @@ pub async fn receive(state: &AppState, channel: &ChannelConfig, body: &[u8]) -> 
         category: None,
         bot: true,
         attributes: None,
+        thread: crate::inbox::Thread::OpenOnChannel,
+        subject: None,
     };
     let Ingested { conversation_id, message, duplicate, .. } = ingest(state, inbound).await?;
     Ok(SmsReceipt { conversation_id, message_id: message.map(|m| m.id), duplicate })

@@ -136,6 +136,8 @@ pub async fn receive(state: &AppState, channel: &ChannelConfig, message: WechatM
         category: None,
         bot: true,
         attributes: None,
+        thread: crate::inbox::Thread::OpenOnChannel,
+        subject: None,
     };
     let ingested = ingest(state, inbound).await?;
     let Some(stored) = ingested.message else { return Ok(Answer::Success) };

@@ -166,6 +166,9 @@ pub async fn create(
         category: input.category.clone(),
         bot: false,
         attributes: Some(attributes),
+        // Every feedback is a ticket of its own.
+        thread: crate::inbox::Thread::Hint(None),
+        subject: None,
     };
     let ingested = ingest(&state, inbound).await?;
     let conversation_id = ingested.conversation_id;

@@ -2,6 +2,7 @@
 //! problem documents, and the layers every request passes (body limit, tracing, panics).
 
 mod attachments;
+pub use attachments::sniff_matches as attachments_sniff;
 mod auth;
 mod channels;
 mod contacts;

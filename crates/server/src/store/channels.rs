@@ -189,6 +189,51 @@ impl Store {
             .await?)
     }
 
+    /// Records the channel's id of a sent delivery (an email's Message-ID).
+    pub async fn set_delivery_external_id(&self, id: i64, external_id: &str) -> AppResult<()> {
+        sqlx::query("UPDATE deliveries SET external_id = $2 WHERE id = $1").bind(id).bind(external_id).execute(&self.write).await?;
+        Ok(())
+    }
+
+    /// The conversation an email id (received or sent) belongs to, on `channel`.
+    pub async fn conversation_of_external_id(&self, channel: &str, external_id: &str) -> AppResult<Option<i64>> {
+        let sent: Option<i64> = sqlx::query_scalar("SELECT conversation_id FROM deliveries WHERE channel = $1 AND external_id = $2 LIMIT 1")
+            .bind(channel)
+            .bind(external_id)
+            .fetch_optional(&self.read)
+            .await?;
+        if sent.is_some() {
+            return Ok(sent);
+        }
+        Ok(sqlx::query_scalar(
+            "SELECT m.conversation_id FROM inbound_receipts r JOIN messages m ON m.id = r.message_id WHERE r.channel = $1 AND r.external_id = $2 LIMIT 1",
+        )
+        .bind(channel)
+        .bind(external_id)
+        .fetch_optional(&self.read)
+        .await?)
+    }
+
+    /// The email ids of a conversation, received and sent, oldest first (for References).
+    pub async fn external_ids_of(&self, channel: &str, conversation_id: i64) -> AppResult<Vec<(i64, String)>> {
+        let mut ids: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT m.id, r.external_id FROM inbound_receipts r JOIN messages m ON m.id = r.message_id WHERE r.channel = $1 AND m.conversation_id = $2",
+        )
+        .bind(channel)
+        .bind(conversation_id)
+        .fetch_all(&self.read)
+        .await?;
+        let sent: Vec<(i64, String)> =
+            sqlx::query_as("SELECT message_id, external_id FROM deliveries WHERE channel = $1 AND conversation_id = $2 AND external_id IS NOT NULL")
+                .bind(channel)
+                .bind(conversation_id)
+                .fetch_all(&self.read)
+                .await?;
+        ids.extend(sent);
+        ids.sort();
+        Ok(ids)
+    }
+
     /// Remembers the configured channel a conversation came through.
     pub async fn set_channel_account(&self, conversation_id: i64, account: &str) -> AppResult<()> {
         sqlx::query("UPDATE conversations SET channel_account = $2 WHERE id = $1").bind(conversation_id).bind(account).execute(&self.write).await?;

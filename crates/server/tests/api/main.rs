@@ -8,6 +8,7 @@ mod helpers;
 
 mod bot;
 mod channels;
+mod email;
 mod jobs;
 mod kb;
 

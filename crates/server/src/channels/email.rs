@@ -1,0 +1,485 @@
+//! Email: support mailboxes read over IMAP (IDLE when the server has it, polling otherwise;
+//! processed mail is marked seen and moved to `Processed`, auto-replies and bounces to
+//! `Automated`, unreadable mail to `Unreadable` — nothing is deleted), MIME parsed fully
+//! (mail-parser: multipart, HTML with a text fallback, quoted-printable and base64, GBK,
+//! GB2312, Big5 and UTF-8, attachments), replies threaded into their conversation by
+//! `In-Reply-To`/`References` or the `[#id]` tag in the subject, quoted history stripped, each
+//! email ingested once by its Message-ID (across restarts), and agents' replies sent by SMTP
+//! (lettre) with the threading headers and the conversation reference.
+
+use std::{collections::HashMap, time::Duration};
+
+use edudesk_core::{Channel, IdentityKind};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor, message::Mailbox};
+use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
+
+use super::ChannelConfig;
+use crate::{
+    AppState,
+    error::{AppError, AppResult},
+    inbox::{Inbound, Thread, ingest},
+    store::{channels::DeliveryRow, events::Actor, messages::Author, writer::NewMessage},
+};
+
+/// Largest email processed; bigger ones are moved aside unread.
+const MAX_EMAIL_BYTES: usize = 25 * 1024 * 1024;
+
+/// An email as EduDesk needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedEmail {
+    pub message_id: Option<String>,
+    pub from_address: String,
+    pub from_name: Option<String>,
+    pub subject: String,
+    /// The new text, quoted history removed.
+    pub text: String,
+    /// `In-Reply-To` then `References`, most recent first.
+    pub thread_ids: Vec<String>,
+    /// Why it must never be answered (auto-reply, bounce...), if so.
+    pub automated: Option<&'static str>,
+    pub attachments: Vec<EmailAttachment>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmailAttachment {
+    pub name: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+    pub inline: bool,
+}
+
+fn header_text(message: &mail_parser::Message<'_>, name: &str) -> Option<String> {
+    message.header(name).and_then(|value| match value {
+        HeaderValue::Text(text) => Some(text.to_string()),
+        HeaderValue::TextList(list) => Some(list.join(", ")),
+        _ => None,
+    })
+}
+
+fn ids(value: &HeaderValue<'_>) -> Vec<String> {
+    match value {
+        HeaderValue::Text(text) => vec![text.to_string()],
+        HeaderValue::TextList(list) => list.iter().map(|id| id.to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Why an email is machine-made and must not be answered, by RFC 3834 and common practice.
+fn automated(message: &mail_parser::Message<'_>, from: &str) -> Option<&'static str> {
+    if header_text(message, "Auto-Submitted").is_some_and(|value| !value.trim().eq_ignore_ascii_case("no")) {
+        return Some("Auto-Submitted");
+    }
+    if message.header("X-Autoreply").is_some() || message.header("X-Autorespond").is_some() || message.header("X-Auto-Response-Suppress").is_some() {
+        return Some("auto-reply header");
+    }
+    if header_text(message, "Precedence").is_some_and(|value| matches!(value.trim().to_ascii_lowercase().as_str(), "bulk" | "junk" | "list" | "auto_reply")) {
+        return Some("Precedence");
+    }
+    let report =
+        message.content_type().is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report")));
+    if report {
+        return Some("delivery status notification");
+    }
+    let local = from.split('@').next().unwrap_or_default();
+    if ["mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply"].contains(&local) {
+        return Some("system sender");
+    }
+    None
+}
+
+/// Parses a raw email; `Err` says why it cannot be read (it is then moved aside, not lost).
+pub fn parse(raw: &[u8]) -> Result<ParsedEmail, String> {
+    if raw.len() > MAX_EMAIL_BYTES {
+        return Err(format!("larger than {MAX_EMAIL_BYTES} bytes"));
+    }
+    let message = MessageParser::default().parse(raw).ok_or("not a MIME message")?;
+    let from = message.from().and_then(|from| from.first()).ok_or("no From address")?;
+    let from_address = from.address().ok_or("no From address")?.trim().to_lowercase();
+    if !from_address.contains('@') || from_address.len() > 254 {
+        return Err(format!("'{from_address}' is not an email address"));
+    }
+    let mut thread_ids = ids(message.in_reply_to());
+    let mut references = ids(message.references());
+    references.reverse();
+    thread_ids.extend(references);
+    let text = message.body_text(0).map(|text| text.to_string()).unwrap_or_default();
+    let mut attachments = Vec::new();
+    for part in message.attachments() {
+        let content_type = part
+            .content_type()
+            .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")))
+            .unwrap_or_else(|| "application/octet-stream".to_owned());
+        attachments.push(EmailAttachment {
+            name: part.attachment_name().unwrap_or("attachment").to_owned(),
+            content_type: content_type.to_ascii_lowercase(),
+            data: part.contents().to_vec(),
+            inline: part.content_disposition().is_some_and(|d| d.ctype().eq_ignore_ascii_case("inline")) || part.content_id().is_some(),
+        });
+    }
+    Ok(ParsedEmail {
+        message_id: message.message_id().map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()),
+        from_name: from.name().map(|name| name.trim().to_owned()).filter(|name| !name.is_empty()),
+        automated: automated(&message, &from_address),
+        from_address,
+        subject: message.subject().unwrap_or_default().trim().to_owned(),
+        text: strip_quoted(&text),
+        thread_ids,
+        attachments,
+    })
+}
+
+/// The new part of a reply: everything before the quoted history ("On … wrote:", "在 … 写道：",
+/// Outlook's "-----Original Message-----" / "发件人:" block, or the first run of "> " lines).
+pub fn strip_quoted(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut end = lines.len();
+    for (index, line) in lines.iter().enumerate() {
+        let trimmed = line.trim();
+        let lower = trimmed.to_lowercase();
+        let attribution = (lower.starts_with("on ") && lower.ends_with("wrote:"))
+            || (trimmed.starts_with('在') && (trimmed.ends_with("写道：") || trimmed.ends_with("写道:")));
+        let outlook = trimmed.starts_with("-----Original Message-----")
+            || trimmed.starts_with("-----原始邮件-----")
+            || trimmed.starts_with("发件人:")
+            || trimmed.starts_with("发件人：")
+            || (lower.starts_with("from:") && lines.get(index + 1).is_some_and(|next| next.trim().to_lowercase().starts_with("sent:")));
+        let quoted = trimmed.starts_with('>') && index > 0;
+        if attribution || outlook || quoted {
+            end = index;
+            break;
+        }
+    }
+    let kept = lines[..end].join("\n");
+    let kept = kept.trim();
+    if kept.is_empty() { text.trim().to_owned() } else { kept.to_owned() }
+}
+
+/// The conversation id in a subject's `[#123]` tag.
+pub fn ticket_tag(subject: &str) -> Option<i64> {
+    let start = subject.rfind("[#")?;
+    let rest = &subject[start + 2..];
+    let end = rest.find(']')?;
+    rest[..end].parse().ok()
+}
+
+/// What happened to one email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Stored { conversation_id: i64 },
+    Duplicate,
+    Automated(&'static str),
+    Unreadable(String),
+}
+
+/// Ingests one raw email from `channel`'s mailbox.
+pub async fn process(state: &AppState, channel: &ChannelConfig, raw: &[u8]) -> AppResult<Outcome> {
+    let email = match parse(raw) {
+        Ok(email) => email,
+        Err(reason) => return Ok(Outcome::Unreadable(reason)),
+    };
+    if let Some(reason) = email.automated {
+        tracing::info!(from = %email.from_address, reason, "automated email not answered");
+        return Ok(Outcome::Automated(reason));
+    }
+    let account = channel.account();
+    let mut hint = None;
+    for id in &email.thread_ids {
+        if let Some(conversation) = state.store.conversation_of_external_id(&account, id).await? {
+            hint = Some(conversation);
+            break;
+        }
+    }
+    let hint = hint.or_else(|| ticket_tag(&email.subject));
+    // Without a Message-ID the content itself identifies the email (a resend is a duplicate).
+    let external_id = email.message_id.clone().unwrap_or_else(|| format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(raw))));
+    let mut text = if email.text.trim().is_empty() { format!("（{}）", email.subject) } else { email.text.clone() };
+    let others: Vec<String> =
+        email.attachments.iter().filter(|a| !is_image(a)).map(|a| format!("[附件 / attachment: {} ({} bytes)]", a.name, a.data.len())).collect();
+    if !others.is_empty() {
+        text.push_str("\n\n");
+        text.push_str(&others.join("\n"));
+    }
+    let text: String = text.chars().take(9_000).collect();
+    let inbound = Inbound {
+        channel: Channel::Email,
+        account: Some(account),
+        external_id: Some(external_id),
+        identity: (IdentityKind::Email, email.from_address.clone()),
+        display_name: email.from_name.clone(),
+        text,
+        category: None,
+        bot: false,
+        attributes: None,
+        thread: Thread::Hint(hint),
+        subject: Some(email.subject.chars().take(200).collect()).filter(|s: &String| !s.is_empty()),
+    };
+    let ingested = ingest(state, inbound).await?;
+    if ingested.duplicate {
+        return Ok(Outcome::Duplicate);
+    }
+    for image in email.attachments.iter().filter(|a| is_image(a)) {
+        if image.data.len() > state.config.attachment_max_bytes || !crate::http::attachments_sniff(&image.content_type, &image.data) {
+            continue;
+        }
+        let uploader = Actor { user_id: None, contact_id: Some(ingested.contact_id) };
+        let attachment = state.store.create_attachment(ingested.conversation_id, uploader, &image.content_type, &image.data).await?;
+        state
+            .writer
+            .append(NewMessage {
+                conversation_id: ingested.conversation_id,
+                author: Author::Contact(ingested.contact_id),
+                on_behalf_of: None,
+                body: "[image]".to_owned(),
+                internal: false,
+                client_id: format!("mail-{}", crate::auth::new_token()),
+                attachment_id: Some(attachment.id),
+            })
+            .await?;
+    }
+    Ok(Outcome::Stored { conversation_id: ingested.conversation_id })
+}
+
+fn is_image(attachment: &EmailAttachment) -> bool {
+    matches!(attachment.content_type.as_str(), "image/png" | "image/jpeg" | "image/gif" | "image/webp")
+}
+
+fn setting_u16(channel: &ChannelConfig, name: &str, default: u16) -> u16 {
+    channel.settings.get(name).and_then(serde_json::Value::as_u64).and_then(|port| u16::try_from(port).ok()).unwrap_or(default)
+}
+
+type ImapSession = async_imap::Session<tokio::net::TcpStream>;
+
+async fn connect(channel: &ChannelConfig) -> AppResult<ImapSession> {
+    let host = channel.setting("imap_host").unwrap_or("127.0.0.1");
+    let port = setting_u16(channel, "imap_port", 143);
+    let user = channel.setting("username").ok_or_else(|| AppError::Internal(anyhow::anyhow!("channel {} has no username", channel.account())))?;
+    let imap_error = |error: async_imap::error::Error| AppError::Internal(anyhow::anyhow!("IMAP: {error}"));
+    let stream = tokio::time::timeout(Duration::from_secs(10), tokio::net::TcpStream::connect((host, port)))
+        .await
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("IMAP connect to {host}:{port} timed out")))?
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("IMAP connect to {host}:{port}: {error}")))?;
+    let mut client = async_imap::Client::new(stream);
+    client.read_response().await.map_err(|error| AppError::Internal(anyhow::anyhow!("IMAP greeting: {error}")))?;
+    let mut session = client.login(user, channel.secret("password")?).await.map_err(|(error, _)| imap_error(error))?;
+    for folder in ["Processed", "Automated", "Unreadable"] {
+        // Already there is fine.
+        let _ = session.create(folder).await;
+    }
+    session.select("INBOX").await.map_err(imap_error)?;
+    Ok(session)
+}
+
+/// Fetches and handles every unseen email in the inbox; returns how many were handled.
+pub async fn poll_once(state: &AppState, channel: &ChannelConfig, session: &mut ImapSession) -> AppResult<usize> {
+    use futures_util::StreamExt;
+    let imap_error = |error: async_imap::error::Error| AppError::Internal(anyhow::anyhow!("IMAP: {error}"));
+    let mut uids: Vec<u32> = session.uid_search("UNSEEN").await.map_err(imap_error)?.into_iter().collect();
+    uids.sort_unstable();
+    let mut handled = 0;
+    for uid in uids {
+        let raw = {
+            let mut fetches = session.uid_fetch(uid.to_string(), "(UID BODY.PEEK[])").await.map_err(imap_error)?;
+            let mut raw = None;
+            while let Some(fetch) = fetches.next().await {
+                let fetch = fetch.map_err(imap_error)?;
+                if let Some(body) = fetch.body() {
+                    raw = Some(body.to_vec());
+                }
+            }
+            raw
+        };
+        let Some(raw) = raw else { continue };
+        // Ingest first, then move: a crash in between leaves it unseen, and its Message-ID
+        // makes the second attempt a no-op.
+        let folder = match process(state, channel, &raw).await? {
+            Outcome::Stored { .. } | Outcome::Duplicate => "Processed",
+            Outcome::Automated(_) => "Automated",
+            Outcome::Unreadable(reason) => {
+                tracing::warn!(uid, %reason, "unreadable email moved aside");
+                "Unreadable"
+            }
+        };
+        {
+            let mut stored = session.uid_store(uid.to_string(), "+FLAGS (\\Seen)").await.map_err(imap_error)?;
+            while stored.next().await.is_some() {}
+        }
+        session.uid_mv(uid.to_string(), folder).await.map_err(imap_error)?;
+        handled += 1;
+    }
+    Ok(handled)
+}
+
+/// Watches one mailbox until the task is stopped: handle what is there, then wait in IDLE (or
+/// sleep, when the server cannot IDLE) for up to `poll_seconds`, and again. Reconnects after
+/// errors with a growing pause.
+async fn watch(state: AppState, channel: ChannelConfig) {
+    let poll = Duration::from_secs(channel.settings.get("poll_seconds").and_then(serde_json::Value::as_u64).unwrap_or(30).clamp(1, 3600));
+    let mut pause = Duration::from_secs(1);
+    loop {
+        let round = async {
+            let mut session = connect(&channel).await?;
+            loop {
+                poll_once(&state, &channel, &mut session).await?;
+                let capabilities = session.capabilities().await.map_err(|error| AppError::Internal(anyhow::anyhow!("IMAP: {error}")))?;
+                if capabilities.has_str("IDLE") {
+                    let mut idle = session.idle();
+                    idle.init().await.map_err(|error| AppError::Internal(anyhow::anyhow!("IMAP IDLE: {error}")))?;
+                    let (wait, _stop) = idle.wait_with_timeout(poll);
+                    let _ = wait.await;
+                    session = idle.done().await.map_err(|error| AppError::Internal(anyhow::anyhow!("IMAP IDLE: {error}")))?;
+                } else {
+                    tokio::time::sleep(poll).await;
+                }
+            }
+            #[allow(unreachable_code)]
+            Ok::<(), AppError>(())
+        };
+        if let Err(error) = round.await {
+            tracing::warn!(%error, channel = %channel.account(), "mailbox watch failed; reconnecting");
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(60));
+        }
+    }
+}
+
+/// Keeps one watcher per enabled email channel, following configuration changes.
+pub async fn supervise(state: AppState) {
+    let mut watchers: HashMap<String, (i64, tokio::task::JoinHandle<()>)> = HashMap::new();
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        ticks.tick().await;
+        let rows = match state.store.channels().await {
+            Ok(rows) => rows,
+            Err(error) => {
+                tracing::warn!(%error, "reading email channels failed");
+                continue;
+            }
+        };
+        let wanted: Vec<_> = rows.into_iter().filter(|row| row.kind == "email" && row.enabled != 0).collect();
+        watchers.retain(|name, (version, handle)| {
+            let current = wanted.iter().find(|row| &row.name == name);
+            let keep = current.is_some_and(|row| row.updated_at == *version);
+            if !keep {
+                handle.abort();
+            }
+            keep
+        });
+        for row in wanted {
+            if !watchers.contains_key(&row.name) {
+                let version = row.updated_at;
+                let name = row.name.clone();
+                let handle = tokio::spawn(watch(state.clone(), ChannelConfig::of(row)));
+                watchers.insert(name, (version, handle));
+            }
+        }
+    }
+}
+
+/// Sends an agent's reply by SMTP, threaded under the learner's email.
+pub async fn send(state: &AppState, channel: &ChannelConfig, delivery: &DeliveryRow, text: &str) -> AppResult<()> {
+    let address = channel.setting("address").ok_or_else(|| AppError::Internal(anyhow::anyhow!("channel {} has no address", channel.account())))?;
+    let from: Mailbox = address.parse().map_err(|error| AppError::Internal(anyhow::anyhow!("address: {error}")))?;
+    let to: Mailbox = delivery.recipient.parse().map_err(|error| AppError::Internal(anyhow::anyhow!("recipient: {error}")))?;
+    let conversation = state.store.conversation(delivery.conversation_id).await?;
+    let subject = conversation.subject.clone().unwrap_or_else(|| "学知在线客服 / XueZhi support".to_owned());
+    let subject = subject.trim_start_matches("Re: ").trim_start_matches("RE: ").to_owned();
+    let subject = if ticket_tag(&subject) == Some(conversation.id) { format!("Re: {subject}") } else { format!("Re: {subject} [#{}]", conversation.id) };
+    let domain = address.split('@').nth(1).unwrap_or("edudesk.local");
+    let message_id = format!("<edudesk.{}.{}@{domain}>", delivery.message_id, &crate::auth::new_token()[..12]);
+    let thread = state.store.external_ids_of(&channel.account(), conversation.id).await?;
+    let mut builder = lettre::Message::builder().from(from).to(to).subject(subject).message_id(Some(message_id.clone()));
+    if let Some((_, last)) = thread.iter().rev().find(|(_, id)| !id.starts_with("sha256:")) {
+        builder = builder.in_reply_to(last.clone());
+        let references: Vec<String> = thread.iter().filter(|(_, id)| !id.starts_with("sha256:")).map(|(_, id)| id.clone()).collect();
+        builder = builder.references(references.join(" "));
+    }
+    let email = builder
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(text.to_owned())
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("building the email: {error}")))?;
+    let host = channel.setting("smtp_host").unwrap_or("127.0.0.1");
+    let mut transport =
+        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(setting_u16(channel, "smtp_port", 25)).timeout(Some(Duration::from_secs(15)));
+    if let (Some(user), Ok(password)) = (channel.setting("smtp_username"), channel.secret("password")) {
+        transport = transport.credentials(lettre::transport::smtp::authentication::Credentials::new(user.to_owned(), password.to_owned()));
+    }
+    transport.build().send(email).await.map_err(|error| AppError::Internal(anyhow::anyhow!("SMTP: {error}")))?;
+    state.store.set_delivery_external_id(delivery.id, &message_id).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn corpus(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/tests/emails/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    #[test]
+    fn gbk_subject_and_quoted_printable_body() {
+        let email = parse(&corpus("gbk-quoted-printable.eml")).unwrap();
+        assert_eq!(email.subject, "视频播放不了");
+        assert!(email.text.contains("第三课的视频"), "{email:?}");
+        assert_eq!(email.from_address, "learner@edudesk.test");
+        assert_eq!(email.from_name.as_deref(), Some("李明"));
+    }
+
+    #[test]
+    fn big5_base64_html_only_falls_back_to_text() {
+        let email = parse(&corpus("big5-html-only.eml")).unwrap();
+        assert!(email.text.contains("退款") || email.text.contains("退款"), "{email:?}");
+        assert!(!email.text.contains("<p>"), "HTML is turned into text: {}", email.text);
+    }
+
+    #[test]
+    fn replies_lose_their_quoted_history_and_keep_thread_ids() {
+        let email = parse(&corpus("reply-with-quote.eml")).unwrap();
+        assert_eq!(email.text, "还是不行，我换了浏览器也一样。");
+        assert_eq!(email.thread_ids.first().map(String::as_str), Some("edudesk.42.abc@edudesk.test"));
+        assert_eq!(ticket_tag("Re: 视频播放不了 [#42]"), Some(42));
+        assert_eq!(ticket_tag("no tag [#x]"), None);
+    }
+
+    #[test]
+    fn auto_replies_and_bounces_are_recognised() {
+        assert_eq!(parse(&corpus("auto-reply.eml")).unwrap().automated, Some("Auto-Submitted"));
+        assert_eq!(parse(&corpus("bounce-dsn.eml")).unwrap().automated, Some("delivery status notification"));
+        assert_eq!(parse(&corpus("gbk-quoted-printable.eml")).unwrap().automated, None);
+    }
+
+    #[test]
+    fn attachments_and_inline_images_are_found() {
+        let email = parse(&corpus("inline-image-and-pdf.eml")).unwrap();
+        let kinds: Vec<(&str, bool)> = email.attachments.iter().map(|a| (a.content_type.as_str(), a.inline)).collect();
+        assert!(kinds.contains(&("image/png", true)), "{kinds:?}");
+        assert!(kinds.contains(&("application/pdf", false)), "{kinds:?}");
+    }
+
+    #[test]
+    fn garbage_is_refused_with_a_reason() {
+        assert!(parse(b"").is_err());
+        assert!(parse(b"Subject: no sender\r\n\r\nhello").is_err());
+    }
+
+    #[test]
+    fn outlook_and_chinese_attributions_are_cut() {
+        assert_eq!(strip_quoted("好的\n\n-----原始邮件-----\n发件人: 客服"), "好的");
+        assert_eq!(strip_quoted("OK thanks\nOn Mon, 1 Jan 2026 at 10:00, Support wrote:\n> hi"), "OK thanks");
+        assert_eq!(strip_quoted("收到\n在 2026年11月24日 写道：\n> 您好"), "收到");
+        assert_eq!(strip_quoted("> only a quote"), "> only a quote", "an all-quote email keeps its text");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_never_panics(raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2000)) {
+            let _ = parse(&raw);
+        }
+
+        #[test]
+        fn parsing_header_like_input_never_panics(body in "(From|Subject|Content-Type|MIME-Version|In-Reply-To): [ -~]{0,60}\r\n(\r\n)?[ -~\r\n]{0,300}") {
+            let _ = parse(body.as_bytes());
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Email end to end through real mail servers: Postfix delivers a learner's mail into the
+//! support mailbox, EduDesk reads it from Dovecot over IMAP, the agent's reply goes out by
+//! SMTP into the learner's mailbox and is read back over IMAP with its threading headers; the
+//! learner's reply joins the same conversation without its quoted history; auto-replies are
+//! never answered; a redelivered Message-ID is stored once.
+//!
+//! The servers come from `scripts/mail-servers` (run by `.ci/run` and `scripts/test` as root);
+//! with `EDUDESK_TEST_MAIL=1` a missing server fails the test instead of skipping it.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor, address::Envelope};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestBackend};
+
+type Imap = async_imap::Session<tokio::net::TcpStream>;
+
+async fn imap(user: &str, password: &str) -> Option<Imap> {
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", 143)).await.ok()?;
+    let mut client = async_imap::Client::new(stream);
+    client.read_response().await.ok()?;
+    client.login(user, password).await.ok()
+}
+
+/// Empties every folder of a mailbox.
+async fn empty(session: &mut Imap) {
+    for folder in ["INBOX", "Processed", "Automated", "Unreadable"] {
+        if session.select(folder).await.is_ok() {
+            let stored: Vec<_> = session.store("1:*", "+FLAGS (\\Deleted)").await.unwrap().collect().await;
+            drop(stored);
+            let expunged: Vec<_> = session.expunge().await.unwrap().collect().await;
+            drop(expunged);
+        }
+    }
+}
+
+/// Every message of a folder, raw.
+async fn messages_in(session: &mut Imap, folder: &str) -> Vec<Vec<u8>> {
+    let mailbox = session.select(folder).await.unwrap();
+    if mailbox.exists == 0 {
+        return Vec::new();
+    }
+    let fetched: Vec<_> = session.fetch("1:*", "BODY.PEEK[]").await.unwrap().collect().await;
+    fetched.into_iter().filter_map(|fetch| fetch.ok().and_then(|f| f.body().map(<[u8]>::to_vec))).collect()
+}
+
+async fn smtp_send(from: &str, to: &str, raw: &[u8]) {
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1").port(25).build();
+    let envelope = Envelope::new(Some(from.parse().unwrap()), vec![to.parse().unwrap()]).unwrap();
+    transport.send_raw(&envelope, raw).await.unwrap();
+}
+
+async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    for _ in 0..200 {
+        if let Some(value) = check().await {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn corpus(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/tests/emails/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_goes_both_ways_through_real_mail_servers() {
+    let required = std::env::var("EDUDESK_TEST_MAIL").is_ok_and(|v| v == "1");
+    let (Some(mut support), Some(mut learner)) = (imap("support", "support-pass").await, imap("learner", "learner-pass").await) else {
+        assert!(!required, "EDUDESK_TEST_MAIL=1 but the mail servers are not reachable (scripts/mail-servers)");
+        eprintln!("skipped: no mail servers on 127.0.0.1:25/143 (run scripts/mail-servers as root)");
+        return;
+    };
+    empty(&mut support).await;
+    empty(&mut learner).await;
+
+    let app = TestApp::spawn(TestBackend::Sqlite).await;
+    let admin = app.login("admin@edudesk.demo").await;
+    let config = json!({"settings": {"imap_host": "127.0.0.1", "imap_port": 143, "smtp_host": "127.0.0.1", "smtp_port": 25,
+        "address": "support@edudesk.test", "username": "support", "poll_seconds": 1}, "secrets": {"password": "support-pass"}});
+    app.call(Method::PUT, "/api/v1/channels/email/support", Some(&admin), Some(config)).await.expect(200);
+    let lead = app.login("lead@edudesk.demo").await;
+    // The demo has email conversations of its own; only new ones count.
+    let seeded: Vec<Value> = app.get("/api/v1/conversations?limit=200", &lead).await.expect(200).as_array().unwrap().iter().map(|c| c["id"].clone()).collect();
+    let email_conversations = async |app: &TestApp| -> Vec<Value> {
+        let all = app.get("/api/v1/conversations?limit=200", &lead).await.expect(200);
+        all.as_array().unwrap().iter().filter(|c| c["channel"] == "email" && !seeded.contains(&c["id"])).cloned().collect()
+    };
+
+    // A learner's mail (GBK, quoted-printable) arrives in the support mailbox and becomes a conversation.
+    smtp_send("learner@edudesk.test", "support@edudesk.test", &corpus("gbk-quoted-printable.eml")).await;
+    let conversation = eventually("the email conversation", async || email_conversations(&app).await.into_iter().next()).await;
+    let id = conversation["id"].as_i64().unwrap();
+    assert_eq!(conversation["subject"], "视频播放不了");
+    let messages = app.get(&format!("/api/v1/conversations/{id}/messages"), &lead).await.expect(200);
+    assert!(messages[0]["body"].as_str().unwrap().contains("第三课的视频一直在转圈"), "{messages}");
+    let contact = app.get(&format!("/api/v1/contacts/{}", conversation["contact_id"]), &lead).await.expect(200);
+    assert_eq!(contact["display_name"], "李明");
+    assert!(contact["identities"].as_array().unwrap().iter().any(|i| i["kind"] == "email" && i["value"] == "learner@edudesk.test"));
+
+    // The agent answers; the reply lands in the learner's mailbox, threaded.
+    app.post(&format!("/api/v1/conversations/{id}/messages"), &lead, json!({"body": "您好，请清除浏览器缓存后重试。"})).await.expect(201);
+    let reply = eventually("the reply in the learner's mailbox", async || messages_in(&mut learner, "INBOX").await.into_iter().next()).await;
+    let parsed = mail_parser::MessageParser::default().parse(&reply).unwrap();
+    assert!(parsed.subject().unwrap().contains(&format!("[#{id}]")), "{:?}", parsed.subject());
+    assert_eq!(parsed.in_reply_to().as_text(), Some("gbk-1@mail.edudesk.test"));
+    assert!(parsed.body_text(0).unwrap().contains("请清除浏览器缓存"));
+    let our_id = parsed.message_id().unwrap().to_owned();
+    let deliveries = app.get(&format!("/api/v1/conversations/{id}/deliveries"), &lead).await.expect(200);
+    assert_eq!(deliveries[0]["state"], "sent", "{deliveries}");
+
+    // The learner replies above the quoted history: same conversation, only the new text.
+    let answer = format!(
+        "From: learner@edudesk.test\r\nTo: support@edudesk.test\r\nSubject: Re: 视频播放不了\r\nMessage-ID: <learner-reply-2@mail.edudesk.test>\r\n\
+         In-Reply-To: <{our_id}>\r\nReferences: <gbk-1@mail.edudesk.test> <{our_id}>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n\
+         清除了还是不行。\r\n\r\nOn Tue, 24 Nov 2026 at 10:00, Support <support@edudesk.test> wrote:\r\n> 您好，请清除浏览器缓存后重试。\r\n"
+    );
+    smtp_send("learner@edudesk.test", "support@edudesk.test", answer.as_bytes()).await;
+    eventually("the learner's reply in the conversation", async || {
+        let messages = app.get(&format!("/api/v1/conversations/{id}/messages"), &lead).await.expect(200);
+        messages.as_array().unwrap().iter().any(|m| m["body"] == "清除了还是不行。").then_some(())
+    })
+    .await;
+    assert_eq!(email_conversations(&app).await.len(), 1, "threaded by In-Reply-To, no new ticket");
+
+    // An auto-reply and a redelivered Message-ID: moved aside / stored once, never answered.
+    smtp_send("learner@edudesk.test", "support@edudesk.test", &corpus("auto-reply.eml")).await;
+    smtp_send("learner@edudesk.test", "support@edudesk.test", &corpus("gbk-quoted-printable.eml")).await;
+    eventually("the auto-reply moved to Automated", async || (messages_in(&mut support, "Automated").await.len() == 1).then_some(())).await;
+    eventually("both processed", async || (messages_in(&mut support, "Processed").await.len() == 3).then_some(())).await;
+    let messages = app.get(&format!("/api/v1/conversations/{id}/messages"), &lead).await.expect(200);
+    let firsts = messages.as_array().unwrap().iter().filter(|m| m["body"].as_str().is_some_and(|b| b.contains("第三课的视频"))).count();
+    assert_eq!(firsts, 1, "the same Message-ID is stored once");
+    assert_eq!(email_conversations(&app).await.len(), 1);
+    assert_eq!(messages_in(&mut learner, "INBOX").await.len(), 1, "nothing was sent back to the auto-reply: no mail loop");
+}
