@@ -29,6 +29,25 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// A channel from the configuration file, e.g.
+/// `[[channels]] kind = "wechat" name = "main" settings = { app_id = "wx…" } secrets = { token = "…" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelEntry {
+    pub kind: String,
+    pub name: String,
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub settings: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    pub secrets: std::collections::BTreeMap<String, Secret>,
+}
+
+fn enabled() -> bool {
+    true
+}
+
 /// The whole configuration of an EduDesk node.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -89,6 +108,8 @@ pub struct Config {
     pub bot_enabled: bool,
     /// The bot's confidence thresholds (`[bot] answer_threshold = 0.3` ...; file only).
     pub bot: edudesk_bot::BotSettings,
+    /// Channels to configure at start (`[[channels]]` in the file; the console edits them too).
+    pub channels: Vec<ChannelEntry>,
     /// Where the help centre's search index lives; empty: in memory, rebuilt at start.
     /// Either way it is rebuilt from the database when missing or out of date.
     pub search_index_dir: Option<PathBuf>,
@@ -125,6 +146,7 @@ impl Default for Config {
             bot_enabled: true,
             bot: edudesk_bot::BotSettings::default(),
             search_index_dir: None,
+            channels: Vec::new(),
         }
     }
 }
@@ -323,5 +345,16 @@ mod tests {
         assert!(toml::from_str::<Config>("bnid = '1.2.3.4:5'").is_err());
         let config: Config = toml::from_str("bind = '127.0.0.1:7000'\nbody_limit_bytes = 2048").unwrap_or_default();
         assert_eq!(config.bind.port(), 7000);
+    }
+
+    #[test]
+    fn channels_come_from_the_file_with_their_secrets_hidden() {
+        let text =
+            "[[channels]]\nkind = 'social'\nname = 'partner'\nsettings = { outbound_url = 'https://partner.example/hook' }\nsecrets = { secret = 's3cr3t' }\n";
+        let config: Config = toml::from_str(text).unwrap_or_default();
+        assert_eq!(config.channels.len(), 1);
+        assert_eq!(config.channels[0].settings["outbound_url"], "https://partner.example/hook");
+        assert_eq!(config.channels[0].secrets["secret"].expose(), "s3cr3t");
+        assert!(!format!("{config:?}").contains("s3cr3t"), "secrets never reach Debug output");
     }
 }

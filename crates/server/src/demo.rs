@@ -124,5 +124,9 @@ async fn seed_channels(store: &Store) -> AppResult<()> {
     for (kind, settings, secrets) in channels {
         store.save_channel(kind, "demo", settings, secrets, true).await?;
     }
+    // The support mailbox of the local mail servers `scripts/mail-servers` sets up; disabled
+    // until an admin turns it on where those servers run (the console's Channels screen).
+    let email = r#"{"imap_host": "127.0.0.1", "imap_port": 143, "smtp_host": "127.0.0.1", "smtp_port": 25, "address": "support@edudesk.test", "username": "support", "poll_seconds": 5}"#;
+    store.save_channel("email", "demo", email, r#"{"password": "support-pass"}"#, false).await?;
     Ok(())
 }

@@ -95,7 +95,7 @@ impl App {
         let sweeping = Arc::new(tokio::sync::Mutex::new(()));
         let clock = clock::Clock::with_offset_seconds(config.clock_offset_seconds);
         let knowledge = Arc::new(knowledge::Knowledge::load(&store, config.search_index_dir.as_deref(), config.bot).await?);
-        Ok(App {
+        let app = App {
             state: AppState {
                 store,
                 writer,
@@ -111,7 +111,19 @@ impl App {
                 knowledge,
                 outbound: Arc::new(channels::Outbound::new()?),
             },
-        })
+        };
+        // Channels from the configuration file (the console can change them later).
+        for entry in &app.state.config.channels {
+            let input = channels::ChannelInput {
+                enabled: entry.enabled,
+                settings: entry.settings.clone(),
+                secrets: entry.secrets.iter().map(|(name, secret)| (name.clone(), Some(secret.expose().to_owned()))).collect(),
+            };
+            channels::save(&app.state, &entry.kind, &entry.name, input)
+                .await
+                .map_err(|error| anyhow::anyhow!("channel {}/{} in the configuration: {error}", entry.kind, entry.name))?;
+        }
+        Ok(app)
     }
 
     pub fn router(&self) -> axum::Router {

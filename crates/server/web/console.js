@@ -4,7 +4,8 @@
 const I18N = {
   zh: {
     signIn: "登录", email: "邮箱", password: "密码", wrong: "邮箱或密码错误", logout: "退出",
-    merge: "合并联系人", mergeFrom: "另一个联系人 #",
+    merge: "合并联系人", mergeFrom: "另一个联系人 #", channels: "渠道", newChannel: "新建渠道", enabled: "启用", settingsJson: "设置（JSON）",
+    secretSet: "已设置（留空则不变）", secretUnset: "未设置", webhook: "回调地址",
     callRinging: "来电", callAnswered: "通话中", line: "线路", openCall: "打开会话",
     kb: "知识库", inbox: "会话", newArticle: "新建文章", kbFilter: "筛选标题…", title: "标题", category: "分类", body: "正文（Markdown）",
     questions: "相似问法（每行一个）", tags: "标签（逗号分隔）", visibility: "可见性", lang: "语言", versions: "历史版本", preview: "在帮助中心查看",
@@ -24,7 +25,8 @@ const I18N = {
   },
   en: {
     signIn: "Sign in", email: "Email", password: "Password", wrong: "Wrong email or password", logout: "Sign out",
-    merge: "Merge contacts", mergeFrom: "other contact #",
+    merge: "Merge contacts", mergeFrom: "other contact #", channels: "Channels", newChannel: "New channel", enabled: "Enabled", settingsJson: "Settings (JSON)",
+    secretSet: "set (leave empty to keep)", secretUnset: "not set", webhook: "Webhook",
     callRinging: "Incoming call", callAnswered: "On the phone", line: "line", openCall: "Open conversation",
     kb: "Knowledge base", inbox: "Inbox", newArticle: "New article", kbFilter: "Filter titles…", title: "Title", category: "Category", body: "Body (Markdown)",
     questions: "Alternative questions (one per line)", tags: "Tags (comma-separated)", visibility: "Visibility", lang: "Language", versions: "Versions", preview: "View in the help centre",
@@ -134,11 +136,13 @@ function renderShell() {
   const presence = el("select", { id: "presence", onchange: async (e) => { state.me = await api("PUT", "/presence", { presence: e.target.value }); refreshTeam(); } },
     ...["online", "away", "offline"].map((p) => el("option", { value: p, selected: state.me.presence === p }, t[p])));
   const language = el("button", { id: "lang", onclick: () => { lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("edudesk.lang", lang); t = I18N[lang]; renderShell(); renderLists(); renderConversation(); refreshTeam(); } }, lang === "zh" ? "EN" : "中文");
+  const channelsButton = state.me.role === "admin" ? el("button", { id: "channels-toggle", onclick: () => { state.mode = state.mode === "channels" ? "inbox" : "channels"; renderShell(); if (state.mode === "channels") renderChannels(); else { renderLists(); renderConversation(); refreshTeam(); } } },
+    state.mode === "channels" ? t.inbox : t.channels) : null;
   const kbButton = el("button", { id: "kb-toggle", onclick: () => { state.mode = state.mode === "kb" ? "inbox" : "kb"; renderShell(); if (state.mode === "kb") renderKb(); else { renderLists(); renderConversation(); refreshTeam(); } } },
     state.mode === "kb" ? t.inbox : t.kb);
   const logout = el("button", { id: "logout", onclick: async () => { await api("POST", "/auth/logout"); state.socket?.close(); location.reload(); } }, t.logout);
   app.replaceChildren(
-    el("div", { class: "topbar" }, el("span", { class: "brand" }, "EduDesk"), el("span", { id: "me" }, `${state.me.display_name} · ${t.tierLabel} ${state.me.tier}`), kbButton, presence, language, logout),
+    el("div", { class: "topbar" }, el("span", { class: "brand" }, "EduDesk"), el("span", { id: "me" }, `${state.me.display_name} · ${t.tierLabel} ${state.me.tier}`), kbButton, channelsButton, presence, language, logout),
     el("div", { class: "offline-banner", id: "offline" }, t.reconnecting),
     el("div", { class: "calls", id: "calls" }),
     el("div", { class: "layout" },
@@ -189,6 +193,51 @@ async function refreshTeam() {
   if (!team) return;
   team.replaceChildren(...state.users.filter((u) => u.active).map((u) => el("li", { "data-user": u.id },
     el("span", {}, el("span", { class: "dot " + u.presence }), `${u.display_name} (T${u.tier})`), el("span", { title: "open / max" }, `${u.open_conversations}/${u.max_concurrent}`))));
+}
+
+// ---- channels (admins): settings, write-only secrets ------------------------------------
+const CHANNEL_SECRETS = { wechat: ["token", "app_secret"], social: ["secret"], sms: ["webhook_secret", "api_key"], cti: ["token"], email: ["password"] };
+
+async function renderChannels(selected) {
+  const list = document.getElementById("list");
+  if (!list) return;
+  const channels = await api("GET", "/channels");
+  document.getElementById("views")?.replaceChildren(el("button", { class: "view active", id: "channel-new", onclick: () => editChannel(null) }, t.newChannel));
+  list.replaceChildren(...channels.map((c) => el("div", { class: "conv-item" + (selected === `${c.kind}/${c.name}` ? " active" : ""), "data-channel": `${c.kind}/${c.name}`, onclick: () => editChannel(c) },
+    el("div", { class: "line" }, el("span", { class: "subject" }, `${c.kind} / ${c.name}`), el("span", { class: "badge " + (c.enabled ? "open" : "closed") }, c.enabled ? t.enabled : "—")),
+    el("div", { class: "line" }, el("span", {}, c.webhook_path)))));
+  document.getElementById("sop-panel")?.replaceChildren();
+  document.getElementById("profile")?.replaceChildren();
+  document.getElementById("conversation").replaceChildren(el("p", { class: "placeholder" }, t.pick));
+  if (selected) editChannel(channels.find((c) => `${c.kind}/${c.name}` === selected) || null);
+}
+
+function editChannel(channel) {
+  const pane = document.getElementById("conversation");
+  const c = channel || { kind: "wechat", name: "", enabled: true, settings: {}, secrets_set: [] };
+  const kind = el("select", { id: "channel-kind", disabled: channel ? true : null }, ...Object.keys(CHANNEL_SECRETS).map((k) => el("option", { value: k, selected: c.kind === k }, k)));
+  const name = el("input", { id: "channel-name", value: c.name, disabled: channel ? true : null });
+  const enabled = el("input", { id: "channel-enabled", type: "checkbox", checked: c.enabled ? true : null });
+  const settings = el("textarea", { id: "channel-settings", rows: 8, style: "width:100%;font-family:monospace" });
+  settings.value = JSON.stringify(c.settings || {}, null, 2);
+  const secretsBox = el("div", { id: "channel-secrets" });
+  const fillSecrets = () => secretsBox.replaceChildren(...CHANNEL_SECRETS[kind.value].map((secret) => el("label", { style: "display:block;margin:6px 0" }, `${secret}: `,
+    el("input", { type: "password", "data-secret": secret, autocomplete: "off", placeholder: c.secrets_set.includes(secret) ? t.secretSet : t.secretUnset }))));
+  kind.addEventListener("change", fillSecrets);
+  fillSecrets();
+  const status = el("p", { id: "channel-status", class: "missing" });
+  const save = el("button", { class: "primary", id: "channel-save", onclick: async () => {
+    try {
+      const secrets = {};
+      for (const input of secretsBox.querySelectorAll("input[data-secret]")) if (input.value) secrets[input.dataset.secret] = input.value;
+      const saved = await api("PUT", `/channels/${kind.value}/${encodeURIComponent(name.value.trim())}`, { enabled: enabled.checked, settings: JSON.parse(settings.value || "{}"), secrets });
+      status.textContent = `${t.saved}: ${saved.kind}/${saved.name}`;
+      renderChannels(`${saved.kind}/${saved.name}`);
+    } catch (error) { status.textContent = error.message; }
+  } }, t.save);
+  pane.replaceChildren(el("h2", {}, channel ? `${c.kind} / ${c.name}` : t.newChannel),
+    el("label", {}, "kind ", kind), " ", el("label", {}, "name ", name), " ", el("label", {}, enabled, ` ${t.enabled}`),
+    el("p", {}, `${t.webhook}: ${c.webhook_path || "—"}`), el("label", {}, t.settingsJson, el("br"), settings), secretsBox, save, status);
 }
 
 // ---- knowledge base: list, edit with versions, search analytics ---------------------------

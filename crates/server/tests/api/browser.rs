@@ -492,3 +492,63 @@ async fn the_help_centre_deflection_and_the_bot_in_real_browsers() {
     agent_sends(&agent, "您好，我是人工客服，马上帮您重置密码").await;
     wait_for_text(&learner, WIDGET_TEXTS, "您好，我是人工客服，马上帮您重置密码").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_pops_up_in_the_console_and_admins_configure_channels() {
+    if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
+        eprintln!("skipped: needs Debian's chromium and chromium-driver (.ci/run installs them)");
+        return;
+    }
+    let database = TestDatabase::create(&TestBackend::Sqlite).await;
+    let port = free_port();
+    let _server = start_server(&database, port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let driver = Driver::start().await;
+    let agent = Browser::open(&driver, "zh-CN").await;
+    console_login(&agent, &base, "t1@edudesk.demo").await;
+
+    // The hotline rings on tier 1's line: the call pops up with the caller; one click opens it.
+    let http = reqwest::Client::new();
+    let ring = json!({"event": "newCall", "call_id": "browser-1", "caller": "+8613900001111", "called": "400-800-1234"});
+    let rang: Value = http.post(format!("{base}/webhooks/cti/demo")).bearer_auth("demo-cti-token").json(&ring).send().await.unwrap().json().await.unwrap();
+    assert!(rang["call"]["conversation_id"].is_i64(), "{rang}");
+    agent
+        .wait_for(
+            "the call pop-up",
+            "return document.querySelector('.calls .call[data-call=\"browser-1\"]')?.textContent.includes('+8613900001111');",
+            json!([]),
+        )
+        .await;
+    agent.screenshot("console-call-popup").await;
+    agent.script("document.querySelector('.calls .call[data-call=\"browser-1\"] button.primary').click();", json!([])).await;
+    agent.wait_for("the call's conversation", "return document.querySelector('#conv-title')?.textContent.includes('+8613900001111');", json!([])).await;
+
+    // An admin sees the channels, never their secrets, and changes a setting.
+    let admin = Browser::open(&driver, "zh-CN").await;
+    console_login(&admin, &base, "admin@edudesk.demo").await;
+    admin.script("document.querySelector('#channels-toggle').click();", json!([])).await;
+    admin.wait_for("the channel list", "return !!document.querySelector('.conv-item[data-channel=\"wechat/demo\"]');", json!([])).await;
+    admin.script("document.querySelector('.conv-item[data-channel=\"wechat/demo\"]').click();", json!([])).await;
+    admin.wait_for("the channel form", "return !!document.querySelector('#channel-settings');", json!([])).await;
+    let page = admin.script("return document.body.innerHTML;", json!([])).await;
+    assert!(!page.as_str().unwrap().contains("demo-wechat-token"), "the secret is never shown");
+    admin.script("const s = document.querySelector('#channel-settings'); s.value = JSON.stringify({app_id: 'wx-from-console', welcome: '你好'}); document.querySelector('#channel-save').click();", json!([])).await;
+    admin.wait_for("saved", "return document.querySelector('#channel-status')?.textContent.includes('wechat/demo');", json!([])).await;
+    admin.screenshot("console-channels").await;
+    let token: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": "admin@edudesk.demo", "password": "edudesk-demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let channels: Value = http.get(format!("{base}/api/v1/channels")).bearer_auth(token["token"].as_str().unwrap()).send().await.unwrap().json().await.unwrap();
+    let wechat = channels.as_array().unwrap().iter().find(|c| c["kind"] == "wechat").unwrap();
+    assert_eq!(
+        (wechat["settings"]["app_id"].as_str(), wechat["secrets_set"].as_array().unwrap().len()),
+        (Some("wx-from-console"), 2),
+        "settings changed, secrets kept"
+    );
+}

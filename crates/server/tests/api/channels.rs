@@ -24,7 +24,8 @@ backend_tests!(
     calls_pop_up_for_the_lines_tier_are_logged_and_missed_ones_become_callbacks,
     in_app_feedback_becomes_a_conversation_with_the_device_facts,
     sms_works_both_ways_through_the_template_provider,
-    one_learner_on_several_channels_is_one_contact_after_a_merge
+    one_learner_on_several_channels_is_one_contact_after_a_merge,
+    channels_from_the_configuration_file_are_set_up_at_start
 );
 
 /// What a fake outside service received.
@@ -530,4 +531,22 @@ async fn one_learner_on_several_channels_is_one_contact_after_a_merge(backend: T
     app.post(&format!("/api/v1/contacts/{platform_contact}/merge"), &t1, json!({"from": platform_contact})).await.problem(422);
     app.post(&format!("/api/v1/contacts/{platform_contact}/merge"), &t1, json!({"from": 999_999})).await.problem(404);
     app.post(&format!("/api/v1/contacts/{platform_contact}/merge"), &learner, json!({"from": 1})).await.problem(403);
+}
+
+async fn channels_from_the_configuration_file_are_set_up_at_start(backend: TestBackend) {
+    let app = TestApp::builder(backend)
+        .configure(|config| {
+            let entry: edudesk::config::ChannelEntry =
+                toml::from_str("kind = 'social'\nname = 'partner'\nsettings = { platform = 'partner' }\nsecrets = { secret = 'partner-secret' }").unwrap();
+            config.channels = vec![entry];
+        })
+        .spawn()
+        .await;
+    let admin = app.login("admin@edudesk.demo").await;
+    let listed = app.get("/api/v1/channels", &admin).await.expect(200);
+    let partner = listed.as_array().unwrap().iter().find(|c| c["kind"] == "social" && c["name"] == "partner").cloned().unwrap_or_else(|| panic!("{listed}"));
+    assert_eq!(partner["secrets_set"], json!(["secret"]));
+    assert!(!listed.to_string().contains("partner-secret"));
+    let message = json!({"message_id": "p-1", "user": {"id": "u1"}, "text": "你好"});
+    assert_eq!(post_signed(&app, "/webhooks/social/partner", "partner-secret", &message).await.0, 200);
 }
