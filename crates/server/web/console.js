@@ -178,7 +178,8 @@ function scheduleRefresh() {
 
 function renderLists() {
   const views = document.getElementById("views");
-  if (!views) return;
+  // The knowledge base and channel screens own the sidebar while they are open.
+  if (!views || state.mode !== "inbox") return;
   views.replaceChildren(...VIEWS().map(([name]) => el("button", { class: "view" + (state.view === name ? " active" : ""), "data-view": name, onclick: () => { state.view = name; renderLists(); } },
     t[name], el("span", { class: "count" }, state.lists[name]?.length ?? 0))));
   const list = state.lists[state.view] || [];
@@ -198,7 +199,7 @@ async function refreshTeam() {
 // ---- channels (admins): settings, write-only secrets ------------------------------------
 const CHANNEL_SECRETS = { wechat: ["token", "app_secret"], social: ["secret"], sms: ["webhook_secret", "api_key"], cti: ["token"], email: ["password"] };
 
-async function renderChannels(selected) {
+async function renderChannels(selected, message) {
   const list = document.getElementById("list");
   if (!list) return;
   const channels = await api("GET", "/channels");
@@ -209,10 +210,10 @@ async function renderChannels(selected) {
   document.getElementById("sop-panel")?.replaceChildren();
   document.getElementById("profile")?.replaceChildren();
   document.getElementById("conversation").replaceChildren(el("p", { class: "placeholder" }, t.pick));
-  if (selected) editChannel(channels.find((c) => `${c.kind}/${c.name}` === selected) || null);
+  if (selected) editChannel(channels.find((c) => `${c.kind}/${c.name}` === selected) || null, message);
 }
 
-function editChannel(channel) {
+function editChannel(channel, message = "") {
   const pane = document.getElementById("conversation");
   const c = channel || { kind: "wechat", name: "", enabled: true, settings: {}, secrets_set: [] };
   const kind = el("select", { id: "channel-kind", disabled: channel ? true : null }, ...Object.keys(CHANNEL_SECRETS).map((k) => el("option", { value: k, selected: c.kind === k }, k)));
@@ -225,14 +226,13 @@ function editChannel(channel) {
     el("input", { type: "password", "data-secret": secret, autocomplete: "off", placeholder: c.secrets_set.includes(secret) ? t.secretSet : t.secretUnset }))));
   kind.addEventListener("change", fillSecrets);
   fillSecrets();
-  const status = el("p", { id: "channel-status", class: "missing" });
+  const status = el("p", { id: "channel-status", class: "missing" }, message);
   const save = el("button", { class: "primary", id: "channel-save", onclick: async () => {
     try {
       const secrets = {};
       for (const input of secretsBox.querySelectorAll("input[data-secret]")) if (input.value) secrets[input.dataset.secret] = input.value;
       const saved = await api("PUT", `/channels/${kind.value}/${encodeURIComponent(name.value.trim())}`, { enabled: enabled.checked, settings: JSON.parse(settings.value || "{}"), secrets });
-      status.textContent = `${t.saved}: ${saved.kind}/${saved.name}`;
-      renderChannels(`${saved.kind}/${saved.name}`);
+      renderChannels(`${saved.kind}/${saved.name}`, `${t.saved}: ${saved.kind}/${saved.name}`);
     } catch (error) { status.textContent = error.message; }
   } }, t.save);
   pane.replaceChildren(el("h2", {}, channel ? `${c.kind} / ${c.name}` : t.newChannel),
@@ -241,7 +241,7 @@ function editChannel(channel) {
 }
 
 // ---- knowledge base: list, edit with versions, search analytics ---------------------------
-async function renderKb(selectedId) {
+async function renderKb(selectedId, message) {
   const list = document.getElementById("list");
   const pane = document.getElementById("conversation");
   const side = document.getElementById("profile");
@@ -265,10 +265,10 @@ async function renderKb(selectedId) {
       el("h3", {}, t.topSearches), el("ul", { id: "kb-top" }, ...stats.top_queries.map((q) => el("li", {}, `${q.query} (${q.searches}, ${q.results})`))),
       el("p", {}, `${t.deflections}: ${stats.deflections}`));
   } catch (error) { side?.replaceChildren(); }
-  if (selectedId) editArticle(articles.find((a) => a.id === selectedId) || null);
+  if (selectedId) editArticle(articles.find((a) => a.id === selectedId) || null, message);
 }
 
-async function editArticle(article) {
+async function editArticle(article, message = "") {
   const pane = document.getElementById("conversation");
   const a = article || { id: "", lang, category: "", title: "", body: "", questions: [], tags: [], visibility: "draft", version: 0 };
   const field = (label, node) => el("label", { class: "question", style: "display:block;margin:6px 0" }, label, el("br"), node);
@@ -282,14 +282,13 @@ async function editArticle(article) {
   questions.value = a.questions.join("\n");
   const tags = el("input", { id: "kb-tags", value: a.tags.join(", "), style: "width:100%" });
   const visibility = el("select", { id: "kb-visibility" }, ...["draft", "published", "internal"].map((v) => el("option", { value: v, selected: a.visibility === v }, t.vis[v])));
-  const status = el("p", { id: "kb-status", class: "missing" });
+  const status = el("p", { id: "kb-status", class: "missing" }, message);
   const save = el("button", { class: "primary", id: "kb-save", onclick: async () => {
     const input = { id: id.value.trim(), lang: language.value, category: category.value.trim(), title: title.value.trim(), body: body.value,
       questions: questions.value.split("\n").map((q) => q.trim()).filter(Boolean), tags: tags.value.split(/[,，]/).map((x) => x.trim()).filter(Boolean), visibility: visibility.value };
     try {
       const saved = await api("PUT", `/kb/articles/${encodeURIComponent(input.id)}`, input);
-      status.textContent = `${t.saved} ${saved.version}`;
-      renderKb(saved.id);
+      renderKb(saved.id, `${t.saved} ${saved.version}`);
     } catch (error) { status.textContent = error.message; }
   } }, t.save);
   const children = [el("h2", {}, article ? `${a.title} · v${a.version}` : t.newArticle), field("ID", id), field(t.lang, language), field(t.category, category), field(t.title, title),
@@ -304,6 +303,13 @@ async function editArticle(article) {
 
 // ---- one conversation ------------------------------------------------------------------
 async function openConversation(id) {
+  if (state.mode !== "inbox") {
+    // A pop-up or link from another screen: back to the inbox first.
+    state.mode = "inbox";
+    renderShell();
+    refreshLists().catch(() => {});
+    refreshTeam().catch(() => {});
+  }
   if (state.open && state.socket?.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify({ type: "unsubscribe", conversation_id: state.open.id }));
   state.open = await api("GET", `/conversations/${id}`);
   state.messages = new Map();

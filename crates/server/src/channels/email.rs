@@ -458,6 +458,15 @@ mod tests {
     }
 
     #[test]
+    fn unknown_charsets_and_oversized_mail_do_not_break_anything() {
+        let raw = b"From: a@b.test\r\nSubject: x\r\nContent-Type: text/plain; charset=x-made-up-charset\r\n\r\nhello \xff\xfe world";
+        let email = parse(raw).unwrap();
+        assert!(email.text.contains("hello") && email.text.contains("world"), "{email:?}");
+        let big = vec![b'a'; MAX_EMAIL_BYTES + 1];
+        assert!(parse(&big).unwrap_err().contains("larger"));
+    }
+
+    #[test]
     fn garbage_is_refused_with_a_reason() {
         assert!(parse(b"").is_err());
         assert!(parse(b"Subject: no sender\r\n\r\nhello").is_err());
