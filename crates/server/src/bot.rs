@@ -15,7 +15,7 @@ use crate::{
     AppState,
     error::AppResult,
     realtime::Event,
-    store::{conversations::Conversation, messages::Author, now_ms, to_utc, writer::NewMessage},
+    store::{conversations::Conversation, messages::Author, now_ms, to_utc},
 };
 
 /// Knowledge-base categories (as the demo KB names them, Chinese and English) → routing
@@ -189,18 +189,7 @@ async fn respond(state: &AppState, conversation: &Conversation, text: &str) -> A
 }
 
 async fn say(state: &AppState, conversation_id: i64, body: String, internal: bool) -> AppResult<()> {
-    let appended = state
-        .writer
-        .append(NewMessage {
-            conversation_id,
-            author: Author::Bot,
-            on_behalf_of: None,
-            body,
-            internal,
-            client_id: format!("bot-{}", crate::auth::new_token()),
-            attachment_id: None,
-        })
-        .await?;
+    let appended = crate::inbox::append(state, conversation_id, Author::Bot, body, internal, None, "bot").await?;
     // Out through the conversation's channel (WeChat, SMS...), if it came from one.
     crate::channels::after_outbound(state, &appended.message).await
 }

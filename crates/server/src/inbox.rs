@@ -125,18 +125,7 @@ async fn store_inbound(state: &AppState, inbound: &Inbound) -> AppResult<Ingeste
         Thread::Hint(None) => None,
     };
     if let Some(conversation_id) = existing {
-        let appended = state
-            .writer
-            .append(NewMessage {
-                conversation_id,
-                author: Author::Contact(contact_id),
-                on_behalf_of: None,
-                body: body.as_str().to_owned(),
-                internal: false,
-                client_id: format!("in-{}", crate::auth::new_token()),
-                attachment_id: None,
-            })
-            .await?;
+        let appended = append(state, conversation_id, Author::Contact(contact_id), body.as_str().to_owned(), false, None, "in").await?;
         crate::bot::after_message(state, &appended.message).await;
         return Ok(Ingested { conversation_id, contact_id, message: Some(appended.message), duplicate: false });
     }
@@ -167,6 +156,31 @@ async fn store_inbound(state: &AppState, inbound: &Inbound) -> AppResult<Ingeste
     }
     let conversation = opened(state, conversation, &message).await?;
     Ok(Ingested { conversation_id: conversation.id, contact_id, message: Some(message), duplicate: false })
+}
+
+/// Appends a message written by the system on someone's behalf (a channel's learner, the bot,
+/// a system line), with a fresh client id; `prefix` names where it came from in that id.
+pub async fn append(
+    state: &AppState,
+    conversation_id: i64,
+    author: Author,
+    body: String,
+    internal: bool,
+    attachment_id: Option<i64>,
+    prefix: &str,
+) -> AppResult<crate::store::writer::Appended> {
+    state
+        .writer
+        .append(NewMessage {
+            conversation_id,
+            author,
+            on_behalf_of: None,
+            body,
+            internal,
+            client_id: format!("{prefix}-{}", crate::auth::new_token()),
+            attachment_id,
+        })
+        .await
 }
 
 /// `AppError` for a channel payload that is not what its protocol says.

@@ -20,7 +20,6 @@ use crate::{
         conversations::{ConversationChanges, ConversationFilter, NewConversation, due_ms},
         messages::Author,
         now_ms, to_utc,
-        writer::NewMessage,
     },
 };
 
@@ -219,18 +218,7 @@ async fn new_call(state: &AppState, channel: &ChannelConfig, account: &str, call
 
 /// A system line in the conversation's history.
 async fn log(state: &AppState, conversation_id: i64, body: String) -> AppResult<()> {
-    state
-        .writer
-        .append(NewMessage {
-            conversation_id,
-            author: Author::System,
-            on_behalf_of: None,
-            body,
-            internal: false,
-            client_id: format!("call-{}", crate::auth::new_token()),
-            attachment_id: None,
-        })
-        .await?;
+    crate::inbox::append(state, conversation_id, Author::System, body, false, None, "call").await?;
     Ok(())
 }
 

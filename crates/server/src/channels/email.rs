@@ -18,7 +18,7 @@ use crate::{
     AppState,
     error::{AppError, AppResult},
     inbox::{Inbound, Thread, ingest},
-    store::{channels::DeliveryRow, events::Actor, messages::Author, writer::NewMessage},
+    store::{channels::DeliveryRow, events::Actor, messages::Author},
 };
 
 /// Largest email processed; bigger ones are moved aside unread.
@@ -223,17 +223,7 @@ pub async fn process(state: &AppState, channel: &ChannelConfig, raw: &[u8]) -> A
         }
         let uploader = Actor { user_id: None, contact_id: Some(ingested.contact_id) };
         let attachment = state.store.create_attachment(ingested.conversation_id, uploader, &image.content_type, &image.data).await?;
-        state
-            .writer
-            .append(NewMessage {
-                conversation_id: ingested.conversation_id,
-                author: Author::Contact(ingested.contact_id),
-                on_behalf_of: None,
-                body: "[image]".to_owned(),
-                internal: false,
-                client_id: format!("mail-{}", crate::auth::new_token()),
-                attachment_id: Some(attachment.id),
-            })
+        crate::inbox::append(state, ingested.conversation_id, Author::Contact(ingested.contact_id), "[image]".to_owned(), false, Some(attachment.id), "mail")
             .await?;
     }
     Ok(Outcome::Stored { conversation_id: ingested.conversation_id })

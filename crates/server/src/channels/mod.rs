@@ -286,6 +286,34 @@ pub fn http_client() -> anyhow::Result<reqwest::Client> {
     Ok(reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).connect_timeout(std::time::Duration::from_secs(5)).build()?)
 }
 
+/// What a signed webhook answers for one inbound message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Receipt {
+    pub conversation_id: i64,
+    pub message_id: Option<i64>,
+    /// It had arrived before; nothing was stored now.
+    pub duplicate: bool,
+}
+
+impl From<crate::inbox::Ingested> for Receipt {
+    fn from(ingested: crate::inbox::Ingested) -> Receipt {
+        Receipt { conversation_id: ingested.conversation_id, message_id: ingested.message.map(|m| m.id), duplicate: ingested.duplicate }
+    }
+}
+
+/// Checks `X-EduDesk-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>` with the channel's
+/// secret `secret_name`; 401 if absent or wrong (the social and SMS webhooks).
+pub fn verify_signed(channel: &ChannelConfig, secret_name: &str, presented: Option<&str>, body: &[u8]) -> AppResult<()> {
+    let secret = channel.secret(secret_name)?;
+    let presented = presented
+        .and_then(|value| value.trim().strip_prefix("sha256="))
+        .ok_or_else(|| AppError::Unauthorized("missing X-EduDesk-Signature: sha256=<hex HMAC-SHA256 of the body>".to_owned()))?;
+    if !signature_matches(&hmac_hex(secret, body), &presented.to_ascii_lowercase()) {
+        return Err(AppError::Unauthorized("the signature does not match the body".to_owned()));
+    }
+    Ok(())
+}
+
 /// Hex HMAC-SHA256 of `body` with `secret` (the generic webhooks' signature).
 pub fn hmac_hex(secret: &str, body: &[u8]) -> String {
     use hmac::{Hmac, Mac};

@@ -5,14 +5,14 @@
 //! `/webhooks/sms/{name}`, signed like the social webhook with the channel's `webhook_secret`.
 
 use edudesk_core::{Channel, IdentityKind};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::ChannelConfig;
 use crate::{
     AppState,
     error::{AppError, AppResult},
-    inbox::{Inbound, Ingested, ingest, malformed},
+    inbox::{Inbound, ingest, malformed},
 };
 
 /// The body sent when a channel sets no template.
@@ -99,27 +99,13 @@ pub struct InboundSms {
     pub text: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SmsReceipt {
-    pub conversation_id: i64,
-    pub message_id: Option<i64>,
-    pub duplicate: bool,
-}
-
-/// Checks the signature over the raw body with the channel's `webhook_secret`.
+/// Checks the signature over the raw body with the channel's `webhook_secret`; 401 if absent or wrong.
 pub fn verify(channel: &ChannelConfig, presented: Option<&str>, body: &[u8]) -> AppResult<()> {
-    let secret = channel.secret("webhook_secret")?;
-    let presented = presented
-        .and_then(|value| value.trim().strip_prefix("sha256="))
-        .ok_or_else(|| AppError::Unauthorized("missing X-EduDesk-Signature: sha256=<hex HMAC-SHA256 of the body>".to_owned()))?;
-    if !super::signature_matches(&super::hmac_hex(secret, body), &presented.to_ascii_lowercase()) {
-        return Err(AppError::Unauthorized("the signature does not match the body".to_owned()));
-    }
-    Ok(())
+    super::verify_signed(channel, "webhook_secret", presented, body)
 }
 
 /// Handles one verified inbound SMS.
-pub async fn receive(state: &AppState, channel: &ChannelConfig, body: &[u8]) -> AppResult<SmsReceipt> {
+pub async fn receive(state: &AppState, channel: &ChannelConfig, body: &[u8]) -> AppResult<super::Receipt> {
     let sms: InboundSms = serde_json::from_slice(body).map_err(|error| malformed(format!("JSON: {error}")))?;
     if sms.message_id.trim().is_empty() || sms.message_id.len() > 200 {
         return Err(AppError::Unprocessable("message_id: 1–200 characters".to_owned()));
@@ -138,8 +124,7 @@ pub async fn receive(state: &AppState, channel: &ChannelConfig, body: &[u8]) -> 
         thread: crate::inbox::Thread::OpenOnChannel,
         subject: None,
     };
-    let Ingested { conversation_id, message, duplicate, .. } = ingest(state, inbound).await?;
-    Ok(SmsReceipt { conversation_id, message_id: message.map(|m| m.id), duplicate })
+    Ok(ingest(state, inbound).await?.into())
 }
 
 #[cfg(test)]

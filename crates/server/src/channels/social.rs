@@ -4,14 +4,14 @@
 //! to the channel's `outbound_url`, signed the same way.
 
 use edudesk_core::{Channel, IdentityKind};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::ChannelConfig;
 use crate::{
     AppState,
     error::{AppError, AppResult},
-    inbox::{Inbound, Ingested, ingest, malformed},
+    inbox::{Inbound, ingest, malformed},
     store::channels::DeliveryRow,
 };
 
@@ -34,29 +34,13 @@ pub struct SocialMessage {
     pub text: String,
 }
 
-/// What the webhook answers.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SocialReceipt {
-    pub conversation_id: i64,
-    pub message_id: Option<i64>,
-    /// It had arrived before; nothing was stored now.
-    pub duplicate: bool,
-}
-
-/// Checks the signature over the raw body; 401 if absent or wrong.
+/// Checks the signature over the raw body with the channel's `secret`; 401 if absent or wrong.
 pub fn verify(channel: &ChannelConfig, presented: Option<&str>, body: &[u8]) -> AppResult<()> {
-    let secret = channel.secret("secret")?;
-    let presented = presented
-        .and_then(|value| value.trim().strip_prefix("sha256="))
-        .ok_or_else(|| AppError::Unauthorized("missing X-EduDesk-Signature: sha256=<hex HMAC-SHA256 of the body>".to_owned()))?;
-    if !super::signature_matches(&super::hmac_hex(secret, body), &presented.to_ascii_lowercase()) {
-        return Err(AppError::Unauthorized("the signature does not match the body".to_owned()));
-    }
-    Ok(())
+    super::verify_signed(channel, "secret", presented, body)
 }
 
 /// Handles one verified inbound message.
-pub async fn receive(state: &AppState, channel: &ChannelConfig, body: &[u8]) -> AppResult<SocialReceipt> {
+pub async fn receive(state: &AppState, channel: &ChannelConfig, body: &[u8]) -> AppResult<super::Receipt> {
     let message: SocialMessage = serde_json::from_slice(body).map_err(|error| malformed(format!("JSON: {error}")))?;
     if message.message_id.trim().is_empty() || message.message_id.len() > 200 {
         return Err(AppError::Unprocessable("message_id: 1–200 characters".to_owned()));
@@ -77,8 +61,7 @@ pub async fn receive(state: &AppState, channel: &ChannelConfig, body: &[u8]) -> 
         thread: crate::inbox::Thread::OpenOnChannel,
         subject: None,
     };
-    let Ingested { conversation_id, message, duplicate, .. } = ingest(state, inbound).await?;
-    Ok(SocialReceipt { conversation_id, message_id: message.map(|m| m.id), duplicate })
+    Ok(ingest(state, inbound).await?.into())
 }
 
 /// POSTs a reply to the platform's `outbound_url`, signed.

@@ -18,7 +18,7 @@ use crate::{
     auth::MaybeAuth,
     error::{AppError, AppResult},
     inbox::{Inbound, ingest},
-    store::{events::Actor, messages::Author, writer::NewMessage},
+    store::{events::Actor, messages::Author},
 };
 
 /// Most screenshots in one feedback.
@@ -175,18 +175,7 @@ pub async fn create(
     for (content_type, data) in &images {
         let attachment =
             state.store.create_attachment(conversation_id, Actor { user_id: None, contact_id: Some(ingested.contact_id) }, content_type, data).await?;
-        state
-            .writer
-            .append(NewMessage {
-                conversation_id,
-                author: Author::Contact(ingested.contact_id),
-                on_behalf_of: None,
-                body: "[image]".to_owned(),
-                internal: false,
-                client_id: format!("fb-{}", crate::auth::new_token()),
-                attachment_id: Some(attachment.id),
-            })
-            .await?;
+        crate::inbox::append(&state, conversation_id, Author::Contact(ingested.contact_id), "[image]".to_owned(), false, Some(attachment.id), "fb").await?;
     }
     let described: Vec<String> = [
         ("设备/device", &device.kind),
@@ -200,18 +189,16 @@ pub async fn create(
     .filter_map(|(label, value)| value.as_ref().map(|v| format!("{label}: {v}")))
     .collect();
     if !described.is_empty() || !rating.is_empty() {
-        state
-            .writer
-            .append(NewMessage {
-                conversation_id,
-                author: Author::System,
-                on_behalf_of: None,
-                body: format!("📱 App 反馈 / in-app feedback — {}{rating}", described.join(" · ")),
-                internal: true,
-                client_id: format!("fb-{}", crate::auth::new_token()),
-                attachment_id: None,
-            })
-            .await?;
+        crate::inbox::append(
+            &state,
+            conversation_id,
+            Author::System,
+            format!("📱 App 反馈 / in-app feedback — {}{rating}", described.join(" · ")),
+            true,
+            None,
+            "fb",
+        )
+        .await?;
     }
     prefill_sop(&state, conversation_id, device).await?;
     Ok((axum::http::StatusCode::CREATED, ApiJson(FeedbackReceipt { conversation_id, contact_id: ingested.contact_id, screenshots: images.len() })))

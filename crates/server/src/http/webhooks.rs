@@ -13,10 +13,9 @@ use super::{ApiJson, ApiPath};
 use crate::{
     AppState,
     channels::{
-        self,
+        self, Receipt,
         cti::{self, CtiReceipt},
-        sms::{self, SmsReceipt},
-        social::{self, SocialReceipt},
+        sms, social,
         wechat::{self, Answer, SignedQuery},
     },
     error::{AppError, AppResult},
@@ -63,7 +62,7 @@ pub async fn cti_event(State(state): State<AppState>, ApiPath(name): ApiPath<Str
 
 /// A learner's SMS from the provider (JSON, HMAC-signed).
 #[tracing::instrument(skip_all, fields(channel = %name))]
-pub async fn sms_receive(State(state): State<AppState>, ApiPath(name): ApiPath<String>, headers: HeaderMap, body: Bytes) -> AppResult<ApiJson<SmsReceipt>> {
+pub async fn sms_receive(State(state): State<AppState>, ApiPath(name): ApiPath<String>, headers: HeaderMap, body: Bytes) -> AppResult<ApiJson<Receipt>> {
     let channel = channels::enabled(&state, "sms", &name).await?;
     let presented = headers.get(social::SIGNATURE_HEADER).and_then(|value| value.to_str().ok());
     sms::verify(&channel, presented, &body)?;
@@ -72,12 +71,7 @@ pub async fn sms_receive(State(state): State<AppState>, ApiPath(name): ApiPath<S
 
 /// A message from a social platform (JSON, HMAC-signed).
 #[tracing::instrument(skip_all, fields(channel = %name))]
-pub async fn social_receive(
-    State(state): State<AppState>,
-    ApiPath(name): ApiPath<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> AppResult<ApiJson<SocialReceipt>> {
+pub async fn social_receive(State(state): State<AppState>, ApiPath(name): ApiPath<String>, headers: HeaderMap, body: Bytes) -> AppResult<ApiJson<Receipt>> {
     let channel = channels::enabled(&state, "social", &name).await?;
     let presented = headers.get(social::SIGNATURE_HEADER).and_then(|value| value.to_str().ok());
     social::verify(&channel, presented, &body)?;

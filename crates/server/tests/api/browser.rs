@@ -19,6 +19,15 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// Whether Chromium or its driver is missing (then the test says so and is skipped).
+fn browsers_missing() -> bool {
+    let missing = !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists();
+    if missing {
+        eprintln!("skipped: needs Debian's chromium and chromium-driver (.ci/run installs them)");
+    }
+    missing
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).map(|addr| addr.port()).unwrap()
 }
@@ -193,8 +202,7 @@ async fn start_server(database: &TestDatabase, port: u16) -> Server {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn learner_and_agent_chat_in_real_browsers_through_reload_and_restart() {
-    if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
-        eprintln!("skipped: needs Debian's chromium and chromium-driver (.ci/run installs them)");
+    if browsers_missing() {
         return;
     }
     let database = TestDatabase::create(&TestBackend::Sqlite).await;
@@ -312,8 +320,7 @@ async fn sop_step(browser: &Browser<'_>, step: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_video_sop_is_walked_from_the_console_to_tier_2_and_resolved() {
-    if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
-        eprintln!("skipped: needs Debian's chromium and chromium-driver (.ci/run installs them)");
+    if browsers_missing() {
         return;
     }
     let database = TestDatabase::create(&TestBackend::Sqlite).await;
@@ -398,8 +405,7 @@ async fn resize(browser: &Browser<'_>, width: u32, height: u32) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_help_centre_deflection_and_the_bot_in_real_browsers() {
-    if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
-        eprintln!("skipped: needs Debian's chromium and chromium-driver (.ci/run installs them)");
+    if browsers_missing() {
         return;
     }
     let database = TestDatabase::create(&TestBackend::Sqlite).await;
@@ -495,8 +501,7 @@ async fn the_help_centre_deflection_and_the_bot_in_real_browsers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_pops_up_in_the_console_and_admins_configure_channels() {
-    if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
-        eprintln!("skipped: needs Debian's chromium and chromium-driver (.ci/run installs them)");
+    if browsers_missing() {
         return;
     }
     let database = TestDatabase::create(&TestBackend::Sqlite).await;

@@ -236,32 +236,16 @@ async fn the_social_webhook_works_both_ways(backend: TestBackend) {
         .await
         .expect(200);
 
-    let send = |body: Value, secret: &'static str| {
-        let app = &app;
-        async move {
-            let raw = serde_json::to_vec(&body).unwrap();
-            let response = app
-                .client
-                .post(app.url("/webhooks/social/demo"))
-                .header("content-type", "application/json")
-                .header("x-edudesk-signature", format!("sha256={}", sign(secret, &raw)))
-                .body(raw)
-                .send()
-                .await
-                .unwrap();
-            (response.status().as_u16(), response.json::<Value>().await.unwrap_or(Value::Null))
-        }
-    };
     let message = json!({"message_id": "dy-1", "user": {"id": "u-88", "name": "抖音用户88"}, "text": "优惠券用不了"});
-    let (status, first) = send(message.clone(), "demo-social-secret").await;
+    let (status, first) = post_signed(&app, "/webhooks/social/demo", "demo-social-secret", &message.clone()).await;
     assert_eq!((status, first["duplicate"].as_bool()), (200, Some(false)), "{first}");
-    let (status, again) = send(message.clone(), "demo-social-secret").await;
+    let (status, again) = post_signed(&app, "/webhooks/social/demo", "demo-social-secret", &message.clone()).await;
     assert_eq!((status, again["duplicate"].as_bool(), again["conversation_id"].clone()), (200, Some(true), first["conversation_id"].clone()));
-    assert_eq!(send(message.clone(), "wrong-secret").await.0, 401);
+    assert_eq!(post_signed(&app, "/webhooks/social/demo", "wrong-secret", &message.clone()).await.0, 401);
     let unsigned = app.client.post(app.url("/webhooks/social/demo")).json(&message).send().await.unwrap();
     assert_eq!(unsigned.status(), 401);
-    assert_eq!(send(json!({"message_id": "dy-2", "text": "no user"}), "demo-social-secret").await.0, 400);
-    assert_eq!(send(json!({"message_id": "", "user": {"id": "u"}, "text": "x"}), "demo-social-secret").await.0, 422);
+    assert_eq!(post_signed(&app, "/webhooks/social/demo", "demo-social-secret", &json!({"message_id": "dy-2", "text": "no user"})).await.0, 400);
+    assert_eq!(post_signed(&app, "/webhooks/social/demo", "demo-social-secret", &json!({"message_id": "", "user": {"id": "u"}, "text": "x"})).await.0, 422);
     let raw = b"{not json";
     let malformed = app
         .client
