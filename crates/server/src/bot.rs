@@ -172,7 +172,8 @@ async fn respond(state: &AppState, conversation: &Conversation, text: &str) -> A
             let article = reply.article.as_ref().map(|a| a.id.as_str()).unwrap_or_default();
             let title = reply.article.as_ref().map(|a| a.title.as_str()).unwrap_or_default();
             let short = bot.short_answer(article, 160).unwrap_or_default();
-            let link = format!("/help/articles/{article}");
+            let base = state.config.public_url.as_deref().unwrap_or("").trim_end_matches('/');
+            let link = format!("{base}/help/articles/{article}");
             if zh {
                 format!("{short}\n\n参考文章《{title}》：{link}\n\n这个回答有帮助吗？没解决的话可以继续描述，或回复「转人工」联系人工客服。")
             } else {

@@ -208,6 +208,9 @@ fn config_for_demo(config: &mut Config, demo: bool) -> Config {
     if demo && config.platform_api_key.is_none() {
         config.platform_api_key = Some(Secret::new(demo::DEMO_PLATFORM_API_KEY));
     }
+    if demo && config.public_url.is_none() {
+        config.public_url = Some(format!("http://{}", config.bind));
+    }
     config.demo |= demo;
     config.clone()
 }

@@ -104,6 +104,9 @@ pub struct Config {
     pub attachment_max_bytes: usize,
     /// Serve the demo pages (`/demo`); set by `serve --demo`.
     pub demo: bool,
+    /// Where learners reach this server from outside (`https://support.example.com`): links the
+    /// bot sends through WeChat, SMS or email are absolute with it; without it they are paths.
+    pub public_url: Option<String>,
     /// Let the bot answer learners' widget conversations before a person takes them.
     pub bot_enabled: bool,
     /// The bot's confidence thresholds (`[bot] answer_threshold = 0.3` ...; file only).
@@ -143,6 +146,7 @@ impl Default for Config {
             ws_heartbeat_ms: 20_000,
             categories: Default::default(),
             attachment_max_bytes: 5 * 1024 * 1024,
+            public_url: None,
             bot_enabled: true,
             bot: edudesk_bot::BotSettings::default(),
             search_index_dir: None,
@@ -203,6 +207,7 @@ impl Config {
                 "WS_HEARTBEAT_MS" => self.ws_heartbeat_ms = value.parse().with_context(|| invalid("a number of milliseconds"))?,
                 "ATTACHMENT_MAX_BYTES" => self.attachment_max_bytes = value.parse().with_context(|| invalid("a number of bytes"))?,
                 "WRITE_BATCH_MAX" => self.write_batch_max = value.parse().with_context(|| invalid("a number"))?,
+                "PUBLIC_URL" => self.public_url = Some(value.trim_end_matches('/').to_owned()).filter(|url| !url.is_empty()),
                 "BOT_ENABLED" => self.bot_enabled = value.parse().with_context(|| invalid("true or false"))?,
                 "SEARCH_INDEX_DIR" => self.search_index_dir = Some(PathBuf::from(value)).filter(|dir| !dir.as_os_str().is_empty()),
                 // Variables of tests, tools and later features are not ours to reject.
@@ -225,6 +230,11 @@ impl Config {
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            anyhow::bail!("public_url must start with http:// or https://");
+        }
         if self.body_limit_bytes < 1024 {
             bail!("body_limit_bytes must be at least 1024");
         }

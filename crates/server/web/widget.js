@@ -152,10 +152,10 @@
   // nodes, never as HTML, so nothing a learner or agent writes can inject markup).
   function appendText(bubble, text, linkify) {
     if (!linkify) { bubble.textContent = text; return; }
-    text.split(/(\/help\/articles\/[A-Za-z0-9_-]+)/).forEach(function (part, index) {
+    text.split(/((?:https?:\/\/[^\s\/]+)?\/help\/articles\/[A-Za-z0-9_-]+)/).forEach(function (part, index) {
       if (index % 2 === 0) { bubble.appendChild(document.createTextNode(part)); return; }
       var link = document.createElement("a");
-      link.href = base + part + "?lang=" + lang;
+      link.href = (/^https?:/.test(part) ? part : base + part) + "?lang=" + lang;
       link.target = "_blank";
       link.rel = "noopener";
       link.textContent = T.readArticle;

@@ -18,7 +18,8 @@ backend_tests!(
     the_bot_answers_then_hands_over_with_the_whole_story,
     upset_learners_reach_a_person_at_the_right_tier,
     the_bot_refuses_what_the_knowledge_base_does_not_cover,
-    an_agent_who_steps_in_silences_the_bot
+    an_agent_who_steps_in_silences_the_bot,
+    answers_link_to_the_public_help_centre
 );
 
 async fn search(app: &TestApp, query: &str) -> Vec<String> {
@@ -213,4 +214,13 @@ async fn an_agent_who_steps_in_silences_the_bot(backend: TestBackend) {
     app.post(&format!("/api/v1/conversations/{id}/messages"), &learner, json!({"body": "好的，视频还是播放不了"})).await.expect(201);
     let after = messages(&app, &learner, id).await.iter().filter(|m| m["author_kind"] == "bot").count();
     assert_eq!(before, after, "the bot stays quiet once a person is in");
+}
+
+async fn answers_link_to_the_public_help_centre(backend: TestBackend) {
+    let app = TestApp::builder(backend).with_bot().configure(|config| config.public_url = Some("https://help.example.com".to_owned())).spawn().await;
+    let (learner, _) = app.learner("L9105").await;
+    let id = app.open_conversation(&learner, "怎么开发票").await;
+    let seen = messages(&app, &learner, id).await;
+    let answer = seen.iter().find(|m| m["author_kind"] == "bot").expect("the bot answered");
+    assert!(answer["body"].as_str().unwrap().contains("https://help.example.com/help/articles/zh-invoice-request"), "{answer}");
 }
