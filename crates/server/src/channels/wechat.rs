@@ -144,8 +144,9 @@ pub async fn receive(state: &AppState, channel: &ChannelConfig, message: WechatM
     // The bot answered within this request: its first reply goes back passively.
     for delivery in state.store.deliveries(ingested.conversation_id).await? {
         if delivery.state == "queued" && delivery.message_id > stored.id && delivery.channel == channel.account() {
-            if state.store.record_delivery(delivery.id, "sent", None, false).await? {
-                let reply = state.store.message(delivery.message_id).await?;
+            // Only a reply that fits in one WeChat message goes out passively.
+            let reply = state.store.message(delivery.message_id).await?;
+            if split_text(&reply.body).len() == 1 && state.store.record_delivery(delivery.id, "sent", None, false).await? {
                 return Ok(lang_reply(reply.body));
             }
             break;
@@ -202,8 +203,40 @@ async fn access_token(state: &AppState, channel: &ChannelConfig) -> AppResult<St
     Ok(token)
 }
 
-/// Sends a customer-service text message to `openid`.
+/// WeChat refuses text messages over 2048 bytes; longer replies go out in parts of at most
+/// this many bytes, cut at line ends where possible and never inside a character.
+const MAX_TEXT_BYTES: usize = 2000;
+
+/// `text` in parts WeChat accepts.
+pub fn split_text(text: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut rest = text.trim();
+    while rest.len() > MAX_TEXT_BYTES {
+        let mut cut = MAX_TEXT_BYTES;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        if let Some(newline) = rest[..cut].rfind('\n').filter(|at| *at > MAX_TEXT_BYTES / 2) {
+            cut = newline;
+        }
+        parts.push(rest[..cut].trim_end().to_owned());
+        rest = rest[cut..].trim_start();
+    }
+    if !rest.is_empty() {
+        parts.push(rest.to_owned());
+    }
+    parts
+}
+
+/// Sends a customer-service text message to `openid` (in parts when it is long).
 pub async fn send(state: &AppState, channel: &ChannelConfig, openid: &str, text: &str) -> AppResult<()> {
+    for part in split_text(text) {
+        send_part(state, channel, openid, &part).await?;
+    }
+    Ok(())
+}
+
+async fn send_part(state: &AppState, channel: &ChannelConfig, openid: &str, text: &str) -> AppResult<()> {
     let token = access_token(state, channel).await?;
     let url = format!("{}/cgi-bin/message/custom/send", api_base(channel));
     let body = serde_json::json!({"touser": openid, "msgtype": "text", "text": {"content": text}});
@@ -256,7 +289,26 @@ mod tests {
         assert_eq!(content.text(), Some("a]]>b"));
     }
 
+    #[test]
+    fn long_texts_are_split_into_messages_wechat_accepts() {
+        let long = "视频播放问题排查步骤。\n".repeat(150);
+        let parts = split_text(&long);
+        assert!(parts.len() >= 2);
+        assert!(parts.iter().all(|p| p.len() <= MAX_TEXT_BYTES && !p.is_empty()));
+        assert_eq!(parts.concat().replace('\n', ""), long.replace('\n', ""), "nothing lost");
+        assert_eq!(split_text("短消息"), vec!["短消息".to_owned()]);
+    }
+
     proptest::proptest! {
+        #[test]
+        fn splitting_never_loses_text_or_breaks_characters(text in "[a-z中文\n ]{0,5000}") {
+            let parts = split_text(&text);
+            proptest::prop_assert!(parts.iter().all(|p| p.len() <= MAX_TEXT_BYTES));
+            let joined: String = parts.concat().chars().filter(|c| !c.is_whitespace()).collect();
+            let original: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            proptest::prop_assert_eq!(joined, original);
+        }
+
         #[test]
         fn parsing_never_panics(body in ".{0,400}") {
             let _ = parse(&body);
