@@ -215,6 +215,7 @@ async fn learner_and_agent_chat_in_real_browsers_through_reload_and_restart() {
 
     // The tier 1 agent signs in first (and so comes online) and watches their tier's inbox.
     agent.goto(&format!("{base}/console")).await;
+    agent.wait_for("the sign-in form", "return !!document.querySelector('#login-email');", json!([])).await;
     agent.type_into("return document.querySelector('#login-email');", "t1@edudesk.demo").await;
     agent.type_into("return document.querySelector('#login-password');", "edudesk-demo\u{E007}").await;
     agent.wait_for("the inbox", "return document.querySelectorAll('.conv-item').length > 0;", json!([])).await;
@@ -302,6 +303,8 @@ async fn learner_and_agent_chat_in_real_browsers_through_reload_and_restart() {
 /// Signs a staff member into the console.
 async fn console_login(browser: &Browser<'_>, base: &str, email: &str) {
     browser.goto(&format!("{base}/console")).await;
+    // The console renders its sign-in form once its script has asked who is signed in.
+    browser.wait_for("the sign-in form", "return !!document.querySelector('#login-email');", json!([])).await;
     browser.type_into("return document.querySelector('#login-email');", email).await;
     browser.type_into("return document.querySelector('#login-password');", "edudesk-demo\u{E007}").await;
     browser.wait_for("the inbox", "return !!document.querySelector('#views .view');", json!([])).await;
