@@ -69,8 +69,13 @@ pub fn token_hash(token: &str) -> String {
 /// The signature the education platform computes for a learner id:
 /// lowercase hex HMAC-SHA256(platform secret, learner_id).
 pub fn learner_signature(secret: &str, learner_id: &str) -> String {
+    hmac_hex(secret, learner_id.as_bytes())
+}
+
+/// Lowercase hex HMAC-SHA256 of `data` with `secret` (learner ids, signed webhooks).
+pub fn hmac_hex(secret: &str, data: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    mac.update(learner_id.as_bytes());
+    mac.update(data);
     hex::encode(mac.finalize().into_bytes())
 }
 
@@ -82,7 +87,8 @@ pub fn verify_learner_signature(secret: &str, learner_id: &str, signature: &str)
     mac.verify_slice(&given).is_ok()
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Compares secrets without leaking where they differ through timing.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

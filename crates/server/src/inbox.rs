@@ -183,6 +183,14 @@ pub async fn append(
         .await
 }
 
+/// An id or name from outside (message id, user id, call id): 1–200 characters, or a clear 422.
+pub fn outside_id(field: &str, value: &str) -> AppResult<()> {
+    if value.trim().is_empty() || value.len() > 200 {
+        return Err(AppError::Unprocessable(format!("{field}: 1–200 characters")));
+    }
+    Ok(())
+}
+
 /// `AppError` for a channel payload that is not what its protocol says.
 pub fn malformed(what: impl std::fmt::Display) -> AppError {
     AppError::BadRequest(format!("malformed payload: {what}"))

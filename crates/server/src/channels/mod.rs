@@ -22,6 +22,7 @@ use utoipa::ToSchema;
 
 use crate::{
     AppState,
+    auth::{constant_time_eq, hmac_hex},
     error::{AppError, AppResult},
     store::{channels::ChannelRow, messages::Message},
 };
@@ -308,22 +309,8 @@ pub fn verify_signed(channel: &ChannelConfig, secret_name: &str, presented: Opti
     let presented = presented
         .and_then(|value| value.trim().strip_prefix("sha256="))
         .ok_or_else(|| AppError::Unauthorized("missing X-EduDesk-Signature: sha256=<hex HMAC-SHA256 of the body>".to_owned()))?;
-    if !signature_matches(&hmac_hex(secret, body), &presented.to_ascii_lowercase()) {
+    if !constant_time_eq(hmac_hex(secret, body).as_bytes(), presented.to_ascii_lowercase().as_bytes()) {
         return Err(AppError::Unauthorized("the signature does not match the body".to_owned()));
     }
     Ok(())
-}
-
-/// Hex HMAC-SHA256 of `body` with `secret` (the generic webhooks' signature).
-pub fn hmac_hex(secret: &str, body: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
-    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else { return String::new() };
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
-}
-
-/// Compares a presented signature with the expected one in constant time.
-pub fn signature_matches(expected: &str, presented: &str) -> bool {
-    let (a, b) = (expected.as_bytes(), presented.trim().as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

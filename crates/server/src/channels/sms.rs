@@ -107,9 +107,7 @@ pub fn verify(channel: &ChannelConfig, presented: Option<&str>, body: &[u8]) -> 
 /// Handles one verified inbound SMS.
 pub async fn receive(state: &AppState, channel: &ChannelConfig, body: &[u8]) -> AppResult<super::Receipt> {
     let sms: InboundSms = serde_json::from_slice(body).map_err(|error| malformed(format!("JSON: {error}")))?;
-    if sms.message_id.trim().is_empty() || sms.message_id.len() > 200 {
-        return Err(AppError::Unprocessable("message_id: 1–200 characters".to_owned()));
-    }
+    crate::inbox::outside_id("message_id", &sms.message_id)?;
     let from = super::cti::normalize_phone(&sms.from)?;
     let inbound = Inbound {
         channel: Channel::Sms,

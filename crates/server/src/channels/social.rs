@@ -11,7 +11,7 @@ use super::ChannelConfig;
 use crate::{
     AppState,
     error::{AppError, AppResult},
-    inbox::{Inbound, ingest, malformed},
+    inbox::{Inbound, ingest, malformed, outside_id},
     store::channels::DeliveryRow,
 };
 
@@ -42,12 +42,8 @@ pub fn verify(channel: &ChannelConfig, presented: Option<&str>, body: &[u8]) -> 
 /// Handles one verified inbound message.
 pub async fn receive(state: &AppState, channel: &ChannelConfig, body: &[u8]) -> AppResult<super::Receipt> {
     let message: SocialMessage = serde_json::from_slice(body).map_err(|error| malformed(format!("JSON: {error}")))?;
-    if message.message_id.trim().is_empty() || message.message_id.len() > 200 {
-        return Err(AppError::Unprocessable("message_id: 1–200 characters".to_owned()));
-    }
-    if message.user.id.trim().is_empty() || message.user.id.len() > 200 {
-        return Err(AppError::Unprocessable("user.id: 1–200 characters".to_owned()));
-    }
+    outside_id("message_id", &message.message_id)?;
+    outside_id("user.id", &message.user.id)?;
     let inbound = Inbound {
         channel: Channel::Social,
         account: Some(channel.account()),
@@ -74,7 +70,7 @@ pub async fn send(state: &AppState, channel: &ChannelConfig, delivery: &Delivery
         "text": text,
     }))
     .map_err(|error| AppError::Internal(error.into()))?;
-    let signature = format!("sha256={}", super::hmac_hex(channel.secret("secret")?, &body));
+    let signature = format!("sha256={}", crate::auth::hmac_hex(channel.secret("secret")?, &body));
     let response = state
         .outbound
         .http

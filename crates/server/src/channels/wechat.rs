@@ -41,7 +41,7 @@ pub fn verify(channel: &ChannelConfig, query: &SignedQuery) -> AppResult<()> {
     let mut parts = [token, timestamp.as_str(), nonce.as_str()];
     parts.sort_unstable();
     let expected = hex::encode(Sha1::digest(parts.concat().as_bytes()));
-    if !super::signature_matches(&expected, &signature.to_ascii_lowercase()) {
+    if !crate::auth::constant_time_eq(expected.as_bytes(), signature.to_ascii_lowercase().as_bytes()) {
         return Err(AppError::Unauthorized("the WeChat signature does not match".to_owned()));
     }
     Ok(())

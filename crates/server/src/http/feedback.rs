@@ -106,7 +106,7 @@ pub async fn create(
             let presented = headers.get("x-platform-key").and_then(|value| value.to_str().ok());
             let expected = state.config.platform_api_key.as_ref().map(|key| key.expose().to_owned());
             match (presented, expected) {
-                (Some(presented), Some(expected)) if crate::channels::signature_matches(&expected, presented) => {}
+                (Some(presented), Some(expected)) if crate::auth::constant_time_eq(expected.as_bytes(), presented.as_bytes()) => {}
                 _ => return Err(AppError::Unauthorized("sign in with the widget token, or send the platform's X-Platform-Key".to_owned())),
             }
             let learner = input.learner_id.as_deref().map(str::trim).filter(|id| !id.is_empty() && id.len() <= 100);

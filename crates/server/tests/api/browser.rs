@@ -196,6 +196,23 @@ async fn agent_sends(agent: &Browser<'_>, text: &str) {
     wait_for_text(agent, CONSOLE_TEXTS, text).await;
 }
 
+/// A demo server on a database of its own and a chromedriver: what a browser test starts from.
+struct Stage {
+    database: TestDatabase,
+    _server: Server,
+    base: String,
+    driver: Driver,
+}
+
+impl Stage {
+    async fn start() -> Stage {
+        let database = TestDatabase::create(&TestBackend::Sqlite).await;
+        let port = free_port();
+        let server = start_server(&database, port).await;
+        Stage { database, _server: server, base: format!("http://127.0.0.1:{port}"), driver: Driver::start().await }
+    }
+}
+
 async fn start_server(database: &TestDatabase, port: u16) -> Server {
     serve_on(edudesk(database), true, &format!("127.0.0.1:{port}")).await
 }
@@ -326,14 +343,11 @@ async fn the_video_sop_is_walked_from_the_console_to_tier_2_and_resolved() {
     if browsers_missing() {
         return;
     }
-    let database = TestDatabase::create(&TestBackend::Sqlite).await;
-    let port = free_port();
-    let _server = start_server(&database, port).await;
-    let base = format!("http://127.0.0.1:{port}");
-    let driver = Driver::start().await;
-    let learner = Browser::open(&driver, "zh-CN").await;
-    let tier1 = Browser::open(&driver, "zh-CN").await;
-    let tier2 = Browser::open(&driver, "zh-CN").await;
+    let stage = Stage::start().await;
+    let (base, driver) = (stage.base.clone(), &stage.driver);
+    let learner = Browser::open(driver, "zh-CN").await;
+    let tier1 = Browser::open(driver, "zh-CN").await;
+    let tier2 = Browser::open(driver, "zh-CN").await;
 
     // The learner's playback problem lands in tier 1 with the video SOP.
     open_widget(&learner, &base).await;
@@ -377,7 +391,7 @@ async fn the_video_sop_is_walked_from_the_console_to_tier_2_and_resolved() {
     tier2.wait_for("resolved", "return document.querySelector('#status')?.value === 'resolved';", json!([])).await;
 
     // The escalation carried the answers, and the 24 h follow-up is scheduled.
-    let store = edudesk::store::Store::connect(&database.url, 1).await.unwrap();
+    let store = edudesk::store::Store::connect(&stage.database.url, 1).await.unwrap();
     let note: String = sqlx::query_scalar("SELECT data FROM conversation_events WHERE conversation_id = $1 AND kind = 'escalated'")
         .bind(conversation)
         .fetch_one(&store.read)
@@ -411,12 +425,9 @@ async fn the_help_centre_deflection_and_the_bot_in_real_browsers() {
     if browsers_missing() {
         return;
     }
-    let database = TestDatabase::create(&TestBackend::Sqlite).await;
-    let port = free_port();
-    let _server = start_server(&database, port).await;
-    let base = format!("http://127.0.0.1:{port}");
-    let driver = Driver::start().await;
-    let learner = Browser::open(&driver, "zh-CN").await;
+    let stage = Stage::start().await;
+    let (base, driver) = (stage.base.clone(), &stage.driver);
+    let learner = Browser::open(driver, "zh-CN").await;
     resize(&learner, 390, 844).await;
 
     // The help centre at phone width: categories, a search with a wrong character, the article, a vote.
@@ -486,7 +497,7 @@ async fn the_help_centre_deflection_and_the_bot_in_real_browsers() {
     learner.screenshot("widget-2-bot-handover").await;
 
     // The agent sees the conversation with the bot's summary and answers; the learner gets it.
-    let agent = Browser::open(&driver, "zh-CN").await;
+    let agent = Browser::open(driver, "zh-CN").await;
     console_login(&agent, &base, "t1@edudesk.demo").await;
     open_in_console(&agent, conversation).await;
     wait_for_text(&agent, CONSOLE_TEXTS, "密码忘了怎么办").await;
@@ -507,12 +518,9 @@ async fn a_call_pops_up_in_the_console_and_admins_configure_channels() {
     if browsers_missing() {
         return;
     }
-    let database = TestDatabase::create(&TestBackend::Sqlite).await;
-    let port = free_port();
-    let _server = start_server(&database, port).await;
-    let base = format!("http://127.0.0.1:{port}");
-    let driver = Driver::start().await;
-    let agent = Browser::open(&driver, "zh-CN").await;
+    let stage = Stage::start().await;
+    let (base, driver) = (stage.base.clone(), &stage.driver);
+    let agent = Browser::open(driver, "zh-CN").await;
     console_login(&agent, &base, "t1@edudesk.demo").await;
 
     // The hotline rings on tier 1's line: the call pops up with the caller; one click opens it.
@@ -532,7 +540,7 @@ async fn a_call_pops_up_in_the_console_and_admins_configure_channels() {
     agent.wait_for("the call's conversation", "return document.querySelector('#conv-title')?.textContent.includes('+8613900001111');", json!([])).await;
 
     // An admin sees the channels, never their secrets, and changes a setting.
-    let admin = Browser::open(&driver, "zh-CN").await;
+    let admin = Browser::open(driver, "zh-CN").await;
     console_login(&admin, &base, "admin@edudesk.demo").await;
     admin.script("document.querySelector('#channels-toggle').click();", json!([])).await;
     admin.wait_for("the channel list", "return !!document.querySelector('.conv-item[data-channel=\"wechat/demo\"]');", json!([])).await;
