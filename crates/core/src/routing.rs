@@ -5,6 +5,10 @@
 //! - An agent may receive a conversation when they are online, of the conversation's
 //!   tier, below their capacity, and have the needed skill (the category) — an agent with
 //!   no skills listed is a generalist and takes any category of their tier.
+//! - A conversation is never unroutable: when no online agent of its tier covers its
+//!   category at all (nobody with the skill and no generalist online), it is treated as a
+//!   general conversation of the tier — any online agent with room takes it. While a
+//!   skilled agent is online but full, it waits for them.
 //! - Among eligible agents the least loaded wins; among equally loaded ones, the one
 //!   assigned longest ago (round robin), then the lowest id.
 //! - Waiting conversations are served oldest first.
@@ -100,11 +104,19 @@ pub struct AgentState {
 impl AgentState {
     /// Whether this agent may take a conversation of `tier` needing `skill`.
     pub fn can_take(&self, tier: Tier, skill: Option<&str>) -> bool {
-        self.presence == Presence::Online
-            && self.tier == tier
-            && self.load < self.max_concurrent
-            && (self.skills.is_empty() || skill.is_none_or(|skill| self.skills.iter().any(|own| own == skill)))
+        self.presence == Presence::Online && self.tier == tier && self.load < self.max_concurrent && self.covers(skill)
     }
+
+    /// Whether the agent handles `skill` (generalists handle everything).
+    pub fn covers(&self, skill: Option<&str>) -> bool {
+        self.skills.is_empty() || skill.is_none_or(|skill| self.skills.iter().any(|own| own == skill))
+    }
+}
+
+/// The skill a conversation of `tier` and `category` needs now: its category while some
+/// online agent of the tier covers it, none (the tier's general queue) otherwise.
+pub fn needed_skill<'a>(agents: &[AgentState], tier: Tier, category: Option<&'a str>) -> Option<&'a str> {
+    category.filter(|_| agents.iter().any(|agent| agent.presence == Presence::Online && agent.tier == tier && agent.covers(category)))
 }
 
 /// A conversation waiting in a queue.
@@ -118,7 +130,8 @@ pub struct Waiting {
 }
 
 /// The agent (index into `agents`) who should get a conversation, if anyone may.
-pub fn pick_agent(agents: &[AgentState], tier: Tier, skill: Option<&str>) -> Option<usize> {
+pub fn pick_agent(agents: &[AgentState], tier: Tier, category: Option<&str>) -> Option<usize> {
+    let skill = needed_skill(agents, tier, category);
     agents
         .iter()
         .enumerate()
@@ -195,6 +208,19 @@ mod tests {
     }
 
     #[test]
+    fn a_category_nobody_online_covers_goes_to_the_tiers_general_queue() {
+        // Issue 10.3: only a coupon specialist is online; a playback conversation must not
+        // wait for hours beside free capacity.
+        let mut agents = vec![agent(1, Tier::ONE, Presence::Online, 0, 5, &["coupon"]), agent(2, Tier::ONE, Presence::Offline, 0, 5, &["playback"])];
+        assert_eq!(pick_agent(&agents, Tier::ONE, Some("playback")), Some(0));
+        // A playback specialist online but full: the conversation waits for them.
+        agents[1].presence = Presence::Online;
+        agents[1].load = 5;
+        assert_eq!(pick_agent(&agents, Tier::ONE, Some("playback")), None);
+        assert_eq!(pick_agent(&agents, Tier::TWO, Some("playback")), None, "never another tier");
+    }
+
+    #[test]
     fn oldest_waiting_conversation_goes_first() {
         let mut agents = vec![agent(1, Tier::ONE, Presence::Online, 0, 1, &[])];
         let waiting = vec![
@@ -249,7 +275,8 @@ mod tests {
                 let w = waiting.iter().find(|w| w.conversation_id == *conversation_id).unwrap();
                 let mut agent = before.iter().find(|a| a.user_id == *user_id).unwrap().clone();
                 agent.load = loads[user_id];
-                prop_assert!(agent.can_take(w.tier, w.category.as_deref()), "assigned to an agent who could not take it");
+                let skill = needed_skill(&before, w.tier, w.category.as_deref());
+                prop_assert!(agent.can_take(w.tier, skill), "assigned to an agent who could not take it");
                 *loads.get_mut(user_id).unwrap() += 1;
             }
             for agent in &agents {

@@ -305,6 +305,47 @@ impl Sop {
             .collect()
     }
 
+    /// What must be done before the conversation leaves for another tier, whether or not
+    /// anyone has worked the SOP yet (an offered SOP binds here too): the mandatory work
+    /// already reached, plus every mandatory question on the SOP's path up to its hand-over
+    /// step. The path follows branches as far as the answers decide them.
+    pub fn missing_before_escalation(&self, progress: &Progress) -> Vec<String> {
+        let mut missing = self.missing(progress);
+        let mut seen = HashSet::new();
+        let mut step = self.steps.first();
+        while let Some(current) = step {
+            if !seen.insert(current.id.as_str()) {
+                break;
+            }
+            step = match current.kind {
+                StepKind::Escalate => break,
+                StepKind::Branch => {
+                    let chosen = current
+                        .rules
+                        .iter()
+                        .find(|rule| progress.answers.get(&rule.question).is_some_and(|answer| rule.any_of.iter().any(|option| option == answer)))
+                        .map(|rule| &rule.goto);
+                    let decided = chosen.is_some() || current.rules.iter().all(|rule| progress.answers.contains_key(&rule.question));
+                    if !decided {
+                        break;
+                    }
+                    chosen.or(current.default.as_ref()).and_then(|id| self.step(id))
+                }
+                _ => {
+                    if current.mandatory && current.kind == StepKind::Ask {
+                        for item in self.unfinished(current, progress) {
+                            if !missing.contains(&item) {
+                                missing.push(item);
+                            }
+                        }
+                    }
+                    self.following(current)
+                }
+            };
+        }
+        missing
+    }
+
     fn following(&self, step: &Step) -> Option<&Step> {
         if let Some(next) = &step.next {
             return self.step(next);
@@ -435,6 +476,24 @@ mod tests {
         assert_eq!(sop.missing(&run), ["self-help"]);
         assert_eq!(sop.advance(&mut run), Ok(Advance::Moved("follow-up".into())));
         assert!(sop.missing(&run).is_empty());
+    }
+
+    #[test]
+    fn an_offered_sop_still_requires_its_mandatory_answers_before_escalation() {
+        let sop = video();
+        let offered = sop.offer();
+        assert!(sop.missing(&offered).is_empty(), "offered, nothing binds resolution");
+        assert_eq!(
+            sop.missing_before_escalation(&offered),
+            ["questions.device", "questions.network", "questions.browser", "questions.other_videos_play"],
+            "but escalation needs the standard questions"
+        );
+        let mut answered = offered.clone();
+        sop.answer(&mut answered, &answers(&[("device", "phone"), ("network", "wifi"), ("browser", "App 5.2"), ("other_videos_play", "yes")])).unwrap();
+        assert!(sop.missing_before_escalation(&answered).is_empty(), "the path goes straight to tier 2");
+        let mut self_help = offered;
+        sop.answer(&mut self_help, &answers(&[("device", "phone"), ("network", "wifi"), ("browser", "App 5.2"), ("other_videos_play", "no")])).unwrap();
+        assert!(sop.missing_before_escalation(&self_help).is_empty(), "answers given; self-help binds only once reached");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! intent, the candidate articles with scores and the reason. Any error in the bot's part
 //! hands over too: a learner is never left with a silent bot.
 
-use edudesk_bot::{ConversationState, HandoffReason, Outcome, Reply};
+use edudesk_bot::{Candidate, ConversationState, HandoffReason, Outcome, Reply};
 use edudesk_core::Priority;
 use serde_json::json;
 
@@ -119,7 +119,7 @@ pub async fn after_learner_message(state: &AppState, conversation_id: i64, text:
             signals: edudesk_bot::signals::Signals::read(text, text),
             chinese,
         };
-        if let Err(error) = hand_over(state, &conversation, &reply).await {
+        if let Err(error) = hand_over(state, &conversation, &reply, &[]).await {
             tracing::error!(%error, conversation_id, "handover after a bot failure failed too");
         }
     }
@@ -184,7 +184,7 @@ async fn respond(state: &AppState, conversation: &Conversation, text: &str) -> A
         Outcome::OutOfScope => "Sorry, that is outside what I can answer. Type \"agent\" if you would like a person to help.".to_owned(),
         Outcome::Clarify if zh => "抱歉没能帮上忙。能再具体描述一下遇到的问题吗？也可以回复「转人工」联系人工客服。".to_owned(),
         Outcome::Clarify => "Sorry that did not help. Could you describe the problem in more detail? Or type \"agent\" for a person.".to_owned(),
-        Outcome::Handoff => return hand_over(state, conversation, &reply).await,
+        Outcome::Handoff => return hand_over(state, conversation, &reply, &memory.answered).await,
     };
     say(state, conversation.id, message, false).await
 }
@@ -195,18 +195,38 @@ async fn say(state: &AppState, conversation_id: i64, body: String, internal: boo
     crate::channels::after_outbound(state, &appended.message).await
 }
 
+/// What the learner is asking about, judged on the whole conversation — not only on the
+/// last message, which is often just "转人工" — as (intent, routing category): the article
+/// answered now, a confident candidate for this message (unless it is only a request for a
+/// person), the articles the bot gave (latest first), or the best match for everything the
+/// learner wrote. The category is the first of these that maps to a routing category.
+fn conversation_intent(state: &AppState, reply: &Reply, answered: &[String], learner_text: &str) -> (Option<Candidate>, Option<String>) {
+    let bot = state.knowledge.bot();
+    let floor = state.config.bot.out_of_scope_threshold;
+    let of_article = |id: &String| {
+        bot.article(id).map(|article| Candidate { id: article.id.clone(), title: article.title.clone(), category: article.category.clone(), score: 0.0 })
+    };
+    let this_message = if reply.reason == Some(HandoffReason::Requested) { None } else { reply.candidates.first().filter(|c| c.score >= floor).cloned() };
+    let whole = bot.matcher().search(learner_text, 1).into_iter().next().filter(|c| c.score >= floor);
+    let readings: Vec<Candidate> =
+        reply.article.clone().into_iter().chain(this_message).chain(answered.iter().rev().filter_map(of_article)).chain(whole).collect();
+    let category = readings.iter().find_map(|c| routing_category(state, &c.category));
+    (readings.into_iter().next(), category)
+}
+
 /// Passes the conversation to its tier's queue with the summary for the agent.
-async fn hand_over(state: &AppState, conversation: &Conversation, reply: &Reply) -> AppResult<()> {
+/// `answered`: the articles the bot gave in this conversation, oldest first.
+async fn hand_over(state: &AppState, conversation: &Conversation, reply: &Reply, answered: &[String]) -> AppResult<()> {
     let reason = reply.reason.unwrap_or(HandoffReason::LowConfidence);
     let zh = reply.chinese;
     let transcript = state.store.messages(conversation.id, 0, false, 200).await?;
     let contact = state.store.contact(conversation.contact_id).await?;
-    let intent = reply.article.as_ref().or(reply.candidates.first());
     // The intent's category, unless the learner's own words point to a higher tier (a
     // complaint, an outage): those are what the agent must handle.
     let learner_text: String =
         transcript.iter().filter(|m| m.author_kind == edudesk_core::AuthorKind::Contact).map(|m| m.body.as_str()).collect::<Vec<_>>().join("\n");
-    let intent_category = intent.and_then(|c| routing_category(state, &c.category));
+    let (intent, intent_category) = conversation_intent(state, reply, answered, &learner_text);
+    let intent = intent.as_ref();
     let word_category = state.categories.classify(&learner_text).map(str::to_owned);
     let category = match (&intent_category, &word_category) {
         (Some(from_intent), Some(from_words)) if state.categories.tier_of(Some(from_words)) > state.categories.tier_of(Some(from_intent)) => {
@@ -255,6 +275,8 @@ async fn hand_over(state: &AppState, conversation: &Conversation, reply: &Reply)
     say(state, conversation.id, farewell.to_owned(), false).await?;
     say(state, conversation.id, note_for_agent(reply, reason, zh, &contact, category.as_deref(), tier), true).await?;
     let handed = state.store.conversation(handed.id).await?;
+    // Its category is known now: offer that category's SOP to the agent.
+    let handed = crate::sops::start_for_category(state, handed).await?;
     state.bus.publish(Event::conversation(&handed)).await;
     crate::routing::assign_new(state, handed).await?;
     Ok(())

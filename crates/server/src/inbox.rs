@@ -79,7 +79,8 @@ pub struct Ingested {
 }
 
 /// Stores an inbound message exactly once and lets it take the widget's path.
-pub async fn ingest(state: &AppState, inbound: Inbound) -> AppResult<Ingested> {
+pub async fn ingest(state: &AppState, mut inbound: Inbound) -> AppResult<Ingested> {
+    check_inbound(&mut inbound)?;
     let receipt_channel = inbound.account.clone().unwrap_or_else(|| inbound.channel.as_str().to_owned());
     if let Some(external_id) = &inbound.external_id
         && !state.store.claim_inbound(&receipt_channel, external_id).await?
@@ -183,11 +184,39 @@ pub async fn append(
         .await
 }
 
-/// An id or name from outside (message id, user id, call id): 1–200 characters, or a clear 422.
+/// An id or name from outside (message id, user id, call id): 1–200 characters without
+/// control characters, or a clear 422.
 pub fn outside_id(field: &str, value: &str) -> AppResult<()> {
-    if value.trim().is_empty() || value.len() > 200 {
+    if value.trim().is_empty() || value.chars().count() > 200 {
         return Err(AppError::Unprocessable(format!("{field}: 1–200 characters")));
     }
+    if value.chars().any(char::is_control) {
+        return Err(AppError::Unprocessable(format!("{field}: must not contain control characters")));
+    }
+    Ok(())
+}
+
+/// The longest display name kept from a channel (WeChat nickname, email From name...).
+const DISPLAY_NAME_MAX_CHARS: usize = 100;
+
+/// A display name from outside, made safe to store and show: control characters dropped,
+/// whitespace collapsed, at most [`DISPLAY_NAME_MAX_CHARS`] characters; nothing left: none.
+/// (A name is a courtesy: a bad one is cleaned, not a reason to refuse the message.)
+pub fn clean_display_name(name: &str) -> Option<String> {
+    let cleaned: String = name.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let cleaned = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    let cleaned: String = cleaned.chars().take(DISPLAY_NAME_MAX_CHARS).collect();
+    (!cleaned.is_empty()).then_some(cleaned)
+}
+
+/// Every adapter's message passes here first: ids bounded and free of control characters,
+/// the display name cleaned.
+fn check_inbound(inbound: &mut Inbound) -> AppResult<()> {
+    outside_id("sender", &inbound.identity.1)?;
+    if let Some(external_id) = &inbound.external_id {
+        outside_id("message id", external_id)?;
+    }
+    inbound.display_name = inbound.display_name.as_deref().and_then(clean_display_name);
     Ok(())
 }
 

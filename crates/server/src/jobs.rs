@@ -39,24 +39,62 @@ pub struct FollowUp {
     /// A check-back after resolution: skipped if the conversation was reopened since.
     #[serde(default)]
     pub only_if_resolved: bool,
+    /// When it is due (scheduling clock, ms); set when scheduled. The task carries this
+    /// time, not the moment a worker got to it.
+    #[serde(default)]
+    pub due_at: Option<i64>,
 }
 
 /// Schedules a follow-up `after_ms` from now (by the scheduling clock); returns when it is due.
 pub async fn schedule_follow_up(state: &AppState, follow_up: &FollowUp, after_ms: i64) -> AppResult<i64> {
-    let now = state.clock.now_ms();
-    let due = now + after_ms;
-    let payload = serde_json::to_value(follow_up).map_err(|error| AppError::Internal(error.into()))?;
-    state.store.enqueue_job(FOLLOW_UP, &payload, due, None, now).await?;
-    Ok(due)
+    enqueue_follow_up(state, follow_up, after_ms, None).await
 }
 
 /// Like [`schedule_follow_up`], at most once per `key` until it has run.
 pub async fn schedule_follow_up_once(state: &AppState, follow_up: &FollowUp, after_ms: i64, key: &str) -> AppResult<i64> {
+    enqueue_follow_up(state, follow_up, after_ms, Some(key)).await
+}
+
+async fn enqueue_follow_up(state: &AppState, follow_up: &FollowUp, after_ms: i64, key: Option<&str>) -> AppResult<i64> {
     let now = state.clock.now_ms();
     let due = now + after_ms;
-    let payload = serde_json::to_value(follow_up).map_err(|error| AppError::Internal(error.into()))?;
-    state.store.enqueue_job(FOLLOW_UP, &payload, due, Some(key), now).await?;
+    let follow_up = FollowUp { due_at: Some(due), ..follow_up.clone() };
+    let payload = serde_json::to_value(&follow_up).map_err(|error| AppError::Internal(error.into()))?;
+    state.store.enqueue_job_for(FOLLOW_UP, &payload, due, key, now, Some(follow_up.conversation_id)).await?;
     Ok(due)
+}
+
+/// A conversation's follow-ups still to come, soonest first.
+pub async fn pending_follow_ups(state: &AppState, conversation_id: i64) -> AppResult<Vec<PendingFollowUp>> {
+    let jobs = state.store.pending_jobs_of(FOLLOW_UP, conversation_id).await?;
+    Ok(jobs
+        .into_iter()
+        .filter_map(|(id, payload, run_at)| {
+            let follow_up: FollowUp = serde_json::from_str(&payload).ok()?;
+            Some(PendingFollowUp {
+                id,
+                title: follow_up.title,
+                message: follow_up.message,
+                assignee_id: follow_up.assignee_id,
+                // A retried job runs later than it was due; its due time stays the promise.
+                due_at: crate::store::to_utc(follow_up.due_at.unwrap_or(run_at)),
+                only_if_resolved: follow_up.only_if_resolved,
+            })
+        })
+        .collect())
+}
+
+/// A follow-up not yet due, as the console lists it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PendingFollowUp {
+    pub id: i64,
+    pub title: String,
+    /// Written to the learner, on the conversation's channel, when due.
+    pub message: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub due_at: chrono::DateTime<chrono::Utc>,
+    /// Skipped if the conversation is reopened before then.
+    pub only_if_resolved: bool,
 }
 
 /// Runs jobs until the task is aborted.
@@ -142,7 +180,8 @@ async fn follow_up(state: &AppState, job: &Job) -> AppResult<()> {
     let already = state.store.task_for_job(job.id).await?;
     if !already {
         let assignee = follow_up.assignee_id.or(conversation.assignee_id);
-        state.store.create_task_for_job(job.id, conversation.id, assignee, "follow_up", &follow_up.title, now).await?;
+        let due = follow_up.due_at.unwrap_or(now).min(now);
+        state.store.create_task_for_job(job.id, conversation.id, assignee, "follow_up", &follow_up.title, due).await?;
     }
     if let Some(text) = follow_up.message.filter(|text| !text.trim().is_empty()) {
         // The job id makes the message idempotent across retries.
@@ -156,7 +195,11 @@ async fn follow_up(state: &AppState, job: &Job) -> AppResult<()> {
             attachment_id: None,
         };
         match state.writer.append(message).await {
-            Ok(_) | Err(AppError::Conflict(_)) => {}
+            // Out through the conversation's own channel (WeChat, SMS, email...); a retry
+            // finds the delivery already queued for this message.
+            Ok(appended) => crate::channels::send_to_learner(state, &appended.message).await?,
+            // The conversation was closed meanwhile: nobody to write to.
+            Err(AppError::Conflict(_)) => {}
             Err(error) => return Err(error),
         }
     }

@@ -45,7 +45,13 @@ pub async fn import(store: &Store, text: &str) -> anyhow::Result<ImportReport> {
 pub async fn export(store: &Store) -> anyhow::Result<String> {
     let mut out = String::new();
     for article in store.articles(&ArticleFilter::default()).await.map_err(|error| anyhow::anyhow!("{error}"))? {
-        out.push_str(&serde_json::to_string(&article.content)?);
+        let mut line = serde_json::to_value(&article.content)?;
+        if article.content.visibility == "published"
+            && let Some(fields) = line.as_object_mut()
+        {
+            fields.remove("visibility");
+        }
+        out.push_str(&serde_json::to_string(&line)?);
         out.push('\n');
     }
     Ok(out)

@@ -78,6 +78,33 @@ pub fn require_complete(sop: Option<&Sop>, conversation: &Conversation, doing: &
     if missing.is_empty() { Ok(()) } else { Err(AppError::Conflict(format!("finish the SOP's mandatory steps before you {doing}: {}", missing.join(", ")))) }
 }
 
+/// The SOP that governs an escalation: the one the conversation runs (offered or bound), or
+/// else the one of its category — a hand-over never skips the standard questions because
+/// nobody opened the SOP.
+pub async fn for_escalation(state: &AppState, conversation: &Conversation) -> AppResult<Option<Sop>> {
+    if conversation.sop.is_some() {
+        return definition(state, conversation).await;
+    }
+    let Some(category) = conversation.category.as_deref() else { return Ok(None) };
+    Ok(state.store.sops().await?.into_iter().find(|sop| sop.categories.iter().any(|c| c == category)))
+}
+
+/// 409 listing the SOP's mandatory answers still needed before the conversation may go to
+/// another tier (see [`Sop::missing_before_escalation`]).
+pub fn require_ready_to_escalate(sop: Option<&Sop>, conversation: &Conversation) -> AppResult<()> {
+    let Some(sop) = sop else { return Ok(()) };
+    let progress = match &conversation.sop {
+        Some(running) if running.id == sop.id => running.progress(),
+        _ => sop.offer(),
+    };
+    let missing = sop.missing_before_escalation(&progress);
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(format!("answer the SOP's mandatory questions ({}) before you escalate: {}", sop.id, missing.join(", "))))
+    }
+}
+
 /// On resolve: the SOP's follow-up, once per conversation, for the assignee (or, when
 /// nobody is assigned, whoever resolved it).
 pub async fn follow_up_on_resolve(state: &AppState, conversation: &Conversation, resolved_by: i64) -> AppResult<()> {
@@ -90,6 +117,7 @@ pub async fn follow_up_on_resolve(state: &AppState, conversation: &Conversation,
         message: step.message.as_ref().map(|text| text.get(lang).to_owned()),
         assignee_id: conversation.assignee_id.or(Some(resolved_by)),
         only_if_resolved: true,
+        due_at: None,
     };
     let hours = step.due_in_hours.unwrap_or(24);
     schedule_follow_up_once(state, &follow_up, hours * 3_600_000, &format!("sop-follow-up:{}", conversation.id)).await?;

@@ -191,7 +191,14 @@ pub async fn process(state: &AppState, channel: &ChannelConfig, raw: &[u8]) -> A
     }
     let hint = hint.or_else(|| ticket_tag(&email.subject));
     // Without a Message-ID the content itself identifies the email (a resend is a duplicate).
-    let external_id = email.message_id.clone().unwrap_or_else(|| format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(raw))));
+    // An oversized or odd Message-ID is identified by its hash (ids from outside are bounded;
+    // the mail must not be lost for it).
+    let sha256 = |bytes: &[u8]| format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes)));
+    let external_id = match &email.message_id {
+        Some(id) if crate::inbox::outside_id("Message-ID", id).is_ok() => id.clone(),
+        Some(id) => sha256(id.as_bytes()),
+        None => sha256(raw),
+    };
     let mut text = if email.text.trim().is_empty() { format!("（{}）", email.subject) } else { email.text.clone() };
     let others: Vec<String> =
         email.attachments.iter().filter(|a| !is_image(a)).map(|a| format!("[附件 / attachment: {} ({} bytes)]", a.name, a.data.len())).collect();

@@ -111,11 +111,12 @@ impl ChannelConfig {
 
     /// A secret; a channel without it cannot verify or send, which is a configuration error.
     pub fn secret(&self, name: &str) -> AppResult<&str> {
-        self.secrets
-            .get(name)
-            .map(String::as_str)
-            .filter(|value| !value.is_empty())
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("channel {} has no {name} configured", self.account())))
+        self.secrets.get(name).map(String::as_str).filter(|value| !value.is_empty()).ok_or_else(|| {
+            // An operator's omission, not a crash: one clear line in the log, and the
+            // caller (a webhook, a delivery) is told the channel is not ready.
+            tracing::warn!(channel = %self.account(), secret = name, "channel secret missing");
+            AppError::Unavailable(format!("channel {} is not configured: its {name} is missing", self.account()))
+        })
     }
 
     /// A text setting, if set.
@@ -207,6 +208,16 @@ fn recipient_kind(channel: Channel) -> Option<IdentityKind> {
 /// the conversation came from (nothing for the widget, which is live already).
 pub async fn after_outbound(state: &AppState, message: &Message) -> AppResult<()> {
     if message.internal || !matches!(message.author_kind, AuthorKind::Agent | AuthorKind::Bot) {
+        return Ok(());
+    }
+    send_to_learner(state, message).await
+}
+
+/// Queues a public message for the learner on the conversation's channel (nothing for the
+/// widget, whose socket carries it): agents' and the bot's replies, and system messages
+/// meant for the learner such as a follow-up's check-back.
+pub async fn send_to_learner(state: &AppState, message: &Message) -> AppResult<()> {
+    if message.internal {
         return Ok(());
     }
     let Some(account) = state.store.channel_account(message.conversation_id).await? else { return Ok(()) };

@@ -44,7 +44,30 @@ pub fn verify(channel: &ChannelConfig, query: &SignedQuery) -> AppResult<()> {
     if !crate::auth::constant_time_eq(expected.as_bytes(), signature.to_ascii_lowercase().as_bytes()) {
         return Err(AppError::Unauthorized("the WeChat signature does not match".to_owned()));
     }
+    // A signature is only good for a short while: an old captured URL is refused.
+    let sent_at: i64 = timestamp.trim().parse().map_err(|_| AppError::Unauthorized("the WeChat timestamp is not a number".to_owned()))?;
+    if (crate::store::now_ms() / 1000 - sent_at).abs() > REPLAY_WINDOW_SECONDS {
+        return Err(AppError::Unauthorized(format!("the WeChat timestamp is more than {REPLAY_WINDOW_SECONDS} s away from now")));
+    }
+    crate::inbox::outside_id("nonce", nonce).map_err(|_| AppError::Unauthorized("the WeChat nonce is malformed".to_owned()))?;
     Ok(())
+}
+
+/// How far a signed request's timestamp may be from now, either way.
+pub const REPLAY_WINDOW_SECONDS: i64 = 300;
+
+/// In plaintext mode WeChat's signature does not cover the body, so a captured signature
+/// could carry any message: each nonce is bound to the first body it came with. WeChat's own
+/// retries (same nonce, same body) pass and are deduplicated by MsgId.
+pub async fn check_replay(state: &AppState, channel: &ChannelConfig, query: &SignedQuery, body: &[u8]) -> AppResult<()> {
+    let nonce = query.nonce.as_deref().unwrap_or_default();
+    let body_hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(body));
+    let now = crate::store::now_ms();
+    let forget_before = now - 2 * REPLAY_WINDOW_SECONDS * 1000;
+    match state.store.use_nonce(&channel.account(), nonce, &body_hash, now, forget_before).await? {
+        crate::store::channels::NonceUse::Fresh | crate::store::channels::NonceUse::Retry => Ok(()),
+        crate::store::channels::NonceUse::Replayed => Err(AppError::Unauthorized("this WeChat signature was already used for another message".to_owned())),
+    }
 }
 
 /// An inbound WeChat message, as the XML carries it.

@@ -18,6 +18,7 @@ use crate::{
 };
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewIdentity {
     /// `platform`, `email`, `phone` or `wechat_openid`.
     pub kind: IdentityKind,
@@ -25,6 +26,7 @@ pub struct NewIdentity {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateContact {
     pub display_name: Option<String>,
     /// At least one; the first decides whether the learner is already known.
@@ -71,6 +73,7 @@ pub async fn get(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiPath
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MergeContacts {
     /// The contact merged into this one (and then removed).
     pub from: i64,

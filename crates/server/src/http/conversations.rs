@@ -33,6 +33,7 @@ use crate::{
 
 /// The first message of a new conversation.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FirstMessage {
     pub body: String,
     /// Client-generated id; sending the same again returns the same conversation.
@@ -40,6 +41,7 @@ pub struct FirstMessage {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateConversation {
     pub channel: Channel,
     pub subject: Option<String>,
@@ -102,6 +104,7 @@ pub struct MessageParams {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PostMessage {
     pub body: String,
     /// Client-generated id; the same id in the same conversation returns the same message.
@@ -155,6 +158,11 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
             }
             if request.tier.is_some() || request.priority.is_some() {
                 return Err(AppError::Forbidden("only staff choose a conversation's tier and priority".to_owned()));
+            }
+            // Other channels (WeChat, email, phone...) are opened by their adapters, which
+            // prove where a message came from; a learner cannot claim one.
+            if !matches!(request.channel, Channel::Widget | Channel::InApp) {
+                return Err(AppError::Forbidden(format!("learners open widget or in-app conversations, not {}", request.channel.as_str())));
             }
             (contact_id, Author::Contact(contact_id), routed_tier)
         }

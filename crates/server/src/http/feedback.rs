@@ -40,6 +40,7 @@ pub struct Device {
 
 /// A screenshot, base64-encoded.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Screenshot {
     /// image/png, image/jpeg, image/gif or image/webp.
     pub content_type: String,

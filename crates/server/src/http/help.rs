@@ -14,7 +14,53 @@ use axum::{
 use serde::Deserialize;
 
 use super::{ApiPath, pages::escape_html};
-use crate::{AppState, error::AppResult, kb::render_markdown, store::kb::ArticleFilter};
+use crate::{AppState, error::AppError, kb::render_markdown, store::kb::ArticleFilter};
+
+/// A help-centre failure, shown to the reader as a page in their language (never as JSON).
+#[derive(Debug)]
+pub struct HelpError {
+    lang: &'static str,
+    error: AppError,
+}
+
+type HelpResult<T> = Result<T, HelpError>;
+
+/// Attaches the page's language to a failure.
+trait InLanguage<T> {
+    fn in_lang(self, lang: &'static str) -> HelpResult<T>;
+}
+
+impl<T, E: Into<AppError>> InLanguage<T> for Result<T, E> {
+    fn in_lang(self, lang: &'static str) -> HelpResult<T> {
+        self.map_err(|error| HelpError { lang, error: error.into() })
+    }
+}
+
+impl IntoResponse for HelpError {
+    fn into_response(self) -> Response {
+        let status = self.error.status();
+        let zh = self.lang == "zh";
+        let (title, text) = match &self.error {
+            AppError::NotFound(_) if zh => ("页面不存在", "这篇文章不存在或已下线。可以回到帮助中心搜索，或联系客服。"),
+            AppError::NotFound(_) => ("Page not found", "This article does not exist or is no longer published. Search the help centre, or contact us."),
+            AppError::Internal(cause) => {
+                tracing::error!(error = ?cause, "help centre failed");
+                if zh {
+                    ("出错了", "页面暂时无法显示，请稍后再试。")
+                } else {
+                    ("Something went wrong", "This page cannot be shown right now; please try again later.")
+                }
+            }
+            _ if zh => ("请求有误", "无法处理这个请求。"),
+            _ => ("Bad request", "This request cannot be handled."),
+        };
+        let home = if zh { "返回帮助中心" } else { "Back to the help centre" };
+        let body = format!("<h1>{title}</h1><p>{text}</p><p><a href=\"/help?lang={lang}\">{home}</a></p>{}", search_form(self.lang, ""), lang = self.lang);
+        let mut response = page(self.lang, title, &body);
+        *response.status_mut() = status;
+        response
+    }
+}
 
 #[derive(Debug, Deserialize)]
 pub struct LangParam {
@@ -48,9 +94,10 @@ fn page(lang: &str, title: &str, body: &str) -> Response {
 }
 
 /// The help centre's home: categories of published articles in the language.
-pub async fn home(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<LangParam>) -> AppResult<Response> {
+pub async fn home(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<LangParam>) -> HelpResult<Response> {
     let lang = language(&params, &headers);
-    let articles = state.store.articles(&ArticleFilter { lang: Some(lang.to_owned()), category: None, visibility: Some("published".to_owned()) }).await?;
+    let articles =
+        state.store.articles(&ArticleFilter { lang: Some(lang.to_owned()), category: None, visibility: Some("published".to_owned()) }).await.in_lang(lang)?;
     let mut categories: BTreeMap<&str, usize> = BTreeMap::new();
     for article in &articles {
         *categories.entry(article.content.category.as_str()).or_default() += 1;
@@ -87,12 +134,16 @@ pub struct SearchParam {
 }
 
 /// Search results; each search is logged with its result count.
-pub async fn search(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<SearchParam>) -> AppResult<Response> {
+pub async fn search(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<SearchParam>) -> HelpResult<Response> {
     let lang = language(&LangParam { lang: params.lang.clone() }, &headers);
-    let (query, _) = super::kb::search_input(params.q.as_deref().unwrap_or_default(), None)?;
-    let hits = if query.is_empty() { Vec::new() } else { state.knowledge.search(&query, None, 20).map_err(crate::error::AppError::Internal)? };
+    let (query, _) = super::kb::search_input(params.q.as_deref().unwrap_or_default(), None).in_lang(lang)?;
+    let hits = if query.is_empty() { Vec::new() } else { state.knowledge.search(&query, None, 20).map_err(AppError::Internal).in_lang(lang)? };
     if !query.is_empty() {
-        state.store.log_search(&query, Some(lang), crate::store::bot::SearchSource::Help, hits.len(), hits.first().map(|hit| hit.id.as_str())).await?;
+        state
+            .store
+            .log_search(&query, Some(lang), crate::store::bot::SearchSource::Help, hits.len(), hits.first().map(|hit| hit.id.as_str()))
+            .await
+            .in_lang(lang)?;
     }
     let heading = if lang == "zh" { "搜索结果" } else { "Search results" };
     let items: String = hits
@@ -121,11 +172,12 @@ pub async fn category(
     headers: HeaderMap,
     ApiPath(name): ApiPath<String>,
     Query(params): Query<LangParam>,
-) -> AppResult<Response> {
+) -> HelpResult<Response> {
     let lang = language(&params, &headers);
-    let articles = state.store.articles(&ArticleFilter { lang: None, category: Some(name.clone()), visibility: Some("published".to_owned()) }).await?;
+    let articles =
+        state.store.articles(&ArticleFilter { lang: None, category: Some(name.clone()), visibility: Some("published".to_owned()) }).await.in_lang(lang)?;
     if articles.is_empty() {
-        return Err(crate::error::AppError::not_found("category"));
+        return Err(AppError::not_found("category")).in_lang(lang);
     }
     let items: String = articles
         .iter()
@@ -135,13 +187,13 @@ pub async fn category(
 }
 
 /// One published article, rendered; each view is counted.
-pub async fn article(State(state): State<AppState>, headers: HeaderMap, ApiPath(id): ApiPath<String>, Query(params): Query<LangParam>) -> AppResult<Response> {
+pub async fn article(State(state): State<AppState>, headers: HeaderMap, ApiPath(id): ApiPath<String>, Query(params): Query<LangParam>) -> HelpResult<Response> {
     let lang = language(&params, &headers);
-    let article = state.store.article(&id).await?;
+    let article = state.store.article(&id).await.in_lang(lang)?;
     if article.content.visibility != "published" {
-        return Err(crate::error::AppError::not_found("article"));
+        return Err(AppError::not_found("article")).in_lang(lang);
     }
-    state.store.count_article_view(&id).await?;
+    state.store.count_article_view(&id).await.in_lang(lang)?;
     let (helpful, yes, no) = if lang == "zh" { ("这篇文章有帮助吗？", "有帮助", "没帮助") } else { ("Was this helpful?", "Yes", "No") };
     let body = format!(
         "<p class=\"meta\"><a href=\"/help/categories/{cat_url}?lang={lang}\">{cat}</a></p><h1>{title}</h1><article>{content}</article>\
@@ -167,9 +219,12 @@ pub async fn vote(
     ApiPath(id): ApiPath<String>,
     Query(params): Query<LangParam>,
     Form(form): Form<VoteForm>,
-) -> AppResult<Redirect> {
-    state.store.vote_article(&id, form.helpful).await?;
-    let lang = params.lang.as_deref().filter(|lang| matches!(*lang, "zh" | "en")).unwrap_or("zh");
+) -> HelpResult<Redirect> {
+    let lang = match params.lang.as_deref() {
+        Some("en") => "en",
+        _ => "zh",
+    };
+    state.store.vote_article(&id, form.helpful).await.in_lang(lang)?;
     Ok(Redirect::to(&format!("/help/articles/{}?lang={lang}&voted=1", urlencode(&id))))
 }
 

@@ -206,6 +206,7 @@ pub async fn search(State(state): State<AppState>, ApiQuery(params): ApiQuery<Se
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Deflection {
     /// The suggested article the learner opened.
     pub article_id: String,

@@ -14,6 +14,7 @@ mod kb;
 pub mod openapi;
 pub mod pages;
 mod queues;
+mod security;
 mod sops;
 mod tasks;
 mod users;
@@ -103,7 +104,7 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}/escalate", post(queues::escalate))
         .route("/conversations/{id}/collaborators", post(queues::add_collaborators))
         .route("/queues", get(queues::list))
-        .route("/conversations/{id}/follow-ups", post(tasks::schedule))
+        .route("/conversations/{id}/follow-ups", post(tasks::schedule).get(tasks::pending))
         .route("/tasks", get(tasks::list))
         .route("/sops", get(sops::list))
         .route("/sops/{id}", axum::routing::put(sops::save))
@@ -162,6 +163,7 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(security::headers))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(|_panic| {
             tracing::error!("a request handler panicked");

@@ -20,7 +20,7 @@ use super::{attachments, auth, channels, contacts, conversations, feedback, heal
         conversations::list_messages, conversations::post_message, conversations::events,
         attachments::upload, attachments::download,
         queues::list, queues::escalate, queues::add_collaborators,
-        tasks::schedule, tasks::list, tasks::done,
+        tasks::schedule, tasks::pending, tasks::list, tasks::done,
         sops::list, sops::save, sops::start, sops::get, sops::answer,
         kb::list, kb::get, kb::save, kb::versions, kb::vote, kb::from_conversation, kb::search, kb::deflection, kb::search_stats,
         channels::list, channels::save, channels::deliveries, feedback::create, contacts::merge,

@@ -69,7 +69,7 @@ pub async fn escalate(
     }
     // The SOP's mandatory steps come first, and its answers travel with the escalation.
     let before = state.store.conversation(id).await?;
-    let sop = crate::sops::definition(&state, &before).await?;
+    let sop = crate::sops::for_escalation(&state, &before).await?;
     let context = match &before.sop {
         Some(running) => serde_json::json!({"sop_id": running.id, "version": running.version, "step": running.step, "answers": running.answers}),
         None => serde_json::json!({}),
@@ -86,6 +86,10 @@ pub async fn escalate(
                 return Err(AppError::Conflict(format!("the conversation is already in tier {}", current.tier)));
             }
             crate::sops::require_complete(sop.as_ref(), current, "escalate")?;
+            // Agents answer the SOP's standard questions first; supervisors may override.
+            if !staff.role.oversees_all() {
+                crate::sops::require_ready_to_escalate(sop.as_ref(), current)?;
+            }
             let next_up = current.tier.level() + 1 == request.to_tier.level();
             let down = request.to_tier < current.tier;
             if staff.role == Role::Agent && !next_up && !down {

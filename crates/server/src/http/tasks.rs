@@ -12,7 +12,7 @@ use crate::{
     AppState,
     auth::Auth,
     error::{AppError, AppResult},
-    jobs::{FollowUp, schedule_follow_up},
+    jobs::{FollowUp, PendingFollowUp, pending_follow_ups, schedule_follow_up},
     store::{jobs::Task, to_utc},
 };
 
@@ -59,9 +59,22 @@ pub async fn schedule(
         message,
         assignee_id: conversation.assignee_id.or(auth.staff().ok().map(|staff| staff.user_id)),
         only_if_resolved: false,
+        due_at: None,
     };
     let due = schedule_follow_up(&state, &follow_up, request.due_in_minutes * 60_000).await?;
     Ok((StatusCode::CREATED, ApiJson(FollowUpScheduled { conversation_id: id, due_at: to_utc(due) })))
+}
+
+/// A conversation's follow-ups still to come, with the time each is due (staff working on it).
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/follow-ups", tag = "routing", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<PendingFollowUp>), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all, fields(conversation_id = id))]
+pub async fn pending(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiPath<i64>) -> AppResult<ApiJson<Vec<PendingFollowUp>>> {
+    match authorize(&state, &auth, id).await? {
+        (_, Access::Staff | Access::Collaborator) => Ok(ApiJson(pending_follow_ups(&state, id).await?)),
+        _ => Err(AppError::Forbidden("only staff see a conversation's follow-ups".to_owned())),
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

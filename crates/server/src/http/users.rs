@@ -18,6 +18,7 @@ use crate::{
 };
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateUser {
     pub email: String,
     pub password: String,
@@ -62,6 +63,7 @@ fn parse_capacity(raw: Option<i64>) -> AppResult<Option<i64>> {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SetPresence {
     pub presence: Presence,
 }

@@ -39,6 +39,7 @@ pub async fn wechat_receive(
 ) -> AppResult<Response> {
     let channel = channels::enabled(&state, "wechat", &name).await?;
     wechat::verify(&channel, &query)?;
+    wechat::check_replay(&state, &channel, &query, &body).await?;
     let text = std::str::from_utf8(&body).map_err(|_| AppError::BadRequest("the body is not UTF-8".to_owned()))?;
     let message = wechat::parse(text)?;
     Ok(match wechat::receive(&state, &channel, message).await? {

@@ -20,6 +20,7 @@ use crate::{
 };
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct WidgetSessionRequest {
     /// The platform's learner id; omit (with `signature`) for an anonymous visitor.
     pub learner_id: Option<String>,

@@ -82,7 +82,8 @@ fn same_origin(headers: &HeaderMap) -> bool {
 
 /// A frame from the client.
 #[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+// A misspelt field (`"internall": true`) must be refused, not ignored: a note would go public.
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 enum ClientFrame {
     Hello {
         token: String,
@@ -389,6 +390,10 @@ impl Connection {
                 _ => {}
             }
             self.delivered.insert(conversation_id, message.seq);
+            // Second line of defence after the hub: a learner's socket never carries a note.
+            if message.internal && matches!(self.principal, Principal::Learner { .. }) {
+                return true;
+            }
             let own_send = self.in_flight.contains(&message.client_id) && message_is_mine(message, self.principal);
             if own_send {
                 return true;

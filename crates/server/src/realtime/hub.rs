@@ -206,6 +206,11 @@ impl Hub {
             if matches!(connection.principal.conversation_access(&route.scope()), Access::Hidden | Access::Forbidden) {
                 continue;
             }
+            // A learner may follow the conversation itself (a subscription), not only their
+            // contact: internal notes and call pop-ups stay off every learner socket.
+            if !for_learner && matches!(connection.principal, Principal::Learner { .. }) {
+                continue;
+            }
             if connection.sender.try_send(delivery.clone()).is_err() {
                 connection.lag.mark();
             }

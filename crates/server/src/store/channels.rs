@@ -387,3 +387,41 @@ impl Store {
         Ok(rows.into_iter().map(Call::from).collect())
     }
 }
+
+/// What a signed webhook's nonce says about a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NonceUse {
+    /// Seen for the first time.
+    Fresh,
+    /// Seen before with the same body: the sender's retry.
+    Retry,
+    /// Seen before with another body: a replayed signature.
+    Replayed,
+}
+
+impl Store {
+    /// Records a webhook nonce with its body's hash (see [`NonceUse`]); forgets nonces older
+    /// than `forget_before` now and then.
+    pub async fn use_nonce(&self, channel: &str, nonce: &str, body_sha256: &str, now: i64, forget_before: i64) -> AppResult<NonceUse> {
+        if rand::random::<u8>() < 4 {
+            sqlx::query("DELETE FROM webhook_nonces WHERE created_at < $1").bind(forget_before).execute(&self.write).await?;
+        }
+        let inserted =
+            sqlx::query("INSERT INTO webhook_nonces (channel, nonce, body_sha256, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (channel, nonce) DO NOTHING")
+                .bind(channel)
+                .bind(nonce)
+                .bind(body_sha256)
+                .bind(now)
+                .execute(&self.write)
+                .await?;
+        if inserted.rows_affected() == 1 {
+            return Ok(NonceUse::Fresh);
+        }
+        let first: String = sqlx::query_scalar("SELECT body_sha256 FROM webhook_nonces WHERE channel = $1 AND nonce = $2")
+            .bind(channel)
+            .bind(nonce)
+            .fetch_one(&self.write)
+            .await?;
+        Ok(if first == body_sha256 { NonceUse::Retry } else { NonceUse::Replayed })
+    }
+}

@@ -64,16 +64,40 @@ impl Store {
     /// Enqueues a job to run at `run_at`; with a `unique_key`, nothing happens if one with
     /// that key is already waiting. Returns whether a job was added.
     pub async fn enqueue_job(&self, kind: &str, payload: &serde_json::Value, run_at: i64, unique_key: Option<&str>, now: i64) -> AppResult<bool> {
-        let done =
-            sqlx::query("INSERT INTO jobs (kind, payload, unique_key, run_at, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (unique_key) DO NOTHING")
-                .bind(kind)
-                .bind(payload.to_string())
-                .bind(unique_key)
-                .bind(run_at)
-                .bind(now)
-                .execute(&self.write)
-                .await?;
+        self.enqueue_job_for(kind, payload, run_at, unique_key, now, None).await
+    }
+
+    /// Like [`Store::enqueue_job`], for a job about one conversation (listed with it).
+    pub async fn enqueue_job_for(
+        &self,
+        kind: &str,
+        payload: &serde_json::Value,
+        run_at: i64,
+        unique_key: Option<&str>,
+        now: i64,
+        conversation_id: Option<i64>,
+    ) -> AppResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO jobs (kind, payload, unique_key, run_at, created_at, conversation_id) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (unique_key) DO NOTHING",
+        )
+        .bind(kind)
+        .bind(payload.to_string())
+        .bind(unique_key)
+        .bind(run_at)
+        .bind(now)
+        .bind(conversation_id)
+        .execute(&self.write)
+        .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Jobs of `kind` still to run for a conversation (payload and due time), soonest first.
+    pub async fn pending_jobs_of(&self, kind: &str, conversation_id: i64) -> AppResult<Vec<(i64, String, i64)>> {
+        Ok(sqlx::query_as("SELECT id, payload, run_at FROM jobs WHERE conversation_id = $1 AND kind = $2 AND dead = 0 ORDER BY run_at, id")
+            .bind(conversation_id)
+            .bind(kind)
+            .fetch_all(&self.read)
+            .await?)
     }
 
     /// Takes the next due job for `lease_ms`, or `None` when nothing is due.

@@ -26,17 +26,14 @@ pub struct ArticleInput {
     #[serde(default)]
     pub tags: Vec<String>,
     /// `draft`, `published` (default) or `internal` (agents only).
+    // Always sent by the API (an editor that re-saves what it read must keep it published);
+    // `kb export` leaves the default out to match the import format.
     #[serde(default = "published")]
-    #[serde(skip_serializing_if = "is_published")]
     pub visibility: String,
 }
 
 fn published() -> String {
     "published".to_owned()
-}
-
-fn is_published(visibility: &String) -> bool {
-    visibility == "published"
 }
 
 /// A stored article with its counters.

@@ -13,8 +13,34 @@ backend_tests!(
     wrong_credentials_are_401_for_known_and_unknown_accounts,
     logout_revokes_the_token,
     cookie_writes_need_the_csrf_token,
-    health_is_ok
+    health_is_ok,
+    pages_and_the_api_carry_the_browser_safety_headers
 );
+
+/// Issue 10.11: CSP with frame-ancestors and nosniff on pages and scripts, a referrer policy,
+/// and nothing personal cached.
+async fn pages_and_the_api_carry_the_browser_safety_headers(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let header = |response: &reqwest::Response, name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    for path in ["/console", "/help?lang=zh", "/help/articles/zh-login-failed", "/help/articles/missing"] {
+        let page = app.client.get(app.url(path)).send().await.unwrap();
+        let csp = header(&page, "content-security-policy");
+        assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors") && csp.contains("object-src 'none'"), "{path}: {csp}");
+        assert_eq!(header(&page, "x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header(&page, "referrer-policy"), "strict-origin-when-cross-origin", "{path}");
+    }
+    let console = app.client.get(app.url("/console")).send().await.unwrap();
+    assert!(header(&console, "content-security-policy").contains("frame-ancestors 'none'"));
+    for script in ["/widget.js", "/console/app.js"] {
+        let response = app.client.get(app.url(script)).send().await.unwrap();
+        assert_eq!(header(&response, "x-content-type-options"), "nosniff", "{script}");
+    }
+    let login = app.client.post(app.url("/api/v1/auth/login")).json(&json!({"email": "t1@edudesk.demo", "password": "edudesk-demo"})).send().await.unwrap();
+    assert_eq!(header(&login, "cache-control"), "no-store");
+    let token = login.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+    let me = app.client.get(app.url("/api/v1/auth/me")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(header(&me, "cache-control"), "no-store");
+}
 
 async fn health_is_ok(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;

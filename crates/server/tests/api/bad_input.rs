@@ -49,6 +49,16 @@ async fn bad_bodies_are_refused_with_clear_problems(backend: TestBackend) {
     let lead = app.login("lead@edudesk.demo").await;
     app.post("/api/v1/conversations", &lead, json!({"channel": "phone", "contact_id": 1, "tier": 7, "message": {"body": "hi"}})).await.problem(422);
 
+    // Issue 10.13: a misspelt field is refused, never ignored (a note would go public).
+    let typo = app.post(&messages, &lead, json!({"body": "内部备注", "client_id": "t1", "internall": true})).await.problem(422);
+    assert!(typo.contains("internall"), "{typo}");
+    app.post("/api/v1/auth/login", &lead, json!({"email": "a@b.cn", "password": "x", "remember": true})).await.problem(422);
+    // Learners open widget and in-app conversations only; other channels come from their adapters.
+    for channel in ["wechat", "email", "phone", "sms", "social"] {
+        let body = json!({"channel": channel, "message": {"body": "hi", "client_id": format!("c-{channel}")}});
+        app.post("/api/v1/conversations", &learner, body).await.problem(403);
+    }
+
     let path = format!("/api/v1/conversations/{id}");
     let typo = app.patch(&path, &lead, json!({"stauts": "resolved"})).await.problem(422);
     assert!(typo.contains("stauts"), "{typo}");

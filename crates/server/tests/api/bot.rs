@@ -19,7 +19,8 @@ backend_tests!(
     upset_learners_reach_a_person_at_the_right_tier,
     the_bot_refuses_what_the_knowledge_base_does_not_cover,
     an_agent_who_steps_in_silences_the_bot,
-    answers_link_to_the_public_help_centre
+    answers_link_to_the_public_help_centre,
+    a_bare_request_for_a_person_routes_by_the_whole_conversation
 );
 
 async fn search(app: &TestApp, query: &str) -> Vec<String> {
@@ -223,4 +224,39 @@ async fn answers_link_to_the_public_help_centre(backend: TestBackend) {
     let seen = messages(&app, &learner, id).await;
     let answer = seen.iter().find(|m| m["author_kind"] == "bot").expect("the bot answered");
     assert!(answer["body"].as_str().unwrap().contains("https://help.example.com/help/articles/zh-invoice-request"), "{answer}");
+}
+
+/// Issue 10.3: "转人工" says nothing about the problem; the category comes from the
+/// whole conversation and the bot's intent. And when nobody online in the tier has the
+/// skill, an agent of the tier with room takes it rather than let it wait.
+async fn a_bare_request_for_a_person_routes_by_the_whole_conversation(backend: TestBackend) {
+    let app = TestApp::builder(backend).with_bot().spawn().await;
+    let (learner, _) = app.learner("L9110").await;
+    // No routing keyword in it: only the bot's reading says it is about playback.
+    let first = "第三课一直在缓冲，画面不动";
+    let id = app.post("/api/v1/conversations", &learner, json!({"channel": "widget", "message": {"body": first}})).await.expect(201)["id"].as_i64().unwrap();
+    let seen = messages(&app, &learner, id).await;
+    let answer = seen.iter().find(|m| m["author_kind"] == "bot").expect("the bot answered");
+    assert!(answer["body"].as_str().unwrap().contains("/help/articles/zh-video-buffering"), "{answer}");
+
+    // Tier 1's only agent online covers coupons alone.
+    let admin = app.login("admin@edudesk.demo").await;
+    let t1 = app.login("t1@edudesk.demo").await;
+    let t1_id = app.get("/api/v1/auth/me", &t1).await.expect(200)["user"]["id"].as_i64().unwrap();
+    app.patch(&format!("/api/v1/users/{t1_id}"), &admin, json!({"skills": ["coupon"]})).await.expect(200);
+    app.call(Method::PUT, "/api/v1/presence", Some(&t1), Some(json!({"presence": "online"}))).await.expect(200);
+
+    app.post(&format!("/api/v1/conversations/{id}/messages"), &learner, json!({"body": "转人工"})).await.expect(201);
+    let lead = app.login("lead@edudesk.demo").await;
+    let mut handed = Value::Null;
+    for _ in 0..100 {
+        handed = app.get(&format!("/api/v1/conversations/{id}"), &lead).await.expect(200);
+        if handed["assignee_id"] == t1_id {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!((handed["category"].as_str(), handed["tier"].as_i64()), (Some("playback"), Some(1)), "{handed}");
+    assert_eq!(handed["assignee_id"], t1_id, "the tier's general queue: the free agent takes it: {handed}");
+    assert_eq!(handed["sop"]["id"], "video-playback", "the category's SOP is offered to the agent");
 }

@@ -80,6 +80,11 @@ async fn fake_wechat(received: Received, failures: usize) -> String {
     serve(router).await
 }
 
+/// WeChat's signed query, sent now (signatures expire after five minutes).
+fn signed_now(token: &str, nonce: &str) -> String {
+    signed_query(token, &chrono::Utc::now().timestamp().to_string(), nonce)
+}
+
 fn signed_query(token: &str, timestamp: &str, nonce: &str) -> String {
     let mut parts = [token, timestamp, nonce];
     parts.sort_unstable();
@@ -142,10 +147,10 @@ async fn channels_are_configured_by_admins_and_secrets_never_come_back(backend: 
 
 async fn wechat_checks_signatures_and_refuses_bad_xml(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
-    let good = signed_query("demo-wechat-token", "1732400000", "n1");
+    let good = signed_now("demo-wechat-token", "n1");
     let verified = app.client.get(app.url(&format!("/webhooks/wechat/demo?{good}&echostr=hello-wechat"))).send().await.unwrap();
     assert_eq!((verified.status().as_u16(), verified.text().await.unwrap()), (200, "hello-wechat".to_owned()));
-    let forged = signed_query("not-the-token", "1732400000", "n1");
+    let forged = signed_now("not-the-token", "n1");
     let refused = app.client.get(app.url(&format!("/webhooks/wechat/demo?{forged}&echostr=x"))).send().await.unwrap();
     assert_eq!(refused.status(), 401);
     assert_eq!(app.client.get(app.url("/webhooks/wechat/nope?signature=a&timestamp=1&nonce=2")).send().await.unwrap().status(), 404);
@@ -154,10 +159,28 @@ async fn wechat_checks_signatures_and_refuses_bad_xml(backend: TestBackend) {
     let before = conversations_on(&app, &lead, "wechat").await.len();
     assert_eq!(post_wechat(&app, &forged, text_xml("o_forged", "1", "hi")).await.0, 401);
     assert_eq!(post_wechat(&app, "timestamp=1", text_xml("o_forged", "1", "hi")).await.0, 401);
-    let (status, body) = post_wechat(&app, &good, "<xml><ToUserName>gh</ToUserName>").await;
+    let (status, body) = post_wechat(&app, &signed_now("demo-wechat-token", "b1"), "<xml><ToUserName>gh</ToUserName>").await;
     assert_eq!(status, 400, "{body}");
-    assert_eq!(post_wechat(&app, &good, "<xml><ToUserName>gh</ToUserName></xml>").await.0, 400, "missing fields");
-    assert_eq!(post_wechat(&app, &good, vec![0xff_u8, 0xfe, 0x3c]).await.0, 400, "not UTF-8");
+    assert_eq!(post_wechat(&app, &signed_now("demo-wechat-token", "b2"), "<xml><ToUserName>gh</ToUserName></xml>").await.0, 400, "missing fields");
+    assert_eq!(post_wechat(&app, &signed_now("demo-wechat-token", "b3"), vec![0xff_u8, 0xfe, 0x3c]).await.0, 400, "not UTF-8");
+    // Issue 10.10: a correct signature from long ago is refused (even one from the future).
+    let old = signed_query("demo-wechat-token", &(chrono::Utc::now().timestamp() - 3600).to_string(), "old-1");
+    assert_eq!(post_wechat(&app, &old, text_xml("o_replay", "101", "hi")).await.0, 401);
+    let ahead = signed_query("demo-wechat-token", &(chrono::Utc::now().timestamp() + 3600).to_string(), "ahead-1");
+    assert_eq!(post_wechat(&app, &ahead, text_xml("o_replay", "102", "hi")).await.0, 401);
+    // A captured signature reused for another message is refused; WeChat's own retry (the
+    // same request again) passes and stores nothing twice.
+    let captured = signed_now("demo-wechat-token", "replay-1");
+    assert_eq!(post_wechat(&app, &captured, text_xml("o_replay", "103", "我的优惠券用不了")).await.0, 200);
+    assert_eq!(post_wechat(&app, &captured, text_xml("o_replay", "103", "我的优惠券用不了")).await.0, 200, "a retry");
+    assert_eq!(post_wechat(&app, &captured, text_xml("o_replay", "104", "forged order: refund me")).await.0, 401);
+    let replayed = conversations_on(&app, &lead, "wechat").await;
+    assert_eq!(replayed.len(), before + 1, "one conversation from the genuine message only");
+    let id = replayed[0]["id"].as_i64().unwrap();
+    let stored = app.get(&format!("/api/v1/conversations/{id}/messages"), &lead).await.expect(200);
+    assert!(stored.as_array().unwrap().iter().all(|m| !m["body"].as_str().unwrap().contains("forged")), "{stored}");
+    assert_eq!(stored.as_array().unwrap().iter().filter(|m| m["author_kind"] == "contact").count(), 1);
+    let before = before + 1;
     assert_eq!(conversations_on(&app, &lead, "wechat").await.len(), before, "nothing stored");
 }
 
@@ -168,7 +191,7 @@ async fn a_wechat_learner_gets_the_bot_passively_and_the_agent_through_the_api(b
     let admin = app.login("admin@edudesk.demo").await;
     let config = json!({"settings": {"app_id": "wx-test", "api_base": fake}, "secrets": {"app_secret": "test-app-secret"}});
     app.call(Method::PUT, "/api/v1/channels/wechat/demo", Some(&admin), Some(config)).await.expect(200);
-    let query = signed_query("demo-wechat-token", "1732400000", "n2");
+    let query = signed_now("demo-wechat-token", "n2");
 
     // A follower is greeted; their question gets the bot's answer as the passive reply.
     let subscribe = "<xml><ToUserName>gh_demo</ToUserName><FromUserName>o_learner</FromUserName><CreateTime>1</CreateTime><MsgType>event</MsgType><Event>subscribe</Event></xml>";
@@ -257,6 +280,20 @@ async fn the_social_webhook_works_both_ways(backend: TestBackend) {
         .unwrap();
     assert_eq!(malformed.status(), 400);
     assert_eq!(app.client.post(app.url("/webhooks/social/other")).json(&message).send().await.unwrap().status(), 404);
+    // Issue 10.13: ids from outside are bounded and free of control characters; names are
+    // cleaned and cut, not trusted.
+    let control = json!({"message_id": "dy-3", "user": {"id": "u-\u{7}88", "name": "x"}, "text": "hi"});
+    assert_eq!(post_signed(&app, "/webhooks/social/demo", "demo-social-secret", &control).await.0, 422);
+    let long_id = json!({"message_id": "m".repeat(201), "user": {"id": "u-89"}, "text": "hi"});
+    assert_eq!(post_signed(&app, "/webhooks/social/demo", "demo-social-secret", &long_id).await.0, 422);
+    let noisy = json!({"message_id": "dy-4", "user": {"id": "u-90", "name": format!("小\u{0}明\n{}", "长".repeat(300))}, "text": "hi"});
+    let (status, noisy) = post_signed(&app, "/webhooks/social/demo", "demo-social-secret", &noisy).await;
+    assert_eq!(status, 200, "{noisy}");
+    // A channel whose secret was never set says so (503), it does not crash (500).
+    app.call(Method::PUT, "/api/v1/channels/social/unsigned", Some(&admin), Some(json!({"enabled": true, "settings": {}}))).await.expect(200);
+    let (status, problem) = post_signed(&app, "/webhooks/social/unsigned", "anything", &message.clone()).await;
+    assert_eq!(status, 503, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("not configured"), "{problem}");
 
     // The contact carries the platform's name; the agent answers; the reply is POSTed, signed.
     let id = first["conversation_id"].as_i64().unwrap();
@@ -265,6 +302,10 @@ async fn the_social_webhook_works_both_ways(backend: TestBackend) {
     assert_eq!(conversation["channel"], "social");
     let contact = app.get(&format!("/api/v1/contacts/{}", conversation["contact_id"]), &lead).await.expect(200);
     assert_eq!(contact["display_name"], "抖音用户88");
+    let noisy = app.get(&format!("/api/v1/conversations/{}", noisy["conversation_id"]), &lead).await.expect(200);
+    let noisy_contact = app.get(&format!("/api/v1/contacts/{}", noisy["contact_id"]), &lead).await.expect(200);
+    let name = noisy_contact["display_name"].as_str().unwrap();
+    assert!(name.starts_with("小 明 长") && name.chars().count() == 100 && !name.chars().any(char::is_control), "{name}");
     app.post(&format!("/api/v1/conversations/{id}/messages"), &lead, json!({"body": "请把优惠券截图发给我"})).await.expect(201);
     let sink = received.clone();
     wait_until("the reply at the platform", move || sink.lock().unwrap().iter().any(|m| m["text"] == "请把优惠券截图发给我")).await;
@@ -476,13 +517,29 @@ async fn sms_works_both_ways_through_the_template_provider(backend: TestBackend)
     let sent = received.lock().unwrap()[0].clone();
     assert_eq!(sent["body"], json!({"to": "+8613800001111", "text": "退款 1-3 个工作日到账", "sender": "XUEZHI"}));
     assert_eq!(sent["authorization"], "Bearer sms-key-1");
+
+    // Issue 10.5: a follow-up's check-back goes out by SMS too, and the conversation lists
+    // it, with the time it is due, until then.
+    let follow_ups = format!("/api/v1/conversations/{id}/follow-ups");
+    let scheduled = app.post(&follow_ups, &lead, json!({"due_in_minutes": 1440, "title": "回访", "message": "您好，退款到账了吗？"})).await.expect(201);
+    let pending = app.get(&follow_ups, &lead).await.expect(200);
+    assert_eq!(pending.as_array().unwrap().len(), 1, "{pending}");
+    assert_eq!((pending[0]["due_at"].clone(), pending[0]["message"].as_str()), (scheduled["due_at"].clone(), Some("您好，退款到账了吗？")));
+    let (learner, _) = app.learner("L6101").await;
+    app.get(&follow_ups, &learner).await.problem(404);
+    // A day passes (the job is made due now).
+    app.store.reschedule_job(pending[0]["id"].as_i64().unwrap(), chrono::Utc::now().timestamp_millis()).await.unwrap();
+    let sink = received.clone();
+    wait_until("the follow-up SMS at the provider", move || sink.lock().unwrap().len() >= 2).await;
+    assert_eq!(received.lock().unwrap()[1]["body"]["text"], "您好，退款到账了吗？");
+    assert_eq!(app.get(&follow_ups, &lead).await.expect(200), json!([]), "no longer pending");
 }
 
 async fn one_learner_on_several_channels_is_one_contact_after_a_merge(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
     let (learner, platform_contact) = app.learner("L7201").await;
     let widget_conversation = app.open_conversation(&learner, "课程视频打不开").await;
-    let query = signed_query("demo-wechat-token", "1732400000", "n3");
+    let query = signed_now("demo-wechat-token", "n3");
     post_wechat(&app, &query, text_xml("o_7201", "7201", "我在微信上也问一下：视频打不开")).await;
     let lead = app.login("lead@edudesk.demo").await;
     let wechat = conversations_on(&app, &lead, "wechat").await;

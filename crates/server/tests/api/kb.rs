@@ -24,6 +24,8 @@ async fn articles_are_versioned_and_shown_by_visibility(backend: TestBackend) {
     let t1 = app.login("t1@edudesk.demo").await;
     let mut article: Value = app.call(Method::GET, "/api/v1/kb/articles/zh-login-failed", None, None).await.expect(200);
     assert_eq!(article["version"], 1);
+    // Issue 10.2: an editor re-saves what it read, so the API must say "published".
+    assert_eq!(article["visibility"], "published");
     for key in ["version", "views", "helpful_yes", "helpful_no", "updated_at"] {
         article.as_object_mut().unwrap().remove(key);
     }
@@ -33,6 +35,14 @@ async fn articles_are_versioned_and_shown_by_visibility(backend: TestBackend) {
     assert_eq!(app.call(Method::PUT, path, Some(&t1), Some(article.clone())).await.expect(200)["version"], 2);
     let versions = app.get(&format!("{path}/versions"), &t1).await.expect(200);
     assert_eq!(versions.as_array().unwrap().len(), 2);
+    // Re-saving exactly what the API answered keeps the article published.
+    let mut read_back = app.get(path, &t1).await.expect(200);
+    for key in ["version", "views", "helpful_yes", "helpful_no", "updated_at"] {
+        read_back.as_object_mut().unwrap().remove(key);
+    }
+    read_back["title"] = json!("登录失败怎么办（更新）");
+    assert_eq!(app.call(Method::PUT, path, Some(&t1), Some(read_back)).await.expect(200)["visibility"], "published");
+    app.call(Method::GET, path, None, None).await.expect(200);
 
     article["visibility"] = json!("draft");
     app.call(Method::PUT, path, Some(&t1), Some(article.clone())).await.expect(200);
@@ -74,7 +84,18 @@ async fn the_help_centre_renders_safely_and_counts(backend: TestBackend) {
     assert!(vote.url().as_str().contains("voted=1"), "back to the article");
     let article = app.get("/api/v1/kb/articles/en-xss", &t1).await.expect(200);
     assert_eq!((article["views"].as_i64(), article["helpful_no"].as_i64()), (Some(2), Some(1)), "two page views, one vote");
-    client.get(app.url("/help/articles/no-such-article")).send().await.unwrap().status().eq(&404).then_some(()).expect("unknown articles are 404");
+    // Issue 10.2: a missing article is an HTML page in the reader's language, not JSON.
+    let missing = client.get(app.url("/help/articles/no-such-article?lang=zh")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(missing.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let text = missing.text().await.unwrap();
+    assert!(text.contains("<h1>页面不存在</h1>") && text.contains("href=\"/help?lang=zh\""), "{text}");
+    let missing = client.get(app.url("/help/categories/nothing-here?lang=en")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().await.unwrap().contains("Page not found"));
+    let vote = client.post(app.url("/help/articles/no-such-article/vote?lang=en")).form(&[("helpful", "true")]).send().await.unwrap();
+    assert_eq!(vote.status(), 404);
+    assert!(vote.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
 }
 
 async fn import_and_export_round_trip(backend: TestBackend) {

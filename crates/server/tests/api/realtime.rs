@@ -18,6 +18,7 @@ backend_tests!(
     resuming_after_a_seq_delivers_exactly_what_was_missed,
     resending_a_client_id_acks_the_same_message_once,
     sockets_only_carry_what_their_owner_may_see,
+    a_learner_following_the_conversation_never_gets_a_note,
     hello_frame_authenticates_and_bad_credentials_are_refused,
     bad_frames_get_errors_and_the_socket_stays_open,
     revoked_sessions_and_lost_access_end_what_a_socket_carries,
@@ -224,6 +225,44 @@ async fn sockets_only_carry_what_their_owner_may_see(backend: TestBackend) {
     assert!(matches!(refused, Err(tokio_tungstenite::tungstenite::Error::Http(ref response)) if response.status() == 403), "{refused:?}");
 }
 
+/// Issue 10.1: a note that follows a message the learner already received (so no gap makes
+/// the socket refill from the database) must still stay off the learner's socket.
+async fn a_learner_following_the_conversation_never_gets_a_note(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let (learner_token, _) = app.learner("L2010").await;
+    let conversation = app.open_conversation(&learner_token, "优惠券用不了").await;
+    let lead = app.login("lead@edudesk.demo").await;
+    let mut learner = Ws::connect(&app, &learner_token).await;
+    learner.send(json!({"type": "subscribe", "conversation_id": conversation})).await;
+    learner.next_of("subscribed").await;
+    let messages = format!("/api/v1/conversations/{conversation}/messages");
+    app.post(&messages, &lead, json!({"body": "您好，我来看看", "client_id": "r1"})).await.expect(201);
+    assert_eq!(learner.message_with_seq(2).await["message"]["body"], "您好，我来看看");
+    // Over REST and over the agent's own socket: neither reaches the learner.
+    app.post(&messages, &lead, json!({"body": "内部：此用户曾多次退款", "client_id": "n1", "internal": true})).await.expect(201);
+    let mut agent = Ws::connect(&app, &lead).await;
+    agent.send(json!({"type": "subscribe", "conversation_id": conversation})).await;
+    agent.next_of("subscribed").await;
+    agent.send(json!({"type": "send", "conversation_id": conversation, "client_id": "n2", "body": "内部：查过订单", "internal": true})).await;
+    assert_eq!(agent.next_of("ack").await["seq"], 4);
+    app.post(&messages, &lead, json!({"body": "已为您处理", "client_id": "r2"})).await.expect(201);
+    let frames = learner.drain().await;
+    assert_eq!(seqs_of(&frames), [5], "only the public reply reaches the learner: {frames:?}");
+    assert!(!frames.iter().any(|frame| frame.to_string().contains("内部")), "{frames:?}");
+    // Resuming from the start never replays the notes either.
+    let mut again = Ws::connect(&app, &learner_token).await;
+    again.send(json!({"type": "subscribe", "conversation_id": conversation, "after_seq": 0})).await;
+    let mut seen = Vec::new();
+    loop {
+        let frame = again.next().await;
+        if frame["type"] == "subscribed" {
+            break;
+        }
+        seen.push(frame);
+    }
+    assert_eq!(seqs_of(&seen), [1, 2, 5]);
+}
+
 async fn hello_frame_authenticates_and_bad_credentials_are_refused(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
     let (learner_token, _) = app.learner("L2006").await;
@@ -259,6 +298,10 @@ async fn bad_frames_get_errors_and_the_socket_stays_open(backend: TestBackend) {
     assert_eq!((nack["status"].as_i64(), nack["detail"].as_str()), (Some(422), Some("body: must not be empty")));
     ws.send(json!({"type": "send", "conversation_id": conversation, "client_id": "n", "body": "x", "internal": true})).await;
     assert_eq!(ws.next_of("nack").await["status"], 403);
+    // A misspelt field is refused (issue 10.13), not silently dropped.
+    ws.send(json!({"type": "send", "conversation_id": conversation, "client_id": "typo", "body": "x", "internall": true})).await;
+    let refused = ws.next_of("error").await;
+    assert!(refused["status"] == 400 && refused["detail"].as_str().unwrap().contains("internall"), "{refused}");
     ws.send(json!({"type": "typing", "conversation_id": conversation, "typing": true})).await;
     assert_eq!(ws.next_of("error").await["status"], 409, "typing needs a subscription");
     ws.send(json!({"type": "send", "conversation_id": conversation, "client_id": "ok", "body": "still here"})).await;

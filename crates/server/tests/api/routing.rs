@@ -101,9 +101,12 @@ async fn escalation_moves_tiers_with_reasons_and_history(backend: TestBackend) {
     let t1 = app.login("t1@edudesk.demo").await;
     let t2 = app.login("t2@edudesk.demo").await;
     let lead = app.login("lead@edudesk.demo").await;
-    let id = app.post("/api/v1/conversations", &learner, json!({"channel": "widget", "message": {"body": "I can't log in"}})).await.expect(201)["id"]
-        .as_i64()
-        .unwrap();
+    // A category without a SOP (SOP categories need their answers first: see sops.rs).
+    let id =
+        app.post("/api/v1/conversations", &learner, json!({"channel": "widget", "message": {"body": "My certificate shows the wrong name"}})).await.expect(201)
+            ["id"]
+            .as_i64()
+            .unwrap();
     app.post(&format!("/api/v1/conversations/{id}/messages"), &t1, json!({"body": "Which device do you use?"})).await.expect(201);
     let path = format!("/api/v1/conversations/{id}/escalate");
 

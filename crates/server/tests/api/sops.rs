@@ -9,7 +9,12 @@ use crate::{
     helpers::{TestApp, TestBackend},
 };
 
-backend_tests!(sop_definitions_are_listed_and_versioned, the_video_sop_walks_a_playback_problem_to_tier_2_and_a_follow_up, a_chosen_sop_binds_at_once);
+backend_tests!(
+    sop_definitions_are_listed_and_versioned,
+    the_video_sop_walks_a_playback_problem_to_tier_2_and_a_follow_up,
+    a_chosen_sop_binds_at_once,
+    an_offered_sop_still_gates_escalation_with_its_mandatory_answers
+);
 
 async fn sop_definitions_are_listed_and_versioned(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
@@ -104,4 +109,39 @@ async fn a_chosen_sop_binds_at_once(backend: TestBackend) {
     let detail = app.patch(&path, &t1, json!({"status": "resolved"})).await.problem(409);
     assert!(detail.contains("empathise"), "{detail}");
     assert_eq!(app.get(&path, &t1).await.expect(200)["status"], "open", "nothing changed");
+}
+
+/// Issue 10.4: the SOP was only offered (nobody opened it); an agent's escalation still needs
+/// the standard questions, and the answers travel with it.
+async fn an_offered_sop_still_gates_escalation_with_its_mandatory_answers(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let (learner, _) = app.learner("L7002").await;
+    let id = app.open_conversation(&learner, "课程视频播放不了").await;
+    let t1 = app.login("t1@edudesk.demo").await;
+    let conversation = app.get(&format!("/api/v1/conversations/{id}"), &t1).await.expect(200);
+    assert_eq!((conversation["sop"]["id"].as_str(), conversation["sop"]["visited"].clone()), (Some("video-playback"), json!([])), "offered only");
+    let escalate = format!("/api/v1/conversations/{id}/escalate");
+    let detail = app.post(&escalate, &t1, json!({"to_tier": 2, "reason": "video broken"})).await.problem(409);
+    for question in ["questions.device", "questions.network", "questions.browser", "questions.other_videos_play"] {
+        assert!(detail.contains(question), "{question} in: {detail}");
+    }
+    assert_eq!(app.get(&format!("/api/v1/conversations/{id}"), &t1).await.expect(200)["tier"], 1, "nothing moved");
+    // The agent says the script and records the answers: now it may go.
+    let answers = json!({"answers": {"device": "phone", "network": "mobile", "browser": "App 5.2", "other_videos_play": "yes"}, "advance": true});
+    app.post(&format!("/api/v1/conversations/{id}/sop/answers"), &t1, answers).await.expect(200);
+    let moved = app.post(&escalate, &t1, json!({"to_tier": 2, "reason": "only this course fails"})).await.expect(200);
+    assert_eq!(moved["tier"], 2);
+    let events = app.get(&format!("/api/v1/conversations/{id}/events"), &t1).await;
+    let lead = app.login("lead@edudesk.demo").await;
+    let events = if events.status == 403 { app.get(&format!("/api/v1/conversations/{id}/events"), &lead).await.expect(200) } else { events.body };
+    let escalated = events.as_array().unwrap().iter().find(|e| e["kind"] == "escalated").unwrap().clone();
+    assert_eq!(escalated["data"]["context"]["answers"]["device"], "phone", "the answers travel with it");
+
+    // A conversation whose category has a SOP but was never offered one (a category set
+    // later) is gated the same way for agents; supervisors may override.
+    let other = app.open_conversation(&learner, "hello").await;
+    app.patch(&format!("/api/v1/conversations/{other}"), &lead, json!({"category": "playback"})).await.expect(200);
+    let detail = app.post(&format!("/api/v1/conversations/{other}/escalate"), &t1, json!({"to_tier": 2, "reason": "video"})).await.problem(409);
+    assert!(detail.contains("questions.device"), "{detail}");
+    app.post(&format!("/api/v1/conversations/{other}/escalate"), &lead, json!({"to_tier": 2, "reason": "known outage"})).await.expect(200);
 }
