@@ -64,6 +64,19 @@ pub struct Config {
     pub platform_api_key: Option<Secret>,
     /// Largest accepted request body, in bytes.
     pub body_limit_bytes: usize,
+    /// A client must send a request's headers within this many seconds (slow clients are cut off).
+    pub header_read_timeout_seconds: u64,
+    /// A request body must arrive within this many seconds.
+    pub body_read_timeout_seconds: u64,
+    /// Failed sign-ins per account within 15 minutes before it is locked for the rest of them.
+    pub login_failures_per_account: u32,
+    /// Sign-in attempts per client address per minute.
+    pub login_attempts_per_ip: u32,
+    /// Widget sessions, article votes and deflections per client address per minute.
+    pub public_writes_per_ip: u32,
+    /// Key that encrypts channel secrets in the database (any length; hashed into a key).
+    /// Without it a key is generated once and kept in `<data_dir>/secret.key`.
+    pub secret_key: Option<Secret>,
     /// How long a staff login lasts.
     pub staff_session_hours: i64,
     /// How long a learner widget session lasts.
@@ -127,6 +140,12 @@ impl Default for Config {
             platform_secret: None,
             platform_api_key: None,
             body_limit_bytes: 1024 * 1024,
+            header_read_timeout_seconds: 10,
+            body_read_timeout_seconds: 30,
+            login_failures_per_account: 5,
+            login_attempts_per_ip: 30,
+            public_writes_per_ip: 60,
+            secret_key: None,
             staff_session_hours: 12,
             learner_session_days: 30,
             session_cache_seconds: 5,
@@ -191,6 +210,12 @@ impl Config {
                 "PLATFORM_SECRET" => self.platform_secret = Some(Secret(value)),
                 "PLATFORM_API_KEY" => self.platform_api_key = Some(Secret(value)).filter(|key| !key.expose().is_empty()),
                 "BODY_LIMIT_BYTES" => self.body_limit_bytes = value.parse().with_context(|| invalid("a number of bytes"))?,
+                "HEADER_READ_TIMEOUT_SECONDS" => self.header_read_timeout_seconds = value.parse().with_context(|| invalid("a number of seconds"))?,
+                "BODY_READ_TIMEOUT_SECONDS" => self.body_read_timeout_seconds = value.parse().with_context(|| invalid("a number of seconds"))?,
+                "LOGIN_FAILURES_PER_ACCOUNT" => self.login_failures_per_account = value.parse().with_context(|| invalid("a number"))?,
+                "LOGIN_ATTEMPTS_PER_IP" => self.login_attempts_per_ip = value.parse().with_context(|| invalid("a number"))?,
+                "PUBLIC_WRITES_PER_IP" => self.public_writes_per_ip = value.parse().with_context(|| invalid("a number"))?,
+                "SECRET_KEY" => self.secret_key = Some(Secret(value)).filter(|key| !key.expose().is_empty()),
                 "STAFF_SESSION_HOURS" => self.staff_session_hours = value.parse().with_context(|| invalid("a number of hours"))?,
                 "LEARNER_SESSION_DAYS" => self.learner_session_days = value.parse().with_context(|| invalid("a number of days"))?,
                 "SESSION_CACHE_SECONDS" => self.session_cache_seconds = value.parse().with_context(|| invalid("a number of seconds"))?,
@@ -246,6 +271,12 @@ impl Config {
         }
         if self.db_max_connections < 1 || self.write_batch_max < 1 {
             bail!("db_max_connections and write_batch_max must be at least 1");
+        }
+        if self.header_read_timeout_seconds < 1 || self.body_read_timeout_seconds < 1 {
+            bail!("header_read_timeout_seconds and body_read_timeout_seconds must be at least 1");
+        }
+        if self.login_failures_per_account < 1 || self.login_attempts_per_ip < 1 || self.public_writes_per_ip < 1 {
+            bail!("login_failures_per_account, login_attempts_per_ip and public_writes_per_ip must be at least 1");
         }
         Ok(())
     }

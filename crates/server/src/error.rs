@@ -35,6 +35,8 @@ pub enum AppError {
     Unprocessable(String),
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after_seconds: u64 },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -70,6 +72,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -85,6 +88,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => "https://edudesk.dev/problems/unsupported-media-type",
             AppError::Unprocessable(_) => "https://edudesk.dev/problems/invalid-input",
             AppError::Unavailable(_) => "https://edudesk.dev/problems/unavailable",
+            AppError::TooManyRequests { .. } => "https://edudesk.dev/problems/too-many-requests",
             AppError::Internal(_) => "https://edudesk.dev/problems/internal",
         }
     }
@@ -109,7 +113,11 @@ impl IntoResponse for AppError {
             }
             other => other.to_string(),
         };
-        problem_response(status, self.kind(), detail)
+        let mut response = problem_response(status, self.kind(), detail);
+        if let AppError::TooManyRequests { retry_after_seconds, .. } = &self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+        }
+        response
     }
 }
 

@@ -24,6 +24,7 @@ pub mod inbox;
 pub mod jobs;
 pub mod kb;
 pub mod knowledge;
+pub mod ratelimit;
 pub mod realtime;
 pub mod routing;
 pub mod sla;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub knowledge: Arc<knowledge::Knowledge>,
     /// HTTP client and tokens for sending through channels.
     pub outbound: Arc<channels::Outbound>,
+    /// Sign-in and public-write limits (per node).
+    pub limits: Arc<ratelimit::RateLimiter>,
 }
 
 /// A ready-to-serve EduDesk node: storage connected and migrated, writer running.
@@ -74,8 +77,14 @@ pub struct App {
 impl App {
     /// Connects to the configured database, runs migrations and starts the writer.
     pub async fn build(config: Config) -> anyhow::Result<App> {
-        let store = Store::connect(&config.effective_database_url(), config.db_max_connections).await?;
+        let mut store = Store::connect(&config.effective_database_url(), config.db_max_connections).await?;
         store.migrate().await?;
+        let cipher = store::secrets::SecretCipher::from_config(config.secret_key.as_ref().map(|key| key.expose()), &config.data_dir)?;
+        store.secrets = Arc::new(cipher);
+        let sealed = store.seal_channel_secrets().await.map_err(|error| anyhow::anyhow!("{error}"))?;
+        if sealed > 0 {
+            tracing::info!(sealed, "channel secrets stored in plaintext are now encrypted");
+        }
         let shards = match store.backend {
             Backend::Sqlite => 1,
             Backend::Postgres => 4,
@@ -110,6 +119,7 @@ impl App {
                 dummy_password_hash: dummy_password_hash.into(),
                 knowledge,
                 outbound: Arc::new(channels::Outbound::new()?),
+                limits: Arc::default(),
             },
         };
         // Channels from the configuration file (the console can change them later).
@@ -138,13 +148,13 @@ impl App {
         let worker = tokio::spawn(jobs::run_worker(self.state.clone()));
         let mailboxes = tokio::spawn(channels::email::supervise(self.state.clone()));
         let knowledge = tokio::spawn(knowledge::refresh_regularly(self.state.store.clone(), self.state.knowledge.clone(), std::time::Duration::from_secs(10)));
-        let served = axum::serve(listener, router).with_graceful_shutdown(shutdown).await.context("serving HTTP");
+        let header_timeout = std::time::Duration::from_secs(self.state.config.header_read_timeout_seconds);
+        http::server::serve(listener, router, header_timeout, shutdown).await;
         purge.abort();
         checkpoints.abort();
         worker.abort();
         knowledge.abort();
         mailboxes.abort();
-        served?;
         self.state.store.close().await;
         Ok(())
     }

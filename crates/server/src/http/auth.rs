@@ -1,6 +1,8 @@
 //! Staff sign-in and sign-out: `POST /api/v1/auth/login`, `POST /api/v1/auth/logout`,
 //! and `GET /api/v1/auth/me` for whoever holds the token.
 
+use std::time::Duration;
+
 use axum::{
     extract::State,
     http::{HeaderValue, StatusCode, header},
@@ -35,6 +37,9 @@ pub struct LoginResponse {
     pub user: User,
 }
 
+/// How long an account stays locked after too many failed sign-ins (the counting window).
+pub const LOCKOUT_SECONDS: u64 = 15 * 60;
+
 /// Who the current token belongs to.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -47,15 +52,31 @@ pub enum Me {
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 #[tracing::instrument(skip_all)]
-pub async fn login(State(state): State<AppState>, ApiJson(request): ApiJson<LoginRequest>) -> AppResult<Response> {
+pub async fn login(
+    State(state): State<AppState>,
+    crate::ratelimit::ClientIp(ip): crate::ratelimit::ClientIp,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> AppResult<Response> {
     let email = Email::parse(&request.email)?;
+    // Guessing is slowed per address, and an account locks after repeated failures (for the
+    // rest of the window, whoever tries — unknown accounts alike, so the lock reveals nothing).
+    let config = &state.config;
+    state.limits.hit(&format!("login-ip:{ip}"), config.login_attempts_per_ip, Duration::from_secs(60), "too many sign-in attempts from this address")?;
+    let account_key = format!("login-fail:{}", email.as_str());
+    let lock_window = Duration::from_secs(LOCKOUT_SECONDS);
+    state.limits.check(&account_key, config.login_failures_per_account, lock_window, "this account is locked after repeated failed sign-ins")?;
     let credentials = state.store.credentials(&email).await?;
     let hash = credentials.as_ref().map_or_else(|| state.dummy_password_hash.to_string(), |c| c.password_hash.clone());
     let password_ok = auth::verify_password(request.password, hash).await?;
     let user_id = match credentials {
         Some(c) if password_ok && c.active => c.user_id,
-        _ => return Err(AppError::Unauthorized("wrong email or password".to_owned())),
+        _ => {
+            let _ = state.limits.hit(&account_key, config.login_failures_per_account, lock_window, "");
+            tracing::info!(%ip, "failed sign-in");
+            return Err(AppError::Unauthorized("wrong email or password".to_owned()));
+        }
     };
+    state.limits.reset(&account_key);
     let user = state.store.user(user_id).await?;
     let principal = Principal::Staff(StaffPrincipal { user_id, role: user.role, tier: user.tier });
     let lifetime_secs = state.config.staff_session_hours * 3600;

@@ -51,6 +51,8 @@ impl IntoResponse for HelpError {
                     ("Something went wrong", "This page cannot be shown right now; please try again later.")
                 }
             }
+            AppError::TooManyRequests { .. } if zh => ("请求太频繁", "请稍等一分钟再试。"),
+            AppError::TooManyRequests { .. } => ("Too many requests", "Please wait a minute and try again."),
             _ if zh => ("请求有误", "无法处理这个请求。"),
             _ => ("Bad request", "This request cannot be handled."),
         };
@@ -216,6 +218,7 @@ pub struct VoteForm {
 /// The vote form of an article page; back to the article.
 pub async fn vote(
     State(state): State<AppState>,
+    client_ip: crate::ratelimit::ClientIp,
     ApiPath(id): ApiPath<String>,
     Query(params): Query<LangParam>,
     Form(form): Form<VoteForm>,
@@ -224,6 +227,7 @@ pub async fn vote(
         Some("en") => "en",
         _ => "zh",
     };
+    crate::ratelimit::public_write(&state, client_ip).in_lang(lang)?;
     state.store.vote_article(&id, form.helpful).await.in_lang(lang)?;
     Ok(Redirect::to(&format!("/help/articles/{}?lang={lang}&voted=1", urlencode(&id))))
 }

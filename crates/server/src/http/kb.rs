@@ -103,7 +103,13 @@ pub struct Vote {
 #[utoipa::path(post, path = "/api/v1/kb/articles/{id}/vote", tag = "kb", params(("id" = String, Path)), request_body = Vote,
     responses((status = 200, body = Article), (status = 404, body = crate::error::Problem)))]
 #[tracing::instrument(skip_all)]
-pub async fn vote(State(state): State<AppState>, ApiPath(id): ApiPath<String>, ApiJson(vote): ApiJson<Vote>) -> AppResult<ApiJson<Article>> {
+pub async fn vote(
+    State(state): State<AppState>,
+    client_ip: crate::ratelimit::ClientIp,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(vote): ApiJson<Vote>,
+) -> AppResult<ApiJson<Article>> {
+    crate::ratelimit::public_write(&state, client_ip)?;
     Ok(ApiJson(state.store.vote_article(&id, vote.helpful).await?))
 }
 
@@ -219,7 +225,12 @@ pub struct Deflection {
 #[utoipa::path(post, path = "/api/v1/kb/deflections", tag = "kb", request_body = Deflection,
     responses((status = 204), (status = 404, body = crate::error::Problem), (status = 422, body = crate::error::Problem)))]
 #[tracing::instrument(skip_all)]
-pub async fn deflection(State(state): State<AppState>, ApiJson(deflection): ApiJson<Deflection>) -> AppResult<axum::http::StatusCode> {
+pub async fn deflection(
+    State(state): State<AppState>,
+    client_ip: crate::ratelimit::ClientIp,
+    ApiJson(deflection): ApiJson<Deflection>,
+) -> AppResult<axum::http::StatusCode> {
+    crate::ratelimit::public_write(&state, client_ip)?;
     let (query, _) = search_input(&deflection.query, None)?;
     let article = state.store.article(&deflection.article_id).await?;
     if article.content.visibility != "published" {

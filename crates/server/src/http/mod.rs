@@ -11,10 +11,12 @@ mod feedback;
 mod health;
 mod help;
 mod kb;
+mod limits;
 pub mod openapi;
 pub mod pages;
 mod queues;
 mod security;
+pub mod server;
 mod sops;
 mod tasks;
 mod users;
@@ -163,6 +165,9 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(body_limit))
+        // A body that trickles in is cut off; a WebSocket's frames are not a request body.
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(std::time::Duration::from_secs(state.config.body_read_timeout_seconds)))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::bodies))
         .layer(axum::middleware::from_fn(security::headers))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(|_panic| {

@@ -67,8 +67,10 @@ pub struct WidgetSessionResponse {
 #[tracing::instrument(skip_all)]
 pub async fn create_session(
     State(state): State<AppState>,
+    client_ip: crate::ratelimit::ClientIp,
     ApiJson(request): ApiJson<WidgetSessionRequest>,
 ) -> AppResult<(StatusCode, ApiJson<WidgetSessionResponse>)> {
+    crate::ratelimit::public_write(&state, client_ip)?;
     let name = request.name.as_deref().map(|name| ShortText::parse("name", name, 100)).transpose()?;
     let email = request.email.as_deref().map(Email::parse).transpose()?;
     if let Some(attributes) = &request.attributes {

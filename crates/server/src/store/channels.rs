@@ -114,23 +114,34 @@ pub struct NewCall<'a> {
 }
 
 impl Store {
+    /// Every channel, secrets opened.
     pub async fn channels(&self) -> AppResult<Vec<ChannelRow>> {
-        Ok(sqlx::query_as("SELECT kind, name, settings, secrets, enabled, updated_at FROM channels ORDER BY kind, name").fetch_all(&self.read).await?)
+        let rows: Vec<ChannelRow> =
+            sqlx::query_as("SELECT kind, name, settings, secrets, enabled, updated_at FROM channels ORDER BY kind, name").fetch_all(&self.read).await?;
+        rows.into_iter().map(|row| self.opened(row)).collect()
     }
 
-    /// The channel `kind`/`name`, enabled or not.
+    /// The channel `kind`/`name`, enabled or not, secrets opened.
     pub async fn channel(&self, kind: &str, name: &str) -> AppResult<ChannelRow> {
-        sqlx::query_as("SELECT kind, name, settings, secrets, enabled, updated_at FROM channels WHERE kind = $1 AND name = $2")
+        let row = sqlx::query_as("SELECT kind, name, settings, secrets, enabled, updated_at FROM channels WHERE kind = $1 AND name = $2")
             .bind(kind)
             .bind(name)
             .fetch_optional(&self.read)
             .await?
-            .ok_or_else(|| AppError::not_found("channel"))
+            .ok_or_else(|| AppError::not_found("channel"))?;
+        self.opened(row)
     }
 
-    /// Creates or replaces a channel's configuration.
+    fn opened(&self, mut row: ChannelRow) -> AppResult<ChannelRow> {
+        row.secrets = self.secrets.open(&row.secrets)?;
+        Ok(row)
+    }
+
+    /// Creates or replaces a channel's configuration; `secrets` (JSON) is sealed before it
+    /// is stored.
     pub async fn save_channel(&self, kind: &str, name: &str, settings: &str, secrets: &str, enabled: bool) -> AppResult<()> {
         let now = now_ms();
+        let sealed = self.secrets.seal(secrets)?;
         sqlx::query(
             "INSERT INTO channels (kind, name, settings, secrets, enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)
              ON CONFLICT (kind, name) DO UPDATE SET settings = excluded.settings, secrets = excluded.secrets, enabled = excluded.enabled, updated_at = excluded.updated_at",
@@ -138,12 +149,35 @@ impl Store {
         .bind(kind)
         .bind(name)
         .bind(settings)
-        .bind(secrets)
+        .bind(sealed)
         .bind(i64::from(enabled))
         .bind(now)
         .execute(&self.write)
         .await?;
         Ok(())
+    }
+
+    /// Seals secrets stored in plaintext (from before encryption), and proves the key opens
+    /// the sealed ones: a wrong `secret_key` stops the start with a clear error instead of
+    /// failing deliveries later. Returns how many were sealed now.
+    pub async fn seal_channel_secrets(&self) -> AppResult<usize> {
+        let rows: Vec<(String, String, String)> = sqlx::query_as("SELECT kind, name, secrets FROM channels").fetch_all(&self.write).await?;
+        let mut sealed = 0;
+        for (kind, name, stored) in rows {
+            if super::secrets::SecretCipher::is_sealed(&stored) {
+                self.secrets.open(&stored)?;
+                continue;
+            }
+            sqlx::query("UPDATE channels SET secrets = $3 WHERE kind = $1 AND name = $2 AND secrets = $4")
+                .bind(&kind)
+                .bind(&name)
+                .bind(self.secrets.seal(&stored)?)
+                .bind(&stored)
+                .execute(&self.write)
+                .await?;
+            sealed += 1;
+        }
+        Ok(sealed)
     }
 
     /// Records that `external_id` arrived on `channel`. `false` if it had arrived before.

@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod kb;
 pub mod messages;
 pub mod routing;
+pub mod secrets;
 pub mod sessions;
 pub mod sops;
 pub mod users;
@@ -57,6 +58,8 @@ impl Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pub backend: Backend,
+    /// Seals channel secrets at rest ([`secrets`]).
+    pub secrets: std::sync::Arc<secrets::SecretCipher>,
     /// For reads. On PostgreSQL also for writes.
     pub read: AnyPool,
     /// For writes. On SQLite a single connection.
@@ -88,7 +91,7 @@ impl Store {
                 let options = AnyConnectOptions::from_str(&url).context("parsing the SQLite URL")?;
                 let write = sqlite_pool_options(1).connect_with(options.clone()).await.context("opening the SQLite database")?;
                 let read = sqlite_pool_options(max_connections).connect_with(options).await.context("opening the SQLite database")?;
-                Ok(Store { backend, read, write })
+                Ok(Store { backend, read, write, secrets: std::sync::Arc::new(secrets::SecretCipher::without_key()) })
             }
             Backend::Postgres => {
                 let options = AnyConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
@@ -98,7 +101,7 @@ impl Store {
                     .connect_with(options)
                     .await
                     .context("connecting to PostgreSQL")?;
-                Ok(Store { backend, read: pool.clone(), write: pool })
+                Ok(Store { backend, read: pool.clone(), write: pool, secrets: std::sync::Arc::new(secrets::SecretCipher::without_key()) })
             }
         }
     }

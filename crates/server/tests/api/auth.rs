@@ -14,8 +14,50 @@ backend_tests!(
     logout_revokes_the_token,
     cookie_writes_need_the_csrf_token,
     health_is_ok,
-    pages_and_the_api_carry_the_browser_safety_headers
+    pages_and_the_api_carry_the_browser_safety_headers,
+    guessing_and_flooding_meet_rate_limits
 );
+
+/// Issue 10.9: an account locks after repeated failures (even the right password is refused
+/// then), an address is limited however many accounts it tries, and public writes too.
+async fn guessing_and_flooding_meet_rate_limits(backend: TestBackend) {
+    let app = TestApp::builder(backend)
+        .configure(|config| {
+            config.login_failures_per_account = 3;
+            config.login_attempts_per_ip = 9;
+            config.public_writes_per_ip = 4;
+        })
+        .spawn()
+        .await;
+    let login = |email: &'static str, password: &'static str| {
+        let app = &app;
+        async move { app.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"email": email, "password": password}))).await }
+    };
+    for _ in 0..3 {
+        login("t1@edudesk.demo", "guess").await.problem(401);
+    }
+    let locked = login("t1@edudesk.demo", "edudesk-demo").await;
+    let retry_after: u64 = locked.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+    assert!(locked.problem(429).contains("locked"));
+    // Unknown accounts lock the same way (a lock says nothing about who exists).
+    for _ in 0..3 {
+        login("nobody@edudesk.demo", "guess").await.problem(401);
+    }
+    login("nobody@edudesk.demo", "guess").await.problem(429);
+    // Another account is not affected; its success keeps it clear.
+    login("t2@edudesk.demo", "edudesk-demo").await.expect(200);
+    // The address has now made 9 attempts: the next is refused whatever the account.
+    let flooded = login("t2@edudesk.demo", "edudesk-demo").await.problem(429);
+    assert!(flooded.contains("address"), "{flooded}");
+
+    // Widget sessions (and votes, deflections) are limited per address.
+    for _ in 0..4 {
+        app.call(Method::POST, "/api/v1/widget/sessions", None, Some(json!({}))).await.expect(200);
+    }
+    app.call(Method::POST, "/api/v1/widget/sessions", None, Some(json!({}))).await.problem(429);
+    app.call(Method::POST, "/api/v1/kb/articles/zh-login-failed/vote", None, Some(json!({"helpful": true}))).await.problem(429);
+}
 
 /// Issue 10.11: CSP with frame-ancestors and nosniff on pages and scripts, a referrer policy,
 /// and nothing personal cached.

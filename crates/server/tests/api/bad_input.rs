@@ -2,13 +2,20 @@
 
 use reqwest::Method;
 use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::{
     backend_tests,
     helpers::{TestApp, TestBackend},
 };
 
-backend_tests!(bad_bodies_are_refused_with_clear_problems, oversized_bodies_are_413, unknown_ids_routes_and_methods, bad_query_parameters_are_400);
+backend_tests!(
+    bad_bodies_are_refused_with_clear_problems,
+    oversized_bodies_are_413,
+    slow_clients_are_cut_off,
+    unknown_ids_routes_and_methods,
+    bad_query_parameters_are_400
+);
 
 async fn count(app: &TestApp, table: &str) -> i64 {
     sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&app.store.read).await.unwrap()
@@ -87,6 +94,75 @@ async fn oversized_bodies_are_413(backend: TestBackend) {
     let id = small.open_conversation(&learner, "hello").await;
     small.post(&format!("/api/v1/conversations/{id}/messages"), &learner, json!({"body": "x".repeat(3000), "client_id": "c"})).await.problem(413);
     small.post(&format!("/api/v1/conversations/{id}/messages"), &learner, json!({"body": "x".repeat(1000), "client_id": "c"})).await.expect(201);
+
+    // Issue 10.12: a declared oversize body is refused before it is sent, as a problem document.
+    let mut stream = tokio::net::TcpStream::connect(small.base.trim_start_matches("http://")).await.unwrap();
+    let head = format!(
+        "POST /api/v1/conversations/{id}/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {learner}\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n{{"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let answer = read_answer(&mut stream).await;
+    assert!(answer.starts_with("HTTP/1.1 413") && answer.contains("application/problem+json") && answer.contains("limit"), "{answer}");
+    let webhook = small.client.post(small.url("/webhooks/social/demo")).body(vec![b'x'; 3000]).send().await.unwrap();
+    assert_eq!(webhook.status(), 413);
+    assert_eq!(webhook.headers()["content-type"], "application/problem+json");
+}
+
+/// What the server sends before it closes the connection (or within 15 s).
+async fn read_answer(stream: &mut tokio::net::TcpStream) -> String {
+    let mut answer = Vec::new();
+    let mut buffer = [0_u8; 4096];
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(15), async {
+        while let Ok(n) = stream.read(&mut buffer).await {
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buffer[..n]);
+            if answer.windows(4).any(|w| w == b"\r\n\r\n") && answer.len() > 200 {
+                break;
+            }
+        }
+    })
+    .await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// Issue 10.12: a client that trickles its headers (slowloris) or its body is cut off.
+async fn slow_clients_are_cut_off(backend: TestBackend) {
+    let app = TestApp::builder(backend)
+        .configure(|config| {
+            config.header_read_timeout_seconds = 1;
+            config.body_read_timeout_seconds = 1;
+        })
+        .spawn()
+        .await;
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let mut slow_headers = tokio::net::TcpStream::connect(&address).await.unwrap();
+    slow_headers.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let started = std::time::Instant::now();
+    let mut buffer = [0_u8; 1024];
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(15), async {
+        loop {
+            match slow_headers.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the server closed a connection whose headers never ended");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+
+    let (learner, _) = app.learner("L1003").await;
+    let mut slow_body = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /api/v1/widget/sessions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {learner}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"na"
+    );
+    slow_body.write_all(head.as_bytes()).await.unwrap();
+    let answer = read_answer(&mut slow_body).await;
+    assert!(answer.starts_with("HTTP/1.1 4"), "a body that never completes is refused: {answer}");
+    // Everyone else is served as usual.
+    app.call(reqwest::Method::GET, "/api/v1/health", None, None).await.expect(200);
 }
 
 async fn unknown_ids_routes_and_methods(backend: TestBackend) {

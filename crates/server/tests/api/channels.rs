@@ -24,6 +24,7 @@ backend_tests!(
     calls_pop_up_for_the_lines_tier_are_logged_and_missed_ones_become_callbacks,
     in_app_feedback_becomes_a_conversation_with_the_device_facts,
     sms_works_both_ways_through_the_template_provider,
+    channel_secrets_are_encrypted_at_rest,
     one_learner_on_several_channels_is_one_contact_after_a_merge,
     channels_from_the_configuration_file_are_set_up_at_start
 );
@@ -191,13 +192,12 @@ async fn a_wechat_learner_gets_the_bot_passively_and_the_agent_through_the_api(b
     let admin = app.login("admin@edudesk.demo").await;
     let config = json!({"settings": {"app_id": "wx-test", "api_base": fake}, "secrets": {"app_secret": "test-app-secret"}});
     app.call(Method::PUT, "/api/v1/channels/wechat/demo", Some(&admin), Some(config)).await.expect(200);
-    let query = signed_now("demo-wechat-token", "n2");
 
     // A follower is greeted; their question gets the bot's answer as the passive reply.
     let subscribe = "<xml><ToUserName>gh_demo</ToUserName><FromUserName>o_learner</FromUserName><CreateTime>1</CreateTime><MsgType>event</MsgType><Event>subscribe</Event></xml>";
-    let (status, welcome) = post_wechat(&app, &query, subscribe).await;
+    let (status, welcome) = post_wechat(&app, &signed_now("demo-wechat-token", "n2-1"), subscribe).await;
     assert!(status == 200 && welcome.contains("欢迎关注"), "{welcome}");
-    let (status, reply) = post_wechat(&app, &query, text_xml("o_learner", "5001", "密码忘了怎么办")).await;
+    let (status, reply) = post_wechat(&app, &signed_now("demo-wechat-token", "n2-2"), text_xml("o_learner", "5001", "密码忘了怎么办")).await;
     assert_eq!(status, 200);
     let document = roxmltree::Document::parse(&reply).unwrap_or_else(|e| panic!("{e}: {reply}"));
     let field = |name: &str| document.root_element().children().find(|n| n.has_tag_name(name)).and_then(|n| n.text()).unwrap_or_default().to_owned();
@@ -205,7 +205,7 @@ async fn a_wechat_learner_gets_the_bot_passively_and_the_agent_through_the_api(b
     assert!(field("Content").contains("/help/articles/zh-password-reset"), "{reply}");
 
     // WeChat retries the same MsgId: answered, nothing stored twice.
-    assert_eq!(post_wechat(&app, &query, text_xml("o_learner", "5001", "密码忘了怎么办")).await, (200, "success".to_owned()));
+    assert_eq!(post_wechat(&app, &signed_now("demo-wechat-token", "n2-3"), text_xml("o_learner", "5001", "密码忘了怎么办")).await, (200, "success".to_owned()));
     let lead = app.login("lead@edudesk.demo").await;
     let wechat = conversations_on(&app, &lead, "wechat").await;
     assert_eq!(wechat.len(), 1);
@@ -215,7 +215,7 @@ async fn a_wechat_learner_gets_the_bot_passively_and_the_agent_through_the_api(b
 
     // The learner asks for a person; the agent's reply goes out through the customer-service
     // API (the fake fails once: the job retries).
-    post_wechat(&app, &query, text_xml("o_learner", "5002", "转人工")).await;
+    post_wechat(&app, &signed_now("demo-wechat-token", "n2-4"), text_xml("o_learner", "5002", "转人工")).await;
     assert_eq!(app.get(&format!("/api/v1/conversations/{id}"), &lead).await.expect(200)["bot_active"], false);
     app.post(&format!("/api/v1/conversations/{id}/messages"), &lead, json!({"body": "您好，我是人工客服小雷"})).await.expect(201);
     let sent = received.clone();
@@ -564,7 +564,7 @@ async fn one_learner_on_several_channels_is_one_contact_after_a_merge(backend: T
     assert!(mine.contains(&widget_conversation) && mine.contains(&wechat_id), "{mine:?}");
     let (_, next) = {
         let body = text_xml("o_7201", "7202", "还在吗");
-        post_wechat(&app, &query, body).await
+        post_wechat(&app, &signed_now("demo-wechat-token", "n3-2"), body).await
     };
     assert_eq!(next, "success");
     assert_eq!(conversations_on(&app, &lead, "wechat").await.len(), 1, "the same WeChat conversation continues");
@@ -590,4 +590,42 @@ async fn channels_from_the_configuration_file_are_set_up_at_start(backend: TestB
     assert!(!listed.to_string().contains("partner-secret"));
     let message = json!({"message_id": "p-1", "user": {"id": "u1"}, "text": "你好"});
     assert_eq!(post_signed(&app, "/webhooks/social/partner", "partner-secret", &message).await.0, 200);
+}
+
+/// Issue 10.14: channel secrets are sealed in the database; a node with the wrong key
+/// refuses to start instead of failing deliveries later.
+async fn channel_secrets_are_encrypted_at_rest(backend: TestBackend) {
+    let database = crate::helpers::TestDatabase::create(&backend).await;
+    let mut server = crate::cli::serve_on(crate::cli::edudesk(&database), true, "127.0.0.1:0").await;
+    let client = reqwest::Client::new();
+    let login = client
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&json!({"email": "admin@edudesk.demo", "password": "edudesk-demo"}))
+        .send()
+        .await
+        .unwrap();
+    let admin = login.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+    let config = json!({"secrets": {"api_key": "sms-key-at-rest"}});
+    let saved = client.put(format!("{}/api/v1/channels/sms/demo", server.base)).bearer_auth(&admin).json(&config).send().await.unwrap();
+    assert_eq!(saved.status(), 200);
+    server.child.kill().await.unwrap();
+
+    let store = edudesk::store::Store::connect(&database.url, 1).await.unwrap();
+    let stored: Vec<(String, String)> = sqlx::query_as("SELECT name, secrets FROM channels").fetch_all(&store.read).await.unwrap();
+    assert!(stored.len() >= 4, "the demo's channels: {stored:?}");
+    for (name, secrets) in &stored {
+        assert!(secrets.starts_with("enc:v1:"), "{name}: {secrets}");
+        for plain in ["sms-key-at-rest", "demo-wechat-token", "demo-social-secret", "demo-cti-token", "demo-sms-secret"] {
+            assert!(!secrets.contains(plain), "{name} holds {plain} in plaintext");
+        }
+    }
+    store.close().await;
+
+    let mut wrong_key = crate::cli::edudesk(&database);
+    wrong_key.env("EDUDESK_SECRET_KEY", "not-the-key").args(["serve", "--bind", "127.0.0.1:0"]);
+    let refused = tokio::time::timeout(std::time::Duration::from_secs(60), wrong_key.output()).await.expect("a wrong key stops the start").unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("secret_key"), "{stderr}");
+    assert!(!stderr.contains("sms-key-at-rest"));
 }

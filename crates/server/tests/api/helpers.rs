@@ -187,7 +187,15 @@ impl Answer {
 
 impl TestApp {
     pub fn builder(backend: TestBackend) -> TestAppBuilder {
-        let config = Config { platform_secret: Some(Secret::new(demo::DEMO_PLATFORM_SECRET)), bot_enabled: false, ..Config::default() };
+        // Tests sign in and open sessions far more often than people do: the rate limits
+        // are tested on their own (auth.rs), with low values.
+        let config = Config {
+            platform_secret: Some(Secret::new(demo::DEMO_PLATFORM_SECRET)),
+            bot_enabled: false,
+            login_attempts_per_ip: 100_000,
+            public_writes_per_ip: 100_000,
+            ..Config::default()
+        };
         TestAppBuilder { backend, config }
     }
 
