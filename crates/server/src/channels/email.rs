@@ -58,10 +58,24 @@ fn header_text(message: &mail_parser::Message<'_>, name: &str) -> Option<String>
 
 fn ids(value: &HeaderValue<'_>) -> Vec<String> {
     match value {
-        HeaderValue::Text(text) => vec![text.to_string()],
-        HeaderValue::TextList(list) => list.iter().map(|id| id.to_string()).collect(),
+        HeaderValue::Text(text) => vec![bare_id(text)],
+        HeaderValue::TextList(list) => list.iter().map(|id| bare_id(id)).collect(),
         _ => Vec::new(),
     }
+    .into_iter()
+    .filter(|id| !id.is_empty())
+    .collect()
+}
+
+/// A Message-ID as EduDesk stores it, received or sent: without whitespace or angle brackets
+/// (`<a@b>` and `a@b` are one id). Headers that go out wrap it again ([`header_id`]).
+pub fn bare_id(id: &str) -> String {
+    id.trim().trim_start_matches('<').trim_end_matches('>').trim().to_owned()
+}
+
+/// An id as `Message-ID`, `In-Reply-To` and `References` must carry it: `<a@b>`.
+fn header_id(id: &str) -> String {
+    format!("<{}>", bare_id(id))
 }
 
 /// Why an email is machine-made and must not be answered, by RFC 3834 and common practice.
@@ -117,7 +131,7 @@ pub fn parse(raw: &[u8]) -> Result<ParsedEmail, String> {
         });
     }
     Ok(ParsedEmail {
-        message_id: message.message_id().map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()),
+        message_id: message.message_id().map(bare_id).filter(|id| !id.is_empty()),
         from_name: from.name().map(|name| name.trim().to_owned()).filter(|name| !name.is_empty()),
         automated: automated(&message, &from_address),
         from_address,
@@ -382,13 +396,14 @@ pub async fn send(state: &AppState, channel: &ChannelConfig, delivery: &Delivery
     let subject = subject.trim_start_matches("Re: ").trim_start_matches("RE: ").to_owned();
     let subject = if ticket_tag(&subject) == Some(conversation.id) { format!("Re: {subject}") } else { format!("Re: {subject} [#{}]", conversation.id) };
     let domain = address.split('@').nth(1).unwrap_or("edudesk.local");
-    let message_id = format!("<edudesk.{}.{}@{domain}>", delivery.message_id, &crate::auth::new_token()[..12]);
+    let message_id = format!("edudesk.{}.{}@{domain}", delivery.message_id, &crate::auth::new_token()[..12]);
     let thread = state.store.external_ids_of(&channel.account(), conversation.id).await?;
-    let mut builder = lettre::Message::builder().from(from).to(to).subject(subject).message_id(Some(message_id.clone()));
-    if let Some((_, last)) = thread.iter().rev().find(|(_, id)| !id.starts_with("sha256:")) {
-        builder = builder.in_reply_to(last.clone());
-        let references: Vec<String> = thread.iter().filter(|(_, id)| !id.starts_with("sha256:")).map(|(_, id)| id.clone()).collect();
-        builder = builder.references(references.join(" "));
+    let mut builder = lettre::Message::builder().from(from).to(to).subject(subject).message_id(Some(header_id(&message_id)));
+    // Ids made from a mail's content (it had no Message-ID) are ours only, never a header.
+    let thread: Vec<&String> = thread.iter().map(|(_, id)| id).filter(|id| !id.starts_with("sha256:")).collect();
+    if let Some(last) = thread.last() {
+        builder = builder.in_reply_to(header_id(last));
+        builder = builder.references(thread.iter().map(|id| header_id(id)).collect::<Vec<_>>().join(" "));
     }
     let email = builder
         .header(lettre::message::header::ContentType::TEXT_PLAIN)
@@ -428,6 +443,14 @@ mod tests {
         let email = parse(&corpus("big5-html-only.eml")).unwrap();
         assert!(email.text.contains("退款") || email.text.contains("退款"), "{email:?}");
         assert!(!email.text.contains("<p>"), "HTML is turned into text: {}", email.text);
+    }
+
+    #[test]
+    fn message_ids_are_stored_bare_and_sent_in_brackets() {
+        assert_eq!(bare_id(" <a.b@c> "), "a.b@c");
+        assert_eq!(bare_id("a.b@c"), "a.b@c");
+        assert_eq!(header_id("a.b@c"), "<a.b@c>");
+        assert_eq!(header_id("<a.b@c>"), "<a.b@c>");
     }
 
     #[test]

@@ -231,9 +231,12 @@ impl Store {
 
     /// The conversation an email id (received or sent) belongs to, on `channel`.
     pub async fn conversation_of_external_id(&self, channel: &str, external_id: &str) -> AppResult<Option<i64>> {
-        let sent: Option<i64> = sqlx::query_scalar("SELECT conversation_id FROM deliveries WHERE channel = $1 AND external_id = $2 LIMIT 1")
+        // Sent ids were once stored in angle brackets: both forms find the conversation.
+        let bracketed = format!("<{external_id}>");
+        let sent: Option<i64> = sqlx::query_scalar("SELECT conversation_id FROM deliveries WHERE channel = $1 AND external_id IN ($2, $3) LIMIT 1")
             .bind(channel)
             .bind(external_id)
+            .bind(&bracketed)
             .fetch_optional(&self.read)
             .await?;
         if sent.is_some() {

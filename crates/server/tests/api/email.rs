@@ -108,15 +108,20 @@ async fn email_goes_both_ways_through_real_mail_servers() {
     let parsed = mail_parser::MessageParser::default().parse(&reply).unwrap();
     assert!(parsed.subject().unwrap().contains(&format!("[#{id}]")), "{:?}", parsed.subject());
     assert_eq!(parsed.in_reply_to().as_text(), Some("gbk-1@mail.edudesk.test"));
+    // Issue 10.8: the threading headers carry their angle brackets.
+    let raw = String::from_utf8_lossy(&reply);
+    assert!(raw.contains("In-Reply-To: <gbk-1@mail.edudesk.test>"), "{raw}");
+    assert!(raw.contains("References: <gbk-1@mail.edudesk.test>"), "{raw}");
     assert!(parsed.body_text(0).unwrap().contains("请清除浏览器缓存"));
     let our_id = parsed.message_id().unwrap().to_owned();
     let deliveries = app.get(&format!("/api/v1/conversations/{id}/deliveries"), &lead).await.expect(200);
     assert_eq!(deliveries[0]["state"], "sent", "{deliveries}");
 
     // The learner replies above the quoted history: same conversation, only the new text.
+    // Their client sends In-Reply-To alone (no References, no [#id]): that is enough.
     let answer = format!(
         "From: learner@edudesk.test\r\nTo: support@edudesk.test\r\nSubject: Re: 视频播放不了\r\nMessage-ID: <learner-reply-2@mail.edudesk.test>\r\n\
-         In-Reply-To: <{our_id}>\r\nReferences: <gbk-1@mail.edudesk.test> <{our_id}>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n\
+         In-Reply-To: <{our_id}>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n\
          清除了还是不行。\r\n\r\nOn Tue, 24 Nov 2026 at 10:00, Support <support@edudesk.test> wrote:\r\n> 您好，请清除浏览器缓存后重试。\r\n"
     );
     smtp_send("learner@edudesk.test", "support@edudesk.test", answer.as_bytes()).await;
