@@ -83,6 +83,19 @@ impl Ws {
         }
     }
 
+    /// Subscribes from `after_seq`; returns the backlog that arrives before `subscribed`.
+    pub async fn subscribe_from(&mut self, conversation_id: i64, after_seq: i64) -> Vec<Value> {
+        self.send(json!({"type": "subscribe", "conversation_id": conversation_id, "after_seq": after_seq})).await;
+        let mut backlog = Vec::new();
+        loop {
+            let frame = self.next().await;
+            if frame["type"] == "subscribed" {
+                return backlog;
+            }
+            backlog.push(frame);
+        }
+    }
+
     /// Every frame that arrives before the answer to a ping: what was already queued.
     pub async fn drain(&mut self) -> Vec<Value> {
         self.send(json!({"type": "ping"})).await;
@@ -151,15 +164,7 @@ async fn resuming_after_a_seq_delivers_exactly_what_was_missed(backend: TestBack
         app.post(&path, &t1, json!({"body": format!("reply {n}"), "client_id": format!("r{n}"), "internal": internal})).await.expect(201);
     }
     let mut learner = Ws::connect(&app, &learner_token).await;
-    learner.send(json!({"type": "subscribe", "conversation_id": conversation, "after_seq": 2})).await;
-    let mut frames = Vec::new();
-    loop {
-        let frame = learner.next().await;
-        if frame["type"] == "subscribed" {
-            break;
-        }
-        frames.push(frame);
-    }
+    let frames = learner.subscribe_from(conversation, 2).await;
     assert_eq!(seqs_of(&frames), [4, 5], "seq 3 is an internal note: never sent to the learner");
     // Then live, without repeating anything.
     app.post(&path, &t1, json!({"body": "reply 5", "client_id": "r5"})).await.expect(201);
@@ -251,15 +256,7 @@ async fn a_learner_following_the_conversation_never_gets_a_note(backend: TestBac
     assert!(!frames.iter().any(|frame| frame.to_string().contains("内部")), "{frames:?}");
     // Resuming from the start never replays the notes either.
     let mut again = Ws::connect(&app, &learner_token).await;
-    again.send(json!({"type": "subscribe", "conversation_id": conversation, "after_seq": 0})).await;
-    let mut seen = Vec::new();
-    loop {
-        let frame = again.next().await;
-        if frame["type"] == "subscribed" {
-            break;
-        }
-        seen.push(frame);
-    }
+    let seen = again.subscribe_from(conversation, 0).await;
     assert_eq!(seqs_of(&seen), [1, 2, 5]);
 }
 
