@@ -15,7 +15,7 @@ const I18N = {
     online: "在线", away: "离开", offline: "离线", pick: "请选择左侧的会话",
     status: { open: "处理中", pending: "等待学员", resolved: "已解决", closed: "已关闭" },
     priority: { low: "低", normal: "普通", high: "高", urgent: "紧急" },
-    assign: "分配给", nobody: "未分配", takeIt: "我来处理", send: "发送", note: "内部备注", canned: "快捷回复…",
+    assign: "分配给", nobody: "未分配", takeIt: "我来处理", send: "发送", attach: "附加文件", download: "下载", note: "内部备注", canned: "快捷回复…",
     learner: "学员", identities: "身份", attributes: "属性", history: "历史会话", typing: "学员正在输入…",
     reconnecting: "连接已断开，正在重连…", tierLabel: "层级", you: "我", bot: "机器人", system: "系统",
     queues: "队列", waiting: "等待", longest: "最长等待", tasks: "待办", done: "完成", escalate: "升级", escalateTo: "升级到层级", reason: "原因（必填）",
@@ -36,7 +36,7 @@ const I18N = {
     online: "Online", away: "Away", offline: "Offline", pick: "Pick a conversation on the left",
     status: { open: "Open", pending: "Pending", resolved: "Resolved", closed: "Closed" },
     priority: { low: "Low", normal: "Normal", high: "High", urgent: "Urgent" },
-    assign: "Assign to", nobody: "Nobody", takeIt: "Take it", send: "Send", note: "Internal note", canned: "Canned reply…",
+    assign: "Assign to", nobody: "Nobody", takeIt: "Take it", send: "Send", attach: "Attach a file", download: "Download", note: "Internal note", canned: "Canned reply…",
     learner: "Learner", identities: "Identities", attributes: "Attributes", history: "Past conversations", typing: "Learner is typing…",
     reconnecting: "Connection lost, reconnecting…", tierLabel: "Tier", you: "Me", bot: "Bot", system: "System",
     queues: "Queues", waiting: "waiting", longest: "longest wait", tasks: "Tasks", done: "Done", escalate: "Escalate", escalateTo: "Escalate to tier", reason: "Reason (required)",
@@ -356,6 +356,7 @@ function renderConversation() {
     el("div", { class: "typing", id: "typing" }),
     el("div", { class: "composer" }, input,
       el("div", { class: "row" }, el("label", { class: "grow" }, el("input", { type: "checkbox", id: "internal" }), " ", t.note), canned,
+        el("label", { class: "attach", title: t.attach }, "📎 ", el("input", { type: "file", id: "composer-file", "aria-label": t.attach })),
         el("button", { class: "primary", id: "composer-send", onclick: send }, t.send))));
   renderMessages();
 }
@@ -473,9 +474,18 @@ function renderMessages() {
     : t[m.author_kind] || m.author_kind;
   box.replaceChildren(
     ...sorted.map((m) => el("div", { class: `msg ${m.author_kind}${m.internal ? " internal" : ""}`, "data-seq": m.seq }, el("div", { class: "who" }, `${who(m)} · #${m.seq}${m.internal ? " · " + t.note : ""}`),
-      m.attachment_id ? el("img", { class: "attachment", src: `/api/v1/attachments/${m.attachment_id}`, alt: m.body }) : m.body)),
+      m.attachment_id ? attachmentView(m) : m.body)),
     ...state.outbox.filter((o) => o.conversation_id === state.open?.id).map((o) => el("div", { class: `msg agent pending${o.internal ? " internal" : ""}`, "data-client-id": o.client_id }, o.body)));
   box.scrollTop = box.scrollHeight;
+}
+
+// An image shows inline; any other file is served only as a download, so the image fails
+// to load and becomes a link to the file.
+function attachmentView(m) {
+  const url = `/api/v1/attachments/${m.attachment_id}`;
+  const link = () => el("a", { class: "file", href: url, download: "" }, m.body.startsWith("📎") ? m.body : `📎 ${m.body} · ${t.download}`);
+  const image = el("img", { class: "attachment", src: url, alt: m.body, onerror: () => image.replaceWith(link()) });
+  return m.body.startsWith("📎") ? link() : image;
 }
 
 function renderProfile(history) {
@@ -582,12 +592,26 @@ function onFrame(frame) {
   }
 }
 
-function send() {
+async function send() {
   const input = document.getElementById("composer-input");
-  const body = input.value.trim();
-  if (!body || !state.open) return;
+  const picker = document.getElementById("composer-file");
+  const file = picker?.files?.[0];
+  let body = input.value.trim();
+  if ((!body && !file) || !state.open) return;
   const internal = document.getElementById("internal").checked;
-  state.outbox.push({ client_id: crypto.randomUUID(), conversation_id: state.open.id, body, internal });
+  let attachment_id = null;
+  if (file) {
+    // Uploaded first (raw bytes, its name in the query); the message then refers to it.
+    const response = await fetch(`/api/v1/conversations/${state.open.id}/attachments?filename=${encodeURIComponent(file.name)}`, {
+      method: "POST", credentials: "same-origin", body: file,
+      headers: { "content-type": file.type || "application/octet-stream", "x-csrf-token": cookie("edudesk_csrf") || "" } });
+    const json = await response.json().catch(() => null);
+    if (!response.ok) { alert(json?.detail || response.statusText); return; }
+    attachment_id = json.id;
+    if (!body) body = `📎 ${file.name}`;
+    picker.value = "";
+  }
+  state.outbox.push({ client_id: crypto.randomUUID(), conversation_id: state.open.id, body, internal, attachment_id });
   input.value = "";
   renderMessages();
   flushOutbox();
@@ -595,7 +619,9 @@ function send() {
 
 function flushOutbox() {
   if (!state.subscribed || state.socket?.readyState !== WebSocket.OPEN) return;
-  for (const o of state.outbox) state.socket.send(JSON.stringify({ type: "send", conversation_id: o.conversation_id, client_id: o.client_id, body: o.body, internal: o.internal }));
+  for (const o of state.outbox) {
+    state.socket.send(JSON.stringify({ type: "send", conversation_id: o.conversation_id, client_id: o.client_id, body: o.body, internal: o.internal, attachment_id: o.attachment_id ?? null }));
+  }
 }
 
 function markRead() {

@@ -124,7 +124,7 @@
         who.textContent = T.bot;
         list.appendChild(who);
       }
-      if (message.attachment_id) bubble.appendChild(image(message.attachment_id)); else appendText(bubble, message.body, message.author_kind === "bot");
+      if (message.attachment_id) bubble.appendChild(attachment(message.attachment_id, message.body)); else appendText(bubble, message.body, message.author_kind === "bot");
       list.appendChild(bubble);
       if (mine && seq === lastMine && state.agentRead >= seq) {
         var meta = document.createElement("div");
@@ -198,18 +198,42 @@
     suggestTimer = setTimeout(suggest, 250);
   });
 
-  // Images need the bearer token, so they are fetched and shown from blob URLs.
-  var imageUrls = {};
-  function image(id) {
-    var img = document.createElement("img");
-    img.alt = T.imageBody;
-    if (imageUrls[id]) { img.src = imageUrls[id]; return img; }
+  // Attachments need the bearer token, so they are fetched and shown from blob URLs: an
+  // image inline, any other file (served as a download) as a link with its name.
+  var attachmentUrls = {};
+  function attachment(id, body) {
+    var holder = document.createElement("span");
+    var show = function (entry) {
+      if (entry.image) {
+        var img = document.createElement("img");
+        img.alt = T.imageBody;
+        img.src = entry.url;
+        holder.replaceChildren(img);
+      } else {
+        var link = document.createElement("a");
+        link.href = entry.url;
+        link.download = entry.name;
+        link.className = "file";
+        link.textContent = "📎 " + entry.name;
+        holder.replaceChildren(link);
+      }
+    };
+    holder.textContent = body;
+    if (attachmentUrls[id]) { show(attachmentUrls[id]); return holder; }
     ensureSession().then(function (token) {
       return fetch(base + "/api/v1/attachments/" + id, { headers: { authorization: "Bearer " + token } });
-    }).then(function (response) { return response.ok ? response.blob() : null; }).then(function (blob) {
-      if (blob) { imageUrls[id] = URL.createObjectURL(blob); img.src = imageUrls[id]; }
-    }).catch(function () { /* shown as its alt text */ });
-    return img;
+    }).then(function (response) {
+      if (!response.ok) return null;
+      var disposition = response.headers.get("content-disposition") || "";
+      var match = /filename\*=UTF-8''([^;]+)/.exec(disposition);
+      var name = match ? decodeURIComponent(match[1]) : String(body).replace(/^📎\s*/, "");
+      return response.blob().then(function (blob) {
+        return { url: URL.createObjectURL(blob), image: /^image\//.test(blob.type) && !disposition, name: name };
+      });
+    }).then(function (entry) {
+      if (entry) { attachmentUrls[id] = entry; show(entry); }
+    }).catch(function () { /* shown as its text */ });
+    return holder;
   }
 
   // ---- REST --------------------------------------------------------------------------

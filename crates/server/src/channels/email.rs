@@ -116,15 +116,24 @@ pub fn parse(raw: &[u8]) -> Result<ParsedEmail, String> {
     let mut references = ids(message.references());
     references.reverse();
     thread_ids.extend(references);
-    let text = message.body_text(0).map(|text| text.to_string()).unwrap_or_default();
+    let text = body_text(&message);
     let mut attachments = Vec::new();
     for part in message.attachments() {
         let content_type = part
             .content_type()
             .map(|ct| format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or("octet-stream")))
             .unwrap_or_else(|| "application/octet-stream".to_owned());
+        let headers = raw_slice(&message, part.offset_header, part.offset_body);
+        let name = part
+            .attachment_name()
+            .filter(|name| !name.contains('\u{FFFD}'))
+            .map(str::to_owned)
+            .or_else(|| rfc2231_parameter(&String::from_utf8_lossy(headers), "filename"))
+            .or_else(|| rfc2231_parameter(&String::from_utf8_lossy(headers), "name"))
+            .or_else(|| part.attachment_name().map(str::to_owned))
+            .unwrap_or_else(|| "attachment".to_owned());
         attachments.push(EmailAttachment {
-            name: part.attachment_name().unwrap_or("attachment").to_owned(),
+            name,
             content_type: content_type.to_ascii_lowercase(),
             data: part.contents().to_vec(),
             inline: part.content_disposition().is_some_and(|d| d.ctype().eq_ignore_ascii_case("inline")) || part.content_id().is_some(),
@@ -142,23 +151,141 @@ pub fn parse(raw: &[u8]) -> Result<ParsedEmail, String> {
     })
 }
 
+fn raw_slice<'a>(message: &'a mail_parser::Message<'_>, start: u32, end: u32) -> &'a [u8] {
+    message.raw_message().get(start as usize..end as usize).unwrap_or_default()
+}
+
+/// The readable text of an email: its text parts, or — when they are empty (some clients
+/// send an empty text/plain beside the real HTML) — its HTML as text. A part labelled UTF-8
+/// (or unlabelled) whose bytes are not UTF-8 is read as GB18030, the usual culprit.
+fn body_text(message: &mail_parser::Message<'_>) -> String {
+    let parts = |html: bool| -> String {
+        let count = if html { message.html_body_count() } else { message.text_body_count() };
+        (0..count)
+            .filter_map(|index| {
+                let part = if html { message.html_part(index as u32)? } else { message.text_part(index as u32)? };
+                let text = match &part.body {
+                    mail_parser::PartType::Text(text) => text.to_string(),
+                    mail_parser::PartType::Html(html) => mail_parser::decoders::html::html_to_text(html),
+                    _ => return None,
+                };
+                Some(redecoded(message, part).unwrap_or(text))
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let text = parts(false);
+    if text.trim().is_empty() { parts(true) } else { text }
+}
+
+/// A text part re-read as GB18030 when its declared UTF-8 (or missing charset) does not fit
+/// its bytes; `None` when the part decoded fine or GB18030 does not fit either.
+fn redecoded(message: &mail_parser::Message<'_>, part: &mail_parser::MessagePart<'_>) -> Option<String> {
+    let charset = part.content_type().and_then(|ct| ct.attribute("charset")).unwrap_or("utf-8").to_ascii_lowercase();
+    if !matches!(charset.as_str(), "utf-8" | "utf8" | "us-ascii") {
+        return None;
+    }
+    let raw = raw_slice(message, part.offset_body, part.offset_end);
+    let bytes = match part.encoding {
+        mail_parser::Encoding::QuotedPrintable => mail_parser::decoders::quoted_printable::quoted_printable_decode(raw)?,
+        mail_parser::Encoding::Base64 => mail_parser::decoders::base64::base64_decode(raw)?,
+        mail_parser::Encoding::None => raw.to_vec(),
+    };
+    if std::str::from_utf8(&bytes).is_ok() {
+        return None;
+    }
+    let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(&bytes);
+    let text = text.into_owned();
+    let text = if part.is_content_type("text", "html") { mail_parser::decoders::html::html_to_text(&text) } else { text };
+    (!had_errors).then(|| text.trim_end().to_owned())
+}
+
+/// An RFC 2231 parameter (`filename*0*=UTF-8''%E4%BD…; filename*1*=…`) put together from
+/// its pieces before decoding, so a character split across pieces stays whole.
+fn rfc2231_parameter(headers: &str, name: &str) -> Option<String> {
+    let unfolded = headers.replace("\r\n ", " ").replace("\r\n\t", " ").replace("\n ", " ");
+    let mut pieces: Vec<(u32, bool, String)> = Vec::new();
+    for raw in unfolded.split(';') {
+        let Some((key, value)) = raw.split_once('=') else { continue };
+        let key = key.trim().to_ascii_lowercase();
+        let key = key.rsplit(|c: char| c.is_whitespace() || c == ':').next().unwrap_or_default();
+        let Some(rest) = key.strip_prefix(&format!("{name}*")) else { continue };
+        let extended = rest.ends_with('*') || rest.is_empty();
+        let index: u32 = rest.trim_end_matches('*').parse().unwrap_or(0);
+        let value = value.trim().lines().next().unwrap_or_default().trim().trim_matches('"').to_owned();
+        pieces.push((index, extended, value));
+    }
+    if pieces.is_empty() {
+        return None;
+    }
+    pieces.sort_by_key(|(index, _, _)| *index);
+    let mut charset = "utf-8".to_owned();
+    let mut bytes = Vec::new();
+    for (position, (_, extended, value)) in pieces.iter().enumerate() {
+        let mut value = value.as_str();
+        if position == 0 && *extended {
+            let mut parts = value.splitn(3, '\'');
+            if let (Some(declared), Some(_language), Some(rest)) = (parts.next(), parts.next(), parts.next()) {
+                charset = declared.to_owned();
+                value = rest;
+            }
+        }
+        if *extended {
+            let raw = value.as_bytes();
+            let mut index = 0;
+            while index < raw.len() {
+                let hex = raw.get(index + 1..index + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+                match (raw[index], hex) {
+                    (b'%', Some(byte)) => {
+                        bytes.push(byte);
+                        index += 3;
+                    }
+                    (byte, _) => {
+                        bytes.push(byte);
+                        index += 1;
+                    }
+                }
+            }
+        } else {
+            bytes.extend_from_slice(value.as_bytes());
+        }
+    }
+    let encoding = encoding_rs::Encoding::for_label(charset.as_bytes()).unwrap_or(encoding_rs::UTF_8);
+    let (text, had_errors) = encoding.decode_without_bom_handling(&bytes);
+    (!had_errors && !text.trim().is_empty()).then(|| text.trim().to_owned())
+}
+
 /// The new part of a reply: everything before the quoted history ("On … wrote:", "在 … 写道：",
 /// Outlook's "-----Original Message-----" / "发件人:" block, or the first run of "> " lines).
 pub fn strip_quoted(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
+    let lines: Vec<&str> = text.lines().map(|line| line.trim_end_matches('\r')).collect();
+    let next_is_quote =
+        |index: usize| lines[index + 1..].iter().map(|line| line.trim()).find(|line| !line.is_empty()).is_some_and(|line| line.starts_with('>'));
+    let ends_as_attribution = |line: &str| {
+        let lower = line.to_lowercase();
+        lower.ends_with("wrote:") || line.ends_with("写道：") || line.ends_with("写道:")
+    };
     let mut end = lines.len();
     for (index, line) in lines.iter().enumerate() {
         let trimmed = line.trim();
         let lower = trimmed.to_lowercase();
-        let attribution = (lower.starts_with("on ") && lower.ends_with("wrote:"))
-            || (trimmed.starts_with('在') && (trimmed.ends_with("写道：") || trimmed.ends_with("写道:")));
+        // "On … wrote:" / "在 … 写道：", or any line ending so right above the quote; a long
+        // attribution wrapped onto two lines is cut from its first.
+        let attribution = ends_as_attribution(trimmed) && ((lower.starts_with("on ") || trimmed.starts_with('在')) || next_is_quote(index));
+        let wrapped_start = index > 0 && ends_as_attribution(trimmed) && lines[index - 1].trim().to_lowercase().starts_with("on ");
         let outlook = trimmed.starts_with("-----Original Message-----")
             || trimmed.starts_with("-----原始邮件-----")
             || trimmed.starts_with("发件人:")
             || trimmed.starts_with("发件人：")
             || (lower.starts_with("from:") && lines.get(index + 1).is_some_and(|next| next.trim().to_lowercase().starts_with("sent:")));
         let quoted = trimmed.starts_with('>') && index > 0;
-        if attribution || outlook || quoted {
+        // The signature separator is exactly "-- " (RFC 3676); a bare "--" is text.
+        let signature = *line == "-- " && index > 0;
+        if wrapped_start {
+            end = index - 1;
+            break;
+        }
+        if attribution || outlook || quoted || signature {
             end = index;
             break;
         }
@@ -214,8 +341,15 @@ pub async fn process(state: &AppState, channel: &ChannelConfig, raw: &[u8]) -> A
         None => sha256(raw),
     };
     let mut text = if email.text.trim().is_empty() { format!("（{}）", email.subject) } else { email.text.clone() };
-    let others: Vec<String> =
-        email.attachments.iter().filter(|a| !is_image(a)).map(|a| format!("[附件 / attachment: {} ({} bytes)]", a.name, a.data.len())).collect();
+    // Attachments are kept as files of the conversation (below); one over the size limit is
+    // named here and stays in the mailbox (moved to Processed, never deleted).
+    let limit = state.config.attachment_max_bytes;
+    let others: Vec<String> = email
+        .attachments
+        .iter()
+        .filter(|a| a.data.len() > limit)
+        .map(|a| format!("[附件过大，保留在邮箱中 / attachment too large, kept in the mailbox: {} ({} bytes)]", a.name, a.data.len()))
+        .collect();
     if !others.is_empty() {
         text.push_str("\n\n");
         text.push_str(&others.join("\n"));
@@ -238,14 +372,15 @@ pub async fn process(state: &AppState, channel: &ChannelConfig, raw: &[u8]) -> A
     if ingested.duplicate {
         return Ok(Outcome::Duplicate);
     }
-    for image in email.attachments.iter().filter(|a| is_image(a)) {
-        if image.data.len() > state.config.attachment_max_bytes || !crate::http::attachments_sniff(&image.content_type, &image.data) {
-            continue;
-        }
+    for file in email.attachments.iter().filter(|a| !a.data.is_empty() && a.data.len() <= limit) {
+        // An image is shown only when its bytes say so; anything else is a download.
+        let image = is_image(file) && crate::http::attachments_sniff(&file.content_type, &file.data);
+        let content_type = if image { file.content_type.clone() } else { crate::http::file_content_type(&file.content_type) };
+        let name = crate::http::clean_filename(&file.name).unwrap_or_else(|_| "attachment".to_owned());
         let uploader = Actor { user_id: None, contact_id: Some(ingested.contact_id) };
-        let attachment = state.store.create_attachment(ingested.conversation_id, uploader, &image.content_type, &image.data).await?;
-        crate::inbox::append(state, ingested.conversation_id, Author::Contact(ingested.contact_id), "[image]".to_owned(), false, Some(attachment.id), "mail")
-            .await?;
+        let attachment = state.store.create_attachment(ingested.conversation_id, uploader, &content_type, Some(&name), &file.data).await?;
+        let body = if image { "[image]".to_owned() } else { format!("📎 {name}") };
+        crate::inbox::append(state, ingested.conversation_id, Author::Contact(ingested.contact_id), body, false, Some(attachment.id), "mail").await?;
     }
     Ok(Outcome::Stored { conversation_id: ingested.conversation_id })
 }
@@ -387,7 +522,8 @@ pub async fn supervise(state: AppState) {
 }
 
 /// Sends an agent's reply by SMTP, threaded under the learner's email.
-pub async fn send(state: &AppState, channel: &ChannelConfig, delivery: &DeliveryRow, text: &str) -> AppResult<()> {
+pub async fn send(state: &AppState, channel: &ChannelConfig, delivery: &DeliveryRow, message: &crate::store::messages::Message) -> AppResult<()> {
+    let text = message.body.as_str();
     let address = channel.setting("address").ok_or_else(|| AppError::Internal(anyhow::anyhow!("channel {} has no address", channel.account())))?;
     let from: Mailbox = address.parse().map_err(|error| AppError::Internal(anyhow::anyhow!("address: {error}")))?;
     let to: Mailbox = delivery.recipient.parse().map_err(|error| AppError::Internal(anyhow::anyhow!("recipient: {error}")))?;
@@ -405,10 +541,25 @@ pub async fn send(state: &AppState, channel: &ChannelConfig, delivery: &Delivery
         builder = builder.in_reply_to(header_id(last));
         builder = builder.references(thread.iter().map(|id| header_id(id)).collect::<Vec<_>>().join(" "));
     }
-    let email = builder
-        .header(lettre::message::header::ContentType::TEXT_PLAIN)
-        .body(text.to_owned())
-        .map_err(|error| AppError::Internal(anyhow::anyhow!("building the email: {error}")))?;
+    let building = |error: lettre::error::Error| AppError::Internal(anyhow::anyhow!("building the email: {error}"));
+    let email = match message.attachment_id {
+        // A file the agent sent goes with the mail (an image too), the text above it.
+        Some(attachment_id) => {
+            let attachment = state.store.attachment(attachment_id).await?;
+            let data = state.store.attachment_data(attachment_id).await?;
+            let name = attachment.filename.clone().unwrap_or_else(|| "attachment".to_owned());
+            use lettre::message::header::ContentType;
+            let content_type = ContentType::parse(&attachment.content_type)
+                .or_else(|_| ContentType::parse("application/octet-stream"))
+                .map_err(|error| AppError::Internal(anyhow::anyhow!("content type: {error}")))?;
+            let body_text = if text == format!("📎 {name}") || text == "[image]" { String::new() } else { text.to_owned() };
+            let parts = lettre::message::MultiPart::mixed()
+                .singlepart(lettre::message::SinglePart::plain(body_text))
+                .singlepart(lettre::message::Attachment::new(name).body(data, content_type));
+            builder.multipart(parts).map_err(building)?
+        }
+        None => builder.header(lettre::message::header::ContentType::TEXT_PLAIN).body(text.to_owned()).map_err(building)?,
+    };
     let host = channel.setting("smtp_host").unwrap_or("127.0.0.1");
     let mut transport =
         AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(setting_u16(channel, "smtp_port", 25)).timeout(Some(Duration::from_secs(15)));
@@ -443,6 +594,39 @@ mod tests {
         let email = parse(&corpus("big5-html-only.eml")).unwrap();
         assert!(email.text.contains("退款") || email.text.contains("退款"), "{email:?}");
         assert!(!email.text.contains("<p>"), "HTML is turned into text: {}", email.text);
+    }
+
+    #[test]
+    fn html_only_content_is_read_when_the_text_part_is_empty() {
+        let email = parse(&corpus("html-only-empty-text.eml")).unwrap();
+        assert!(email.text.contains("结课证书") && email.text.contains("20261124"), "{:?}", email.text);
+        assert!(!email.text.contains("<b>"), "{:?}", email.text);
+        assert_eq!(email.subject, "证书下载");
+    }
+
+    #[test]
+    fn text_labelled_utf8_that_is_really_gbk_is_read_as_gb18030() {
+        let email = parse(&corpus("utf8-label-gbk-bytes.eml")).unwrap();
+        assert_eq!(email.text, "老师好，我买的Python课想退款，订单已经付款三天了。");
+    }
+
+    #[test]
+    fn rfc2231_filenames_split_inside_a_character_are_whole() {
+        let email = parse(&corpus("rfc2231-split-filename.eml")).unwrap();
+        let names: Vec<&str> = email.attachments.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["作业截图.pdf", "app.log"]);
+        assert!(email.attachments[0].data.starts_with(b"%PDF"));
+        assert_eq!(email.attachments[1].content_type, "text/plain");
+    }
+
+    #[test]
+    fn signatures_and_wrapped_attributions_are_cut() {
+        let email = parse(&corpus("signature-and-wrapped-attribution.eml")).unwrap();
+        assert_eq!(email.text, "The invoice title should be my company name, not my own.");
+        assert_eq!(strip_quoted("谢谢！\n\n-- \n李雷\n138 0000 0000"), "谢谢！");
+        assert_eq!(strip_quoted("好的\n\n2026年11月24日 10:00，学知在线客服 <support@edudesk.test> 写道：\n> 您好"), "好的");
+        // A line of dashes in the text is not a signature.
+        assert_eq!(strip_quoted("步骤如下\n--\n第一步"), "步骤如下\n--\n第一步");
     }
 
     #[test]

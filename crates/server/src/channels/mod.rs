@@ -265,7 +265,7 @@ pub async fn deliver(state: &AppState, payload: &str) -> AppResult<()> {
         Ok(channel) => match kind {
             "wechat" => wechat::send(state, &channel, &delivery.recipient, &message.body).await,
             "social" => social::send(state, &channel, &delivery, &message.body).await,
-            "email" => email::send(state, &channel, &delivery, &message.body).await,
+            "email" => email::send(state, &channel, &delivery, &message).await,
             "sms" => {
                 use sms::SmsProvider;
                 sms::HttpTemplateProvider::new(state, &channel).send(&delivery.recipient, &message.body).await

@@ -175,7 +175,7 @@ pub async fn create(
     let conversation_id = ingested.conversation_id;
     for (content_type, data) in &images {
         let attachment =
-            state.store.create_attachment(conversation_id, Actor { user_id: None, contact_id: Some(ingested.contact_id) }, content_type, data).await?;
+            state.store.create_attachment(conversation_id, Actor { user_id: None, contact_id: Some(ingested.contact_id) }, content_type, None, data).await?;
         crate::inbox::append(&state, conversation_id, Author::Contact(ingested.contact_id), "[image]".to_owned(), false, Some(attachment.id), "fb").await?;
     }
     let described: Vec<String> = [

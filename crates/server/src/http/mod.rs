@@ -2,7 +2,7 @@
 //! problem documents, and the layers every request passes (body limit, tracing, panics).
 
 mod attachments;
-pub use attachments::sniff_matches as attachments_sniff;
+pub use attachments::{clean_filename, file_content_type, sniff_matches as attachments_sniff};
 mod auth;
 mod channels;
 mod contacts;
@@ -138,7 +138,7 @@ pub fn router(state: AppState) -> Router {
         .allow_origin(tower_http::cors::Any)
         .allow_methods([axum::http::Method::GET, axum::http::Method::POST, axum::http::Method::PATCH, axum::http::Method::PUT])
         .allow_headers([axum::http::header::AUTHORIZATION, axum::http::header::CONTENT_TYPE])
-        .expose_headers([axum::http::HeaderName::from_static("idempotent-replayed")]);
+        .expose_headers([axum::http::HeaderName::from_static("idempotent-replayed"), axum::http::header::CONTENT_DISPOSITION]);
     Router::new()
         .nest("/api/v1", api.layer(cors))
         .route("/", get(pages::root))

@@ -7,7 +7,47 @@ use crate::{
     helpers::{Answer, TestApp, TestBackend},
 };
 
-backend_tests!(images_are_uploaded_sent_and_served_to_the_right_people, wrong_types_sizes_and_borrowed_images_are_refused);
+backend_tests!(
+    images_are_uploaded_sent_and_served_to_the_right_people,
+    wrong_types_sizes_and_borrowed_images_are_refused,
+    agents_send_files_that_are_only_ever_downloaded
+);
+
+/// Issue 10.7: an agent attaches any file (with its name) to a reply; it is served as a
+/// download with safe headers — never rendered, whatever type it claims — and only to those
+/// who may see the conversation.
+async fn agents_send_files_that_are_only_ever_downloaded(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let (learner, _) = app.learner("L3005").await;
+    let (stranger, _) = app.learner("L3006").await;
+    let conversation = app.open_conversation(&learner, "发票").await;
+    let lead = app.login("lead@edudesk.demo").await;
+    let path = |query: &str| app.url(&format!("/api/v1/conversations/{conversation}/attachments{query}"));
+    let send = |url: String, token: &str, content_type: &str, body: &'static [u8]| {
+        app.client.post(url).bearer_auth(token.to_owned()).header("content-type", content_type.to_owned()).body(body).send()
+    };
+    let html =
+        TestApp::answer(send(path("?filename=%E5%8F%91%E7%A5%A8.html"), &lead, "text/html", b"<script>alert(1)</script>").await.unwrap()).await.expect(201);
+    assert_eq!((html["filename"].as_str(), html["content_type"].as_str()), (Some("发票.html"), Some("text/html")));
+    // Learners send images only; a file needs a name; names are not paths.
+    TestApp::answer(send(path("?filename=a.pdf"), &learner, "application/pdf", b"%PDF-1.4").await.unwrap()).await.problem(415);
+    TestApp::answer(send(path(""), &lead, "application/pdf", b"%PDF-1.4").await.unwrap()).await.problem(422);
+    TestApp::answer(send(path("?filename=..%2Fetc%2Fpasswd"), &lead, "application/pdf", b"%PDF-1.4").await.unwrap()).await.problem(422);
+    TestApp::answer(send(path("?filename=a.pdf&owner=x"), &lead, "application/pdf", b"%PDF-1.4").await.unwrap()).await.problem(400);
+
+    let id = html["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/conversations/{conversation}/messages"), &lead, json!({"body": "📎 发票.html", "attachment_id": id})).await.expect(201);
+    let download = app.client.get(app.url(&format!("/api/v1/attachments/{id}"))).bearer_auth(&learner).send().await.unwrap();
+    assert_eq!(download.status(), 200);
+    let header = |name: &str| download.headers()[name].to_str().unwrap().to_owned();
+    assert_eq!(header("content-type"), "application/octet-stream");
+    assert!(header("content-disposition").starts_with("attachment;") && header("content-disposition").contains("%E5%8F%91%E7%A5%A8.html"));
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert!(header("content-security-policy").contains("sandbox"));
+    assert_eq!(download.bytes().await.unwrap().as_ref(), b"<script>alert(1)</script>");
+    let refused = app.client.get(app.url(&format!("/api/v1/attachments/{id}"))).bearer_auth(&stranger).send().await.unwrap();
+    assert_eq!(refused.status(), 404);
+}
 
 /// A tiny valid PNG header followed by filler: enough for the signature check.
 fn png() -> Vec<u8> {

@@ -272,6 +272,31 @@ async fn learner_and_agent_chat_in_real_browsers_through_reload_and_restart() {
         )
         .await;
     let _ = std::fs::remove_file(&png);
+    // Issue 10.7: the agent attaches a file; both sides get a download link, never a render.
+    let plan_name = format!("study-plan-{}.txt", std::process::id());
+    let plan = std::env::temp_dir().join(&plan_name);
+    std::fs::write(&plan, "Day 1: lesson 3 again").unwrap();
+    agent.type_into("return document.querySelector('#composer-file');", &plan.display().to_string()).await;
+    agent.script("document.querySelector('#composer-send').click();", json!([])).await;
+    let link_text = format!("📎 {plan_name}");
+    wait_for_text(&agent, CONSOLE_TEXTS, &link_text).await;
+    agent.wait_for("a download link in the console", "return !!document.querySelector('#messages a.file[download]');", json!([])).await;
+    learner
+        .wait_for(
+            "the file as a link in the widget",
+            &format!(
+                "{WIDGET} const a = root.querySelector('.msg[data-seq] a.file'); return !!a && a.href.startsWith('blob:') && a.download === arguments[0];"
+            ),
+            json!([plan_name]),
+        )
+        .await;
+    // The learner's session fetches the very file (WebDriver awaits a returned promise).
+    let href = agent.script("return document.querySelector('#messages a.file').getAttribute('href');", json!([])).await;
+    let fetch_as_learner = "const key = Object.keys(localStorage).find(k => k.startsWith('edudesk:v1:')); \
+        const token = JSON.parse(localStorage.getItem(key)).token; \
+        return fetch(arguments[0], { headers: { authorization: 'Bearer ' + token } }).then(r => r.text());";
+    assert_eq!(learner.script(fetch_as_learner, json!([href])).await, "Day 1: lesson 3 again");
+    let _ = std::fs::remove_file(&plan);
     agent.screenshot("2-agent-console").await;
 
     // The learner reloads: the whole history is back.

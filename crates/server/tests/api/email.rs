@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor, address::Envelope};
+use mail_parser::MimeHeaders;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -142,4 +143,45 @@ async fn email_goes_both_ways_through_real_mail_servers() {
     assert_eq!(firsts, 1, "the same Message-ID is stored once");
     assert_eq!(email_conversations(&app).await.len(), 1);
     assert_eq!(messages_in(&mut learner, "INBOX").await.len(), 1, "nothing was sent back to the auto-reply: no mail loop");
+
+    // Issue 10.7: files travel both ways. The learner mails a PDF (its name split inside a
+    // character by RFC 2231) and a log: both are kept as files of the conversation.
+    smtp_send("learner@edudesk.test", "support@edudesk.test", &corpus("rfc2231-split-filename.eml")).await;
+    let (with_files, files) = eventually("the files in a new conversation", async || {
+        let conversations = email_conversations(&app).await;
+        let found = conversations.iter().find(|c| c["subject"] == "homework screenshot")?.clone();
+        let messages = app.get(&format!("/api/v1/conversations/{}/messages", found["id"]), &lead).await.expect(200);
+        let files: Vec<Value> = messages.as_array().unwrap().iter().filter(|m| m["attachment_id"].is_i64()).cloned().collect();
+        (files.len() == 2).then_some((found["id"].as_i64().unwrap(), files))
+    })
+    .await;
+    assert_eq!((files[0]["body"].as_str(), files[1]["body"].as_str()), (Some("📎 作业截图.pdf"), Some("📎 app.log")));
+    let pdf = app.client.get(app.url(&format!("/api/v1/attachments/{}", files[0]["attachment_id"]))).bearer_auth(&lead).send().await.unwrap();
+    assert_eq!(pdf.headers()["content-type"], "application/octet-stream", "files are downloads, never rendered");
+    let disposition = pdf.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(disposition.starts_with("attachment;") && disposition.contains("UTF-8''%E4%BD%9C%E4%B8%9A%E6%88%AA%E5%9B%BE.pdf"), "{disposition}");
+    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF"));
+
+    // The agent answers with a file of their own: it reaches the learner's mailbox attached.
+    let upload = app
+        .client
+        .post(app.url(&format!("/api/v1/conversations/{with_files}/attachments?filename=%E6%93%8D%E4%BD%9C%E8%AF%B4%E6%98%8E.txt")))
+        .bearer_auth(&lead)
+        .header("content-type", "text/plain")
+        .body("第一步：刷新页面")
+        .send()
+        .await
+        .unwrap();
+    let uploaded = TestApp::answer(upload).await.expect(201);
+    assert_eq!(uploaded["filename"], "操作说明.txt");
+    let reply = json!({"body": "请按附件操作", "attachment_id": uploaded["id"]});
+    app.post(&format!("/api/v1/conversations/{with_files}/messages"), &lead, reply).await.expect(201);
+    let mailed = eventually("the reply with its file", async || {
+        messages_in(&mut learner, "INBOX").await.into_iter().find(|raw| String::from_utf8_lossy(raw).contains("homework screenshot"))
+    })
+    .await;
+    let parsed = mail_parser::MessageParser::default().parse(&mailed).unwrap();
+    assert!(parsed.body_text(0).unwrap().contains("请按附件操作"));
+    let attached = parsed.attachments().next().expect("the file is attached");
+    assert_eq!((attached.attachment_name(), attached.contents()), (Some("操作说明.txt"), "第一步：刷新页面".as_bytes()));
 }
