@@ -30,6 +30,8 @@ pub struct ParsedEmail {
     pub message_id: Option<String>,
     pub from_address: String,
     pub from_name: Option<String>,
+    /// Where replies should go, when the sender asked for another address.
+    pub reply_to: Option<String>,
     pub subject: String,
     /// The new text, quoted history removed.
     pub text: String,
@@ -37,7 +39,19 @@ pub struct ParsedEmail {
     pub thread_ids: Vec<String>,
     /// Why it must never be answered (auto-reply, bounce...), if so.
     pub automated: Option<&'static str>,
+    /// What a delivery status notification says about a mail of ours, if it is one.
+    pub bounce: Option<Bounce>,
     pub attachments: Vec<EmailAttachment>,
+}
+
+/// A bounce: who could not be reached, why, and which of our mails it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bounce {
+    pub recipient: Option<String>,
+    /// `Status:` and `Diagnostic-Code:` as the reporting server wrote them.
+    pub reason: String,
+    /// Message-IDs quoted in the report (the returned mail's first), bare.
+    pub original_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +115,45 @@ fn automated(message: &mail_parser::Message<'_>, from: &str) -> Option<&'static 
     None
 }
 
+/// Reads a delivery status notification (RFC 3464, or a plain MAILER-DAEMON report): the
+/// failed recipient, the status and diagnostic, and the Message-IDs of the returned mail.
+fn bounce(message: &mail_parser::Message<'_>) -> Option<Bounce> {
+    let report =
+        message.content_type().is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report")));
+    let failed_header = header_text(message, "X-Failed-Recipients");
+    if !report && failed_header.is_none() {
+        return None;
+    }
+    // The report's own header block ends at the first blank line; everything after it (the
+    // status part, the returned headers) is read as plain lines.
+    let raw = String::from_utf8_lossy(message.raw_message());
+    let body = raw.split_once("\r\n\r\n").or_else(|| raw.split_once("\n\n")).map_or("", |(_, body)| body);
+    let field = |name: &str| {
+        body.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim().eq_ignore_ascii_case(name).then(|| value.trim().to_owned())
+        })
+    };
+    let recipient = field("Final-Recipient")
+        .or_else(|| field("Original-Recipient"))
+        .map(|value| value.rsplit(';').next().unwrap_or_default().trim().to_owned())
+        .or(failed_header)
+        .filter(|value| !value.is_empty());
+    let reason = [field("Status").map(|status| format!("status {status}")), field("Diagnostic-Code")].into_iter().flatten().collect::<Vec<_>>().join("; ");
+    let own_id = message.message_id().map(bare_id);
+    let mut original_ids: Vec<String> = body
+        .lines()
+        .filter_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim().eq_ignore_ascii_case("Message-ID").then(|| bare_id(value))
+        })
+        .filter(|id| !id.is_empty() && Some(id) != own_id.as_ref())
+        .collect();
+    original_ids.extend(ids(message.in_reply_to()));
+    original_ids.dedup();
+    Some(Bounce { recipient, reason: if reason.is_empty() { "undeliverable".to_owned() } else { reason }, original_ids })
+}
+
 /// Parses a raw email; `Err` says why it cannot be read (it is then moved aside, not lost).
 pub fn parse(raw: &[u8]) -> Result<ParsedEmail, String> {
     if raw.len() > MAX_EMAIL_BYTES {
@@ -139,10 +192,18 @@ pub fn parse(raw: &[u8]) -> Result<ParsedEmail, String> {
             inline: part.content_disposition().is_some_and(|d| d.ctype().eq_ignore_ascii_case("inline")) || part.content_id().is_some(),
         });
     }
+    let reply_to = message
+        .reply_to()
+        .and_then(|addresses| addresses.first())
+        .and_then(|address| address.address())
+        .map(|address| address.trim().to_lowercase())
+        .filter(|address| address.contains('@') && address.len() <= 254 && *address != from_address && !address.chars().any(char::is_control));
     Ok(ParsedEmail {
+        reply_to,
         message_id: message.message_id().map(bare_id).filter(|id| !id.is_empty()),
         from_name: from.name().map(|name| name.trim().to_owned()).filter(|name| !name.is_empty()),
         automated: automated(&message, &from_address),
+        bounce: bounce(&message),
         from_address,
         subject: message.subject().unwrap_or_default().trim().to_owned(),
         text: strip_quoted(&text),
@@ -303,6 +364,22 @@ pub fn ticket_tag(subject: &str) -> Option<i64> {
     rest[..end].parse().ok()
 }
 
+/// A mail of ours came back: its delivery is marked `bounced` with the reason, and the
+/// conversation gets an internal note naming the recipient and the reason for the agent.
+async fn record_bounce(state: &AppState, channel: &ChannelConfig, bounce: &Bounce) -> AppResult<()> {
+    for id in &bounce.original_ids {
+        let recipient = bounce.recipient.as_deref().unwrap_or("?");
+        let reason = format!("bounced: {recipient}: {}", bounce.reason);
+        let Some(delivery) = state.store.bounce_delivery(&channel.account(), id, &reason).await? else { continue };
+        let note = format!("📭 退信 / bounced — 收件人 / recipient: {recipient}\n原因 / reason: {}", bounce.reason);
+        crate::inbox::append(state, delivery.conversation_id, Author::System, note, true, None, "bounce").await?;
+        tracing::info!(conversation_id = delivery.conversation_id, delivery = delivery.id, "an email bounced");
+        return Ok(());
+    }
+    tracing::info!(ids = ?bounce.original_ids, "a bounce for no mail of ours");
+    Ok(())
+}
+
 /// What happened to one email.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -319,6 +396,9 @@ pub async fn process(state: &AppState, channel: &ChannelConfig, raw: &[u8]) -> A
         Err(reason) => return Ok(Outcome::Unreadable(reason)),
     };
     if let Some(reason) = email.automated {
+        if let Some(bounce) = &email.bounce {
+            record_bounce(state, channel, bounce).await?;
+        }
         tracing::info!(from = %email.from_address, reason, "automated email not answered");
         return Ok(Outcome::Automated(reason));
     }
@@ -372,6 +452,8 @@ pub async fn process(state: &AppState, channel: &ChannelConfig, raw: &[u8]) -> A
     if ingested.duplicate {
         return Ok(Outcome::Duplicate);
     }
+    // Replies follow the latest mail's wish (Reply-To), or go back to its sender.
+    state.store.set_reply_to(ingested.conversation_id, email.reply_to.as_deref()).await?;
     for file in email.attachments.iter().filter(|a| !a.data.is_empty() && a.data.len() <= limit) {
         // An image is shown only when its bytes say so; anything else is a download.
         let image = is_image(file) && crate::http::attachments_sniff(&file.content_type, &file.data);
@@ -521,6 +603,24 @@ pub async fn supervise(state: AppState) {
     }
 }
 
+/// The mailbox a new email from an agent goes out from (`email/<name>`): the one asked for,
+/// or the only enabled one; 422 when the learner has no address or none fits.
+pub async fn outgoing_mailbox(state: &AppState, contact_id: i64, requested: Option<&str>) -> AppResult<String> {
+    let contact = state.store.contact(contact_id).await?;
+    if !contact.identities.iter().any(|identity| identity.kind == IdentityKind::Email.as_str()) {
+        return Err(AppError::Unprocessable("contact_id: this learner has no email address".to_owned()));
+    }
+    let mailboxes: Vec<String> =
+        state.store.channels().await?.into_iter().filter(|row| row.kind == "email" && row.enabled == 1).map(|row| format!("email/{}", row.name)).collect();
+    match requested {
+        Some(account) if mailboxes.iter().any(|known| known == account) => Ok(account.to_owned()),
+        Some(account) => Err(AppError::Unprocessable(format!("channel_account: '{account}' is not an enabled email mailbox"))),
+        None if mailboxes.len() == 1 => Ok(mailboxes[0].clone()),
+        None if mailboxes.is_empty() => Err(AppError::Unprocessable("channel: no email mailbox is enabled".to_owned())),
+        None => Err(AppError::Unprocessable(format!("channel_account: choose the mailbox to send from: {}", mailboxes.join(", ")))),
+    }
+}
+
 /// Sends an agent's reply by SMTP, threaded under the learner's email.
 pub async fn send(state: &AppState, channel: &ChannelConfig, delivery: &DeliveryRow, message: &crate::store::messages::Message) -> AppResult<()> {
     let text = message.body.as_str();
@@ -649,7 +749,13 @@ mod tests {
     #[test]
     fn auto_replies_and_bounces_are_recognised() {
         assert_eq!(parse(&corpus("auto-reply.eml")).unwrap().automated, Some("Auto-Submitted"));
-        assert_eq!(parse(&corpus("bounce-dsn.eml")).unwrap().automated, Some("delivery status notification"));
+        let bounce = parse(&corpus("bounce-dsn.eml")).unwrap();
+        assert_eq!(bounce.automated, Some("delivery status notification"));
+        let bounce = bounce.bounce.unwrap();
+        assert_eq!(bounce.recipient.as_deref(), Some("nobody@nowhere.test"));
+        assert!(bounce.reason.contains("5.1.1") && bounce.reason.contains("Recipient address rejected"), "{}", bounce.reason);
+        assert_eq!(bounce.original_ids, ["edudesk.42.abcdef@edudesk.test"]);
+        assert_eq!(parse(&corpus("auto-reply.eml")).unwrap().bounce, None);
         assert_eq!(parse(&corpus("gbk-quoted-printable.eml")).unwrap().automated, None);
     }
 

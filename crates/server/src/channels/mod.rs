@@ -231,6 +231,8 @@ pub async fn send_to_learner(state: &AppState, message: &Message) -> AppResult<(
     let recipient = match kind {
         // Social identities are "<channel>:<user id>"; the platform wants the user id.
         IdentityKind::Social => identity.value.split_once(':').map_or(identity.value.as_str(), |(_, user)| user).to_owned(),
+        // The learner's mail asked for replies elsewhere (Reply-To).
+        IdentityKind::Email => state.store.reply_to(conversation.id).await?.unwrap_or_else(|| identity.value.clone()),
         _ => identity.value.clone(),
     };
     let Some(delivery_id) = state.store.queue_delivery(message.id, conversation.id, &account, &recipient).await? else { return Ok(()) };

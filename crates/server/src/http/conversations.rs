@@ -55,6 +55,9 @@ pub struct CreateConversation {
     /// Learners' widget conversations: let the bot answer first [default: when no category
     /// is chosen]. `false` goes straight to a person.
     pub bot: Option<bool>,
+    /// Staff starting an email: the mailbox it goes out from (`email/<name>`) [default: the
+    /// only enabled one]. The first message is mailed to the learner's address.
+    pub channel_account: Option<String>,
 }
 
 /// A conversation with the message that was posted with it.
@@ -198,7 +201,18 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
             && request.channel == edudesk_core::Channel::Widget
             && matches!(auth.principal, Principal::Learner { .. }),
     };
+    // Staff may start an email to a learner: it needs a mailbox to send from and the
+    // learner's address, both checked before anything is stored.
+    let mailbox = match (&auth.principal, request.channel) {
+        (Principal::Staff(_), Channel::Email) => Some(crate::channels::email::outgoing_mailbox(&state, contact_id, request.channel_account.as_deref()).await?),
+        _ if request.channel_account.is_some() => return Err(AppError::Unprocessable("channel_account: only for staff starting an email".to_owned())),
+        _ => None,
+    };
     let (conversation, message, replayed) = state.store.create_conversation(&new).await?;
+    if let (Some(account), false) = (&mailbox, replayed) {
+        state.store.set_channel_account(conversation.id, account).await?;
+        crate::channels::send_to_learner(&state, &message).await?;
+    }
     let conversation = if replayed { conversation } else { crate::inbox::opened(&state, conversation, &message).await? };
     Ok(created(CreatedConversation { conversation, message }, replayed))
 }

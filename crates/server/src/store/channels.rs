@@ -34,7 +34,7 @@ pub struct DeliveryRow {
     pub conversation_id: i64,
     pub channel: String,
     pub recipient: String,
-    /// `queued`, `sent` or `failed`.
+    /// `queued`, `sent` or `failed` (also when an email came back: `last_error` "bounced: …").
     pub state: String,
     pub attempts: i64,
     pub last_error: Option<String>,
@@ -284,6 +284,18 @@ impl Store {
         Ok(account.flatten())
     }
 
+    /// Records the address an email conversation's replies go to (`Reply-To`), or clears it.
+    pub async fn set_reply_to(&self, conversation_id: i64, address: Option<&str>) -> AppResult<()> {
+        sqlx::query("UPDATE conversations SET reply_to = $2 WHERE id = $1").bind(conversation_id).bind(address).execute(&self.write).await?;
+        Ok(())
+    }
+
+    pub async fn reply_to(&self, conversation_id: i64) -> AppResult<Option<String>> {
+        let address: Option<Option<String>> =
+            sqlx::query_scalar("SELECT reply_to FROM conversations WHERE id = $1").bind(conversation_id).fetch_optional(&self.read).await?;
+        Ok(address.flatten())
+    }
+
     /// Queues a delivery (once per message).
     pub async fn queue_delivery(&self, message_id: i64, conversation_id: i64, channel: &str, recipient: &str) -> AppResult<Option<i64>> {
         let now = now_ms();
@@ -332,6 +344,31 @@ impl Store {
                 .await?
                 .rows_affected();
         Ok(updated > 0)
+    }
+
+    /// A sent email bounced: its delivery (found by the id it went out with) becomes
+    /// `failed` with the reason ("bounced: …"), whatever its state was. Returns the delivery.
+    pub async fn bounce_delivery(&self, channel: &str, external_id: &str, reason: &str) -> AppResult<Option<DeliveryRow>> {
+        let bracketed = format!("<{external_id}>");
+        let found: Option<DeliveryRow> = sqlx::query_as(
+            "SELECT id, message_id, conversation_id, channel, recipient, state, attempts, last_error FROM deliveries
+             WHERE channel = $1 AND external_id IN ($2, $3) LIMIT 1",
+        )
+        .bind(channel)
+        .bind(external_id)
+        .bind(&bracketed)
+        .fetch_optional(&self.write)
+        .await?;
+        let Some(mut delivery) = found else { return Ok(None) };
+        sqlx::query("UPDATE deliveries SET state = 'failed', last_error = $2, updated_at = $3 WHERE id = $1")
+            .bind(delivery.id)
+            .bind(reason)
+            .bind(now_ms())
+            .execute(&self.write)
+            .await?;
+        delivery.state = "failed".to_owned();
+        delivery.last_error = Some(reason.to_owned());
+        Ok(Some(delivery))
     }
 
     pub async fn insert_call(&self, call: &NewCall<'_>) -> AppResult<Option<Call>> {

@@ -184,4 +184,63 @@ async fn email_goes_both_ways_through_real_mail_servers() {
     assert!(parsed.body_text(0).unwrap().contains("请按附件操作"));
     let attached = parsed.attachments().next().expect("the file is attached");
     assert_eq!((attached.attachment_name(), attached.contents()), (Some("操作说明.txt"), "第一步：刷新页面".as_bytes()));
+
+    // Issue 10.8: a mail sent from one address asking for replies at another (Reply-To):
+    // the agent's answer goes to the Reply-To address.
+    let asked = "From: Li Ming <liming.work@edudesk.test>\r\nReply-To: learner@edudesk.test\r\nTo: support@edudesk.test\r\n\
+        Subject: reply elsewhere\r\nMessage-ID: <reply-to-1@mail.edudesk.test>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n请回复到我的个人邮箱。\r\n";
+    smtp_send("liming.work@edudesk.test", "support@edudesk.test", asked.as_bytes()).await;
+    let elsewhere = eventually("the Reply-To mail as a conversation", async || {
+        email_conversations(&app).await.into_iter().find(|c| c["subject"] == "reply elsewhere").map(|c| c["id"].as_i64().unwrap())
+    })
+    .await;
+    app.post(&format!("/api/v1/conversations/{elsewhere}/messages"), &lead, json!({"body": "已回复到您的个人邮箱"})).await.expect(201);
+    eventually("the answer at the Reply-To address", async || {
+        messages_in(&mut learner, "INBOX").await.into_iter().find(|raw| String::from_utf8_lossy(raw).contains("reply elsewhere"))
+    })
+    .await;
+
+    // An agent starts a new email to a learner (their address is on the contact).
+    let contact = app.get(&format!("/api/v1/conversations/{with_files}"), &lead).await.expect(200)["contact_id"].clone();
+    let started = json!({"channel": "email", "contact_id": contact, "subject": "课程延期通知", "message": {"body": "您好，第三课延期到周五。"}});
+    let started = app.post("/api/v1/conversations", &lead, started).await.expect(201);
+    let started_id = started["id"].as_i64().unwrap();
+    let notice = eventually("the agent's new email", async || {
+        messages_in(&mut learner, "INBOX")
+            .await
+            .into_iter()
+            .find(|raw| mail_parser::MessageParser::default().parse(raw).and_then(|m| m.body_text(0).map(|t| t.contains("第三课延期到周五"))).unwrap_or(false))
+    })
+    .await;
+    let notice = mail_parser::MessageParser::default().parse(&notice).unwrap();
+    assert!(notice.subject().unwrap().contains("课程延期通知") && notice.subject().unwrap().contains(&format!("[#{started_id}]")), "{:?}", notice.subject());
+    let (_, no_address) = app.learner("L9999").await;
+    let detail = app.post("/api/v1/conversations", &lead, json!({"channel": "email", "contact_id": no_address, "message": {"body": "x"}})).await.problem(422);
+    assert!(detail.contains("no email address"), "{detail}");
+    let detail = app
+        .post("/api/v1/conversations", &lead, json!({"channel": "email", "contact_id": contact, "channel_account": "email/nope", "message": {"body": "x"}}))
+        .await
+        .problem(422);
+    assert!(detail.contains("channel_account"), "{detail}");
+
+    // The learner's server returns the agent's mail (mailbox full): the delivery shows it
+    // bounced with recipient and reason, and the agent gets a note in the conversation.
+    let sent_id = notice.message_id().unwrap().to_owned();
+    let dsn = format!(
+        "From: MAILER-DAEMON@edudesk.test\r\nTo: support@edudesk.test\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-1@edudesk.test>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\n\
+         Your message could not be delivered.\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; edudesk.test\r\n\r\n\
+         Final-Recipient: rfc822; learner@edudesk.test\r\nAction: failed\r\nStatus: 5.2.2\r\nDiagnostic-Code: smtp; 552 5.2.2 Mailbox full\r\n\
+         --r\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: support@edudesk.test\r\nMessage-ID: <{sent_id}>\r\n--r--\r\n"
+    );
+    smtp_send("mailer-daemon@edudesk.test", "support@edudesk.test", dsn.as_bytes()).await;
+    let bounced = eventually("the delivery marked bounced", async || {
+        let deliveries = app.get(&format!("/api/v1/conversations/{started_id}/deliveries"), &lead).await.expect(200);
+        deliveries.as_array().unwrap().iter().find(|d| d["state"] == "failed").cloned()
+    })
+    .await;
+    let reason = bounced["last_error"].as_str().unwrap();
+    assert!(reason.starts_with("bounced: learner@edudesk.test") && reason.contains("5.2.2") && reason.contains("Mailbox full"), "{bounced}");
+    let notes = app.get(&format!("/api/v1/conversations/{started_id}/messages"), &lead).await.expect(200);
+    assert!(notes.as_array().unwrap().iter().any(|m| m["internal"] == true && m["body"].as_str().unwrap().contains("Mailbox full")), "{notes}");
 }

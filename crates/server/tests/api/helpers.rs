@@ -194,6 +194,9 @@ impl TestApp {
             bot_enabled: false,
             login_attempts_per_ip: 100_000,
             public_writes_per_ip: 100_000,
+            // A test may pause longer than the production 10 s between two requests on one
+            // pooled connection; the deadline is tested on its own (bad_input.rs).
+            header_read_timeout_seconds: 120,
             ..Config::default()
         };
         TestAppBuilder { backend, config }
