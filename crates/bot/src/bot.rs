@@ -149,6 +149,12 @@ impl Bot {
         if state.failures >= self.settings.max_failures {
             return self.hand_over(state, reply(Outcome::Handoff, Some(HandoffReason::RepeatedFailure), None));
         }
+        // "没用" / "didn't work" after an answer is a failed answer, not a new question: ask
+        // for more (the next failure hands over), never "that is out of scope".
+        let confident = candidates.first().is_some_and(|best| best.score >= self.settings.answer_threshold);
+        if signals.not_helped && !state.answered.is_empty() && !confident {
+            return reply(Outcome::Clarify, None, None);
+        }
         let Some(best) = candidates.first().cloned() else {
             state.failures += 1;
             return reply(Outcome::OutOfScope, None, None);
@@ -269,6 +275,20 @@ mod tests {
         assert_ne!(second.outcome, Outcome::Answer);
         let third = bot.reply("还是不行", &mut state);
         assert_eq!((third.outcome, third.reason), (Outcome::Handoff, Some(HandoffReason::RepeatedFailure)), "{third:?}");
+    }
+
+    #[test]
+    fn a_bare_didnt_help_is_a_failed_answer_not_an_unknown_question() {
+        // Issue 10.16: "没用" / "didn't work" got "that is out of scope".
+        let bot = bot();
+        for (question, failed) in [("忘记密码怎么办", "没用"), ("I forgot my password", "didn't work")] {
+            let mut state = ConversationState::default();
+            assert_eq!(bot.reply(question, &mut state).outcome, Outcome::Answer);
+            let second = bot.reply(failed, &mut state);
+            assert_eq!(second.outcome, Outcome::Clarify, "{failed}: {second:?}");
+            let third = bot.reply(failed, &mut state);
+            assert_eq!((third.outcome, third.reason), (Outcome::Handoff, Some(HandoffReason::RepeatedFailure)), "{failed}: {third:?}");
+        }
     }
 
     #[test]

@@ -45,6 +45,16 @@ impl BusinessCalendar {
         (end > start).then(|| (start.with_timezone(&Utc), end.with_timezone(&Utc)))
     }
 
+    /// When the support team is next open: `at` itself while open.
+    pub fn next_opening(&self, at: DateTime<Utc>) -> DateTime<Utc> {
+        self.add_business_minutes(at, 0)
+    }
+
+    /// Whether the team is open at `at`.
+    pub fn is_open(&self, at: DateTime<Utc>) -> bool {
+        self.next_opening(at) == at
+    }
+
     /// The moment `minutes` business minutes after `start`.
     pub fn add_business_minutes(&self, start: DateTime<Utc>, minutes: i64) -> DateTime<Utc> {
         // Targets are bounded by configuration; clamp anyway so no input can overflow.

@@ -22,6 +22,16 @@ const I18N = {
     firstDue: "首次响应截止", resolutionDue: "解决截止", breached: "已超时", warned: "即将超时", paused: "等待学员（计时暂停）",
     sop: "SOP 流程", startSop: "选择 SOP…", insert: "插入回复", next: "完成此步", saveNext: "保存并继续", handOver: "转交", missing: "待完成",
     followUpLater: "解决后自动安排回访", sopDone: "流程已完成", editSop: "编辑 SOP", save: "保存为新版本", cancel: "取消", saved: "已保存版本",
+    channelNames: { widget: "网页/App 聊天", email: "邮件", in_app: "App 反馈", wechat: "微信", social: "社交平台", sms: "短信", phone: "电话" },
+    waited: "已等待", minutes: "分钟", updated: "更新于", submit: "提交", note2: "补充说明（可选）",
+    escalatedFrom: "从 T{from} 升级到 T{to}", escalatedBy: "处理人", reasonLabel: "原因", noteLabel: "备注", answersLabel: "SOP 回答", movedAway: "会话已转到 T{to}，不在你的层级内。",
+    users: "用户", newUser: "新建用户", role: "角色", roles: { agent: "坐席", supervisor: "主管", admin: "管理员" }, skills: "技能（逗号分隔）", capacity: "同时处理上限",
+    active: "启用", displayName: "姓名", newPassword: "密码（至少 12 位）", resetPassword: "新密码（留空不变）", teams: "团队（逗号分隔）",
+    advancedJson: "高级：JSON", stepTitle: "步骤标题", stepText: "话术", mandatory: "必做", questionLabel: "问题",
+    settingNames: { app_id: "AppID", api_base: "接口地址", welcome: "关注欢迎语", outbound_url: "回复推送地址", provider_url: "短信服务商地址", body_template: "请求体模板",
+      sender: "发送方", lines: "热线号码 → 层级（JSON）", imap_host: "IMAP 主机", imap_port: "IMAP 端口", smtp_host: "SMTP 主机", smtp_port: "SMTP 端口", address: "邮箱地址",
+      username: "登录名", smtp_username: "SMTP 登录名", poll_seconds: "轮询间隔（秒）" },
+    optionLabels: { computer: "电脑", phone: "手机", tablet: "平板", tv: "电视", wifi: "Wi-Fi", mobile: "移动数据", wired: "有线网络", campus: "校园网", yes: "是", no: "否" },
   },
   en: {
     signIn: "Sign in", email: "Email", password: "Password", wrong: "Wrong email or password", logout: "Sign out",
@@ -43,6 +53,16 @@ const I18N = {
     firstDue: "First response due", resolutionDue: "Resolution due", breached: "breached", warned: "due soon", paused: "Waiting on the learner (clock paused)",
     sop: "SOP", startSop: "Choose a SOP…", insert: "Insert as reply", next: "Step done", saveNext: "Save and continue", handOver: "Hand over to", missing: "To do",
     followUpLater: "A follow-up is scheduled when resolved", sopDone: "SOP finished", editSop: "Edit SOP", save: "Save as a new version", cancel: "Cancel", saved: "Saved version",
+    channelNames: { widget: "Web/app chat", email: "Email", in_app: "In-app feedback", wechat: "WeChat", social: "Social", sms: "SMS", phone: "Phone" },
+    waited: "waiting", minutes: "min", updated: "updated", submit: "Submit", note2: "Note (optional)",
+    escalatedFrom: "Escalated from T{from} to T{to}", escalatedBy: "by", reasonLabel: "Reason", noteLabel: "Note", answersLabel: "SOP answers", movedAway: "The conversation moved to T{to}, outside your tier.",
+    users: "Users", newUser: "New user", role: "Role", roles: { agent: "Agent", supervisor: "Supervisor", admin: "Admin" }, skills: "Skills (comma-separated)", capacity: "Concurrent limit",
+    active: "Active", displayName: "Name", newPassword: "Password (12+ characters)", resetPassword: "New password (empty: unchanged)", teams: "Teams (comma-separated)",
+    advancedJson: "Advanced: JSON", stepTitle: "Step title", stepText: "Script", mandatory: "Mandatory", questionLabel: "Question",
+    settingNames: { app_id: "AppID", api_base: "API base URL", welcome: "Welcome message", outbound_url: "Outbound URL", provider_url: "SMS provider URL", body_template: "Body template",
+      sender: "Sender", lines: "Hotline numbers → tier (JSON)", imap_host: "IMAP host", imap_port: "IMAP port", smtp_host: "SMTP host", smtp_port: "SMTP port", address: "Mailbox address",
+      username: "Username", smtp_username: "SMTP username", poll_seconds: "Poll every (s)" },
+    optionLabels: { computer: "Computer", phone: "Phone", tablet: "Tablet", tv: "TV", wifi: "Wi-Fi", mobile: "Mobile data", wired: "Wired", campus: "Campus network", yes: "Yes", no: "No" },
   },
 };
 
@@ -65,7 +85,7 @@ const CANNED = {
 const app = document.getElementById("app");
 let lang = localStorage.getItem("edudesk.lang") || (document.documentElement.lang.startsWith("zh") ? "zh" : "en");
 let t = I18N[lang];
-const state = { mode: "inbox", me: null, users: [], lists: {}, view: "tier", open: null, messages: new Map(), outbox: [], contact: null, socket: null, subscribed: false };
+const state = { mode: "inbox", me: null, users: [], lists: {}, view: "tier", open: null, messages: new Map(), outbox: [], contact: null, socket: null, subscribed: false, sops: [], escalation: null, escalating: false };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -81,6 +101,39 @@ function el(tag, attrs = {}, ...children) {
 function cookie(name) {
   return document.cookie.split("; ").find((part) => part.startsWith(name + "="))?.slice(name.length + 1);
 }
+
+// Messages for the agent appear in a toast in their language, never as a browser alert.
+let toastTimer = null;
+function toast(message, kind = "info") {
+  document.querySelector(".toast")?.remove();
+  const box = el("div", { class: "toast " + kind, role: "status", id: "toast" }, localiseIds(String(message)));
+  document.body.append(box);
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => box.remove(), 6000);
+}
+
+// The server's SOP refusals list step and question ids ("questions.device"): the agent
+// reads them as the SOP's own labels, in their language.
+function localiseIds(text) {
+  const match = /SOP.*:\s*([a-z0-9_.,\s-]+)$/i.exec(text);
+  if (!match) return text;
+  const items = match[1].split(",").map((item) => item.trim()).filter(Boolean).map((item) => { const [step, q] = item.split("."); return sopLabel(step, q) ?? item; });
+  return `${t.missing}: ${items.join("、")}`;
+}
+
+function sopLabel(stepId, questionId) {
+  const label = (x) => typeof x === "string" ? x : x?.[lang];
+  for (const sop of state.sops || []) {
+    const step = sop.steps?.find((s) => s.id === stepId);
+    if (!step) continue;
+    if (!questionId) return label(step.title);
+    const question = step.questions?.find((q) => q.id === questionId);
+    if (question) return `${label(step.title)} · ${label(question.label)}`;
+  }
+  return null;
+}
+
+const optionLabel = (value) => t.optionLabels[value] ?? value;
 
 async function api(method, path, body) {
   const headers = { "content-type": "application/json" };
@@ -122,6 +175,7 @@ async function boot() {
   if (state.me.presence === "offline") state.me = await api("PUT", "/presence", { presence: "online" });
   renderShell();
   connect();
+  state.sops = await api("GET", "/sops").catch(() => []);
   await Promise.all([refreshLists(), refreshTeam()]);
 }
 
@@ -138,11 +192,13 @@ function renderShell() {
   const language = el("button", { id: "lang", onclick: () => { lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("edudesk.lang", lang); t = I18N[lang]; renderShell(); renderLists(); renderConversation(); refreshTeam(); } }, lang === "zh" ? "EN" : "中文");
   const channelsButton = state.me.role === "admin" ? el("button", { id: "channels-toggle", onclick: () => { state.mode = state.mode === "channels" ? "inbox" : "channels"; renderShell(); if (state.mode === "channels") renderChannels(); else { renderLists(); renderConversation(); refreshTeam(); } } },
     state.mode === "channels" ? t.inbox : t.channels) : null;
+  const usersButton = state.me.role === "admin" ? el("button", { id: "users-toggle", onclick: () => { state.mode = state.mode === "users" ? "inbox" : "users"; renderShell(); if (state.mode === "users") renderUsers(); else { renderLists(); renderConversation(); refreshTeam(); } } },
+    state.mode === "users" ? t.inbox : t.users) : null;
   const kbButton = el("button", { id: "kb-toggle", onclick: () => { state.mode = state.mode === "kb" ? "inbox" : "kb"; renderShell(); if (state.mode === "kb") renderKb(); else { renderLists(); renderConversation(); refreshTeam(); } } },
     state.mode === "kb" ? t.inbox : t.kb);
   const logout = el("button", { id: "logout", onclick: async () => { await api("POST", "/auth/logout"); state.socket?.close(); location.reload(); } }, t.logout);
   app.replaceChildren(
-    el("div", { class: "topbar" }, el("span", { class: "brand" }, "EduDesk"), el("span", { id: "me" }, `${state.me.display_name} · ${t.tierLabel} ${state.me.tier}`), kbButton, channelsButton, presence, language, logout),
+    el("div", { class: "topbar" }, el("span", { class: "brand" }, "EduDesk"), el("span", { id: "me" }, `${state.me.display_name} · ${t.tierLabel} ${state.me.tier}`), kbButton, channelsButton, usersButton, presence, language, logout),
     el("div", { class: "offline-banner", id: "offline" }, t.reconnecting),
     el("div", { class: "calls", id: "calls" }),
     el("div", { class: "layout" },
@@ -183,9 +239,24 @@ function renderLists() {
   views.replaceChildren(...VIEWS().map(([name]) => el("button", { class: "view" + (state.view === name ? " active" : ""), "data-view": name, onclick: () => { state.view = name; renderLists(); } },
     t[name], el("span", { class: "count" }, state.lists[name]?.length ?? 0))));
   const list = state.lists[state.view] || [];
-  document.getElementById("list").replaceChildren(...list.map((c) => el("div", { class: "conv-item" + (state.open?.id === c.id ? " active" : ""), "data-id": c.id, onclick: () => openConversation(c.id) },
-    el("div", { class: "line" }, el("span", { class: "subject" }, (c.bot_active ? `[${t.bot}] ` : "") + (c.subject || `#${c.id}`)), el("span", { class: "badge " + c.priority }, t.priority[c.priority])),
-    el("div", { class: "line" }, el("span", {}, `#${c.id} · ${c.channel} · T${c.tier}`), el("span", { class: "badge " + c.status }, t.status[c.status])))));
+  document.getElementById("list").replaceChildren(...list.map(inboxRow));
+}
+
+// One inbox row: who, what they said last, how long they have waited, and the SLA state.
+// Rows are buttons for the keyboard too (Tab to reach, Enter or Space to open).
+function inboxRow(c) {
+  const open = () => openConversation(c.id);
+  const minutes = Math.max(0, Math.round((Date.now() - new Date(c.created_at)) / 60000));
+  const waiting = !c.first_response_at && ["open", "pending"].includes(c.status);
+  const time = (iso) => new Date(iso).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en", { hour: "2-digit", minute: "2-digit" });
+  const sla = c.sla?.breached?.length ? el("span", { class: "badge breached" }, t.breached) : c.sla?.warned?.length ? el("span", { class: "badge warned" }, t.warned) : null;
+  return el("div", { class: "conv-item" + (state.open?.id === c.id ? " active" : ""), "data-id": c.id, tabindex: 0, role: "button", "aria-label": `${c.contact_name || t.learner}: ${c.subject || c.preview || c.id}`,
+    onclick: open, onkeydown: (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); open(); } } },
+    el("div", { class: "line" }, el("span", { class: "subject" }, el("span", { class: "who" }, c.contact_name || t.learner), " · ", (c.bot_active ? `[${t.bot}] ` : "") + (c.subject || `#${c.id}`)),
+      el("span", { class: "badge " + c.priority }, t.priority[c.priority])),
+    el("div", { class: "preview" }, c.preview || ""),
+    el("div", { class: "line meta" }, el("span", {}, `#${c.id} · ${t.channelNames[c.channel] ?? c.channel} · T${c.tier} · ${waiting ? `${t.waited} ${minutes} ${t.minutes}` : `${t.updated} ${time(c.updated_at)}`}`),
+      el("span", {}, sla, " ", el("span", { class: "badge " + c.status }, t.status[c.status]))));
 }
 
 async function refreshTeam() {
@@ -196,8 +267,63 @@ async function refreshTeam() {
     el("span", {}, el("span", { class: "dot " + u.presence }), `${u.display_name} (T${u.tier})`), el("span", { title: "open / max" }, `${u.open_conversations}/${u.max_concurrent}`))));
 }
 
+// ---- users (admins): create, change role, tier, skills, capacity, deactivate -----------------
+async function renderUsers(selected, message) {
+  const list = document.getElementById("list");
+  if (!list) return;
+  const users = await api("GET", "/users");
+  state.users = users;
+  document.getElementById("views")?.replaceChildren(el("button", { class: "view active", id: "user-new", onclick: () => editUser(null) }, t.newUser));
+  list.replaceChildren(...users.map((u) => el("div", { class: "conv-item" + (selected === u.id ? " active" : ""), "data-user": u.id, tabindex: 0, role: "button",
+    onclick: () => editUser(u), onkeydown: (e) => { if (e.key === "Enter") editUser(u); } },
+    el("div", { class: "line" }, el("span", { class: "subject" }, u.display_name), el("span", { class: "badge " + (u.active ? "open" : "closed") }, u.active ? t.active : "—")),
+    el("div", { class: "line meta" }, el("span", {}, `${u.email} · ${t.roles[u.role] ?? u.role} · T${u.tier}`)))));
+  document.getElementById("sop-panel")?.replaceChildren();
+  document.getElementById("profile")?.replaceChildren();
+  document.getElementById("conversation").replaceChildren(el("p", { class: "placeholder" }, t.pick));
+  if (selected) editUser(users.find((u) => u.id === selected) || null, message);
+}
+
+function editUser(user, message = "") {
+  const pane = document.getElementById("conversation");
+  pane.classList.add("form-pane");
+  const u = user || { email: "", display_name: "", role: "agent", tier: 1, skills: [], teams: [], max_concurrent: 5, active: true };
+  const input = (id, value, attrs = {}) => el("input", { id, value: value ?? "", ...attrs });
+  const email = input("user-email", u.email, { type: "email", disabled: user ? true : null, autocomplete: "off" });
+  const name = input("user-name", u.display_name);
+  const role = el("select", { id: "user-role" }, ...["agent", "supervisor", "admin"].map((r) => el("option", { value: r, selected: u.role === r }, t.roles[r])));
+  const tier = el("select", { id: "user-tier" }, ...[1, 2, 3].map((n) => el("option", { value: n, selected: u.tier === n }, `T${n}`)));
+  const skills = input("user-skills", (u.skills || []).join(", "));
+  const teams = input("user-teams", (u.teams || []).join(", "));
+  const capacity = input("user-capacity", u.max_concurrent, { type: "number", min: 0, max: 100 });
+  const active = el("input", { id: "user-active", type: "checkbox", checked: u.active ? true : null });
+  const password = input("user-password", "", { type: "password", autocomplete: "new-password", placeholder: user ? t.resetPassword : t.newPassword });
+  const status = el("p", { id: "user-status", class: "missing", role: "status" }, message);
+  const split = (text) => text.split(/[,，]/).map((x) => x.trim()).filter(Boolean);
+  const save = el("button", { class: "primary", id: "user-save", onclick: async () => {
+    const body = { display_name: name.value.trim() || null, role: role.value, tier: Number(tier.value), skills: split(skills.value), teams: split(teams.value), max_concurrent: Number(capacity.value) };
+    if (password.value) body.password = password.value;
+    try {
+      const saved = user ? await api("PATCH", `/users/${user.id}`, { ...body, active: active.checked }) : await api("POST", "/users", { ...body, email: email.value.trim(), password: password.value });
+      renderUsers(saved.id, `${t.saved}: ${saved.display_name}`);
+    } catch (error) { status.textContent = error.message; }
+  } }, t.save);
+  const row = (label, node) => [el("label", { for: node.id }, label), node];
+  pane.replaceChildren(el("h2", {}, user ? u.display_name : t.newUser),
+    el("div", { class: "form-grid" }, ...row(t.email, email), ...row(t.displayName, name), ...row(t.role, role), ...row(t.tierLabel, tier), ...row(t.skills, skills),
+      ...row(t.teams, teams), ...row(t.capacity, capacity), ...(user ? row(t.active, active) : []), ...row(user ? t.resetPassword : t.newPassword, password)),
+    el("p", {}, save), status);
+}
+
 // ---- channels (admins): settings, write-only secrets ------------------------------------
 const CHANNEL_SECRETS = { wechat: ["token", "app_secret"], social: ["secret"], sms: ["webhook_secret", "api_key"], cti: ["token"], email: ["password"] };
+// Each kind's settings, edited as fields; numbers and JSON objects are typed on save.
+const CHANNEL_SETTINGS = {
+  wechat: ["app_id", "api_base", "welcome"], social: ["outbound_url"], sms: ["provider_url", "body_template", "sender"], cti: ["lines"],
+  email: ["imap_host", "imap_port", "smtp_host", "smtp_port", "address", "username", "smtp_username", "poll_seconds"],
+};
+const NUMBER_SETTINGS = ["imap_port", "smtp_port", "poll_seconds"];
+const JSON_SETTINGS = ["lines"];
 
 async function renderChannels(selected, message) {
   const list = document.getElementById("list");
@@ -215,29 +341,45 @@ async function renderChannels(selected, message) {
 
 function editChannel(channel, message = "") {
   const pane = document.getElementById("conversation");
+  pane.classList.add("form-pane");
   const c = channel || { kind: "wechat", name: "", enabled: true, settings: {}, secrets_set: [] };
   const kind = el("select", { id: "channel-kind", disabled: channel ? true : null }, ...Object.keys(CHANNEL_SECRETS).map((k) => el("option", { value: k, selected: c.kind === k }, k)));
   const name = el("input", { id: "channel-name", value: c.name, disabled: channel ? true : null });
   const enabled = el("input", { id: "channel-enabled", type: "checkbox", checked: c.enabled ? true : null });
-  const settings = el("textarea", { id: "channel-settings", rows: 8, style: "width:100%;font-family:monospace" });
-  settings.value = JSON.stringify(c.settings || {}, null, 2);
+  const settingsBox = el("div", { class: "form-grid", id: "channel-settings" });
+  const fillSettings = () => settingsBox.replaceChildren(...CHANNEL_SETTINGS[kind.value].flatMap((key) => {
+    const value = c.settings?.[key];
+    const shown = value === undefined || value === null ? "" : typeof value === "object" ? JSON.stringify(value) : String(value);
+    return [el("label", { for: `setting-${key}` }, t.settingNames[key] ?? key), el("input", { id: `setting-${key}`, "data-setting": key, value: shown })];
+  }));
+  const readSettings = () => {
+    const settings = {};
+    for (const input of settingsBox.querySelectorAll("input[data-setting]")) {
+      const key = input.dataset.setting;
+      const raw = input.value.trim();
+      if (!raw) continue;
+      settings[key] = NUMBER_SETTINGS.includes(key) ? Number(raw) : JSON_SETTINGS.includes(key) ? JSON.parse(raw) : raw;
+    }
+    return settings;
+  };
   const secretsBox = el("div", { id: "channel-secrets" });
   const fillSecrets = () => secretsBox.replaceChildren(...CHANNEL_SECRETS[kind.value].map((secret) => el("label", { style: "display:block;margin:6px 0" }, `${secret}: `,
     el("input", { type: "password", "data-secret": secret, autocomplete: "off", placeholder: c.secrets_set.includes(secret) ? t.secretSet : t.secretUnset }))));
-  kind.addEventListener("change", fillSecrets);
+  kind.addEventListener("change", () => { fillSecrets(); fillSettings(); });
   fillSecrets();
+  fillSettings();
   const status = el("p", { id: "channel-status", class: "missing" }, message);
   const save = el("button", { class: "primary", id: "channel-save", onclick: async () => {
     try {
       const secrets = {};
       for (const input of secretsBox.querySelectorAll("input[data-secret]")) if (input.value) secrets[input.dataset.secret] = input.value;
-      const saved = await api("PUT", `/channels/${kind.value}/${encodeURIComponent(name.value.trim())}`, { enabled: enabled.checked, settings: JSON.parse(settings.value || "{}"), secrets });
+      const saved = await api("PUT", `/channels/${kind.value}/${encodeURIComponent(name.value.trim())}`, { enabled: enabled.checked, settings: readSettings(), secrets });
       renderChannels(`${saved.kind}/${saved.name}`, `${t.saved}: ${saved.kind}/${saved.name}`);
     } catch (error) { status.textContent = error.message; }
   } }, t.save);
   pane.replaceChildren(el("h2", {}, channel ? `${c.kind} / ${c.name}` : t.newChannel),
     el("label", {}, "kind ", kind), " ", el("label", {}, "name ", name), " ", el("label", {}, enabled, ` ${t.enabled}`),
-    el("p", {}, `${t.webhook}: ${c.webhook_path || "—"}`), el("label", {}, t.settingsJson, el("br"), settings), secretsBox, save, status);
+    el("p", {}, `${t.webhook}: ${c.webhook_path || "—"}`), settingsBox, secretsBox, save, status);
 }
 
 // ---- knowledge base: list, edit with versions, search analytics ---------------------------
@@ -270,6 +412,7 @@ async function renderKb(selectedId, message) {
 
 async function editArticle(article, message = "") {
   const pane = document.getElementById("conversation");
+  pane.classList.add("form-pane");
   const a = article || { id: "", lang, category: "", title: "", body: "", questions: [], tags: [], visibility: "draft", version: 0 };
   const field = (label, node) => el("label", { class: "question", style: "display:block;margin:6px 0" }, label, el("br"), node);
   const id = el("input", { id: "kb-id", value: a.id, placeholder: t.articleId, disabled: article ? true : null, style: "width:100%" });
@@ -314,6 +457,8 @@ async function openConversation(id) {
   state.open = await api("GET", `/conversations/${id}`);
   state.messages = new Map();
   state.contact = null;
+  state.escalating = false;
+  await loadEscalation();
   renderLists();
   renderConversation();
   subscribe();
@@ -325,13 +470,15 @@ async function openConversation(id) {
 function renderConversation() {
   const pane = document.getElementById("conversation");
   if (!pane || !state.open) return;
+  pane.classList.remove("form-pane");
   const c = state.open;
   const select = (id, values, current, labels, onchange) => el("select", { id, onchange }, ...values.map((v) => el("option", { value: v, selected: v === current }, labels[v] ?? v)));
   const change = (field) => async (e) => {
     const value = field === "assignee_id" ? (e.target.value ? Number(e.target.value) : null) : e.target.value;
-    try { state.open = await api("PATCH", `/conversations/${c.id}`, { [field]: value }); } catch (error) { alert(error.message); }
+    try { state.open = await api("PATCH", `/conversations/${c.id}`, { [field]: value }); } catch (error) { toast(error.message, "error"); }
     renderConversation();
     scheduleRefresh();
+    refreshQueues().catch(() => {});
     refreshTeam();
   };
   const assignees = ["", ...state.users.filter((u) => u.active).map((u) => String(u.id))];
@@ -349,9 +496,11 @@ function renderConversation() {
       el("button", { id: "take", onclick: () => change("assignee_id")({ target: { value: String(state.me.id) } }) }, t.takeIt),
       el("button", { id: "escalate", onclick: escalate }, t.escalate),
       ["resolved", "closed"].includes(c.status) ? el("button", { id: "to-draft", onclick: async () => {
-        try { const draft = await api("POST", `/conversations/${c.id}/article`); state.mode = "kb"; renderShell(); renderKb(draft.id); } catch (error) { alert(error.message); }
+        try { const draft = await api("POST", `/conversations/${c.id}/article`); state.mode = "kb"; renderShell(); renderKb(draft.id); } catch (error) { toast(error.message, "error"); }
       } }, t.toDraft) : null,
-      el("div", { class: "sla", id: "sla" }, ...slaLine(c))),
+      el("div", { class: "sla", id: "sla" }, ...slaLine(c)),
+      state.escalating ? escalateForm(c) : null),
+    escalationInfo(),
     el("div", { class: "messages", id: "messages" }),
     el("div", { class: "typing", id: "typing" }),
     el("div", { class: "composer" }, input,
@@ -371,14 +520,63 @@ function slaLine(c) {
   return parts;
 }
 
-async function escalate() {
-  const to = prompt(t.escalateTo, String(Math.min(3, state.open.tier + 1)));
-  if (!to) return;
-  const reason = prompt(t.reason, "");
-  if (!reason) return;
-  try { state.open = await api("POST", `/conversations/${state.open.id}/escalate`, { to_tier: Number(to), reason }); } catch (error) { alert(error.message); }
+// Escalation is a form in the conversation: tier, reason (required), note. Agents go one
+// tier up or any tier down; supervisors anywhere.
+function escalateForm(c) {
+  const tiers = [1, 2, 3].filter((tier) => tier !== c.tier && (state.me.role !== "agent" || tier === c.tier + 1 || tier < c.tier));
+  const form = el("form", { class: "escalate-form", id: "escalate-form" },
+    el("label", {}, t.escalateTo, " ", el("select", { name: "to_tier", id: "escalate-tier" }, ...tiers.map((tier) => el("option", { value: tier }, `T${tier}`)))),
+    el("input", { name: "reason", id: "escalate-reason", required: true, maxlength: 500, placeholder: t.reason }),
+    el("textarea", { name: "note", id: "escalate-note", rows: 2, placeholder: t.note2 }),
+    el("button", { class: "primary", type: "submit", id: "escalate-submit" }, t.submit),
+    el("button", { type: "button", onclick: () => { state.escalating = false; renderConversation(); } }, t.cancel));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const to = Number(form.elements.to_tier.value);
+    try {
+      const moved = await api("POST", `/conversations/${c.id}/escalate`, { to_tier: to, reason: form.elements.reason.value, note: form.elements.note.value || null });
+      state.escalating = false;
+      scheduleRefresh();
+      refreshQueues().catch(() => {});
+      // Still ours to see (a supervisor, or moved down)? Then show it as it is now.
+      try { state.open = await api("GET", `/conversations/${c.id}`); await loadEscalation(); renderConversation(); }
+      catch (error) { state.open = null; document.getElementById("conversation").replaceChildren(el("p", { class: "placeholder", id: "moved-away" }, t.movedAway.replace("{to}", moved.tier))); document.getElementById("sop-panel")?.replaceChildren(); }
+    } catch (error) { toast(error.message, "error"); }
+  });
+  return form;
+}
+
+// The latest escalation, for whoever works the conversation next: reason, note, SOP answers.
+async function loadEscalation() {
+  state.escalation = null;
+  if (!state.open) return;
+  const events = await api("GET", `/conversations/${state.open.id}/events`).catch(() => []);
+  state.escalation = [...events].reverse().find((e) => e.kind === "escalated") || null;
+}
+
+function escalationInfo() {
+  const e = state.escalation;
+  if (!e) return null;
+  const d = e.data || {};
+  const answers = d.context?.answers || {};
+  const who = state.users.find((u) => u.id === e.actor_user_id)?.display_name;
+  const sopId = d.context?.sop_id;
+  const questionLabel = (id) => {
+    const sop = state.sops.find((s) => s.id === sopId);
+    for (const step of sop?.steps || []) { const q = step.questions?.find((q) => q.id === id); if (q) return typeof q.label === "string" ? q.label : q.label[lang]; }
+    return id;
+  };
+  return el("div", { class: "escalation-info", id: "escalation-info" },
+    el("strong", {}, t.escalatedFrom.replace("{from}", d.from_tier).replace("{to}", d.to_tier)), who ? ` · ${t.escalatedBy} ${who}` : "",
+    el("dl", {}, el("dt", {}, t.reasonLabel), el("dd", { id: "escalation-reason" }, d.reason || "—"),
+      d.note ? [el("dt", {}, t.noteLabel), el("dd", {}, d.note)] : null,
+      Object.keys(answers).length ? [el("dt", {}, t.answersLabel), el("dd", { id: "escalation-answers" }, Object.entries(answers).map(([k, v]) => `${questionLabel(k)}: ${optionLabel(v)}`).join(" · "))] : null));
+}
+
+function escalate() {
+  state.escalating = !state.escalating;
   renderConversation();
-  scheduleRefresh();
+  document.getElementById("escalate-reason")?.focus();
 }
 
 // ---- SOP ---------------------------------------------------------------------------------
@@ -389,7 +587,7 @@ async function renderSop() {
     const sops = await api("GET", "/sops");
     const choose = el("select", { id: "sop-choose", onchange: async (e) => {
       if (!e.target.value) return;
-      try { const view = await api("POST", `/conversations/${state.open.id}/sop`, { sop_id: e.target.value }); state.open = view.conversation; } catch (error) { alert(error.message); }
+      try { const view = await api("POST", `/conversations/${state.open.id}/sop`, { sop_id: e.target.value }); state.open = view.conversation; } catch (error) { toast(error.message, "error"); }
       renderSop();
     } }, el("option", { value: "" }, t.startSop), ...sops.map((s) => el("option", { value: s.id }, typeof s.title === "string" ? s.title : s.title[lang])));
     panel.replaceChildren(el("h3", {}, t.sop), choose);
@@ -399,8 +597,12 @@ async function renderSop() {
   const title = (x) => typeof x === "string" ? x : x[lang];
   const step = view.step;
   const send = async (body) => {
-    try { const next = await api("POST", `/conversations/${state.open.id}/sop/answers`, body); state.open = next.conversation; } catch (error) { alert(error.message); }
+    try { const next = await api("POST", `/conversations/${state.open.id}/sop/answers`, body); state.open = next.conversation; } catch (error) { toast(error.message, "error"); }
+    // A hand-over step moves the conversation: the lists, queues and the step all change.
+    try { state.open = await api("GET", `/conversations/${state.open.id}`); await loadEscalation(); } catch (error) { /* moved out of reach */ }
     renderConversation();
+    scheduleRefresh();
+    refreshQueues().catch(() => {});
   };
   const children = [el("h3", {}, `${t.sop}: ${title(view.title)}`)];
   if (!step) {
@@ -415,7 +617,7 @@ async function renderSop() {
       const form = el("form", { id: "sop-form" }, ...step.questions.map((q) => el("label", { class: "question" }, title(q.label), " ",
         q.type === "text" ? el("input", { name: `q-${q.id}`, value: view.answers[q.id] || "" })
           : el("select", { name: `q-${q.id}` }, el("option", { value: "" }, "—"),
-            ...(q.type === "yes_no" ? ["yes", "no"] : q.options).map((o) => el("option", { value: o, selected: view.answers[q.id] === o }, o))))));
+            ...(q.type === "yes_no" ? ["yes", "no"] : q.options).map((o) => el("option", { value: o, selected: view.answers[q.id] === o }, optionLabel(o)))))));
       form.addEventListener("submit", (e) => {
         e.preventDefault();
         const answers = {};
@@ -434,25 +636,51 @@ async function renderSop() {
       children.push(el("p", { id: "sop-follow-up" }, t.followUpLater));
     }
   }
-  if (view.missing.length) children.push(el("p", { class: "missing", id: "sop-missing" }, `${t.missing}: ${view.missing.join(", ")}`));
+  if (view.missing.length) children.push(el("p", { class: "missing", id: "sop-missing" }, `${t.missing}: ${view.missing.map((m) => { const [step, q] = m.split("."); return sopLabel(step, q) ?? m; }).join("、")}`));
   if (state.me.role !== "agent") children.push(el("button", { id: "sop-edit", onclick: () => editSop(view.sop_id) }, t.editSop));
   panel.replaceChildren(...children);
 }
 
-// Supervisors edit a SOP as JSON; saving makes a new version (running conversations keep theirs).
+// Supervisors edit a SOP as a form — each step's title, script and whether it is mandatory,
+// each question's label, in both languages — and, for structural changes (new steps,
+// branches), as JSON under "Advanced". Saving makes a new version; running conversations
+// keep theirs.
 async function editSop(id) {
   const panel = document.getElementById("sop-panel");
   const sop = (await api("GET", "/sops")).find((s) => s.id === id);
   if (!panel || !sop) return;
-  const text = el("textarea", { id: "sop-json", rows: 24, style: "width:100%;font-family:monospace;font-size:12px" });
+  const draft = structuredClone(sop);
+  const bilingual = (value, onchange, multiline) => {
+    const pair = typeof value === "string" ? { zh: value, en: value } : { zh: value?.zh ?? "", en: value?.en ?? "" };
+    return ["zh", "en"].map((l) => {
+      const input = multiline ? el("textarea", { rows: 3, "data-lang": l }) : el("input", { "data-lang": l });
+      input.value = pair[l];
+      input.addEventListener("input", () => { pair[l] = input.value; onchange({ ...pair }); });
+      return el("label", { class: "question" }, `${l === "zh" ? "中文" : "English"} `, input);
+    });
+  };
+  const steps = draft.steps.map((step, index) => el("fieldset", { class: "sop-step-edit", "data-step": step.id },
+    el("legend", {}, `${index + 1}. ${step.id} (${step.kind})`),
+    el("div", {}, t.stepTitle), ...bilingual(step.title, (v) => { step.title = v; }),
+    step.text != null || step.kind === "say" ? [el("div", {}, t.stepText), ...bilingual(step.text, (v) => { step.text = v; }, true)] : null,
+    ["say", "ask", "self_help"].includes(step.kind) ? el("label", { class: "question" }, el("input", { type: "checkbox", "data-mandatory": step.id, checked: step.mandatory ? true : null,
+      onchange: (e) => { step.mandatory = e.target.checked; } }), ` ${t.mandatory}`) : null,
+    ...(step.questions || []).map((q) => [el("div", {}, `${t.questionLabel}: ${q.id}`), ...bilingual(q.label, (v) => { q.label = v; })])));
+  const text = el("textarea", { id: "sop-json", rows: 18, style: "width:100%;font-family:monospace;font-size:12px" });
   text.value = JSON.stringify(sop, null, 2);
-  const status = el("p", { class: "missing" });
-  panel.replaceChildren(el("h3", {}, `${t.editSop}: ${id} v${sop.version}`), text, status,
+  let jsonEdited = false;
+  text.addEventListener("input", () => { jsonEdited = true; });
+  const status = el("p", { class: "missing", id: "sop-status", role: "status" });
+  panel.replaceChildren(el("h3", {}, `${t.editSop}: ${id} v${sop.version}`), el("form", { id: "sop-form-edit" }, ...steps),
+    el("details", {}, el("summary", {}, t.advancedJson), text), status,
     el("button", { class: "primary", id: "sop-save", onclick: async () => {
       try {
-        const saved = await api("PUT", `/sops/${id}`, JSON.parse(text.value));
+        const body = jsonEdited ? JSON.parse(text.value) : draft;
+        delete body.version;
+        const saved = await api("PUT", `/sops/${id}`, body);
         status.textContent = `${t.saved} ${saved.version}`;
-      } catch (error) { status.textContent = error.message; }
+        state.sops = await api("GET", "/sops").catch(() => state.sops);
+      } catch (error) { status.textContent = localiseIds(error.message); }
     } }, t.save),
     el("button", { onclick: () => renderSop() }, t.cancel));
 }
@@ -497,7 +725,7 @@ function renderProfile(history) {
     el("h3", {}, t.learner), el("div", { id: "learner-name" }, contact.display_name || `#${contact.id}`),
     el("h3", {}, t.identities), el("dl", {}, ...contact.identities.flatMap((i) => [el("dt", {}, i.kind), el("dd", {}, i.value)])),
     el("h3", {}, t.attributes), el("dl", { id: "attributes" }, ...attributes.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))])),
-    el("h3", {}, t.history), el("ul", { id: "history" }, ...history.map((c) => el("li", {}, el("a", { href: "#", onclick: (e) => { e.preventDefault(); openConversation(c.id); } }, `#${c.id} ${c.channel} ${c.subject || ""}`), " ", el("span", { class: "badge " + c.status }, t.status[c.status])))),
+    el("h3", {}, t.history), el("ul", { id: "history" }, ...history.map((c) => el("li", {}, el("a", { href: "#", onclick: (e) => { e.preventDefault(); openConversation(c.id); } }, `#${c.id} ${t.channelNames[c.channel] ?? c.channel} ${c.subject || ""}`), " ", el("span", { class: "badge " + c.status }, t.status[c.status])))),
     el("h3", {}, t.merge), el("div", {}, el("input", { id: "merge-from", type: "number", placeholder: t.mergeFrom, style: "width:8em" }), " ",
       el("button", { id: "merge", onclick: async () => {
         const from = Number(document.getElementById("merge-from").value);
@@ -505,7 +733,7 @@ function renderProfile(history) {
         try {
           state.contact = await api("POST", `/contacts/${contact.id}/merge`, { from });
           renderProfile(await api("GET", `/conversations?contact_id=${contact.id}&limit=20`));
-        } catch (error) { alert(error.message); }
+        } catch (error) { toast(error.message, "error"); }
       } }, t.merge)));
 }
 
@@ -577,7 +805,7 @@ function onFrame(frame) {
     case "nack":
       state.outbox = state.outbox.filter((o) => o.client_id !== frame.client_id);
       renderMessages();
-      alert(frame.detail);
+      toast(frame.detail, "error");
       break;
     case "conversation":
       if (frame.conversation.id === state.open?.id) { state.open = frame.conversation; renderConversation(); }
@@ -606,7 +834,7 @@ async function send() {
       method: "POST", credentials: "same-origin", body: file,
       headers: { "content-type": file.type || "application/octet-stream", "x-csrf-token": cookie("edudesk_csrf") || "" } });
     const json = await response.json().catch(() => null);
-    if (!response.ok) { alert(json?.detail || response.statusText); return; }
+    if (!response.ok) { toast(json?.detail || response.statusText, "error"); return; }
     attachment_id = json.id;
     if (!body) body = `📎 ${file.name}`;
     picker.value = "";

@@ -26,11 +26,19 @@
     zh: { launcher: "在线客服", title: "学知在线客服", placeholder: "请描述您遇到的问题…", send: "发送", sending: "发送中…",
           typing: "客服正在输入…", read: "已读", servedBy: "为您服务：", offline: "网络已断开，正在重连…", empty: "您好！有什么可以帮您？", close: "关闭",
           image: "图片", imageBody: "[图片]", badImage: "只能发送 PNG、JPEG、GIF 或 WebP 图片", tooBig: "图片不能超过 5 MB",
-          suggest: "这些文章也许能直接解决：", bot: "智能助手", readArticle: "查看文章" },
+          suggest: "这些文章也许能直接解决：", bot: "智能助手", readArticle: "查看文章",
+          agent: "人工客服", human: "转人工", humanText: "转人工", unread: "条新消息",
+          hours: "服务时间：每天 {hours}（{zone}）。", openWait: "现在有客服在线，预计等待约 {minutes} 分钟。", openNow: "现在有客服在线，马上为您服务。",
+          closedNow: "现在不在人工服务时间，客服将于 {at} 起回复您；智能助手 24 小时在线。", noAgents: "客服暂时都在忙，留言后我们会尽快回复。",
+          resolved: "本次问题已标记为已解决。如果还有问题，直接回复即可继续。" },
     en: { launcher: "Chat with us", title: "XueZhi Support", placeholder: "Tell us what went wrong…", send: "Send", sending: "Sending…",
           typing: "Agent is typing…", read: "Read", servedBy: "With you: ", offline: "Connection lost, reconnecting…", empty: "Hi! How can we help?", close: "Close",
           image: "Image", imageBody: "[image]", badImage: "Only PNG, JPEG, GIF or WebP images", tooBig: "Images may be at most 5 MB",
-          suggest: "These articles may answer it right away:", bot: "Assistant", readArticle: "Read the article" }
+          suggest: "These articles may answer it right away:", bot: "Assistant", readArticle: "Read the article",
+          agent: "Support agent", human: "Talk to a person", humanText: "I'd like to talk to a person", unread: "new messages",
+          hours: "We're here every day {hours} ({zone}).", openWait: "Agents are online: expect a reply in about {minutes} min.", openNow: "Agents are online and will be with you right away.",
+          closedNow: "We're closed right now; a person will answer from {at}. The assistant is here 24/7.", noAgents: "All agents are busy; leave a message and we'll answer soon.",
+          resolved: "This question is marked as solved. Reply any time if something is still wrong." }
   }[lang];
 
   // ---- persisted state -------------------------------------------------------------
@@ -41,7 +49,7 @@
       var saved = JSON.parse(localStorage.getItem(storeKey) || "null");
       if (saved && typeof saved === "object") return saved;
     } catch (e) { /* corrupt or unavailable: start fresh */ }
-    return { token: null, conversationId: null, messages: {}, outbox: [], agentRead: 0, agentName: null };
+    return { token: null, conversationId: null, messages: {}, outbox: [], agentRead: 0, agentName: null, unread: 0, resolved: false };
   }
   function save() {
     try { localStorage.setItem(storeKey, JSON.stringify(state)); } catch (e) { /* private mode: memory only */ }
@@ -82,11 +90,15 @@
     ".suggest{border-top:1px solid #e2e8f0;padding:8px 12px;background:#eff6ff;font-size:13px;display:none}.suggest.show{display:block}" +
     ".suggest a{display:block;color:#1d4ed8;margin:4px 0;text-decoration:none}.msg a{color:inherit;text-decoration:underline}" +
     ".msg.bot{border-color:#bfdbfe;background:#f0f9ff}.who{font-size:11px;color:#64748b;margin:6px 0 -4px}" +
+    ".launcher .unread{display:inline-block;min-width:20px;margin-left:6px;padding:0 6px;border-radius:10px;background:#ef4444;color:#fff;font-size:12px;line-height:20px;text-align:center}" +
+    ".greeting{background:#eff6ff;border:1px solid #bfdbfe;border-radius:10px;padding:8px 11px;font-size:13px;color:#1e3a8a;margin-bottom:8px}" +
+    ".notice{background:#f0fdf4;border:1px solid #bbf7d0;border-radius:10px;padding:8px 11px;font-size:13px;color:#166534;margin:8px 0}" +
+    "header .human{font-size:12px;background:#fff;color:#2563eb;border-radius:12px;padding:3px 10px;margin-right:6px}" +
     "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100vh;max-height:100vh;border-radius:0}}" +
     "</style>" +
     "<button class='launcher' part='launcher'></button>" +
     "<section class='panel' role='dialog'>" +
-    "<header><div><div class='title'></div><div class='agent'></div></div><button class='close'>×</button></header>" +
+    "<header><div><div class='title'></div><div class='agent'></div></div><div><button class='human' type='button'></button><button class='close'>×</button></div></header>" +
     "<div class='status'></div><div class='messages' aria-live='polite'></div><div class='typing'></div>" +
     "<div class='suggest' aria-live='polite'></div>" +
     "<form><button class='attach' type='button'></button><input class='file' type='file' accept='image/png,image/jpeg,image/gif,image/webp' hidden>" +
@@ -98,11 +110,44 @@
   $(".title").textContent = T.title;
   $(".close").setAttribute("aria-label", T.close);
   $(".send").textContent = T.send;
+  $(".human").textContent = T.human;
   $(".attach").textContent = T.image;
   input.placeholder = T.placeholder;
 
+  // Opening hours and the expected wait, asked of the server when the panel opens.
+  var status = null;
+  function loadStatus() {
+    fetch(base + "/api/v1/widget/status").then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (answer) { if (answer) { status = answer; render(); } }).catch(function () { /* shown without it */ });
+  }
+  function greeting() {
+    if (!status) return null;
+    var box = document.createElement("div");
+    box.className = "greeting";
+    var at = new Date(status.next_opening_at).toLocaleString(lang === "zh" ? "zh-CN" : "en", { weekday: "short", hour: "2-digit", minute: "2-digit" });
+    var line = !status.open_now ? T.closedNow.replace("{at}", at)
+      : status.expected_wait_minutes === null || status.expected_wait_minutes === undefined ? T.noAgents
+      : status.expected_wait_minutes <= 1 ? T.openNow : T.openWait.replace("{minutes}", status.expected_wait_minutes);
+    box.textContent = T.hours.replace("{hours}", status.business_hours).replace("{zone}", status.time_zone) + " " + line;
+    return box;
+  }
+  function showUnread() {
+    var launcher = $(".launcher");
+    launcher.textContent = T.launcher;
+    if (state.unread > 0 && !panel.classList.contains("open")) {
+      var badge = document.createElement("span");
+      badge.className = "unread";
+      badge.textContent = String(state.unread);
+      badge.setAttribute("aria-label", state.unread + " " + T.unread);
+      launcher.appendChild(badge);
+    }
+  }
+
   function render() {
+    showUnread();
     list.textContent = "";
+    var hello = greeting();
+    if (hello) list.appendChild(hello);
     var seqs = Object.keys(state.messages).map(Number).sort(function (a, b) { return a - b; });
     var lastMine = 0;
     seqs.forEach(function (seq) { if (state.messages[seq].author_kind === "contact") lastMine = seq; });
@@ -118,10 +163,11 @@
       var bubble = document.createElement("div");
       bubble.className = "msg " + (mine ? "mine" : "theirs") + (message.author_kind === "bot" ? " bot" : "");
       bubble.dataset.seq = String(seq);
-      if (message.author_kind === "bot") {
+      // Who answered: the assistant, or the agent by name (tiers are never shown to learners).
+      if (message.author_kind === "bot" || message.author_kind === "agent") {
         var who = document.createElement("div");
         who.className = "who";
-        who.textContent = T.bot;
+        who.textContent = message.author_kind === "bot" ? T.bot : (message.author_name || T.agent);
         list.appendChild(who);
       }
       if (message.attachment_id) bubble.appendChild(attachment(message.attachment_id, message.body)); else appendText(bubble, message.body, message.author_kind === "bot");
@@ -144,6 +190,12 @@
       meta.textContent = T.sending;
       list.appendChild(meta);
     });
+    if (state.resolved) {
+      var notice = document.createElement("div");
+      notice.className = "notice";
+      notice.textContent = T.resolved;
+      list.appendChild(notice);
+    }
     $(".agent").textContent = state.agentName ? T.servedBy + state.agentName : "";
     list.scrollTop = list.scrollHeight;
   }
@@ -268,7 +320,12 @@
 
   function accept(message) {
     if (!message || typeof message.seq !== "number") return;
-    state.messages[message.seq] = { seq: message.seq, body: message.body, author_kind: message.author_kind, client_id: message.client_id, attachment_id: message.attachment_id || null };
+    var known = !!state.messages[message.seq];
+    state.messages[message.seq] = { seq: message.seq, body: message.body, author_kind: message.author_kind, client_id: message.client_id, attachment_id: message.attachment_id || null, author_name: message.author_name || null };
+    if (message.author_kind === "agent" && message.author_name) state.agentName = message.author_name;
+    // A reply while the panel is closed counts as unread until the learner opens it.
+    if (!known && message.author_kind !== "contact" && !panel.classList.contains("open")) state.unread = (state.unread || 0) + 1;
+    if (message.author_kind === "contact") state.resolved = false;
     state.outbox = state.outbox.filter(function (item) { return item.client_id !== message.client_id || message.author_kind !== "contact"; });
     save();
     render();
@@ -369,7 +426,11 @@
         }
         break;
       case "conversation":
-        if (frame.conversation && frame.conversation.id === state.conversationId && frame.conversation.status === "closed") startOver();
+        if (frame.conversation && frame.conversation.id === state.conversationId) {
+          if (frame.conversation.status === "closed") { startOver(); break; }
+          var resolved = frame.conversation.status === "resolved";
+          if (resolved !== !!state.resolved) { state.resolved = resolved; save(); render(); }
+        }
         break;
       case "typing":
         if (frame.who && frame.who.kind === "agent") {
@@ -488,13 +549,22 @@
 
   function open() {
     panel.classList.add("open");
+    state.unread = 0;
+    save();
+    loadStatus();
     render();
     if (state.conversationId) connect(); else createConversation();
     markRead();
     input.focus();
   }
   $(".launcher").addEventListener("click", function () { if (panel.classList.contains("open")) panel.classList.remove("open"); else open(); });
-  $(".close").addEventListener("click", function () { panel.classList.remove("open"); });
+  $(".close").addEventListener("click", function () { panel.classList.remove("open"); showUnread(); });
+  // "Talk to a person": the same words the assistant hands over on, sent like any message.
+  $(".human").addEventListener("click", function () {
+    state.outbox.push({ client_id: newClientId(), body: T.humanText });
+    save(); render();
+    if (state.conversationId) flushOutbox(); else createConversation();
+  });
 
   render();
   // A conversation in progress reconnects at once, so nothing waits for a click.

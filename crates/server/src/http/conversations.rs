@@ -230,10 +230,14 @@ fn created<T: Serialize>(body: T, replayed: bool) -> Response {
 /// Lists conversations, newest first. Learners get their own; agents what is at or below
 /// their tier or assigned to them; supervisors and admins everything.
 #[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", params(ListParams),
-    responses((status = 200, body = Vec<Conversation>), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem)),
+    responses((status = 200, body = Vec<crate::store::conversations::ConversationItem>), (status = 400, body = crate::error::Problem), (status = 401, body = crate::error::Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 #[tracing::instrument(skip_all)]
-pub async fn list(State(state): State<AppState>, auth: Auth, ApiQuery(params): ApiQuery<ListParams>) -> AppResult<ApiJson<Vec<Conversation>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> AppResult<ApiJson<Vec<crate::store::conversations::ConversationItem>>> {
     let nonempty = |value: &Option<String>| value.as_deref().map(str::trim).filter(|value| !value.is_empty()).map(str::to_owned);
     let status = nonempty(&params.status)
         .map(|raw| Status::parse(&raw).ok_or_else(|| AppError::BadRequest(format!("status: '{raw}' is not one of open, pending, resolved, closed"))))
@@ -263,7 +267,8 @@ pub async fn list(State(state): State<AppState>, auth: Auth, ApiQuery(params): A
             }
         }
     }
-    Ok(ApiJson(state.store.conversations(&filter).await?))
+    let conversations = state.store.conversations(&filter).await?;
+    Ok(ApiJson(state.store.with_previews(conversations).await?))
 }
 
 /// One conversation.

@@ -97,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/logout", post(auth::logout))
         .route("/auth/me", get(auth::me))
         .route("/widget/sessions", post(widget::create_session))
+        .route("/widget/status", get(widget::status))
         .route("/conversations", post(conversations::create).get(conversations::list))
         .route("/conversations/{id}", get(conversations::get).patch(conversations::update))
         .route("/conversations/{id}/messages", get(conversations::list_messages).post(conversations::post_message))

@@ -15,7 +15,7 @@ use super::{attachments, auth, channels, contacts, conversations, feedback, heal
     paths(
         health::health,
         auth::login, auth::logout, auth::me,
-        widget::create_session,
+        widget::create_session, widget::status,
         conversations::create, conversations::list, conversations::get, conversations::update,
         conversations::list_messages, conversations::post_message, conversations::events,
         attachments::upload, attachments::download,

@@ -114,3 +114,48 @@ pub async fn create_session(
     state.store.create_session(&auth::token_hash(&token), &Principal::Learner { contact_id }, &auth::new_token(), expires_at).await?;
     Ok((StatusCode::OK, ApiJson(WidgetSessionResponse { token, contact_id, anonymous, expires_at: to_utc(expires_at) })))
 }
+
+/// What the widget tells a learner before they write: whether people are at work now, the
+/// opening hours, and how long a person is likely to take.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WidgetStatus {
+    pub open_now: bool,
+    /// Opening hours every day, e.g. `09:00-21:00`, in `time_zone`.
+    pub business_hours: String,
+    pub time_zone: String,
+    /// When people are back (now while open).
+    pub next_opening_at: chrono::DateTime<chrono::Utc>,
+    /// Tier 1 agents online now.
+    pub agents_online: i64,
+    /// Minutes a new conversation is likely to wait for a person; none when nobody is online.
+    pub expected_wait_minutes: Option<i64>,
+}
+
+/// Minutes one conversation holds a place, for the wait estimate.
+const MINUTES_PER_CONVERSATION: i64 = 6;
+
+/// Opening hours and the expected wait (public: the widget asks before a session exists).
+#[utoipa::path(get, path = "/api/v1/widget/status", tag = "widget", responses((status = 200, body = WidgetStatus)))]
+#[tracing::instrument(skip_all)]
+pub async fn status(State(state): State<AppState>) -> AppResult<ApiJson<WidgetStatus>> {
+    let now = chrono::Utc::now();
+    let calendar = &state.sla.calendar;
+    let front = crate::routing::queues(&state).await?.into_iter().find(|queue| queue.tier == edudesk_core::Tier::ONE);
+    let (agents_online, expected_wait_minutes) = match front {
+        Some(queue) if queue.agents_online > 0 => {
+            // Places free now: no wait; otherwise the queue ahead, shared by the agents online.
+            let ahead = (queue.waiting - queue.free_capacity + 1).max(0);
+            (queue.agents_online, Some((ahead * MINUTES_PER_CONVERSATION + queue.agents_online - 1) / queue.agents_online))
+        }
+        Some(queue) => (queue.agents_online, None),
+        None => (0, None),
+    };
+    Ok(ApiJson(WidgetStatus {
+        open_now: calendar.is_open(now),
+        business_hours: state.config.business_hours.clone(),
+        time_zone: state.config.time_zone.clone(),
+        next_opening_at: calendar.next_opening(now),
+        agents_online,
+        expected_wait_minutes,
+    }))
+}

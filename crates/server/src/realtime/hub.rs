@@ -238,6 +238,7 @@ mod tests {
             client_id: format!("c{seq}"),
             created_at: chrono::Utc::now(),
             attachment_id: None,
+            author_name: None,
         };
         Event::Message { route: Route { conversation_id, contact_id, tier: Tier::TWO, assignee_id: None }, message }
     }

@@ -209,6 +209,17 @@ pub struct ConversationChanges {
     pub category: Option<String>,
 }
 
+/// A conversation as the inbox lists it: who the learner is and what was said last.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ConversationItem {
+    #[serde(flatten)]
+    pub conversation: Conversation,
+    /// The learner's display name.
+    pub contact_name: Option<String>,
+    /// The latest public message, at most 120 characters.
+    pub preview: Option<String>,
+}
+
 impl Store {
     /// Creates a conversation and its first message in one transaction. If the same
     /// contact already created a conversation with this `client_id`, that conversation
@@ -507,4 +518,35 @@ pub fn flags_still_due(flags: &[String], first_due: i64, resolution_due: i64, no
         .cloned()
         .collect::<Vec<_>>()
         .join(",")
+}
+
+impl Store {
+    /// Adds the learner's name and the latest public message to each conversation (one query
+    /// for the whole page).
+    pub async fn with_previews(&self, conversations: Vec<Conversation>) -> AppResult<Vec<ConversationItem>> {
+        if conversations.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Integers only: the list is built from ids we read, not from input.
+        let ids: Vec<String> = conversations.iter().map(|c| c.id.to_string()).collect();
+        let sql = format!(
+            "SELECT c.id, ct.display_name, (SELECT m.body FROM messages m WHERE m.conversation_id = c.id AND m.internal = 0 ORDER BY m.seq DESC LIMIT 1)
+             FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE c.id IN ({})",
+            ids.join(", ")
+        );
+        let rows: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(&sql).fetch_all(&self.read).await?;
+        let mut extras: std::collections::HashMap<i64, (Option<String>, Option<String>)> =
+            rows.into_iter().map(|(id, name, body)| (id, (name, body))).collect();
+        Ok(conversations
+            .into_iter()
+            .map(|conversation| {
+                let (contact_name, preview) = extras.remove(&conversation.id).unwrap_or_default();
+                let preview = preview.map(|body| {
+                    let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
+                    if flat.chars().count() > 120 { format!("{}…", flat.chars().take(120).collect::<String>()) } else { flat }
+                });
+                ConversationItem { conversation, contact_name, preview }
+            })
+            .collect())
+    }
 }

@@ -54,8 +54,11 @@ pub struct Message {
     pub internal: bool,
     pub client_id: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
-    /// An image sent with the message: `GET /api/v1/attachments/{id}`.
+    /// A file sent with the message: `GET /api/v1/attachments/{id}`.
     pub attachment_id: Option<i64>,
+    /// The agent's display name (agents' messages), so learners see who answered.
+    #[serde(default)]
+    pub author_name: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -71,10 +74,11 @@ pub(super) struct MessageRow {
     client_id: String,
     created_at: i64,
     attachment_id: Option<i64>,
+    author_name: Option<String>,
 }
 
-pub(super) const MESSAGE_COLUMNS: &str =
-    "id, conversation_id, seq, author_kind, author_user_id, author_contact_id, body, internal, client_id, created_at, attachment_id";
+pub(super) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, author_kind, author_user_id, author_contact_id, body, internal, client_id, created_at, attachment_id, \
+     (SELECT display_name FROM users WHERE users.id = messages.author_user_id) AS author_name";
 
 impl TryFrom<MessageRow> for Message {
     type Error = AppError;
@@ -92,6 +96,7 @@ impl TryFrom<MessageRow> for Message {
             client_id: row.client_id,
             created_at: to_utc(row.created_at),
             attachment_id: row.attachment_id,
+            author_name: row.author_name,
         })
     }
 }
@@ -136,6 +141,7 @@ pub(super) async fn insert_message(
         client_id: client_id.to_owned(),
         created_at: to_utc(at),
         attachment_id: None,
+        author_name: None,
     })
 }
 

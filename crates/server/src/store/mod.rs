@@ -60,6 +60,8 @@ pub struct Store {
     pub backend: Backend,
     /// Seals channel secrets at rest ([`secrets`]).
     pub secrets: std::sync::Arc<secrets::SecretCipher>,
+    /// Staff display names by user id, for messages published live (see `user_display_name`).
+    names: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, String>>>,
     /// For reads. On PostgreSQL also for writes.
     pub read: AnyPool,
     /// For writes. On SQLite a single connection.
@@ -80,6 +82,21 @@ pub fn to_utc(ms: i64) -> chrono::DateTime<chrono::Utc> {
 }
 
 impl Store {
+    /// A staff member's display name, cached (names change rarely; [`Store::forget_user_name`]
+    /// drops one when it does). `None` when unknown or unreadable.
+    pub async fn user_display_name(&self, user_id: i64) -> Option<String> {
+        if let Some(name) = self.names.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&user_id) {
+            return Some(name.clone());
+        }
+        let name: String = sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1").bind(user_id).fetch_optional(&self.read).await.ok().flatten()?;
+        self.names.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(user_id, name.clone());
+        Some(name)
+    }
+
+    pub fn forget_user_name(&self, user_id: i64) {
+        self.names.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&user_id);
+    }
+
     /// Connects to `url`, creating a SQLite file (and its directory) when missing.
     /// Does not migrate; call [`Store::migrate`].
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Store> {
@@ -91,7 +108,7 @@ impl Store {
                 let options = AnyConnectOptions::from_str(&url).context("parsing the SQLite URL")?;
                 let write = sqlite_pool_options(1).connect_with(options.clone()).await.context("opening the SQLite database")?;
                 let read = sqlite_pool_options(max_connections).connect_with(options).await.context("opening the SQLite database")?;
-                Ok(Store { backend, read, write, secrets: std::sync::Arc::new(secrets::SecretCipher::without_key()) })
+                Ok(Store { backend, read, write, secrets: std::sync::Arc::new(secrets::SecretCipher::without_key()), names: Default::default() })
             }
             Backend::Postgres => {
                 let options = AnyConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
@@ -101,7 +118,13 @@ impl Store {
                     .connect_with(options)
                     .await
                     .context("connecting to PostgreSQL")?;
-                Ok(Store { backend, read: pool.clone(), write: pool, secrets: std::sync::Arc::new(secrets::SecretCipher::without_key()) })
+                Ok(Store {
+                    backend,
+                    read: pool.clone(),
+                    write: pool,
+                    secrets: std::sync::Arc::new(secrets::SecretCipher::without_key()),
+                    names: Default::default(),
+                })
             }
         }
     }

@@ -163,6 +163,7 @@ impl Store {
     }
 
     pub async fn update_user(&self, id: i64, changes: &UserChanges) -> AppResult<User> {
+        self.forget_user_name(id);
         let mut tx = self.write.begin().await?;
         let updated = sqlx::query(
             "UPDATE users SET

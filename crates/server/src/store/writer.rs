@@ -156,7 +156,11 @@ async fn commit_alone(store: &Store, bus: &Bus, sla: &SlaPolicy, message: &NewMe
 /// learner's message reopened.
 async fn publish(store: &Store, bus: &Bus, outcomes: &[AppResult<Appended>], reopened: &[i64]) {
     for appended in outcomes.iter().flatten().filter(|appended| !appended.replayed) {
-        bus.publish(Event::Message { route: appended.route, message: appended.message.clone() }).await;
+        let mut message = appended.message.clone();
+        if let (Some(user_id), None) = (message.author_user_id, &message.author_name) {
+            message.author_name = store.user_display_name(user_id).await;
+        }
+        bus.publish(Event::Message { route: appended.route, message }).await;
     }
     for id in reopened {
         match store.conversation_after_write(*id).await {
@@ -344,6 +348,7 @@ fn stored(new: &NewMessage, id: i64, seq: i64, now: i64) -> Message {
         client_id: new.client_id.clone(),
         created_at: to_utc(now),
         attachment_id: new.attachment_id,
+        author_name: None,
     }
 }
 

@@ -573,7 +573,13 @@ async fn a_call_pops_up_in_the_console_and_admins_configure_channels() {
     admin.wait_for("the channel form", "return !!document.querySelector('#channel-settings');", json!([])).await;
     let page = admin.script("return document.body.innerHTML;", json!([])).await;
     assert!(!page.as_str().unwrap().contains("demo-wechat-token"), "the secret is never shown");
-    admin.script("const s = document.querySelector('#channel-settings'); s.value = JSON.stringify({app_id: 'wx-from-console', welcome: '你好'}); document.querySelector('#channel-save').click();", json!([])).await;
+    admin
+        .script(
+            "document.querySelector('#setting-app_id').value = 'wx-from-console'; document.querySelector('#setting-welcome').value = '你好'; \
+             document.querySelector('#channel-save').click();",
+            json!([]),
+        )
+        .await;
     admin.wait_for("saved", "return document.querySelector('#channel-status')?.textContent.includes('wechat/demo');", json!([])).await;
     admin.screenshot("console-channels").await;
     let token: Value = http
@@ -592,4 +598,204 @@ async fn a_call_pops_up_in_the_console_and_admins_configure_channels() {
         (Some("wx-from-console"), 2),
         "settings changed, secrets kept"
     );
+}
+
+/// Signs in over the API (for setting the scene quickly); returns the token.
+async fn api_token(base: &str, email: &str) -> String {
+    let login: Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": email, "password": "edudesk-demo"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    login["token"].as_str().unwrap().to_owned()
+}
+
+/// Issue 10.15: the console at 1440×900 — the reply box stays in view however long the
+/// conversation, inbox rows show who, what and how long, rows open from the keyboard, the
+/// escalation is a form whose reason the next tier sees, SOP options read as words, and
+/// admins manage users in a form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_fits_the_screen_and_the_agents_work() {
+    if browsers_missing() {
+        return;
+    }
+    let stage = Stage::start().await;
+    let (base, driver) = (stage.base.clone(), &stage.driver);
+    let agent = Browser::open(driver, "zh-CN").await;
+    resize(&agent, 1440, 900).await;
+    console_login(&agent, &base, "t1@edudesk.demo").await;
+    let learner = Browser::open(driver, "zh-CN").await;
+    open_widget(&learner, &base).await;
+    let question = "我的结课证书上名字写错了";
+    learner_sends(&learner, question).await;
+    let conversation = widget_conversation(&learner).await;
+
+    // The row says who, what and how long; it is reached and opened with the keyboard.
+    let row = format!(".conv-item[data-id=\"{conversation}\"]");
+    agent
+        .wait_for(
+            "the row with the learner's name and words",
+            "const row = document.querySelector(arguments[0]); \
+             return !!row && row.querySelector('.who').textContent.includes('李明') && row.querySelector('.preview').textContent.length > 0 && row.textContent.includes('已等待');",
+            json!([row]),
+        )
+        .await;
+    assert_eq!(agent.script("return document.querySelector(arguments[0]).tabIndex;", json!([row])).await, 0);
+    agent.type_into(&format!("return document.querySelector('{}');", row.replace('\'', "\\'")), "\u{E007}").await;
+    agent.wait_for("the conversation opened by Enter", "return document.querySelector('#conv-title') !== null;", json!([])).await;
+    wait_for_text(&agent, CONSOLE_TEXTS, question).await;
+
+    // A long conversation: the messages scroll, the page does not, the reply box stays.
+    let t1 = api_token(&base, "t1@edudesk.demo").await;
+    let http = reqwest::Client::new();
+    for n in 0..40 {
+        let reply = json!({"body": format!("第 {n} 条说明"), "client_id": format!("long-{n}")});
+        let posted = http.post(format!("{base}/api/v1/conversations/{conversation}/messages")).bearer_auth(&t1).json(&reply).send().await.unwrap();
+        assert_eq!(posted.status(), 201);
+    }
+    wait_for_text(&agent, CONSOLE_TEXTS, "第 39 条说明").await;
+    let fits = agent
+        .script(
+            "const box = document.querySelector('#composer-input').getBoundingClientRect(); \
+             return [box.bottom <= innerHeight, document.scrollingElement.scrollHeight <= innerHeight + 1, \
+                     document.querySelector('#messages').scrollHeight > document.querySelector('#messages').clientHeight];",
+            json!([]),
+        )
+        .await;
+    assert_eq!(fits, json!([true, true, true]), "reply box in view, page not scrolling, messages scrolling");
+    agent.screenshot("console-1440x900").await;
+
+    // Escalation is a form; the next tier sees the reason and note.
+    agent.script("document.querySelector('#escalate').click();", json!([])).await;
+    agent.wait_for("the escalation form", "return !!document.querySelector('#escalate-form');", json!([])).await;
+    agent.type_into("return document.querySelector('#escalate-reason');", "证书模板需要二线修改").await;
+    agent.type_into("return document.querySelector('#escalate-note');", "学员已提供身份证姓名").await;
+    agent.script("document.querySelector('#escalate-submit').click();", json!([])).await;
+    agent.wait_for("the conversation gone to tier 2", "return !!document.querySelector('#moved-away');", json!([])).await;
+    let tier2 = Browser::open(driver, "zh-CN").await;
+    resize(&tier2, 1440, 900).await;
+    console_login(&tier2, &base, "t2@edudesk.demo").await;
+    open_in_console(&tier2, conversation).await;
+    tier2
+        .wait_for(
+            "the reason of the escalation",
+            "const info = document.querySelector('#escalation-info'); return !!info && info.textContent.includes('证书模板需要二线修改') && info.textContent.includes('学员已提供身份证姓名');",
+            json!([]),
+        )
+        .await;
+    tier2.screenshot("console-escalation-seen-by-tier-2").await;
+
+    // A playback conversation's SOP asks in words, not option ids.
+    let learner2 = Browser::open(driver, "zh-CN").await;
+    learner2.goto(&format!("{base}/demo?learner=L1002")).await;
+    learner2.wait_for("the widget", &format!("{WIDGET} return !!root?.querySelector('.launcher');"), json!([])).await;
+    learner2.script(&format!("{WIDGET} root.querySelector('.launcher').click();"), json!([])).await;
+    learner_sends(&learner2, "视频播放不了，转人工").await;
+    let playback = widget_conversation(&learner2).await;
+    open_in_console(&agent, playback).await;
+    sop_step(&agent, "empathise").await;
+    agent.script("document.querySelector('#sop-advance').click();", json!([])).await;
+    sop_step(&agent, "questions").await;
+    let options = agent.script("return [...document.querySelectorAll('#sop-form option')].map(o => o.textContent);", json!([])).await;
+    assert!(options.as_array().unwrap().iter().any(|o| o == "电脑") && !options.as_array().unwrap().iter().any(|o| o == "computer"), "{options}");
+
+    // Admins manage users in a form.
+    let admin = Browser::open(driver, "zh-CN").await;
+    resize(&admin, 1440, 900).await;
+    console_login(&admin, &base, "admin@edudesk.demo").await;
+    admin.script("document.querySelector('#users-toggle').click();", json!([])).await;
+    admin.wait_for("the user list", "return !!document.querySelector('.conv-item[data-user]');", json!([])).await;
+    admin.script("document.querySelector('#user-new').click();", json!([])).await;
+    admin.type_into("return document.querySelector('#user-email');", "new.agent@edudesk.demo").await;
+    admin.type_into("return document.querySelector('#user-name');", "Nina 新人").await;
+    admin.type_into("return document.querySelector('#user-skills');", "coupon, refund").await;
+    admin.type_into("return document.querySelector('#user-password');", "a-long-enough-password").await;
+    admin.script("document.querySelector('#user-save').click();", json!([])).await;
+    admin
+        .wait_for(
+            "the new user listed",
+            "return [...document.querySelectorAll('.conv-item[data-user]')].some(r => r.textContent.includes('Nina 新人'));",
+            json!([]),
+        )
+        .await;
+    admin.screenshot("console-users").await;
+    let users: Value =
+        http.get(format!("{base}/api/v1/users")).bearer_auth(api_token(&base, "admin@edudesk.demo").await).send().await.unwrap().json().await.unwrap();
+    let nina = users.as_array().unwrap().iter().find(|u| u["email"] == "new.agent@edudesk.demo").expect("created").clone();
+    assert_eq!((nina["role"].as_str(), nina["skills"].clone()), (Some("agent"), json!(["coupon", "refund"])));
+}
+
+/// Issue 10.16: the widget greets with opening hours and the wait, names the agent on human
+/// replies, counts unread replies on the launcher, says when a question is marked solved,
+/// offers a person at any time, never shows tiers, and takes "没用" as a failed answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_widget_tells_learners_what_they_need_to_know() {
+    if browsers_missing() {
+        return;
+    }
+    let stage = Stage::start().await;
+    let (base, driver) = (stage.base.clone(), &stage.driver);
+    let learner = Browser::open(driver, "zh-CN").await;
+    open_widget(&learner, &base).await;
+    learner.wait_for("the greeting", &format!("{WIDGET} return root.querySelector('.greeting')?.textContent.includes('服务时间');"), json!([])).await;
+
+    // The assistant answers; "没用" is a failed answer (it asks for more), not "out of scope".
+    learner_sends(&learner, "密码忘了怎么办").await;
+    learner.wait_for("the assistant's answer", &format!("{WIDGET} return !!root.querySelector('.msg.bot a[href*=\"/help/articles/\"]');"), json!([])).await;
+    learner_sends(&learner, "没用").await;
+    let clarify = format!("{WIDGET} const bots = [...root.querySelectorAll('.msg.bot')]; return bots.length >= 2 && bots[bots.length - 1].textContent;");
+    let last_bot = learner.wait_for("the assistant's second reply", &clarify, json!([])).await;
+    assert!(last_bot.as_str().unwrap().contains("没能帮上忙") && !last_bot.as_str().unwrap().contains("超出"), "{last_bot}");
+
+    // "Talk to a person" hands over; the agent's reply carries their name.
+    learner.script(&format!("{WIDGET} root.querySelector('.human').click();"), json!([])).await;
+    wait_for_text(&learner, WIDGET_TEXTS, "转人工").await;
+    let conversation = widget_conversation(&learner).await;
+    let t1 = api_token(&base, "t1@edudesk.demo").await;
+    let http = reqwest::Client::new();
+    let mut handed = Value::Null;
+    for _ in 0..100 {
+        handed = http.get(format!("{base}/api/v1/conversations/{conversation}")).bearer_auth(&t1).send().await.unwrap().json().await.unwrap();
+        if handed["bot_active"] == false {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(handed["bot_active"], false, "{handed}");
+    let post = |body: &'static str, client_id: &'static str| {
+        http.post(format!("{base}/api/v1/conversations/{conversation}/messages"))
+            .bearer_auth(t1.clone())
+            .json(&json!({"body": body, "client_id": client_id}))
+            .send()
+    };
+    assert_eq!(post("您好，我来帮您重置密码", "r1").await.unwrap().status(), 201);
+    learner
+        .wait_for(
+            "the agent's name on the reply",
+            &format!("{WIDGET} return [...root.querySelectorAll('.who')].some(w => w.textContent === 'Tina 一线');"),
+            json!([]),
+        )
+        .await;
+
+    // Closed panel: a new reply shows as unread on the launcher until it is opened.
+    learner.script(&format!("{WIDGET} root.querySelector('.close').click();"), json!([])).await;
+    assert_eq!(post("请查看短信验证码", "r2").await.unwrap().status(), 201);
+    learner.wait_for("the unread badge", &format!("{WIDGET} return root.querySelector('.launcher .unread')?.textContent === '1';"), json!([])).await;
+    learner.screenshot("widget-unread").await;
+    learner.script(&format!("{WIDGET} root.querySelector('.launcher').click();"), json!([])).await;
+    learner.wait_for("the badge cleared", &format!("{WIDGET} return !root.querySelector('.launcher .unread');"), json!([])).await;
+
+    // Solved: the learner is told so.
+    let resolved =
+        http.patch(format!("{base}/api/v1/conversations/{conversation}")).bearer_auth(&t1).json(&json!({"status": "resolved"})).send().await.unwrap();
+    assert_eq!(resolved.status(), 200);
+    learner.wait_for("the solved notice", &format!("{WIDGET} return root.querySelector('.notice')?.textContent.includes('已解决');"), json!([])).await;
+    let text = learner.script(&format!("{WIDGET} return root.textContent;"), json!([])).await;
+    let text = text.as_str().unwrap();
+    assert!(!text.contains("T1") && !text.contains("Tier") && !text.contains("层级"), "no tier labels for learners: {text}");
+    learner.screenshot("widget-solved").await;
 }

@@ -40,6 +40,7 @@ async fn openapi_lists_every_endpoint(backend: TestBackend) {
         ("/api/v1/conversations/{id}/collaborators", "post"),
         ("/api/v1/conversations/{id}/follow-ups", "post"),
         ("/api/v1/conversations/{id}/follow-ups", "get"),
+        ("/api/v1/widget/status", "get"),
         ("/api/v1/tasks", "get"),
         ("/api/v1/tasks/{id}/done", "post"),
         ("/api/v1/sops", "get"),
