@@ -23,7 +23,7 @@ const I18N = {
     sop: "SOP 流程", startSop: "选择 SOP…", insert: "插入回复", next: "完成此步", saveNext: "保存并继续", handOver: "转交", missing: "待完成",
     followUpLater: "解决后自动安排回访", sopDone: "流程已完成", editSop: "编辑 SOP", save: "保存为新版本", cancel: "取消", saved: "已保存版本",
     channelNames: { widget: "网页/App 聊天", email: "邮件", in_app: "App 反馈", wechat: "微信", social: "社交平台", sms: "短信", phone: "电话" },
-    waited: "已等待", minutes: "分钟", updated: "更新于", submit: "提交", note2: "补充说明（可选）",
+    followUps: "待回访", due: "截止", waited: "已等待", minutes: "分钟", updated: "更新于", submit: "提交", note2: "补充说明（可选）",
     escalatedFrom: "从 T{from} 升级到 T{to}", escalatedBy: "处理人", reasonLabel: "原因", noteLabel: "备注", answersLabel: "SOP 回答", movedAway: "会话已转到 T{to}，不在你的层级内。",
     users: "用户", newUser: "新建用户", role: "角色", roles: { agent: "坐席", supervisor: "主管", admin: "管理员" }, skills: "技能（逗号分隔）", capacity: "同时处理上限",
     active: "启用", displayName: "姓名", newPassword: "密码（至少 12 位）", resetPassword: "新密码（留空不变）", teams: "团队（逗号分隔）",
@@ -54,7 +54,7 @@ const I18N = {
     sop: "SOP", startSop: "Choose a SOP…", insert: "Insert as reply", next: "Step done", saveNext: "Save and continue", handOver: "Hand over to", missing: "To do",
     followUpLater: "A follow-up is scheduled when resolved", sopDone: "SOP finished", editSop: "Edit SOP", save: "Save as a new version", cancel: "Cancel", saved: "Saved version",
     channelNames: { widget: "Web/app chat", email: "Email", in_app: "In-app feedback", wechat: "WeChat", social: "Social", sms: "SMS", phone: "Phone" },
-    waited: "waiting", minutes: "min", updated: "updated", submit: "Submit", note2: "Note (optional)",
+    followUps: "Follow-ups", due: "due", waited: "waiting", minutes: "min", updated: "updated", submit: "Submit", note2: "Note (optional)",
     escalatedFrom: "Escalated from T{from} to T{to}", escalatedBy: "by", reasonLabel: "Reason", noteLabel: "Note", answersLabel: "SOP answers", movedAway: "The conversation moved to T{to}, outside your tier.",
     users: "Users", newUser: "New user", role: "Role", roles: { agent: "Agent", supervisor: "Supervisor", admin: "Admin" }, skills: "Skills (comma-separated)", capacity: "Concurrent limit",
     active: "Active", displayName: "Name", newPassword: "Password (12+ characters)", resetPassword: "New password (empty: unchanged)", teams: "Teams (comma-separated)",
@@ -477,6 +477,7 @@ function renderConversation() {
     const value = field === "assignee_id" ? (e.target.value ? Number(e.target.value) : null) : e.target.value;
     try { state.open = await api("PATCH", `/conversations/${c.id}`, { [field]: value }); } catch (error) { toast(error.message, "error"); }
     renderConversation();
+    renderFollowUps().catch(() => {});
     scheduleRefresh();
     refreshQueues().catch(() => {});
     refreshTeam();
@@ -716,16 +717,27 @@ function attachmentView(m) {
   return m.body.startsWith("📎") ? link() : image;
 }
 
+// Follow-ups still to come on the open conversation, each with the time it is due.
+async function renderFollowUps() {
+  const list = document.getElementById("follow-ups");
+  if (!list || !state.open) return;
+  const pending = await api("GET", `/conversations/${state.open.id}/follow-ups`).catch(() => []);
+  const when = (iso) => new Date(iso).toLocaleString(lang === "zh" ? "zh-CN" : "en", { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  list.replaceChildren(...(pending.length ? pending.map((f) => el("li", { "data-follow-up": f.id }, `${f.title} · ${t.due} ${when(f.due_at)}`)) : [el("li", {}, "—")]));
+}
+
 function renderProfile(history) {
   const profile = document.getElementById("profile");
   const contact = state.contact;
   if (!profile || !contact) return;
+  setTimeout(() => renderFollowUps(), 0);
   const attributes = Object.entries(contact.attributes || {});
   profile.replaceChildren(
     el("h3", {}, t.learner), el("div", { id: "learner-name" }, contact.display_name || `#${contact.id}`),
     el("h3", {}, t.identities), el("dl", {}, ...contact.identities.flatMap((i) => [el("dt", {}, i.kind), el("dd", {}, i.value)])),
     el("h3", {}, t.attributes), el("dl", { id: "attributes" }, ...attributes.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))])),
     el("h3", {}, t.history), el("ul", { id: "history" }, ...history.map((c) => el("li", {}, el("a", { href: "#", onclick: (e) => { e.preventDefault(); openConversation(c.id); } }, `#${c.id} ${t.channelNames[c.channel] ?? c.channel} ${c.subject || ""}`), " ", el("span", { class: "badge " + c.status }, t.status[c.status])))),
+    el("h3", {}, t.followUps), el("ul", { id: "follow-ups" }),
     el("h3", {}, t.merge), el("div", {}, el("input", { id: "merge-from", type: "number", placeholder: t.mergeFrom, style: "width:8em" }), " ",
       el("button", { id: "merge", onclick: async () => {
         const from = Number(document.getElementById("merge-from").value);

@@ -669,13 +669,22 @@ async fn the_console_fits_the_screen_and_the_agents_work() {
     assert_eq!(fits, json!([true, true, true]), "reply box in view, page not scrolling, messages scrolling");
     agent.screenshot("console-1440x900").await;
 
-    // Escalation is a form; the next tier sees the reason and note.
+    // Escalation is a form; the next tier sees the reason and note; the counts follow at once.
+    let tier_count = "return Number(document.querySelector('.view[data-view=\"tier\"] .count').textContent);";
+    let before = agent.script(tier_count, json!([])).await.as_i64().unwrap();
     agent.script("document.querySelector('#escalate').click();", json!([])).await;
     agent.wait_for("the escalation form", "return !!document.querySelector('#escalate-form');", json!([])).await;
     agent.type_into("return document.querySelector('#escalate-reason');", "证书模板需要二线修改").await;
     agent.type_into("return document.querySelector('#escalate-note');", "学员已提供身份证姓名").await;
     agent.script("document.querySelector('#escalate-submit').click();", json!([])).await;
     agent.wait_for("the conversation gone to tier 2", "return !!document.querySelector('#moved-away');", json!([])).await;
+    agent
+        .wait_for(
+            "the tier count updated without a reload",
+            "return Number(document.querySelector('.view[data-view=\"tier\"] .count').textContent) === arguments[0] - 1;",
+            json!([before]),
+        )
+        .await;
     let tier2 = Browser::open(driver, "zh-CN").await;
     resize(&tier2, 1440, 900).await;
     console_login(&tier2, &base, "t2@edudesk.demo").await;
@@ -702,6 +711,33 @@ async fn the_console_fits_the_screen_and_the_agents_work() {
     sop_step(&agent, "questions").await;
     let options = agent.script("return [...document.querySelectorAll('#sop-form option')].map(o => o.textContent);", json!([])).await;
     assert!(options.as_array().unwrap().iter().any(|o| o == "电脑") && !options.as_array().unwrap().iter().any(|o| o == "computer"), "{options}");
+    // A pending follow-up is listed with the time it is due.
+    let follow_up = json!({"due_in_minutes": 1440, "title": "确认视频恢复"});
+    let scheduled = http.post(format!("{base}/api/v1/conversations/{playback}/follow-ups")).bearer_auth(&t1).json(&follow_up).send().await.unwrap();
+    assert_eq!(scheduled.status(), 201);
+    open_in_console(&agent, playback).await;
+    agent.wait_for("the pending follow-up", "return document.querySelector('#follow-ups')?.textContent.includes('确认视频恢复 · 截止');", json!([])).await;
+
+    // A supervisor edits the SOP in a form: a new version with the new title.
+    let lead = Browser::open(driver, "zh-CN").await;
+    resize(&lead, 1440, 900).await;
+    console_login(&lead, &base, "lead@edudesk.demo").await;
+    lead.script("document.querySelector('.view[data-view=\"all\"]').click();", json!([])).await;
+    open_in_console(&lead, playback).await;
+    lead.wait_for("the SOP panel", "return !!document.querySelector('#sop-edit');", json!([])).await;
+    lead.script("document.querySelector('#sop-edit').click();", json!([])).await;
+    lead.wait_for("the SOP form", "return !!document.querySelector('fieldset[data-step=\"empathise\"] input[data-lang=\"zh\"]');", json!([])).await;
+    lead.script(
+        "const input = document.querySelector('fieldset[data-step=\"empathise\"] input[data-lang=\"zh\"]'); input.value = '先安抚学员情绪'; \
+         input.dispatchEvent(new Event('input')); document.querySelector('#sop-save').click();",
+        json!([]),
+    )
+    .await;
+    lead.wait_for("the SOP saved", "return document.querySelector('#sop-status')?.textContent.includes('已保存版本');", json!([])).await;
+    let sops: Value = http.get(format!("{base}/api/v1/sops")).bearer_auth(&t1).send().await.unwrap().json().await.unwrap();
+    let video = sops.as_array().unwrap().iter().find(|sop| sop["id"] == "video-playback").unwrap();
+    assert_eq!(video["steps"][0]["title"]["zh"], "先安抚学员情绪", "{video}");
+    assert!(video["version"].as_i64().unwrap() >= 2);
 
     // Admins manage users in a form.
     let admin = Browser::open(driver, "zh-CN").await;

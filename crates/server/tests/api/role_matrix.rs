@@ -87,6 +87,8 @@ async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
         row(Method::GET, "/api/v1/queues", None, [401, 403, 403, 200, 200, 200, 200, 200]),
         row(Method::GET, "/api/v1/tasks", None, [401, 403, 403, 200, 200, 200, 200, 200]),
         row(Method::POST, format!("{c}/follow-ups"), Some(json!({"due_in_minutes": 60, "title": "check back"})), [401, 403, 404, 403, 201, 201, 201, 201]),
+        row(Method::GET, format!("{c}/follow-ups"), None, [401, 403, 404, 403, 200, 200, 200, 200]),
+        row(Method::GET, "/api/v1/widget/status", None, [200; 8]),
         row(Method::GET, "/api/v1/sops", None, [401, 403, 403, 200, 200, 200, 200, 200]),
         row(Method::PUT, "/api/v1/sops/login-failure", Some(login_sop), [401, 403, 403, 403, 403, 403, 200, 200]),
         // Once tier 2 has started it, an agent may not swap it while its mandatory steps are
