@@ -34,6 +34,11 @@ const VARIANTS: &[(&str, &str)] = &[
     ("回访", "回放"),
     ("课成", "课程"),
     ("其它", "其他"),
+    // Pinyin-keyboard slips for 人工 (ren gong): the same syllables, the wrong character.
+    ("人弓", "人工"),
+    ("人供", "人工"),
+    ("人公", "人工"),
+    ("人攻", "人工"),
     ("手机号码", "手机号"),
     // Colloquial phrasings → the wording articles use.
     ("登不上", "登录不了"),
