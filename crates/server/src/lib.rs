@@ -66,6 +66,8 @@ pub struct AppState {
     pub outbound: Arc<channels::Outbound>,
     /// Sign-in and public-write limits (per node).
     pub limits: Arc<ratelimit::RateLimiter>,
+    /// This node's name in leases (e.g. which node watches a mailbox): random per start.
+    pub node_id: Arc<str>,
 }
 
 /// A ready-to-serve EduDesk node: storage connected and migrated, writer running.
@@ -120,6 +122,7 @@ impl App {
                 knowledge,
                 outbound: Arc::new(channels::Outbound::new()?),
                 limits: Arc::default(),
+                node_id: Arc::from(format!("node-{}", &auth::new_token()[..16])),
             },
         };
         // Channels from the configuration file (the console can change them later).
@@ -155,6 +158,9 @@ impl App {
         worker.abort();
         knowledge.abort();
         mailboxes.abort();
+        if let Err(error) = self.state.store.release_leases(&self.state.node_id).await {
+            tracing::warn!(%error, "releasing this node's leases failed; they lapse on their own");
+        }
         self.state.store.close().await;
         Ok(())
     }

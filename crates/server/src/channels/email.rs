@@ -574,8 +574,10 @@ async fn watch(state: AppState, channel: ChannelConfig) {
 pub async fn supervise(state: AppState) {
     let mut watchers: HashMap<String, (i64, tokio::task::JoinHandle<()>)> = HashMap::new();
     let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    let mut tick: u64 = 0;
     loop {
         ticks.tick().await;
+        tick += 1;
         let rows = match state.store.channels().await {
             Ok(rows) => rows,
             Err(error) => {
@@ -583,7 +585,29 @@ pub async fn supervise(state: AppState) {
                 continue;
             }
         };
-        let wanted: Vec<_> = rows.into_iter().filter(|row| row.kind == "email" && row.enabled != 0).collect();
+        let mut wanted: Vec<_> = rows.into_iter().filter(|row| row.kind == "email" && row.enabled != 0).collect();
+        // One node at a time watches each mailbox: it holds the mailbox's lease, renewed well
+        // before it lapses; another node takes over once it does (a crashed node).
+        if tick % LEASE_RENEW_TICKS == 1 || wanted.iter().any(|row| !watchers.contains_key(&row.name)) {
+            let mut held = Vec::new();
+            for row in wanted {
+                let lease = format!("mailbox:email/{}", row.name);
+                match state.store.take_lease(&lease, &state.node_id, crate::store::now_ms(), MAILBOX_LEASE_MS).await {
+                    Ok(true) => held.push(row),
+                    Ok(false) => {}
+                    Err(error) => {
+                        tracing::warn!(%error, mailbox = %row.name, "mailbox lease failed");
+                        // Keep watching what we watch; the lease outlives one failed renewal.
+                        if watchers.contains_key(&row.name) {
+                            held.push(row);
+                        }
+                    }
+                }
+            }
+            wanted = held;
+        } else {
+            wanted.retain(|row| watchers.contains_key(&row.name));
+        }
         watchers.retain(|name, (version, handle)| {
             let current = wanted.iter().find(|row| &row.name == name);
             let keep = current.is_some_and(|row| row.updated_at == *version);
@@ -602,6 +626,11 @@ pub async fn supervise(state: AppState) {
         }
     }
 }
+
+/// How long a node's hold on a mailbox lasts without renewal.
+const MAILBOX_LEASE_MS: i64 = 30_000;
+/// Renewal every this many seconds (a third of the lease).
+const LEASE_RENEW_TICKS: u64 = 10;
 
 /// The mailbox a new email from an agent goes out from (`email/<name>`): the one asked for,
 /// or the only enabled one; 422 when the learner has no address or none fits.

@@ -100,6 +100,33 @@ impl Store {
             .await?)
     }
 
+    /// Takes or renews the lease `name` for `holder` until `now + lease_ms`: granted when
+    /// nobody holds it, its holder let it lapse, or `holder` already has it. Leases are rows
+    /// of the jobs table (kind `lease`) that never come due, so workers never run them.
+    pub async fn take_lease(&self, name: &str, holder: &str, now: i64, lease_ms: i64) -> AppResult<bool> {
+        const NEVER: i64 = 253_402_300_799_000; // 9999-12-31: a lease row is never a due job.
+        let granted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO jobs (kind, payload, unique_key, run_at, locked_until, created_at) VALUES ('lease', $1, $2, $3, $4, $5)
+             ON CONFLICT (unique_key) DO UPDATE SET payload = excluded.payload, locked_until = excluded.locked_until
+             WHERE jobs.kind = 'lease' AND (jobs.locked_until < $5 OR jobs.payload = excluded.payload)
+             RETURNING id",
+        )
+        .bind(holder)
+        .bind(format!("lease:{name}"))
+        .bind(NEVER)
+        .bind(now + lease_ms)
+        .bind(now)
+        .fetch_optional(&self.write)
+        .await?;
+        Ok(granted.is_some())
+    }
+
+    /// Gives up every lease `holder` has (a node stopping), so others take over at once.
+    pub async fn release_leases(&self, holder: &str) -> AppResult<()> {
+        sqlx::query("UPDATE jobs SET locked_until = 0 WHERE kind = 'lease' AND payload = $1").bind(holder).execute(&self.write).await?;
+        Ok(())
+    }
+
     /// Takes the next due job for `lease_ms`, or `None` when nothing is due.
     pub async fn claim_job(&self, now: i64, lease_ms: i64) -> AppResult<Option<Job>> {
         let skip_locked = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };

@@ -16,6 +16,7 @@ backend_tests!(
     a_follow_up_due_while_the_server_was_down_appears_when_it_is_back,
     failing_jobs_retry_later_and_unique_jobs_exist_once,
     task_and_follow_up_rules,
+    a_lease_has_one_holder_until_it_lapses,
     periodic_jobs_are_rescheduled_in_place_and_revived
 );
 
@@ -144,4 +145,24 @@ async fn periodic_jobs_are_rescheduled_in_place_and_revived(backend: TestBackend
     let (dead, attempts): (i64, i64) =
         sqlx::query_as("SELECT dead, attempts FROM jobs WHERE unique_key = 'sla_check'").fetch_one(&app.store.read).await.unwrap();
     assert_eq!((dead, attempts), (0, 0));
+}
+
+/// Issue 15.4: one node at a time watches a mailbox — the lease behind it has one holder,
+/// renewable by that holder, free for another once it lapses or is released.
+async fn a_lease_has_one_holder_until_it_lapses(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let store = &app.store;
+    let now = 1_000_000;
+    assert!(store.take_lease("mailbox:email/support", "node-a", now, 30_000).await.unwrap());
+    assert!(!store.take_lease("mailbox:email/support", "node-b", now + 1_000, 30_000).await.unwrap(), "held by node-a");
+    assert!(store.take_lease("mailbox:email/support", "node-a", now + 10_000, 30_000).await.unwrap(), "renewed by its holder");
+    assert!(!store.take_lease("mailbox:email/support", "node-b", now + 35_000, 30_000).await.unwrap(), "the renewal counts from its own time");
+    assert!(store.take_lease("mailbox:email/other", "node-b", now, 30_000).await.unwrap(), "leases are per mailbox");
+    assert!(store.take_lease("mailbox:email/support", "node-b", now + 41_000, 30_000).await.unwrap(), "lapsed: node-b takes over");
+    assert!(!store.take_lease("mailbox:email/support", "node-a", now + 42_000, 30_000).await.unwrap());
+    store.release_leases("node-b").await.unwrap();
+    assert!(store.take_lease("mailbox:email/support", "node-a", now + 43_000, 30_000).await.unwrap(), "released: free at once");
+    // A lease is never a job to run.
+    let due: Option<i64> = store.next_job_due().await.unwrap();
+    assert!(due.is_none_or(|at| at < 253_402_300_799_000), "{due:?}");
 }
