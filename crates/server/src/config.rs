@@ -182,6 +182,64 @@ pub struct Overrides {
     pub database_url: Option<String>,
 }
 
+/// Every `EDUDESK_*` variable the configuration reads (the README's table lists the same).
+pub const ENV_VARIABLES: &[&str] = &[
+    "BIND",
+    "DATA_DIR",
+    "DATABASE_URL",
+    "PLATFORM_SECRET",
+    "PLATFORM_API_KEY",
+    "BODY_LIMIT_BYTES",
+    "HEADER_READ_TIMEOUT_SECONDS",
+    "BODY_READ_TIMEOUT_SECONDS",
+    "LOGIN_FAILURES_PER_ACCOUNT",
+    "LOGIN_ATTEMPTS_PER_IP",
+    "PUBLIC_WRITES_PER_IP",
+    "SECRET_KEY",
+    "STAFF_SESSION_HOURS",
+    "LEARNER_SESSION_DAYS",
+    "SESSION_CACHE_SECONDS",
+    "SECURE_COOKIES",
+    "DB_MAX_CONNECTIONS",
+    "NATS_URL",
+    "NATS_PREFIX",
+    "TIME_ZONE",
+    "BUSINESS_HOURS",
+    "HOLIDAYS",
+    "SLA_CHECK_SECONDS",
+    "SLA_AUTO_ESCALATE",
+    "CLOCK_OFFSET_SECONDS",
+    "WS_HEARTBEAT_MS",
+    "ATTACHMENT_MAX_BYTES",
+    "WRITE_BATCH_MAX",
+    "PUBLIC_URL",
+    "BOT_ENABLED",
+    "SEARCH_INDEX_DIR",
+];
+
+/// "unknown setting EDUDESK_X", with the nearest known name when one is close (a typo).
+fn unknown_variable(name: &str) -> String {
+    let distance = |a: &str, b: &str| {
+        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.iter().enumerate() {
+            let mut previous = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let current = row[j + 1];
+                row[j + 1] = (previous + usize::from(ca != cb)).min(row[j] + 1).min(current + 1);
+                previous = current;
+            }
+        }
+        row[b.len()]
+    };
+    let nearest = ENV_VARIABLES.iter().map(|known| (distance(name, known), *known)).min();
+    match nearest {
+        Some((d, known)) if d <= 3 => format!("unknown setting EDUDESK_{name} (did you mean EDUDESK_{known}?)"),
+        _ => format!("unknown setting EDUDESK_{name}; the settings are listed in README.md (Configuration)"),
+    }
+}
+
 impl Config {
     /// Loads defaults, then `file` (if given), then the process environment, then `overrides`.
     pub fn load(file: Option<&std::path::Path>, overrides: Overrides) -> anyhow::Result<Config> {
@@ -235,8 +293,9 @@ impl Config {
                 "PUBLIC_URL" => self.public_url = Some(value.trim_end_matches('/').to_owned()).filter(|url| !url.is_empty()),
                 "BOT_ENABLED" => self.bot_enabled = value.parse().with_context(|| invalid("true or false"))?,
                 "SEARCH_INDEX_DIR" => self.search_index_dir = Some(PathBuf::from(value)).filter(|dir| !dir.as_os_str().is_empty()),
-                // Variables of tests, tools and later features are not ours to reject.
-                _ => {}
+                // The test suite's own settings (EDUDESK_TEST_*) are not the server's.
+                other if other.starts_with("TEST_") => {}
+                other => anyhow::bail!("{}", unknown_variable(other)),
             }
         }
         Ok(())
@@ -359,6 +418,34 @@ mod tests {
         let mut config = Config::default();
         let error = config.apply_env([("EDUDESK_BIND".to_owned(), "nowhere".to_owned())]).err().map(|e| e.to_string());
         assert_eq!(error.as_deref(), Some("EDUDESK_BIND must be an address such as 127.0.0.1:8080"));
+    }
+
+    #[test]
+    fn unknown_variables_are_refused_by_name_and_test_variables_pass() {
+        let mut config = Config::default();
+        let error = config.apply_env([("EDUDESK_BODY_LIMIT_BYTE".to_owned(), "5".to_owned())]).err().map(|e| e.to_string());
+        assert_eq!(error.as_deref(), Some("unknown setting EDUDESK_BODY_LIMIT_BYTE (did you mean EDUDESK_BODY_LIMIT_BYTES?)"));
+        assert!(config.apply_env([("EDUDESK_TEST_POSTGRES_URL".to_owned(), "x".to_owned())]).is_ok());
+        // Every listed variable is read (a value of the wrong type is refused, never "unknown").
+        for name in ENV_VARIABLES {
+            let outcome = Config::default().apply_env([(format!("EDUDESK_{name}"), "not-a-valid-value".to_owned())]);
+            assert!(outcome.err().is_none_or(|e| !e.to_string().contains("unknown")), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_readme_documents_exactly_the_variables_read() {
+        let readme = include_str!("../../../README.md");
+        let mut documented: Vec<&str> = readme
+            .match_indices("`EDUDESK_")
+            .filter_map(|(at, _)| readme[at + 9..].split('`').next())
+            .filter(|name| !name.starts_with("TEST_") && name.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+            .collect();
+        documented.sort_unstable();
+        documented.dedup();
+        let mut read: Vec<&str> = ENV_VARIABLES.to_vec();
+        read.sort_unstable();
+        assert_eq!(documented, read, "README's configuration tables and Config::apply_env disagree");
     }
 
     #[test]

@@ -486,7 +486,12 @@ function renderConversation() {
   const names = Object.fromEntries([["", t.nobody], ...state.users.map((u) => [String(u.id), `${u.display_name} (T${u.tier}, ${u.open_conversations}/${u.max_concurrent})`])]);
   const canned = el("select", { id: "canned", onchange: (e) => { if (e.target.value !== "") insertCanned(Number(e.target.value)); e.target.value = ""; } },
     el("option", { value: "" }, t.canned), ...CANNED[lang].map((text, i) => el("option", { value: i }, text.slice(0, 28) + "…")));
-  const input = el("textarea", { id: "composer-input", oninput: sendTyping });
+  // A re-render (a live update of the conversation) keeps what the agent was typing.
+  const previous = document.getElementById("composer-input");
+  const typed = previous && state.open && Number(previous.dataset.conversation) === c.id ? previous.value : "";
+  const hadFocus = previous && document.activeElement === previous;
+  const input = el("textarea", { id: "composer-input", oninput: sendTyping, "data-conversation": c.id });
+  input.value = typed;
   input.addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) send(); });
   renderSop().catch(() => {});
   pane.replaceChildren(
@@ -501,13 +506,14 @@ function renderConversation() {
       } }, t.toDraft) : null,
       el("div", { class: "sla", id: "sla" }, ...slaLine(c)),
       state.escalating ? escalateForm(c) : null),
-    escalationInfo(),
+    escalationInfo() ?? "",
     el("div", { class: "messages", id: "messages" }),
     el("div", { class: "typing", id: "typing" }),
     el("div", { class: "composer" }, input,
       el("div", { class: "row" }, el("label", { class: "grow" }, el("input", { type: "checkbox", id: "internal" }), " ", t.note), canned,
         el("label", { class: "attach", title: t.attach }, "📎 ", el("input", { type: "file", id: "composer-file", "aria-label": t.attach })),
         el("button", { class: "primary", id: "composer-send", onclick: send }, t.send))));
+  if (hadFocus) input.focus();
   renderMessages();
 }
 
@@ -531,6 +537,9 @@ function escalateForm(c) {
     el("textarea", { name: "note", id: "escalate-note", rows: 2, placeholder: t.note2 }),
     el("button", { class: "primary", type: "submit", id: "escalate-submit" }, t.submit),
     el("button", { type: "button", onclick: () => { state.escalating = false; renderConversation(); } }, t.cancel));
+  // A live re-render keeps what was already typed.
+  const before = document.getElementById("escalate-form");
+  if (before) for (const name of ["to_tier", "reason", "note"]) form.elements[name].value = before.elements[name].value;
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const to = Number(form.elements.to_tier.value);
@@ -595,7 +604,13 @@ async function renderSop() {
     return;
   }
   const view = await api("GET", `/conversations/${state.open.id}/sop`);
+  // Answers typed but not yet saved survive a re-render of the same step (read after the
+  // request above, so nothing typed meanwhile is lost).
+  const drafts = {};
+  const shownStep = document.getElementById("sop-step")?.dataset.stepId;
+  for (const field of document.querySelectorAll("#sop-form [name]")) drafts[field.name] = field.value;
   const title = (x) => typeof x === "string" ? x : x[lang];
+  const draft = (name, saved) => (shownStep === view.step?.id && drafts[name] !== undefined ? drafts[name] : saved);
   const step = view.step;
   const send = async (body) => {
     try { const next = await api("POST", `/conversations/${state.open.id}/sop/answers`, body); state.open = next.conversation; } catch (error) { toast(error.message, "error"); }
@@ -616,9 +631,9 @@ async function renderSop() {
         el("button", { id: "sop-advance", onclick: () => send({ advance: true }) }, t.next));
     } else if (step.kind === "ask") {
       const form = el("form", { id: "sop-form" }, ...step.questions.map((q) => el("label", { class: "question" }, title(q.label), " ",
-        q.type === "text" ? el("input", { name: `q-${q.id}`, value: view.answers[q.id] || "" })
+        q.type === "text" ? el("input", { name: `q-${q.id}`, value: draft(`q-${q.id}`, view.answers[q.id] || "") })
           : el("select", { name: `q-${q.id}` }, el("option", { value: "" }, "—"),
-            ...(q.type === "yes_no" ? ["yes", "no"] : q.options).map((o) => el("option", { value: o, selected: view.answers[q.id] === o }, optionLabel(o)))))));
+            ...(q.type === "yes_no" ? ["yes", "no"] : q.options).map((o) => el("option", { value: o, selected: draft(`q-${q.id}`, view.answers[q.id]) === o }, optionLabel(o)))))));
       form.addEventListener("submit", (e) => {
         e.preventDefault();
         const answers = {};
