@@ -169,6 +169,7 @@ async fn respond(state: &AppState, conversation: &Conversation, text: &str) -> A
     let zh = reply.chinese;
     let message = match reply.outcome {
         Outcome::Answer => {
+            state.metrics.bot_answers.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let article = reply.article.as_ref().map(|a| a.id.as_str()).unwrap_or_default();
             let title = reply.article.as_ref().map(|a| a.title.as_str()).unwrap_or_default();
             let short = bot.short_answer(article, 160).unwrap_or_default();
@@ -267,6 +268,7 @@ async fn hand_over(state: &AppState, conversation: &Conversation, reply: &Reply,
     else {
         return Ok(());
     };
+    state.metrics.bot_handovers.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let farewell = if zh {
         "好的，正在为您转接人工客服，请稍候。客服会看到我们刚才的对话，您不需要重复描述。"
     } else {

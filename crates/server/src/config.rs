@@ -74,6 +74,8 @@ pub struct Config {
     pub login_attempts_per_ip: u32,
     /// Widget sessions, article votes and deflections per client address per minute.
     pub public_writes_per_ip: u32,
+    /// Bearer token for `GET /metrics` from other hosts (loopback needs none).
+    pub metrics_token: Option<Secret>,
     /// Key that encrypts channel secrets in the database (any length; hashed into a key).
     /// Without it a key is generated once and kept in `<data_dir>/secret.key`.
     pub secret_key: Option<Secret>,
@@ -146,6 +148,7 @@ impl Default for Config {
             login_attempts_per_ip: 30,
             public_writes_per_ip: 60,
             secret_key: None,
+            metrics_token: None,
             staff_session_hours: 12,
             learner_session_days: 30,
             session_cache_seconds: 5,
@@ -196,6 +199,7 @@ pub const ENV_VARIABLES: &[&str] = &[
     "LOGIN_ATTEMPTS_PER_IP",
     "PUBLIC_WRITES_PER_IP",
     "SECRET_KEY",
+    "METRICS_TOKEN",
     "STAFF_SESSION_HOURS",
     "LEARNER_SESSION_DAYS",
     "SESSION_CACHE_SECONDS",
@@ -274,6 +278,7 @@ impl Config {
                 "LOGIN_ATTEMPTS_PER_IP" => self.login_attempts_per_ip = value.parse().with_context(|| invalid("a number"))?,
                 "PUBLIC_WRITES_PER_IP" => self.public_writes_per_ip = value.parse().with_context(|| invalid("a number"))?,
                 "SECRET_KEY" => self.secret_key = Some(Secret(value)).filter(|key| !key.expose().is_empty()),
+                "METRICS_TOKEN" => self.metrics_token = Some(Secret(value)).filter(|token| !token.expose().is_empty()),
                 "STAFF_SESSION_HOURS" => self.staff_session_hours = value.parse().with_context(|| invalid("a number of hours"))?,
                 "LEARNER_SESSION_DAYS" => self.learner_session_days = value.parse().with_context(|| invalid("a number of days"))?,
                 "SESSION_CACHE_SECONDS" => self.session_cache_seconds = value.parse().with_context(|| invalid("a number of seconds"))?,

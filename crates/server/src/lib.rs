@@ -68,6 +68,8 @@ pub struct AppState {
     pub limits: Arc<ratelimit::RateLimiter>,
     /// This node's name in leases (e.g. which node watches a mailbox): random per start.
     pub node_id: Arc<str>,
+    /// Request and bot counters for `/metrics`.
+    pub metrics: Arc<http::observe::Metrics>,
 }
 
 /// A ready-to-serve EduDesk node: storage connected and migrated, writer running.
@@ -123,6 +125,7 @@ impl App {
                 outbound: Arc::new(channels::Outbound::new()?),
                 limits: Arc::default(),
                 node_id: Arc::from(format!("node-{}", &auth::new_token()[..16])),
+                metrics: Arc::default(),
             },
         };
         // Channels from the configuration file (the console can change them later).

@@ -12,6 +12,7 @@ mod health;
 mod help;
 mod kb;
 mod limits;
+pub mod observe;
 pub mod openapi;
 pub mod pages;
 mod queues;
@@ -143,6 +144,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api.layer(cors))
         .route("/", get(pages::root))
+        .route("/metrics", get(observe::metrics))
         .route("/widget.js", get(pages::widget_js))
         .route("/console", get(pages::console))
         .route("/console/app.js", get(pages::console_js))
@@ -170,6 +172,7 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(std::time::Duration::from_secs(state.config.body_read_timeout_seconds)))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::bodies))
         .layer(axum::middleware::from_fn(security::headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe::requests))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(|_panic| {
             tracing::error!("a request handler panicked");

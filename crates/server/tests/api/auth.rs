@@ -15,8 +15,40 @@ backend_tests!(
     cookie_writes_need_the_csrf_token,
     health_is_ok,
     pages_and_the_api_carry_the_browser_safety_headers,
-    guessing_and_flooding_meet_rate_limits
+    guessing_and_flooding_meet_rate_limits,
+    requests_carry_ids_and_metrics_count_them
 );
+
+/// Issue 15.5 (part): request ids in answers (the caller's kept when sane) and Prometheus
+/// metrics that count what happened.
+async fn requests_carry_ids_and_metrics_count_them(backend: TestBackend) {
+    let app = TestApp::builder(backend).with_bot().spawn().await;
+    let given = app.client.get(app.url("/api/v1/health")).header("x-request-id", "trace-abc-123").send().await.unwrap();
+    assert_eq!(given.headers()["x-request-id"], "trace-abc-123");
+    let made = app.client.get(app.url("/api/v1/health")).header("x-request-id", "<script>").send().await.unwrap();
+    let made = made.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert!(made.len() == 16 && made.chars().all(|c| c.is_ascii_hexdigit()), "{made}");
+    app.call(Method::GET, "/api/v1/conversations/999999", None, None).await.problem(401);
+    let (learner, _) = app.learner("L3999").await;
+    app.open_conversation(&learner, "密码忘了怎么办").await;
+
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert!(metrics.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = metrics.text().await.unwrap();
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find(|line| line.starts_with(name))
+            .and_then(|line| line.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in:\n{text}"))
+    };
+    assert!(value("edudesk_http_requests_total{class=\"2xx\"}") >= 3.0);
+    assert!(value("edudesk_http_requests_total{class=\"4xx\"}") >= 1.0);
+    assert!(value("edudesk_http_request_duration_seconds_count") >= 4.0);
+    assert_eq!(value("edudesk_bot_answers_total"), 1.0, "the bot answered the password question");
+    assert!(text.contains("edudesk_queue_waiting{tier=\"1\"}") && text.contains("edudesk_job_lag_seconds") && text.contains("edudesk_websockets_open"));
+}
 
 /// Issue 10.9: an account locks after repeated failures (even the right password is refused
 /// then), an address is limited however many accounts it tries, and public writes too.
