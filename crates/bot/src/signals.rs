@@ -601,14 +601,7 @@ fn neutral_framing(text: &str) -> f32 {
 
 /// Cues of ASCII letters match whole words only ("hell" is not in "hello").
 fn contains_cue(text: &str, cue: &str) -> bool {
-    if !cue.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        return text.contains(cue);
-    }
-    text.match_indices(cue).any(|(at, _)| {
-        let before = text[..at].chars().next_back();
-        let after = text[at + cue.len()..].chars().next();
-        !before.is_some_and(|c| c.is_ascii_alphanumeric()) && !after.is_some_and(|c| c.is_ascii_alphabetic())
-    })
+    find_word(text, cue).is_some()
 }
 
 /// "第三次", "三遍了", "five times", "third time": the learner has been here before. Two is
@@ -826,7 +819,8 @@ fn bare_request(text: &str) -> bool {
     rest.trim().is_empty()
 }
 
-/// Where `word` stands in `text` as a word of its own (Latin letters need boundaries).
+/// Where `word` stands in `text` as a word of its own: words of ASCII letters need a
+/// boundary before them and no letter after them; others match anywhere.
 fn find_word(text: &str, word: &str) -> Option<usize> {
     text.match_indices(word).map(|(at, _)| at).find(|&at| {
         if !word.starts_with(|c: char| c.is_ascii_alphabetic()) {
@@ -834,7 +828,7 @@ fn find_word(text: &str, word: &str) -> Option<usize> {
         }
         let before = text[..at].chars().next_back();
         let after = text[at + word.len()..].chars().next();
-        !before.is_some_and(|c| c.is_ascii_alphanumeric()) && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+        !before.is_some_and(|c| c.is_ascii_alphanumeric()) && !after.is_some_and(|c| c.is_ascii_alphabetic())
     })
 }
 

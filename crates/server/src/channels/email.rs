@@ -587,8 +587,9 @@ pub async fn supervise(state: AppState) {
         };
         let mut wanted: Vec<_> = rows.into_iter().filter(|row| row.kind == "email" && row.enabled != 0).collect();
         // One node at a time watches each mailbox: it holds the mailbox's lease, renewed well
-        // before it lapses; another node takes over once it does (a crashed node).
-        if tick % LEASE_RENEW_TICKS == 1 || wanted.iter().any(|row| !watchers.contains_key(&row.name)) {
+        // before it lapses; another node takes over once it does (a crashed node). Standby
+        // nodes ask at the same pace, not every second.
+        if tick % LEASE_RENEW_TICKS == 1 {
             let mut held = Vec::new();
             for row in wanted {
                 let lease = format!("mailbox:email/{}", row.name);

@@ -140,16 +140,18 @@ const MINUTES_PER_CONVERSATION: i64 = 6;
 pub async fn status(State(state): State<AppState>) -> AppResult<ApiJson<WidgetStatus>> {
     let now = chrono::Utc::now();
     let calendar = &state.sla.calendar;
-    let front = crate::routing::queues(&state).await?.into_iter().find(|queue| queue.tier == edudesk_core::Tier::ONE);
-    let (agents_online, expected_wait_minutes) = match front {
-        Some(queue) if queue.agents_online > 0 => {
-            // Places free now: no wait; otherwise the queue ahead, shared by the agents online.
-            let ahead = (queue.waiting - queue.free_capacity + 1).max(0);
-            (queue.agents_online, Some((ahead * MINUTES_PER_CONVERSATION + queue.agents_online - 1) / queue.agents_online))
-        }
-        Some(queue) => (queue.agents_online, None),
-        None => (0, None),
-    };
+    // Every widget opening asks this: a count and the staff list, never the queue's rows.
+    let tier = edudesk_core::Tier::ONE;
+    let waiting = state.store.waiting_count(tier).await?;
+    let agents = state.store.routing_agents().await?;
+    let online: Vec<_> = agents.iter().filter(|a| a.tier == tier && a.presence == edudesk_core::Presence::Online).collect();
+    let agents_online = online.len() as i64;
+    let free_capacity: i64 = online.iter().map(|a| (a.max_concurrent - a.load).max(0)).sum();
+    // Places free now: no wait; otherwise the queue ahead, shared by the agents online.
+    let expected_wait_minutes = (agents_online > 0).then(|| {
+        let ahead = (waiting - free_capacity + 1).max(0);
+        (ahead * MINUTES_PER_CONVERSATION + agents_online - 1) / agents_online
+    });
     Ok(ApiJson(WidgetStatus {
         open_now: calendar.is_open(now),
         business_hours: state.config.business_hours.clone(),

@@ -45,6 +45,9 @@ pub struct Escalation {
     pub context: serde_json::Value,
 }
 
+/// A conversation waits in its tier's queue: open, nobody assigned, not with the bot.
+const WAITING: &str = "assignee_id IS NULL AND status = 'open' AND bot_active = 0";
+
 impl Store {
     /// Every active agent (role `agent`) with their current load.
     pub async fn routing_agents(&self) -> AppResult<Vec<AgentState>> {
@@ -70,11 +73,15 @@ impl Store {
     }
 
     /// Open, unassigned conversations, oldest in the queue first.
+    /// How many conversations wait in `tier`'s queue (one count, not the rows).
+    pub async fn waiting_count(&self, tier: Tier) -> AppResult<i64> {
+        Ok(sqlx::query_scalar(&format!("SELECT COUNT(*) FROM conversations WHERE {WAITING} AND tier = $1")).bind(tier.level()).fetch_one(&self.read).await?)
+    }
+
     pub async fn waiting_conversations(&self, limit: i64) -> AppResult<Vec<Waiting>> {
-        let rows = sqlx::query_as::<_, WaitingRow>(
-            "SELECT id, tier, category, queued_at, created_at FROM conversations
-             WHERE assignee_id IS NULL AND status = 'open' AND bot_active = 0 ORDER BY queued_at, id LIMIT $1",
-        )
+        let rows = sqlx::query_as::<_, WaitingRow>(&format!(
+            "SELECT id, tier, category, queued_at, created_at FROM conversations WHERE {WAITING} ORDER BY queued_at, id LIMIT $1"
+        ))
         .bind(limit)
         .fetch_all(&self.read)
         .await?;

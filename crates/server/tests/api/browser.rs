@@ -600,6 +600,14 @@ async fn a_call_pops_up_in_the_console_and_admins_configure_channels() {
     );
 }
 
+/// A staff member's console in a 1440×900 window, signed in.
+async fn desktop_console<'a>(driver: &'a Driver, base: &str, email: &str) -> Browser<'a> {
+    let browser = Browser::open(driver, "zh-CN").await;
+    resize(&browser, 1440, 900).await;
+    console_login(&browser, base, email).await;
+    browser
+}
+
 /// Signs in over the API (for setting the scene quickly); returns the token.
 async fn api_token(base: &str, email: &str) -> String {
     let login: Value = reqwest::Client::new()
@@ -625,9 +633,7 @@ async fn the_console_fits_the_screen_and_the_agents_work() {
     }
     let stage = Stage::start().await;
     let (base, driver) = (stage.base.clone(), &stage.driver);
-    let agent = Browser::open(driver, "zh-CN").await;
-    resize(&agent, 1440, 900).await;
-    console_login(&agent, &base, "t1@edudesk.demo").await;
+    let agent = desktop_console(driver, &base, "t1@edudesk.demo").await;
     let learner = Browser::open(driver, "zh-CN").await;
     open_widget(&learner, &base).await;
     let question = "我的结课证书上名字写错了";
@@ -685,9 +691,7 @@ async fn the_console_fits_the_screen_and_the_agents_work() {
             json!([before]),
         )
         .await;
-    let tier2 = Browser::open(driver, "zh-CN").await;
-    resize(&tier2, 1440, 900).await;
-    console_login(&tier2, &base, "t2@edudesk.demo").await;
+    let tier2 = desktop_console(driver, &base, "t2@edudesk.demo").await;
     open_in_console(&tier2, conversation).await;
     tier2
         .wait_for(
@@ -719,9 +723,7 @@ async fn the_console_fits_the_screen_and_the_agents_work() {
     agent.wait_for("the pending follow-up", "return document.querySelector('#follow-ups')?.textContent.includes('确认视频恢复 · 截止');", json!([])).await;
 
     // A supervisor edits the SOP in a form: a new version with the new title.
-    let lead = Browser::open(driver, "zh-CN").await;
-    resize(&lead, 1440, 900).await;
-    console_login(&lead, &base, "lead@edudesk.demo").await;
+    let lead = desktop_console(driver, &base, "lead@edudesk.demo").await;
     lead.script("document.querySelector('.view[data-view=\"all\"]').click();", json!([])).await;
     open_in_console(&lead, playback).await;
     lead.wait_for("the SOP panel", "return !!document.querySelector('#sop-edit');", json!([])).await;
@@ -740,9 +742,7 @@ async fn the_console_fits_the_screen_and_the_agents_work() {
     assert!(video["version"].as_i64().unwrap() >= 2);
 
     // Admins manage users in a form.
-    let admin = Browser::open(driver, "zh-CN").await;
-    resize(&admin, 1440, 900).await;
-    console_login(&admin, &base, "admin@edudesk.demo").await;
+    let admin = desktop_console(driver, &base, "admin@edudesk.demo").await;
     admin.script("document.querySelector('#users-toggle').click();", json!([])).await;
     admin.wait_for("the user list", "return !!document.querySelector('.conv-item[data-user]');", json!([])).await;
     admin.script("document.querySelector('#user-new').click();", json!([])).await;
