@@ -6,17 +6,22 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::Article;
-use crate::bot::{Bot, BotSettings, ConversationState, HandoffReason, Outcome};
+use std::sync::Arc;
+
+use crate::bot::{Bot, BotSettings, ConversationState, HandoffReason, Learned, Outcome};
+use crate::matcher::{Analysis, Matcher};
+use crate::model::{Model, Target, train};
+use crate::mood::Mood;
 
 /// A labelled query: `expect` is an article id, `__handoff__` or `__none__`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct LabelledQuery {
     pub query: String,
     pub expect: String,
 }
 
 /// A labelled message: should it be escalated to a person as frustrated?
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct LabelledMessage {
     pub text: String,
     pub escalate: bool,
@@ -70,33 +75,144 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank - 1]
 }
 
-/// Runs the bot over the sets and returns the report and the misses.
+/// Runs the bot with its shipped model over the sets and returns the report and the misses.
 pub fn evaluate(articles: Vec<Article>, queries: &[LabelledQuery], messages: &[LabelledMessage], settings: BotSettings) -> (Report, Vec<Miss>) {
-    let bot = Bot::new(articles, settings);
-    let mut latencies = Vec::with_capacity(queries.len() + messages.len());
-    let (mut answerable, mut correct, mut abstain, mut abstained, mut handoff, mut handed) = (0, 0, 0, 0, 0, 0);
+    evaluate_bot(&Bot::new(articles, settings), queries, messages)
+}
+
+/// The labelled questions as the matcher learns them (requests for a person are the
+/// signals' business, not the matcher's).
+pub fn examples(queries: &[LabelledQuery]) -> Vec<(String, Option<String>)> {
+    queries
+        .iter()
+        .filter(|query| query.expect != "__handoff__")
+        .map(|query| (query.query.clone(), (query.expect != "__none__").then(|| query.expect.clone())))
+        .collect()
+}
+
+/// Trains the matcher's model on labelled questions over `articles`.
+pub fn train_model(articles: &[Article], queries: &[LabelledQuery]) -> Model {
+    let matcher = Matcher::new(articles);
+    let examples: Vec<(Analysis, Target)> = queries
+        .iter()
+        .filter_map(|query| {
+            let target = match query.expect.as_str() {
+                "__handoff__" => return None,
+                "__none__" => Target::None,
+                id => Target::Article(matcher.index_of(id)?),
+            };
+            Some((matcher.analyse(&query.query), target))
+        })
+        .collect();
+    train(&examples, 3000)
+}
+
+/// K-fold cross-validation: the model is trained on all folds but one and measured on the
+/// one left out, for each fold in turn; the report adds the held-out results up.
+pub fn cross_validate(articles: &[Article], queries: &[LabelledQuery], messages: &[LabelledMessage], settings: BotSettings, folds: usize) -> Report {
+    let folds = folds.max(2);
+    let in_fold = |index: usize, fold: usize| index % folds == fold;
+    let mut counts = Counts::default();
+    for fold in 0..folds {
+        let train_queries: Vec<LabelledQuery> = queries.iter().enumerate().filter(|(i, _)| !in_fold(*i, fold)).map(|(_, q)| q.clone()).collect();
+        let test_queries: Vec<LabelledQuery> = queries.iter().enumerate().filter(|(i, _)| in_fold(*i, fold)).map(|(_, q)| q.clone()).collect();
+        let test_messages: Vec<LabelledMessage> = messages.iter().enumerate().filter(|(i, _)| in_fold(*i, fold)).map(|(_, m)| m.clone()).collect();
+        let mut train_messages: Vec<LabelledMessage> = messages.iter().enumerate().filter(|(i, _)| !in_fold(*i, fold)).map(|(_, m)| m.clone()).collect();
+        train_messages.extend(crate::mood::calm_examples(&train_queries));
+        let learned = Learned {
+            model: train_model(articles, &train_queries),
+            mood: Arc::new(Mood::train(&train_messages)),
+            examples: examples(&train_queries),
+            taught: Vec::new(),
+        };
+        let bot = Bot::with_learned(articles.to_vec(), settings, learned);
+        let (fold_counts, _) = count(&bot, &test_queries, &test_messages);
+        counts.add(&fold_counts);
+    }
+    counts.report()
+}
+
+/// Runs the bot over the sets and returns the report and the misses.
+pub fn evaluate_bot(bot: &Bot, queries: &[LabelledQuery], messages: &[LabelledMessage]) -> (Report, Vec<Miss>) {
+    let (counts, misses) = count(bot, queries, messages);
+    (counts.report(), misses)
+}
+
+/// What an evaluation counted; folds of a cross-validation add up.
+#[derive(Debug, Clone, Default)]
+struct Counts {
+    answerable: usize,
+    correct: usize,
+    abstain: usize,
+    abstained: usize,
+    handoff: usize,
+    handed: usize,
+    true_positive: usize,
+    false_positive: usize,
+    false_negative: usize,
+    latencies: Vec<f64>,
+}
+
+impl Counts {
+    fn add(&mut self, other: &Counts) {
+        self.answerable += other.answerable;
+        self.correct += other.correct;
+        self.abstain += other.abstain;
+        self.abstained += other.abstained;
+        self.handoff += other.handoff;
+        self.handed += other.handed;
+        self.true_positive += other.true_positive;
+        self.false_positive += other.false_positive;
+        self.false_negative += other.false_negative;
+        self.latencies.extend(&other.latencies);
+    }
+
+    fn report(mut self) -> Report {
+        let precision = ratio(self.true_positive, self.true_positive + self.false_positive);
+        let recall = ratio(self.true_positive, self.true_positive + self.false_negative);
+        let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
+        self.latencies.sort_by(f64::total_cmp);
+        let round = |x: f64| (x * 10_000.0).round() / 10_000.0;
+        Report {
+            answerable: self.answerable,
+            top1_accuracy: round(ratio(self.correct, self.answerable)),
+            abstain: self.abstain,
+            abstain_accuracy: round(ratio(self.abstained, self.abstain)),
+            handoff: self.handoff,
+            handoff_accuracy: round(ratio(self.handed, self.handoff)),
+            frustration_precision: round(precision),
+            frustration_recall: round(recall),
+            frustration_f1: round(f1),
+            p50_ms: round(percentile(&self.latencies, 0.50)),
+            p99_ms: round(percentile(&self.latencies, 0.99)),
+        }
+    }
+}
+
+fn count(bot: &Bot, queries: &[LabelledQuery], messages: &[LabelledMessage]) -> (Counts, Vec<Miss>) {
+    let mut counts = Counts { latencies: Vec::with_capacity(queries.len() + messages.len()), ..Counts::default() };
     let mut misses = Vec::new();
     for query in queries {
         let started = Instant::now();
         let reply = bot.reply(&query.query, &mut ConversationState::default());
-        latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+        counts.latencies.push(started.elapsed().as_secs_f64() * 1000.0);
         let got = reply.article.as_ref().map(|a| a.id.clone());
         let answered = reply.outcome == Outcome::Answer;
         let right = match query.expect.as_str() {
             "__none__" | "__handoff__" => {
-                abstain += 1;
+                counts.abstain += 1;
                 let requested = reply.reason == Some(HandoffReason::Requested);
                 if query.expect == "__handoff__" {
-                    handoff += 1;
-                    handed += usize::from(requested);
+                    counts.handoff += 1;
+                    counts.handed += usize::from(requested);
                 }
-                abstained += usize::from(!answered);
+                counts.abstained += usize::from(!answered);
                 !answered && (query.expect == "__none__" || requested)
             }
             expected => {
-                answerable += 1;
+                counts.answerable += 1;
                 let right = answered && got.as_deref() == Some(expected);
-                correct += usize::from(right);
+                counts.correct += usize::from(right);
                 right
             }
         };
@@ -111,16 +227,15 @@ pub fn evaluate(articles: Vec<Article>, queries: &[LabelledQuery], messages: &[L
             });
         }
     }
-    let (mut true_positive, mut false_positive, mut false_negative) = (0usize, 0usize, 0usize);
     for message in messages {
         let started = Instant::now();
         let reply = bot.reply(&message.text, &mut ConversationState::default());
-        latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+        counts.latencies.push(started.elapsed().as_secs_f64() * 1000.0);
         let flagged = reply.signals.frustrated();
         match (flagged, message.escalate) {
-            (true, true) => true_positive += 1,
-            (true, false) => false_positive += 1,
-            (false, true) => false_negative += 1,
+            (true, true) => counts.true_positive += 1,
+            (true, false) => counts.false_positive += 1,
+            (false, true) => counts.false_negative += 1,
             (false, false) => {}
         }
         if flagged != message.escalate {
@@ -134,25 +249,7 @@ pub fn evaluate(articles: Vec<Article>, queries: &[LabelledQuery], messages: &[L
             });
         }
     }
-    let precision = ratio(true_positive, true_positive + false_positive);
-    let recall = ratio(true_positive, true_positive + false_negative);
-    let f1 = if precision + recall == 0.0 { 0.0 } else { 2.0 * precision * recall / (precision + recall) };
-    latencies.sort_by(f64::total_cmp);
-    let round = |x: f64| (x * 10_000.0).round() / 10_000.0;
-    let report = Report {
-        answerable,
-        top1_accuracy: round(ratio(correct, answerable)),
-        abstain,
-        abstain_accuracy: round(ratio(abstained, abstain)),
-        handoff,
-        handoff_accuracy: round(ratio(handed, handoff)),
-        frustration_precision: round(precision),
-        frustration_recall: round(recall),
-        frustration_f1: round(f1),
-        p50_ms: round(percentile(&latencies, 0.50)),
-        p99_ms: round(percentile(&latencies, 0.99)),
-    };
-    (report, misses)
+    (counts, misses)
 }
 
 #[cfg(test)]

@@ -1,11 +1,13 @@
 //! Turns normalised text into the features both the search index and the bot's matcher count:
 //! Chinese words (jieba, search mode), Chinese character bigrams (they survive odd segmentation
 //! and single wrong characters), English words with light stemming and synonyms, and English
-//! character trigrams (they survive typos). Function words are dropped.
+//! character trigrams (they survive typos), and Chinese syllable pairs in pinyin (they survive
+//! a wrong character typed by sound). Function words are dropped.
 
 use std::sync::OnceLock;
 
 use jieba_rs::Jieba;
+use pinyin::ToPinyin;
 
 use crate::normalize::is_cjk;
 
@@ -15,6 +17,9 @@ pub enum Kind {
     Word,
     Bigram,
     Trigram,
+    /// Two Chinese syllables as pinyin: learners type by sound, so a wrong character with the
+    /// right sound (只付 for 支付, 注测 for 注册) still meets the word it stands for.
+    Sound,
 }
 
 impl Kind {
@@ -24,6 +29,7 @@ impl Kind {
             Kind::Word => 1.0,
             Kind::Bigram => 0.6,
             Kind::Trigram => 0.2,
+            Kind::Sound => 0.3,
         }
     }
 
@@ -32,6 +38,7 @@ impl Kind {
             Kind::Word => "w:",
             Kind::Bigram => "b:",
             Kind::Trigram => "t:",
+            Kind::Sound => "p:",
         }
     }
 }
@@ -369,6 +376,14 @@ fn chinese_features(run: &str, out: &mut Vec<Feature>) {
             continue;
         }
         push(out, Kind::Bigram, &bigram);
+    }
+    let sounds: Vec<Option<&str>> = run.to_pinyin().map(|p| p.map(|p| p.plain())).collect();
+    for (pair, chars) in sounds.windows(2).zip(chars.windows(2)) {
+        if let [Some(first), Some(second)] = pair
+            && !(is_stop_char(chars[0]) || is_stop_char(chars[1]))
+        {
+            push(out, Kind::Sound, &format!("{first}{second}"));
+        }
     }
 }
 

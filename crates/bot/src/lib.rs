@@ -7,11 +7,14 @@
 pub mod bot;
 pub mod eval;
 pub mod features;
+pub mod group;
 pub mod matcher;
+pub mod model;
+pub mod mood;
 pub mod normalize;
 pub mod signals;
 
-pub use bot::{Bot, BotSettings, ConversationState, HandoffReason, Outcome, Reply};
+pub use bot::{Bot, BotSettings, ConversationState, HandoffReason, Learned, Outcome, Reply};
 pub use matcher::{Candidate, Matcher};
 
 /// A knowledge-base article as the bot sees it (the fields of the articles.jsonl format).

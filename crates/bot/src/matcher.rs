@@ -1,12 +1,18 @@
-//! The bot's in-memory article matcher: an inverted index from features to articles, scored
-//! by how much of the query's information (IDF mass) an article covers. Coverage is a number
-//! between 0 and 1 that means the same thing for every query, which is what lets one threshold
-//! decide "confident enough to answer" for short and long questions alike.
+//! The bot's in-memory article matcher. Two stages: an inverted index from features to
+//! articles finds the shortlist (how much of the query's information, IDF mass, each article
+//! covers), then a small trained model ([`crate::model`]) scores the shortlist from several
+//! views of the match at once (coverage in the title and questions versus the body, the best
+//! paraphrased question, the gap to the leader, how much of the query the knowledge base does
+//! not know at all) and turns them into probabilities, with "none of these" as one of the
+//! options. The probabilities are calibrated on labelled questions, so one threshold means
+//! the same for short and long questions: that is what the bot's answer / clarify / out of
+//! scope decisions read.
 
 use std::collections::HashMap;
 
 use crate::Article;
 use crate::features::{Feature, features, looks_chinese};
+use crate::model::{CANDIDATE_FEATURES, Model, QUERY_FEATURES};
 use crate::normalize::normalize;
 
 /// How strongly a feature found in each part of an article counts.
@@ -19,10 +25,8 @@ const BODY_BONUS: f32 = 0.25;
 /// Share of the rarest feature's information an unknown word / bigram carries.
 const UNSEEN_WORD: f32 = 0.6;
 const UNSEEN_OTHER: f32 = 0.25;
-/// How many of the best articles are re-ranked by question similarity.
-const RERANK_DEPTH: usize = 12;
-/// Weight of question similarity in the final score.
-const QUESTION_SHARE: f32 = 0.4;
+/// How many of the best articles by coverage the model scores.
+const SHORTLIST: usize = 20;
 
 /// One scored article.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -42,30 +46,86 @@ struct Entry {
     chinese: bool,
     /// Features of the title and of each alternative question, for question similarity.
     questions: Vec<Vec<String>>,
+    /// Feature ids ([`Matcher::vocabulary`]) of each sentence or list item of the body: a
+    /// specific fact ("Android 7", an error code) sits in one sentence of a long body.
+    sentences: Vec<Vec<u32>>,
+}
+
+/// One posting: how an article contains a feature, in its short fields and in its body.
+#[derive(Debug, Clone, Copy)]
+struct Posting {
+    article: u32,
+    /// Strongest weight of the feature in title, questions, tags or category (0 if absent).
+    short: f32,
+    /// Saturated count of the feature in the body, 0..=1.
+    body: f32,
+}
+
+impl Posting {
+    /// The combined weight coverage counts: body evidence adds to a title/question match (it
+    /// breaks their ties: the article that talks about a thing at length is about it) but
+    /// alone it weighs less than a match in a question.
+    fn weight(&self) -> f32 {
+        if self.short > 0.0 { self.short + BODY_BONUS * self.body } else { BODY_WEIGHT * self.body }
+    }
+}
+
+/// What the model sees of one query: its shortlist with the features of each match, and the
+/// features of the query itself (for the "none of these" option).
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    /// Shortlisted articles (indexes) with their match features, best coverage first.
+    pub candidates: Vec<(usize, [f32; CANDIDATE_FEATURES])>,
+    pub query: [f32; QUERY_FEATURES],
+    /// The query's word and bigram features, for what was learned from labelled questions.
+    pub keys: Vec<String>,
+}
+
+/// Article index standing for "no article" in learned associations.
+const NONE: u32 = u32::MAX;
+
+/// The scored shortlist of one query.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ranking {
+    /// Best first; `score` is the probability that the article answers the question.
+    pub candidates: Vec<Candidate>,
+    /// Probability that no article answers it.
+    pub none: f32,
 }
 
 /// The matcher over a set of published articles.
 #[derive(Debug, Default)]
 pub struct Matcher {
     entries: Vec<Entry>,
-    postings: HashMap<String, Vec<(u32, f32)>>,
+    postings: HashMap<String, Vec<Posting>>,
     idf: HashMap<String, f32>,
     unseen_idf: f32,
+    model: Model,
+    /// Learned from labelled questions: how much a query feature speaks for (or against) an
+    /// article, or for "none" ([`NONE`]); see [`Matcher::learn`].
+    associations: HashMap<String, Vec<(u32, f32)>>,
+    /// Ids of the body features, for the sentences.
+    vocabulary: HashMap<String, u32>,
 }
 
 impl Matcher {
     /// Indexes `articles`.
     pub fn new(articles: &[Article]) -> Matcher {
-        let mut matcher = Matcher::default();
+        Matcher::with_model(articles, Model::shipped())
+    }
+
+    /// Indexes `articles`, scoring with `model` (cross-validation trains its own).
+    pub fn with_model(articles: &[Article], model: Model) -> Matcher {
+        let mut matcher = Matcher { model, ..Matcher::default() };
         let bodies: Vec<Vec<Feature>> = articles.iter().map(|a| features(&normalize(&a.body))).collect();
         let average_body = (bodies.iter().map(Vec::len).sum::<usize>() as f32 / articles.len().max(1) as f32).max(1.0);
         let mut document_frequency: HashMap<String, u32> = HashMap::new();
         for (index, (article, body)) in articles.iter().zip(&bodies).enumerate() {
-            let mut weights: HashMap<String, f32> = HashMap::new();
+            let mut weights: HashMap<String, (f32, f32)> = HashMap::new();
             let mut short_field = |text: &str, weight: f32| {
                 for feature in features(&normalize(text)) {
-                    let slot = weights.entry(feature.key).or_insert(0.0);
-                    *slot = slot.max(weight);
+                    let slot = weights.entry(feature.key).or_insert((0.0, 0.0));
+                    slot.0 = slot.0.max(weight);
                 }
             };
             short_field(&article.title, TITLE_WEIGHT);
@@ -83,28 +143,43 @@ impl Matcher {
             let length_factor = 0.25 + 0.75 * body.len() as f32 / average_body;
             for (key, count) in body_counts {
                 // BM25's saturation: the first mention matters most; long bodies count less.
-                // Body evidence adds to a title/question match (it breaks their ties: the
-                // article that talks about a thing at length is about it) but alone it
-                // weighs less than a match in a question.
                 let saturated = (count * 2.2 / (count + 1.2 * length_factor) / 2.2).min(1.0);
-                let slot = weights.entry(key.to_owned()).or_insert(0.0);
-                *slot = if *slot > 0.0 { *slot + BODY_BONUS * saturated } else { BODY_WEIGHT * saturated };
+                weights.entry(key.to_owned()).or_insert((0.0, 0.0)).1 = saturated;
             }
-            let index = u32::try_from(index).unwrap_or(u32::MAX);
-            for (key, weight) in weights {
+            let article_index = u32::try_from(index).unwrap_or(u32::MAX);
+            for (key, (short, body)) in weights {
                 *document_frequency.entry(key.clone()).or_insert(0) += 1;
-                matcher.postings.entry(key).or_default().push((index, weight));
+                matcher.postings.entry(key).or_default().push(Posting { article: article_index, short, body });
             }
             let questions = std::iter::once(&article.title)
                 .chain(&article.questions)
                 .map(|text| {
-                    let mut keys: Vec<String> = features(&normalize(text)).into_iter().map(|f| f.key).filter(|k| !k.starts_with("t:")).collect();
+                    let mut keys: Vec<String> =
+                        features(&normalize(text)).into_iter().map(|f| f.key).filter(|k| !k.starts_with("t:") && !k.starts_with("p:")).collect();
                     keys.sort();
                     keys.dedup();
                     keys
                 })
                 .collect();
+            let sentences = article
+                .body
+                .split(['\n', '。', '；', '！', '？', '.', ';', '!', '?'])
+                .map(|sentence| {
+                    let mut ids: Vec<u32> = features(&normalize(sentence))
+                        .into_iter()
+                        .map(|f| {
+                            let next = u32::try_from(matcher.vocabulary.len()).unwrap_or(u32::MAX);
+                            *matcher.vocabulary.entry(f.key).or_insert(next)
+                        })
+                        .collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    ids
+                })
+                .filter(|ids| ids.len() >= 2)
+                .collect();
             matcher.entries.push(Entry {
+                sentences,
                 id: article.id.clone(),
                 title: article.title.clone(),
                 category: article.category.clone(),
@@ -143,8 +218,111 @@ impl Matcher {
     }
 
     /// The best `limit` articles for `query`, best first, in the query's language when the
-    /// knowledge base has articles in it.
+    /// knowledge base has articles in it; `score` is the probability that the article answers.
     pub fn search(&self, query: &str, limit: usize) -> Vec<Candidate> {
+        self.rank(query, limit).candidates
+    }
+
+    /// The best `limit` articles for `query` and the probability that none answers it.
+    pub fn rank(&self, query: &str, limit: usize) -> Ranking {
+        let analysis = self.analyse(query);
+        if analysis.candidates.is_empty() {
+            return Ranking { candidates: Vec::new(), none: 1.0 };
+        }
+        let (probabilities, none) = self.probabilities(&analysis);
+        let mut ranked: Vec<(usize, f32)> = analysis.candidates.iter().map(|(index, _)| *index).zip(probabilities).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        ranked.truncate(limit);
+        let candidates = ranked
+            .into_iter()
+            .map(|(index, score)| {
+                let entry = &self.entries[index];
+                Candidate { id: entry.id.clone(), title: entry.title.clone(), category: entry.category.clone(), score }
+            })
+            .collect();
+        Ranking { candidates, none }
+    }
+
+    /// The model's probabilities with what was learned from labelled questions added.
+    fn probabilities(&self, analysis: &Analysis) -> (Vec<f32>, f32) {
+        let (mut logits, mut none) = self.model.logits(analysis);
+        if !self.associations.is_empty() {
+            for ((index, _), logit) in analysis.candidates.iter().zip(&mut logits) {
+                *logit += self.association(&analysis.keys, *index as u32);
+            }
+            none += self.association(&analysis.keys, NONE);
+        }
+        crate::model::softmax(&logits, none)
+    }
+
+    fn association(&self, keys: &[String], article: u32) -> f32 {
+        let total: f32 =
+            keys.iter().filter_map(|key| self.associations.get(key)).flat_map(|list| list.iter().filter(|(a, _)| *a == article).map(|(_, w)| *w)).sum();
+        total / (keys.len().max(1) as f32).sqrt()
+    }
+
+    fn nudge(&mut self, keys: &[String], article: u32, step: f32) {
+        let step = step / (keys.len().max(1) as f32).sqrt();
+        for key in keys {
+            let list = self.associations.entry(key.clone()).or_default();
+            match list.iter_mut().find(|(a, _)| *a == article) {
+                Some((_, weight)) => *weight += step,
+                None => list.push((article, step)),
+            }
+        }
+    }
+
+    /// Learns from labelled questions (`None` = no article answers it): a margin perceptron
+    /// over (query feature, article) pairs, so words that tell near-miss articles apart
+    /// ("won't apply" vs "how to use") or mark a question as outside the knowledge base
+    /// count for the right option. Questions naming unknown articles are skipped.
+    pub fn learn(&mut self, examples: &[(String, Option<String>)], epochs: usize) {
+        const MARGIN: f32 = 3.0;
+        const STEP: f32 = 0.5;
+        let prepared: Vec<(Analysis, u32)> = examples
+            .iter()
+            .filter_map(|(query, id)| {
+                let target = match id {
+                    None => NONE,
+                    Some(id) => self.index_of(id)? as u32,
+                };
+                let analysis = self.analyse(query);
+                let listed = target == NONE || analysis.candidates.iter().any(|(index, _)| *index as u32 == target);
+                (listed && !analysis.keys.is_empty()).then_some((analysis, target))
+            })
+            .collect();
+        for _ in 0..epochs {
+            let mut changed = false;
+            for (analysis, target) in &prepared {
+                let (mut logits, none) = self.model.logits(analysis);
+                for ((index, _), logit) in analysis.candidates.iter().zip(&mut logits) {
+                    *logit += self.association(&analysis.keys, *index as u32);
+                }
+                let none = none + self.association(&analysis.keys, NONE);
+                let options = analysis.candidates.iter().map(|(index, _)| *index as u32).zip(logits).chain(std::iter::once((NONE, none)));
+                let right = options.clone().find(|(option, _)| option == target).map_or(0.0, |(_, logit)| logit);
+                let rival = options.filter(|(option, _)| option != target).max_by(|a, b| a.1.total_cmp(&b.1));
+                if let Some((rival, rival_logit)) = rival
+                    && right - rival_logit < MARGIN
+                {
+                    self.nudge(&analysis.keys, *target, STEP);
+                    self.nudge(&analysis.keys, rival, -STEP);
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    /// The index of the article with `id`, for training.
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.entries.iter().position(|entry| entry.id == id)
+    }
+
+    /// The shortlist of `query` with the features the model scores.
+    pub fn analyse(&self, query: &str) -> Analysis {
         let normalized = normalize(query);
         let mut query_weights: HashMap<String, f32> = HashMap::new();
         for feature in features(&normalized) {
@@ -153,12 +331,15 @@ impl Matcher {
             *slot = slot.max(weight);
         }
         if query_weights.is_empty() || self.entries.is_empty() {
-            return Vec::new();
+            return Analysis::default();
         }
         let chinese = looks_chinese(&normalized);
         let same_language = self.entries.iter().any(|e| e.chinese == chinese);
-        let mut mass = 0.0;
-        let mut scores = vec![0.0f32; self.entries.len()];
+        let (mut mass, mut unknown_mass) = (0.0, 0.0);
+        let mut counted_by_id: HashMap<u32, f32> = HashMap::new();
+        let mut combined = vec![0.0f32; self.entries.len()];
+        let mut short = vec![0.0f32; self.entries.len()];
+        let mut body = vec![0.0f32; self.entries.len()];
         for (key, query_weight) in &query_weights {
             // A feature no article has is context the knowledge base does not cover ("坐高铁");
             // it counts against confidence, a word more than a bigram, which is often just
@@ -170,30 +351,43 @@ impl Matcher {
             };
             // Trigrams only help a word that is otherwise missing; they should not add
             // information of their own to the query.
-            let counted = if key.starts_with("t:") { query_weight * idf.min(2.0) } else { query_weight * idf };
+            let counted = if key.starts_with("t:") || key.starts_with("p:") { query_weight * idf.min(2.0) } else { query_weight * idf };
             mass += counted;
-            if let Some(postings) = self.postings.get(key) {
-                for &(article, weight) in postings {
-                    scores[article as usize] += counted * weight;
+            if let Some(id) = self.vocabulary.get(key) {
+                counted_by_id.insert(*id, counted);
+            }
+            match self.postings.get(key) {
+                Some(postings) => {
+                    for posting in postings {
+                        let article = posting.article as usize;
+                        combined[article] += counted * posting.weight();
+                        short[article] += counted * posting.short.min(1.0);
+                        body[article] += counted * posting.body;
+                    }
                 }
+                None => unknown_mass += counted,
             }
         }
-        let mut ranked: Vec<(usize, f32)> = scores
-            .into_iter()
+        let mut ranked: Vec<(usize, f32)> = combined
+            .iter()
             .enumerate()
-            .filter(|(index, score)| *score > 0.0 && (!same_language || self.entries[*index].chinese == chinese))
+            .filter(|(index, score)| **score > 0.0 && (!same_language || self.entries[*index].chinese == chinese))
             .map(|(index, score)| (index, (score / mass).min(1.0)))
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-        // The shortlist is re-ranked by how well the query also covers one of the
-        // article's own questions: a paraphrase of a question covers most of it, a query
-        // that only shares a word with the article does not.
-        ranked.truncate(RERANK_DEPTH.max(limit));
-        for (index, score) in &mut ranked {
-            let similarity = self.entries[*index]
-                .questions
-                .iter()
-                .map(|question| {
+        ranked.truncate(SHORTLIST);
+        let leader = ranked.first().map_or(0.0, |(_, score)| *score);
+        let query_idf: f32 =
+            query_weights.keys().filter(|k| !k.starts_with("t:") && !k.starts_with("p:")).map(|k| self.idf.get(k).copied().unwrap_or(0.0)).sum();
+        let candidates: Vec<(usize, [f32; CANDIDATE_FEATURES])> = ranked
+            .iter()
+            .enumerate()
+            .map(|(rank, &(index, coverage))| {
+                // How well the query covers one of the article's own questions, and how
+                // well that question covers the query: a paraphrase does both, a query that
+                // only shares a word with the article does neither.
+                let (mut best_share, mut best_dice) = (0.0f32, 0.0f32);
+                for question in &self.entries[index].questions {
                     let (mut shared, mut total) = (0.0, 0.0);
                     for key in question {
                         let weight = self.idf.get(key).copied().unwrap_or(0.0) * if key.starts_with("b:") { 0.6 } else { 1.0 };
@@ -202,19 +396,31 @@ impl Matcher {
                             shared += weight;
                         }
                     }
-                    if total > 0.0 { shared / total } else { 0.0 }
-                })
-                .fold(0.0f32, f32::max);
-            *score = (1.0 - QUESTION_SHARE) * *score + QUESTION_SHARE * similarity;
-        }
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-        ranked.truncate(limit);
-        ranked
-            .into_iter()
-            .map(|(index, score)| {
-                let entry = &self.entries[index];
-                Candidate { id: entry.id.clone(), title: entry.title.clone(), category: entry.category.clone(), score }
+                    if total > 0.0 {
+                        best_share = best_share.max(shared / total);
+                        best_dice = best_dice.max(2.0 * shared / (total + query_idf).max(f32::EPSILON));
+                    }
+                }
+                let sentence =
+                    self.entries[index].sentences.iter().map(|ids| ids.iter().filter_map(|id| counted_by_id.get(id)).sum::<f32>()).fold(0.0f32, f32::max);
+                let features = [
+                    (sentence / mass).min(1.0),
+                    coverage,
+                    best_share,
+                    (short[index] / mass).min(1.0),
+                    (body[index] / mass).min(1.0),
+                    best_dice.min(1.0),
+                    1.0 / (rank as f32 + 1.0),
+                    if leader > 0.0 { coverage / leader } else { 0.0 },
+                    f32::from(u8::from(rank == 0)),
+                ];
+                (index, features)
             })
-            .collect()
+            .collect();
+        let runner_up = ranked.get(1).map_or(0.0, |(_, score)| *score);
+        let query = [1.0, leader, leader - runner_up, (unknown_mass / mass).min(1.0), (query_weights.len() as f32).ln_1p() / 4.0];
+        let mut keys: Vec<String> = query_weights.into_keys().filter(|k| !k.starts_with("t:") && !k.starts_with("p:")).collect();
+        keys.sort();
+        Analysis { candidates, query, keys }
     }
 }

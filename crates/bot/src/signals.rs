@@ -289,6 +289,12 @@ impl Signals {
     }
 }
 
+/// The hand-written frustration score alone (the learned model in [`crate::mood`] reads it
+/// as one of its features).
+pub fn rule_score(raw: &str, normalized: &str) -> f32 {
+    frustration(raw, normalized)
+}
+
 fn frustration(raw: &str, text: &str) -> f32 {
     let hedged = HEDGES.iter().any(|h| text.contains(h));
     let mut score = 0.0;

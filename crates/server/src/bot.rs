@@ -166,6 +166,15 @@ async fn respond(state: &AppState, conversation: &Conversation, text: &str) -> A
     };
     let saved = serde_json::to_string(&memory).map_err(|error| crate::error::AppError::Internal(error.into()))?;
     state.store.save_bot_state(conversation.id, &saved).await?;
+    // What the bot could not answer is an article to write (GET /kb/gaps).
+    let unanswered = match (reply.outcome, reply.reason) {
+        (Outcome::OutOfScope, _) => Some("out_of_scope"),
+        (Outcome::Handoff, Some(reason @ (HandoffReason::LowConfidence | HandoffReason::Ambiguous))) => Some(reason.as_str()),
+        _ => None,
+    };
+    if let Some(reason) = unanswered {
+        state.store.record_unanswered(text, reason, conversation.id).await?;
+    }
     let zh = reply.chinese;
     let message = match reply.outcome {
         Outcome::Answer => {

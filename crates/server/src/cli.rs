@@ -76,6 +76,20 @@ pub enum BotCommand {
         /// Messages: `{"text": ..., "escalate": true|false}` per line.
         #[arg(long)]
         frustration: Option<PathBuf>,
+        /// Also cross-validate with this many folds: the bot's models are trained on all
+        /// folds but one of these sets and measured on the one left out (one line before the
+        /// last).
+        #[arg(long)]
+        folds: Option<usize>,
+    },
+    /// Train the matcher's scoring model on labelled queries and print its weights (the
+    /// constants `Model::shipped` holds).
+    Train {
+        #[arg(long)]
+        kb: PathBuf,
+        /// One or more query files (repeat the flag).
+        #[arg(long, required = true)]
+        queries: Vec<PathBuf>,
     },
 }
 
@@ -126,17 +140,27 @@ fn read_file(path: &std::path::Path) -> anyhow::Result<String> {
 }
 
 /// `edudesk bot eval`: the bot's accuracy and latency on labelled sets.
-fn bot_eval(config: &Config, kb: &std::path::Path, queries: &std::path::Path, frustration: Option<&std::path::Path>) -> anyhow::Result<()> {
-    use edudesk_bot::eval::{evaluate, parse_lines};
+fn bot_eval(
+    config: &Config,
+    kb: &std::path::Path,
+    queries: &std::path::Path,
+    frustration: Option<&std::path::Path>,
+    folds: Option<usize>,
+) -> anyhow::Result<()> {
+    use edudesk_bot::eval::{cross_validate, evaluate, parse_lines};
     let articles = parse_lines(&read_file(kb)?, &kb.display().to_string()).map_err(anyhow::Error::msg)?;
     let queries = parse_lines(&read_file(queries)?, &queries.display().to_string()).map_err(anyhow::Error::msg)?;
     let messages = match frustration {
         Some(path) => parse_lines(&read_file(path)?, &path.display().to_string()).map_err(anyhow::Error::msg)?,
         None => Vec::new(),
     };
+    let cross_validated = folds.map(|folds| (folds, cross_validate(&articles, &queries, &messages, config.bot, folds)));
     let (report, misses) = evaluate(articles, &queries, &messages, config.bot);
     for miss in &misses {
         println!("miss: {}", serde_json::to_string(miss)?);
+    }
+    if let Some((folds, cross_validated)) = cross_validated {
+        println!("cross-validated ({folds} folds): {}", serde_json::to_string(&cross_validated)?);
     }
     println!("{}", serde_json::to_string(&report)?);
     Ok(())
@@ -177,7 +201,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             Ok(())
         }
-        Command::Bot { command: BotCommand::Eval { kb, queries, frustration } } => bot_eval(&config, &kb, &queries, frustration.as_deref()),
+        Command::Bot { command: BotCommand::Eval { kb, queries, frustration, folds } } => bot_eval(&config, &kb, &queries, frustration.as_deref(), folds),
+        Command::Bot { command: BotCommand::Train { kb, queries } } => {
+            use edudesk_bot::eval::{parse_lines, train_model};
+            let articles: Vec<edudesk_bot::Article> = parse_lines(&read_file(&kb)?, &kb.display().to_string()).map_err(anyhow::Error::msg)?;
+            let mut labelled = Vec::new();
+            for path in &queries {
+                labelled.extend(parse_lines(&read_file(path)?, &path.display().to_string()).map_err(anyhow::Error::msg)?);
+            }
+            println!("{}", serde_json::to_string(&train_model(&articles, &labelled))?);
+            Ok(())
+        }
         Command::User { command: UserCommand::Add(add) } => {
             let store = Store::connect(&config.effective_database_url(), 1).await?;
             store.migrate().await?;

@@ -201,6 +201,7 @@ impl Knowledge {
             return Ok(false);
         }
         let articles = published(store).await?;
+        let taught = store.accepted_questions().await?;
         let settings = self.settings;
         let search = SearchIndexHandle { index: self.search.index.clone(), fields: self.search.fields };
         let fingerprint_for_index = fingerprint.clone();
@@ -208,7 +209,7 @@ impl Knowledge {
             if !index_current {
                 search.rebuild(&articles, &fingerprint_for_index)?;
             }
-            Ok(Bot::new(articles, settings))
+            Ok(Bot::with_learned(articles, settings, edudesk_bot::Learned::shipped().teach(taught)))
         })
         .await
         .context("rebuilding the knowledge index")??;

@@ -24,6 +24,7 @@ pub mod inbox;
 pub mod jobs;
 pub mod kb;
 pub mod knowledge;
+pub mod learning;
 pub mod ratelimit;
 pub mod realtime;
 pub mod routing;

@@ -9,7 +9,7 @@ const I18N = {
     callRinging: "来电", callAnswered: "通话中", line: "线路", openCall: "打开会话",
     kb: "知识库", inbox: "会话", newArticle: "新建文章", kbFilter: "筛选标题…", title: "标题", category: "分类", body: "正文（Markdown）",
     questions: "相似问法（每行一个）", tags: "标签（逗号分隔）", visibility: "可见性", lang: "语言", versions: "历史版本", preview: "在帮助中心查看",
-    vis: { draft: "草稿", published: "已发布", internal: "内部" }, toWrite: "无结果的搜索（待写文章）", topSearches: "热门搜索", deflections: "自助解决次数",
+    vis: { draft: "草稿", published: "已发布", internal: "内部" }, toWrite: "无结果的搜索（待写文章）", learned: "学到的问法（待采纳）", accept: "采纳", reject: "不采纳", noLearned: "暂无待处理的问法", accepted: "已采纳，机器人会用这篇文章回答这个问法", gaps: "没人能回答的问题（按话题）", nearest: "最接近", gapCount: (n, s, b) => `${n} 次（搜索 ${s}，机器人 ${b}）`, topSearches: "热门搜索", deflections: "自助解决次数",
     toDraft: "转为知识库草稿", drafted: "已生成草稿", articleId: "文章 ID（字母、数字、-）",
     mine: "我的", unassigned: "未分配", tier: "本层级", all: "全部", team: "团队",
     online: "在线", away: "离开", offline: "离线", pick: "请选择左侧的会话",
@@ -40,7 +40,7 @@ const I18N = {
     callRinging: "Incoming call", callAnswered: "On the phone", line: "line", openCall: "Open conversation",
     kb: "Knowledge base", inbox: "Inbox", newArticle: "New article", kbFilter: "Filter titles…", title: "Title", category: "Category", body: "Body (Markdown)",
     questions: "Alternative questions (one per line)", tags: "Tags (comma-separated)", visibility: "Visibility", lang: "Language", versions: "Versions", preview: "View in the help centre",
-    vis: { draft: "Draft", published: "Published", internal: "Internal" }, toWrite: "Searches without results (articles to write)", topSearches: "Top searches", deflections: "Self-service deflections",
+    vis: { draft: "Draft", published: "Published", internal: "Internal" }, toWrite: "Searches without results (articles to write)", learned: "Learned questions (to review)", accept: "Accept", reject: "Reject", noLearned: "Nothing to review", accepted: "Accepted: the bot now answers this wording with the article", gaps: "Questions nobody answered (by topic)", nearest: "closest", gapCount: (n, s, b) => `${n}× (searches ${s}, bot ${b})`, topSearches: "Top searches", deflections: "Self-service deflections",
     toDraft: "Turn into a KB draft", drafted: "Draft created", articleId: "Article id (letters, digits, -)",
     mine: "Mine", unassigned: "Unassigned", tier: "My tier", all: "All", team: "Team",
     online: "Online", away: "Away", offline: "Offline", pick: "Pick a conversation on the left",
@@ -402,8 +402,23 @@ async function renderKb(selectedId, message) {
   pane.replaceChildren(el("p", { class: "placeholder" }, t.pick));
   document.getElementById("sop-panel")?.replaceChildren();
   try {
-    const stats = await api("GET", "/kb/search-stats");
-    side?.replaceChildren(el("h3", {}, t.toWrite), el("ul", { id: "kb-zero" }, ...stats.zero_result_queries.map((q) => el("li", {}, `${q.query} (${q.searches})`))),
+    const [stats, learned, gaps] = await Promise.all([api("GET", "/kb/search-stats"), api("GET", "/kb/learned-questions"), api("GET", "/kb/gaps")]);
+    // An editor's decision on a learner's wording: accepted ones teach the bot at once.
+    const decide = async (question, verdict) => {
+      try {
+        await api("POST", `/kb/learned-questions/${question.id}/${verdict}`);
+        if (verdict === "accept") toast(t.accepted);
+        renderKb(selectedId);
+      } catch (error) { toast(error.message, "error"); }
+    };
+    const learnedList = learned.length ? learned.map((q) => el("li", { "data-learned": q.id },
+      el("div", {}, `“${q.question}”`), el("div", { class: "muted" }, `→ ${q.article_title} (${q.article_id})`),
+      el("button", { class: "primary accept", onclick: () => decide(q, "accept") }, t.accept), " ",
+      el("button", { class: "reject", onclick: () => decide(q, "reject") }, t.reject))) : [el("li", { class: "muted" }, t.noLearned)];
+    side?.replaceChildren(el("h3", {}, t.learned), el("ul", { id: "kb-learned" }, ...learnedList),
+      el("h3", {}, t.gaps), el("ul", { id: "kb-gaps" }, ...gaps.map((g) => el("li", {}, `${g.examples.join(" / ")} — ${t.gapCount(g.count, g.searches, g.bot)}`
+        + (g.nearest_article ? ` · ${t.nearest}: ${g.nearest_article}` : "")))),
+      el("h3", {}, t.toWrite), el("ul", { id: "kb-zero" }, ...stats.zero_result_queries.map((q) => el("li", {}, `${q.query} (${q.searches})`))),
       el("h3", {}, t.topSearches), el("ul", { id: "kb-top" }, ...stats.top_queries.map((q) => el("li", {}, `${q.query} (${q.searches}, ${q.results})`))),
       el("p", {}, `${t.deflections}: ${stats.deflections}`));
   } catch (error) { side?.replaceChildren(); }

@@ -323,6 +323,10 @@ pub async fn update(
     if updated.status == Status::Resolved && before.status != Status::Resolved {
         // The SOP's check-back, e.g. 24 h after resolution.
         crate::sops::follow_up_on_resolve(&state, &updated, staff.user_id).await?;
+        // What the bot can learn from how the agent answered; never fails the resolve.
+        if let Err(error) = crate::learning::after_resolve(&state, &updated).await {
+            tracing::warn!(%error, conversation_id = updated.id, "learning from the resolved conversation failed");
+        }
     }
     state.bus.publish(realtime::Event::conversation(&updated)).await;
     if changes.status.is_some() || changes.assignee_id.is_some() {

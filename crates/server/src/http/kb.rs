@@ -13,9 +13,11 @@ use crate::{
     auth::{Auth, MaybeAuth},
     error::{AppError, AppResult},
     knowledge::SearchHit,
+    learning::Gap,
     store::{
         bot::{SearchSource, SearchStats},
         kb::{Article, ArticleFilter, ArticleInput},
+        learning::LearnedQuestion,
     },
 };
 
@@ -257,4 +259,63 @@ pub async fn search_stats(State(state): State<AppState>, auth: Auth, ApiQuery(pa
     let days = params.days.unwrap_or(30).clamp(1, 365);
     let since = crate::store::now_ms() - days * 24 * 3600 * 1000;
     Ok(ApiJson(state.store.search_stats(since, 20).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LearnedParams {
+    /// `pending` (default), `accepted` or `rejected`.
+    pub status: Option<String>,
+}
+
+/// Learner wordings proposed as other questions of articles (staff), newest first.
+#[utoipa::path(get, path = "/api/v1/kb/learned-questions", tag = "kb", params(LearnedParams),
+    responses((status = 200, body = Vec<LearnedQuestion>), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn learned_questions(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(params): ApiQuery<LearnedParams>,
+) -> AppResult<ApiJson<Vec<LearnedQuestion>>> {
+    auth.staff()?;
+    let status = params.status.as_deref().unwrap_or("pending");
+    if !matches!(status, "pending" | "accepted" | "rejected") {
+        return Err(AppError::BadRequest(format!("status: '{status}' is not one of pending, accepted, rejected")));
+    }
+    Ok(ApiJson(state.store.learned_questions(status, 200).await?))
+}
+
+/// Accepts a learned question (staff): the bot answers that wording with the article from now on.
+#[utoipa::path(post, path = "/api/v1/kb/learned-questions/{id}/accept", tag = "kb", params(("id" = i64, Path)),
+    responses((status = 200, body = LearnedQuestion), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn accept_question(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiPath<i64>) -> AppResult<ApiJson<LearnedQuestion>> {
+    let staff = auth.staff()?;
+    let question = state.store.decide_question(id, true, staff.user_id).await?;
+    state.knowledge.changed(&state.store).await;
+    Ok(ApiJson(question))
+}
+
+/// Rejects a learned question (staff).
+#[utoipa::path(post, path = "/api/v1/kb/learned-questions/{id}/reject", tag = "kb", params(("id" = i64, Path)),
+    responses((status = 200, body = LearnedQuestion), (status = 404, body = crate::error::Problem), (status = 409, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn reject_question(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiPath<i64>) -> AppResult<ApiJson<LearnedQuestion>> {
+    let staff = auth.staff()?;
+    Ok(ApiJson(state.store.decide_question(id, false, staff.user_id).await?))
+}
+
+/// Topics nothing answered (staff): the bot's unanswered questions and zero-result searches,
+/// grouped by similarity, biggest first — the articles to write.
+#[utoipa::path(get, path = "/api/v1/kb/gaps", tag = "kb", params(StatsParams),
+    responses((status = 200, body = Vec<Gap>), (status = 401, body = crate::error::Problem), (status = 403, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all)]
+pub async fn gaps(State(state): State<AppState>, auth: Auth, ApiQuery(params): ApiQuery<StatsParams>) -> AppResult<ApiJson<Vec<Gap>>> {
+    auth.staff()?;
+    Ok(ApiJson(crate::learning::gaps(&state, params.days.unwrap_or(30).clamp(1, 365), 20).await?))
 }

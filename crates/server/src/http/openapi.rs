@@ -23,6 +23,7 @@ use super::{attachments, auth, channels, contacts, conversations, feedback, heal
         tasks::schedule, tasks::pending, tasks::list, tasks::done,
         sops::list, sops::save, sops::start, sops::get, sops::answer,
         kb::list, kb::get, kb::save, kb::versions, kb::vote, kb::from_conversation, kb::search, kb::deflection, kb::search_stats,
+        kb::learned_questions, kb::accept_question, kb::reject_question, kb::gaps,
         channels::list, channels::save, channels::deliveries, feedback::create, contacts::merge,
         contacts::create, contacts::get,
         users::list, users::create, users::get, users::update, users::set_presence,

@@ -176,13 +176,16 @@ impl Store {
         Ok(SearchStats { searches: totals.0, zero_result_searches: totals.1, deflections, top_queries, zero_result_queries, top_deflecting_articles })
     }
 
-    /// Changes whenever an article is added or changed (its visibility included).
+    /// Changes whenever an article is added or changed (its visibility included), or a
+    /// learned question is accepted.
     pub async fn kb_fingerprint(&self) -> AppResult<String> {
         let (count, published, latest): (i64, i64, i64) = sqlx::query_as(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN visibility = 'published' THEN 1 ELSE 0 END), 0), COALESCE(MAX(updated_at), 0) FROM kb_articles",
         )
         .fetch_one(&self.read)
         .await?;
-        Ok(format!("{count}:{published}:{latest}"))
+        let (taught, last_taught): (i64, i64) =
+            sqlx::query_as("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM kb_learned_questions WHERE status = 'accepted'").fetch_one(&self.read).await?;
+        Ok(format!("{count}:{published}:{latest}:{taught}:{last_taught}"))
     }
 }

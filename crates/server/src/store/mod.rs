@@ -17,6 +17,7 @@ pub mod conversations;
 pub mod events;
 pub mod jobs;
 pub mod kb;
+pub mod learning;
 pub mod messages;
 pub mod routing;
 pub mod secrets;

@@ -20,7 +20,8 @@ backend_tests!(
     the_bot_refuses_what_the_knowledge_base_does_not_cover,
     an_agent_who_steps_in_silences_the_bot,
     answers_link_to_the_public_help_centre,
-    a_bare_request_for_a_person_routes_by_the_whole_conversation
+    a_bare_request_for_a_person_routes_by_the_whole_conversation,
+    the_bot_learns_the_wordings_editors_accept_and_shows_what_to_write
 );
 
 async fn search(app: &TestApp, query: &str) -> Vec<String> {
@@ -259,4 +260,72 @@ async fn a_bare_request_for_a_person_routes_by_the_whole_conversation(backend: T
     assert_eq!((handed["category"].as_str(), handed["tier"].as_i64()), (Some("playback"), Some(1)), "{handed}");
     assert_eq!(handed["assignee_id"], t1_id, "the tier's general queue: the free agent takes it: {handed}");
     assert_eq!(handed["sop"]["id"], "video-playback", "the category's SOP is offered to the agent");
+}
+
+/// Issue 12.3: an agent answering a handed-over question with an article teaches the bot,
+/// once an editor accepts the learner's wording; what nothing answered is grouped by topic.
+async fn the_bot_learns_the_wordings_editors_accept_and_shows_what_to_write(backend: TestBackend) {
+    const WORDING: &str = "妹妹借我手机看了半天网课，能不能查到她看了哪些";
+    let app = TestApp::builder(backend).with_bot().spawn().await;
+    let lead = app.login("lead@edudesk.demo").await;
+    let t1 = app.login("t1@edudesk.demo").await;
+    let bot_links = |all: &[Value]| all.iter().filter(|m| m["author_kind"] == "bot").map(|m| m["body"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+
+    let (learner, _) = app.learner("L9201").await;
+    let id = app.open_conversation(&learner, WORDING).await;
+    let conversation = app.get(&format!("/api/v1/conversations/{id}"), &lead).await.expect(200);
+    assert_eq!(conversation["bot_active"], false, "the bot could not answer it: {:?}", bot_links(&messages(&app, &lead, id).await));
+    app.post(
+        &format!("/api/v1/conversations/{id}/messages"),
+        &lead,
+        json!({"body": "可以导出学习记录：https://help.example.com/help/articles/zh-data-export"}),
+    )
+    .await
+    .expect(201);
+    assert!(app.get("/api/v1/kb/learned-questions", &t1).await.expect(200).as_array().unwrap().is_empty(), "nothing before the resolve");
+    app.call(Method::PATCH, &format!("/api/v1/conversations/{id}"), Some(&lead), Some(json!({"status": "resolved"}))).await.expect(200);
+
+    let pending = app.get("/api/v1/kb/learned-questions", &t1).await.expect(200);
+    let pending = pending.as_array().unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(
+        (pending[0]["article_id"].as_str(), pending[0]["question"].as_str(), pending[0]["status"].as_str()),
+        (Some("zh-data-export"), Some(WORDING), Some("pending"))
+    );
+    assert_eq!(pending[0]["conversation_id"], id);
+    let question = pending[0]["id"].as_i64().unwrap();
+
+    // Pending teaches nothing yet.
+    let (second, _) = app.learner("L9202").await;
+    let before = app.open_conversation(&second, WORDING).await;
+    assert!(bot_links(&messages(&app, &second, before).await).iter().all(|body| !body.contains("zh-data-export")));
+
+    // Bad decisions are refused clearly; the editor accepts once.
+    app.call(Method::GET, "/api/v1/kb/learned-questions?status=maybe", Some(&t1), None).await.problem(400);
+    app.call(Method::POST, "/api/v1/kb/learned-questions/999999/accept", Some(&t1), None).await.problem(404);
+    app.call(Method::POST, "/api/v1/kb/learned-questions/abc/accept", Some(&t1), None).await.problem(400);
+    let accepted = app.call(Method::POST, &format!("/api/v1/kb/learned-questions/{question}/accept"), Some(&t1), None).await.expect(200);
+    assert_eq!(accepted["status"], "accepted");
+    app.call(Method::POST, &format!("/api/v1/kb/learned-questions/{question}/reject"), Some(&t1), None).await.problem(409);
+    assert!(app.get("/api/v1/kb/learned-questions", &t1).await.expect(200).as_array().unwrap().is_empty());
+    assert_eq!(app.get("/api/v1/kb/learned-questions?status=accepted", &t1).await.expect(200).as_array().unwrap().len(), 1);
+
+    // Accepted: the bot answers that wording with the article, at once.
+    let (third, _) = app.learner("L9203").await;
+    let after = app.open_conversation(&third, WORDING).await;
+    let answers = bot_links(&messages(&app, &third, after).await);
+    assert!(answers.iter().any(|body| body.contains("/help/articles/zh-data-export")), "{answers:?}");
+
+    // What nothing answered, grouped: two learners asked the same unanswered thing (the bot
+    // could not answer it), one help-centre search found nothing.
+    let (fourth, _) = app.learner("L9204").await;
+    app.open_conversation(&fourth, "你们的线下校区在哪个城市，能去现场上课吗").await;
+    app.open_conversation(&fourth, "线下校区在哪里，可以去现场上课吗").await;
+    app.call(Method::GET, "/api/v1/kb/search?q=%E7%BA%BF%E4%B8%8B%E6%A0%A1%E5%8C%BA%E5%9C%A8%E5%93%AA", None, None).await.expect(200);
+    let gaps = app.get("/api/v1/kb/gaps", &t1).await.expect(200);
+    let campus = gaps.as_array().unwrap().iter().find(|g| g["examples"].as_array().unwrap().iter().any(|e| e.as_str().unwrap().contains("校区"))).cloned();
+    let campus = campus.unwrap_or_else(|| panic!("a campus topic: {gaps}"));
+    assert!(campus["count"].as_i64().unwrap() >= 2, "{campus}");
+    assert!(campus["examples"].as_array().unwrap().iter().all(|e| e.as_str().unwrap().contains("校区")), "one topic, not a mix: {campus}");
+    app.get("/api/v1/kb/gaps", &learner).await.problem(403);
 }

@@ -835,3 +835,58 @@ async fn the_widget_tells_learners_what_they_need_to_know() {
     assert!(!text.contains("T1") && !text.contains("Tier") && !text.contains("层级"), "no tier labels for learners: {text}");
     learner.screenshot("widget-solved").await;
 }
+
+/// Issue 12.3, end to end: the bot cannot answer a learner's wording and hands over; the
+/// agent answers with an article link and resolves; the wording waits in the console's
+/// knowledge-base screen; an editor accepts it there; the next learner who writes it gets
+/// the bot's answer with that article at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_editor_teaches_the_bot_a_learners_wording_from_the_console() {
+    if browsers_missing() {
+        return;
+    }
+    const WORDING: &str = "妹妹借我手机看了半天网课，能不能查到她看了哪些";
+    let stage = Stage::start().await;
+    let (base, driver) = (stage.base.clone(), &stage.driver);
+    let learner = Browser::open(driver, "zh-CN").await;
+    open_widget(&learner, &base).await;
+    learner_sends(&learner, WORDING).await;
+    let conversation = widget_conversation(&learner).await;
+    let lead = api_token(&base, "lead@edudesk.demo").await;
+    let http = reqwest::Client::new();
+    let conversation_url = format!("{base}/api/v1/conversations/{conversation}");
+    let mut handed = Value::Null;
+    for _ in 0..100 {
+        handed = http.get(&conversation_url).bearer_auth(&lead).send().await.unwrap().json().await.unwrap();
+        if handed["bot_active"] == false {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(handed["bot_active"], false, "the bot could not answer and handed over: {handed}");
+    let reply = json!({"body": format!("可以导出学习记录，看这篇：{base}/help/articles/zh-data-export"), "client_id": "teach-1"});
+    assert_eq!(http.post(format!("{conversation_url}/messages")).bearer_auth(&lead).json(&reply).send().await.unwrap().status(), 201);
+    let resolved = http.patch(&conversation_url).bearer_auth(&lead).json(&json!({"status": "resolved"})).send().await.unwrap();
+    assert_eq!(resolved.status(), 200);
+
+    // The editor sees the wording with its article and accepts it.
+    let editor = desktop_console(driver, &base, "t1@edudesk.demo").await;
+    editor.script("document.querySelector('#kb-toggle').click();", json!([])).await;
+    let pending = "return [...document.querySelectorAll('#kb-learned li[data-learned]')].find(li => li.textContent.includes(arguments[0]) && li.textContent.includes('zh-data-export'))?.dataset.learned;";
+    editor.wait_for("the learned wording", pending, json!([WORDING])).await;
+    editor.screenshot("console-kb-learned").await;
+    editor.script("document.querySelector('#kb-learned li[data-learned] button.accept').click();", json!([])).await;
+    editor.wait_for("the list emptied", "return !document.querySelector('#kb-learned li[data-learned]');", json!([])).await;
+
+    // A new learner writes the same words: the bot answers with the article.
+    let next = Browser::open(driver, "zh-CN").await;
+    open_widget(&next, &base).await;
+    learner_sends(&next, WORDING).await;
+    next.wait_for(
+        "the bot's answer with the taught article",
+        &format!("{WIDGET} return [...root.querySelectorAll('.msg.bot a')].some(a => a.href.includes('/help/articles/zh-data-export'));"),
+        json!([]),
+    )
+    .await;
+    next.screenshot("widget-taught-answer").await;
+}
