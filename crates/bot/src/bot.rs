@@ -4,25 +4,52 @@
 //! confidence, two candidates too close to call, or repeated failed answers. The conversation's
 //! memory ([`ConversationState`]) is a small serialisable value the caller stores.
 
-use crate::Article;
-use crate::matcher::{Candidate, Matcher};
 use std::sync::{Arc, OnceLock};
 
+use crate::Article;
+use crate::matcher::{Candidate, Matcher};
 use crate::model::Model;
 use crate::mood::Mood;
+
+/// Frustration probability at which a learner goes to a person even with an answerable question.
+const CLEARLY_UPSET: f32 = 0.5;
+/// Probability of the best article at which a somewhat upset learner gets the answer first.
+const CONFIDENT_ANSWER: f32 = 0.7;
+
+/// Offer a choice between the two likeliest articles when together they are at least this
+/// likely, and the second at least [`CHOICE_FLOOR`].
+const CHOICE_TOTAL: f32 = 0.5;
+const CHOICE_FLOOR: f32 = 0.15;
+
+/// The offered article a reply picks: "1"/"2", 第一个/第二个, "first"/"second", A/B.
+fn choice<'a>(normalized: &str, offered: &'a [String]) -> Option<&'a String> {
+    const FIRST: &[&str] = &["1", "第一个", "第一", "一", "前一个", "前者", "first", "the first", "first one", "the first one", "a", "1."];
+    const SECOND: &[&str] = &["2", "第二个", "第二", "二", "后一个", "后者", "second", "the second", "second one", "the second one", "b", "2."];
+    let said: String = normalized.trim().trim_matches(|c: char| !c.is_alphanumeric() && c != '.').trim_end_matches('.').to_owned();
+    let said = said.trim_end_matches(['个', '吧', '呢', '啊']).to_owned();
+    let said = said.as_str();
+    if FIRST.contains(&said) || FIRST.iter().any(|f| said == format!("{f}个")) {
+        offered.first()
+    } else if SECOND.contains(&said) || SECOND.iter().any(|f| said == format!("{f}个")) {
+        offered.get(1)
+    } else {
+        None
+    }
+}
 
 /// Passes of the matcher's association learning over the labelled questions.
 const LEARNING_EPOCHS: usize = 30;
 use crate::normalize::normalize;
 use crate::signals::Signals;
 
-/// Thresholds on the matcher's coverage score; calibrated on the dev sets (see BENCHMARKS.md).
+/// Thresholds on the matcher's probabilities; chosen by cross-validation over the dev sets
+/// (see BENCHMARKS.md).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct BotSettings {
-    /// Coverage needed to answer with the best article.
+    /// Probability the best article needs for the bot to answer with it.
     pub answer_threshold: f32,
-    /// Below this the question is outside what the knowledge base covers.
+    /// Below this (or below "none") the question is outside what the knowledge base covers.
     pub out_of_scope_threshold: f32,
     /// The runner-up within this fraction of the best makes the question ambiguous.
     pub ambiguity_ratio: f32,
@@ -48,6 +75,8 @@ pub enum Outcome {
     Handoff,
     /// Asks the learner to say more (after a first failed answer).
     Clarify,
+    /// Offers the two likeliest articles and asks which one is meant ("1" or "2").
+    Choose,
 }
 
 /// Why the bot handed over.
@@ -86,6 +115,8 @@ pub struct ConversationState {
     pub failures: u32,
     /// Set once the conversation went to a person; the bot stays quiet after that.
     pub handed_over: bool,
+    /// The two articles offered to choose from, until the learner's next message.
+    pub offered: Vec<String>,
 }
 
 /// The bot's reply to one message.
@@ -97,6 +128,8 @@ pub struct Reply {
     pub article: Option<Candidate>,
     /// Best candidates with their scores, best first.
     pub candidates: Vec<Candidate>,
+    /// The articles offered to choose from ([`Outcome::Choose`]), in the order numbered.
+    pub options: Vec<Candidate>,
     pub signals: Signals,
     /// Whether the learner wrote Chinese (the reply's language).
     pub chinese: bool,
@@ -208,11 +241,23 @@ impl Bot {
         let chinese = crate::features::looks_chinese(&normalized);
         let ranking = self.matcher.rank(message, 5);
         let (candidates, none) = (ranking.candidates, ranking.none);
-        let reply = |outcome, reason, article| Reply { outcome, reason, article, candidates: candidates.clone(), signals, chinese };
+        let reply = |outcome, reason, article| Reply { outcome, reason, article, candidates: candidates.clone(), options: Vec::new(), signals, chinese };
         if signals.wants_human {
             return self.hand_over(state, reply(Outcome::Handoff, Some(HandoffReason::Requested), None));
         }
-        if signals.frustrated() {
+        // The answer to "which of these two?" is the chosen article.
+        let offered = std::mem::take(&mut state.offered);
+        if let Some(chosen) = choice(&normalized, &offered).and_then(|id| self.article(id)) {
+            let article = Candidate { id: chosen.id.clone(), title: chosen.title.clone(), category: chosen.category.clone(), score: 1.0 };
+            state.answered.push(article.id.clone());
+            return reply(Outcome::Answer, None, Some(article));
+        }
+        // Clearly upset: a person now. Only somewhat upset, with a question the bot answers
+        // with confidence: the answer first (it ends with the offer of a person), since a
+        // worried learner with an answerable question is best served by the answer.
+        let clearly_upset = signals.frustration * crate::mood::THRESHOLD >= CLEARLY_UPSET;
+        let confident_first_answer = state.answered.is_empty() && candidates.first().is_some_and(|best| best.score >= CONFIDENT_ANSWER && best.score > none);
+        if signals.frustrated() && (clearly_upset || !confident_first_answer) {
             return self.hand_over(state, reply(Outcome::Handoff, Some(HandoffReason::Frustrated), None));
         }
         if signals.not_helped && !state.answered.is_empty() {
@@ -243,6 +288,17 @@ impl Bot {
         if best.score < self.settings.answer_threshold {
             if signals.not_helped {
                 return reply(Outcome::Clarify, None, None);
+            }
+            // Not sure which, but likely one of two: let the learner pick (once; a second
+            // unsure question goes to a person).
+            if let Some(second) = candidates.get(1).cloned()
+                && offered.is_empty()
+                && second.score >= CHOICE_FLOOR
+                && best.score + second.score >= CHOICE_TOTAL
+                && !state.answered.contains(&best.id)
+            {
+                state.offered = vec![best.id.clone(), second.id.clone()];
+                return Reply { options: vec![best, second], ..reply(Outcome::Choose, None, None) };
             }
             return self.hand_over(state, reply(Outcome::Handoff, Some(HandoffReason::LowConfidence), None));
         }
@@ -380,6 +436,26 @@ mod tests {
         // A neighbouring wording benefits too: the taught words now point at the article.
         let near = taught.reply("钱啥时候回到卡里啊", &mut ConversationState::default());
         assert_eq!(near.article.map(|a| a.id).as_deref(), Some("refund"), "{:?}", near.candidates);
+    }
+
+    #[test]
+    fn an_unsure_question_offers_two_articles_and_the_pick_is_answered() {
+        let bot = bot();
+        let mut state = ConversationState { offered: vec!["pw".into(), "refund".into()], ..ConversationState::default() };
+        let picked = bot.reply("第二个", &mut state);
+        assert_eq!((picked.outcome, picked.article.map(|a| a.id)), (Outcome::Answer, Some("refund".to_owned())));
+        assert!(state.offered.is_empty(), "the offer is used up");
+        let mut state = ConversationState { offered: vec!["pw".into(), "refund".into()], ..ConversationState::default() };
+        assert_eq!(bot.reply("1", &mut state).article.map(|a| a.id).as_deref(), Some("pw"));
+        // Anything else is a new message and the offer lapses.
+        let mut state = ConversationState { offered: vec!["pw".into(), "refund".into()], ..ConversationState::default() };
+        let other = bot.reply("退款多久到账", &mut state);
+        assert_eq!(other.article.map(|a| a.id).as_deref(), Some("refund"));
+        assert!(state.offered.is_empty());
+        assert_eq!(choice("第一个吧", &["a".into(), "b".into()]).map(String::as_str), Some("a"));
+        assert_eq!(choice("the second one", &["a".into(), "b".into()]).map(String::as_str), Some("b"));
+        assert_eq!(choice("12", &["a".into(), "b".into()]), None);
+        assert_eq!(choice("1", &[]), None);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod matcher;
 pub mod model;
 pub mod mood;
 pub mod normalize;
+pub mod outside;
 pub mod signals;
 
 pub use bot::{Bot, BotSettings, ConversationState, HandoffReason, Learned, Outcome, Reply};

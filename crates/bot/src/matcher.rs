@@ -49,6 +49,8 @@ struct Entry {
     /// Feature ids ([`Matcher::vocabulary`]) of each sentence or list item of the body: a
     /// specific fact ("Android 7", an error code) sits in one sentence of a long body.
     sentences: Vec<Vec<u32>>,
+    /// Index of the article's category among the knowledge base's categories.
+    category_id: u32,
 }
 
 /// One posting: how an article contains a feature, in its short fields and in its body.
@@ -83,6 +85,8 @@ pub struct Analysis {
 
 /// Article index standing for "no article" in learned associations.
 const NONE: u32 = u32::MAX;
+/// Learned associations with categories are kept under `CATEGORY_BASE + category id`.
+const CATEGORY_BASE: u32 = 1 << 31;
 
 /// The scored shortlist of one query.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -106,6 +110,8 @@ pub struct Matcher {
     associations: HashMap<String, Vec<(u32, f32)>>,
     /// Ids of the body features, for the sentences.
     vocabulary: HashMap<String, u32>,
+    /// Other platforms' names the knowledge base does not mention ([`crate::outside`]).
+    outside: Vec<&'static str>,
 }
 
 impl Matcher {
@@ -120,6 +126,7 @@ impl Matcher {
         let bodies: Vec<Vec<Feature>> = articles.iter().map(|a| features(&normalize(&a.body))).collect();
         let average_body = (bodies.iter().map(Vec::len).sum::<usize>() as f32 / articles.len().max(1) as f32).max(1.0);
         let mut document_frequency: HashMap<String, u32> = HashMap::new();
+        let mut categories: HashMap<String, u32> = HashMap::new();
         for (index, (article, body)) in articles.iter().zip(&bodies).enumerate() {
             let mut weights: HashMap<String, (f32, f32)> = HashMap::new();
             let mut short_field = |text: &str, weight: f32| {
@@ -178,7 +185,10 @@ impl Matcher {
                 })
                 .filter(|ids| ids.len() >= 2)
                 .collect();
+            let next_category = u32::try_from(categories.len()).unwrap_or(0);
+            let category_id = *categories.entry(article.category.clone()).or_insert(next_category);
             matcher.entries.push(Entry {
+                category_id,
                 sentences,
                 id: article.id.clone(),
                 title: article.title.clone(),
@@ -187,6 +197,8 @@ impl Matcher {
                 questions,
             });
         }
+        let texts: Vec<String> = articles.iter().map(|a| normalize(&format!("{} {} {}", a.title, a.questions.join(" "), a.body))).collect();
+        matcher.outside = crate::outside::outside_names(&texts);
         let total = articles.len() as f32;
         for (key, df) in document_frequency {
             matcher.idf.insert(key, ((total + 1.0) / (df as f32 + 0.5)).ln().max(0.05));
@@ -248,11 +260,33 @@ impl Matcher {
         let (mut logits, mut none) = self.model.logits(analysis);
         if !self.associations.is_empty() {
             for ((index, _), logit) in analysis.candidates.iter().zip(&mut logits) {
-                *logit += self.association(&analysis.keys, *index as u32);
+                *logit += self.learned(&analysis.keys, *index as u32);
             }
-            none += self.association(&analysis.keys, NONE);
+            none += self.learned(&analysis.keys, NONE);
         }
         crate::model::softmax(&logits, none)
+    }
+
+    /// What labelled questions taught about `option` (an article or [`NONE`]): the
+    /// association with the article itself plus with its category, which many more
+    /// examples share ("卡" speaks for the video articles as a group).
+    fn learned(&self, keys: &[String], option: u32) -> f32 {
+        let own = self.association(keys, option);
+        match self.category_option(option) {
+            Some(category) => own + self.association(keys, category),
+            None => own,
+        }
+    }
+
+    fn category_option(&self, option: u32) -> Option<u32> {
+        (option != NONE).then(|| self.entries.get(option as usize).map(|entry| CATEGORY_BASE + entry.category_id)).flatten()
+    }
+
+    fn teach(&mut self, keys: &[String], option: u32, step: f32) {
+        self.nudge(keys, option, step);
+        if let Some(category) = self.category_option(option) {
+            self.nudge(keys, category, step);
+        }
     }
 
     fn association(&self, keys: &[String], article: u32) -> f32 {
@@ -296,17 +330,17 @@ impl Matcher {
             for (analysis, target) in &prepared {
                 let (mut logits, none) = self.model.logits(analysis);
                 for ((index, _), logit) in analysis.candidates.iter().zip(&mut logits) {
-                    *logit += self.association(&analysis.keys, *index as u32);
+                    *logit += self.learned(&analysis.keys, *index as u32);
                 }
-                let none = none + self.association(&analysis.keys, NONE);
+                let none = none + self.learned(&analysis.keys, NONE);
                 let options = analysis.candidates.iter().map(|(index, _)| *index as u32).zip(logits).chain(std::iter::once((NONE, none)));
                 let right = options.clone().find(|(option, _)| option == target).map_or(0.0, |(_, logit)| logit);
                 let rival = options.filter(|(option, _)| option != target).max_by(|a, b| a.1.total_cmp(&b.1));
                 if let Some((rival, rival_logit)) = rival
                     && right - rival_logit < MARGIN
                 {
-                    self.nudge(&analysis.keys, *target, STEP);
-                    self.nudge(&analysis.keys, rival, -STEP);
+                    self.teach(&analysis.keys, *target, STEP);
+                    self.teach(&analysis.keys, rival, -STEP);
                     changed = true;
                 }
             }
@@ -418,7 +452,8 @@ impl Matcher {
             })
             .collect();
         let runner_up = ranked.get(1).map_or(0.0, |(_, score)| *score);
-        let query = [1.0, leader, leader - runner_up, (unknown_mass / mass).min(1.0), (query_weights.len() as f32).ln_1p() / 4.0];
+        let outside = f32::from(u8::from(self.outside.iter().any(|name| crate::outside::mentions(&normalized, name))));
+        let query = [1.0, leader, leader - runner_up, (unknown_mass / mass).min(1.0), (query_weights.len() as f32).ln_1p() / 4.0, outside];
         let mut keys: Vec<String> = query_weights.into_keys().filter(|k| !k.starts_with("t:") && !k.starts_with("p:")).collect();
         keys.sort();
         Analysis { candidates, query, keys }

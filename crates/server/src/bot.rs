@@ -116,6 +116,7 @@ pub async fn after_learner_message(state: &AppState, conversation_id: i64, text:
             reason: Some(HandoffReason::InternalError),
             article: None,
             candidates: Vec::new(),
+            options: Vec::new(),
             signals: edudesk_bot::signals::Signals::read(text, text),
             chinese,
         };
@@ -159,6 +160,7 @@ async fn respond(state: &AppState, conversation: &Conversation, text: &str) -> A
                 reason: Some(HandoffReason::InternalError),
                 article: None,
                 candidates: Vec::new(),
+                options: Vec::new(),
                 signals: edudesk_bot::signals::Signals::read(text, text),
                 chinese: edudesk_bot::features::looks_chinese(text),
             }
@@ -194,6 +196,14 @@ async fn respond(state: &AppState, conversation: &Conversation, text: &str) -> A
         Outcome::OutOfScope => "Sorry, that is outside what I can answer. Type \"agent\" if you would like a person to help.".to_owned(),
         Outcome::Clarify if zh => "抱歉没能帮上忙。能再具体描述一下遇到的问题吗？也可以回复「转人工」联系人工客服。".to_owned(),
         Outcome::Clarify => "Sorry that did not help. Could you describe the problem in more detail? Or type \"agent\" for a person.".to_owned(),
+        Outcome::Choose => {
+            let titles: Vec<String> = reply.options.iter().enumerate().map(|(i, option)| format!("{}. {}", i + 1, option.title)).collect();
+            if zh {
+                format!("您想问的是哪一个？\n{}\n回复 1 或 2；都不是的话可以换个说法，或回复「转人工」。", titles.join("\n"))
+            } else {
+                format!("Which of these do you mean?\n{}\nReply 1 or 2; if neither, say it another way or type \"agent\".", titles.join("\n"))
+            }
+        }
         Outcome::Handoff => return hand_over(state, conversation, &reply, &memory.answered).await,
     };
     say(state, conversation.id, message, false).await

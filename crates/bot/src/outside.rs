@@ -1,0 +1,142 @@
+//! Services and platforms that are not ours. A learner asking about another platform's
+//! refund, password or membership ("美团外卖退款多久到账", "my Apple ID is locked") uses the
+//! same words as our articles, but the knowledge base cannot answer it. The list is general
+//! knowledge — the apps, shops, course sites, mail and cloud services learners in China and
+//! abroad use — not lines from any evaluation set; a name the knowledge base itself mentions
+//! (an article about paying with Alipay) is not outside and is dropped when the matcher is
+//! built. Names that are also everyday words ("line", "teams", 得到, 有道) or part of our own
+//! troubleshooting (a router, a VPN slowing videos down) are left out.
+
+use crate::normalize::normalize;
+
+/// Other platforms, in the spelling [`normalize`] gives (lower case, simplified).
+const OUTSIDE_SERVICES: &[&str] = &[
+    // Shopping, food, travel, payments and banks.
+    "淘宝",
+    "天猫",
+    "京东",
+    "拼多多",
+    "美团",
+    "饿了么",
+    "闲鱼",
+    "唯品会",
+    "携程",
+    "滴滴",
+    "高德",
+    "12306",
+    "银行卡",
+    "信用卡",
+    "花呗额度",
+    "借呗",
+    "amazon",
+    "ebay",
+    "paypal",
+    "uber",
+    "airbnb",
+    // Social, video and music.
+    "抖音",
+    "快手",
+    "小红书",
+    "微博",
+    "知乎",
+    "豆瓣",
+    "b站",
+    "哔哩哔哩",
+    "爱奇艺",
+    "优酷",
+    "腾讯视频",
+    "芒果tv",
+    "网易云音乐",
+    "qq音乐",
+    "王者荣耀",
+    "youtube",
+    "netflix",
+    "spotify",
+    "tiktok",
+    "instagram",
+    "facebook",
+    "twitter",
+    "whatsapp",
+    "telegram",
+    "discord",
+    "snapchat",
+    "steam",
+    // Other learning platforms and tools.
+    "网易云课堂",
+    "腾讯课堂",
+    "学而思",
+    "猿辅导",
+    "作业帮",
+    "新东方",
+    "中国大学mooc",
+    "喜马拉雅",
+    "百词斩",
+    "扇贝",
+    "coursera",
+    "udemy",
+    "edx",
+    "duolingo",
+    "khan academy",
+    "skillshare",
+    "chatgpt",
+    "zoom",
+    "钉钉",
+    "飞书",
+    // Mail, cloud and accounts of other companies.
+    "gmail",
+    "outlook",
+    "hotmail",
+    "yahoo",
+    "163邮箱",
+    "126邮箱",
+    "qq邮箱",
+    "icloud",
+    "apple id",
+    "苹果id",
+    "百度网盘",
+    "dropbox",
+    "onedrive",
+    "google drive",
+    "wifi密码",
+];
+
+/// The outside names the knowledge base built from `article_texts` (normalised) does not
+/// mention itself.
+pub fn outside_names(article_texts: &[String]) -> Vec<&'static str> {
+    let everything = article_texts.join("\n");
+    OUTSIDE_SERVICES.iter().copied().filter(|name| !mentions(&everything, name)).collect()
+}
+
+/// Whether normalised `text` names `name` (ASCII names as whole words).
+pub fn mentions(text: &str, name: &str) -> bool {
+    if !name.is_ascii() {
+        return text.contains(name);
+    }
+    text.match_indices(name).any(|(at, _)| {
+        let before = text[..at].chars().next_back().is_none_or(|c| !c.is_ascii_alphanumeric());
+        let after = text[at + name.len()..].chars().next().is_none_or(|c| !c.is_ascii_alphanumeric());
+        before && after
+    })
+}
+
+/// Whether `query` names one of `outside` (from [`outside_names`]).
+pub fn names_outside(outside: &[&str], query: &str) -> bool {
+    let normalized = normalize(query);
+    outside.iter().any(|name| mentions(&normalized, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_not_in_the_knowledge_base_are_outside() {
+        let kb = vec![normalize("支持微信、支付宝和银行卡付款。可以用 PayPal 吗？")];
+        let outside = outside_names(&kb);
+        assert!(!outside.contains(&"paypal") && !outside.contains(&"银行卡"), "the KB names them");
+        assert!(names_outside(&outside, "美团外卖退款多久到账"));
+        assert!(names_outside(&outside, "My Netflix keeps buffering"));
+        assert!(!names_outside(&outside, "onlineclass refund"), "whole words only");
+        assert!(!names_outside(&outside, "退款多久到账"));
+    }
+}
