@@ -38,7 +38,7 @@ fn choice<'a>(normalized: &str, offered: &'a [String]) -> Option<&'a String> {
 }
 
 /// Passes of the matcher's association learning over the labelled questions.
-const LEARNING_EPOCHS: usize = 30;
+const LEARNING_EPOCHS: usize = 8;
 use crate::normalize::normalize;
 use crate::signals::Signals;
 
@@ -161,6 +161,12 @@ pub struct Learned {
 const SHIPPED_QUESTIONS: [&str; 2] = [include_str!("../data/dev-queries.jsonl"), include_str!("../data/dev2-queries.jsonl")];
 
 impl Learned {
+    /// Nothing learned: for a placeholder bot that never answers (a server with the bot
+    /// off). Its frustration model is untrained.
+    pub fn untrained() -> Learned {
+        Learned { model: Model::shipped(), mood: Arc::new(Mood::default()), examples: Vec::new(), taught: Vec::new() }
+    }
+
     /// Adds questions agents taught: (learner's question, article id).
     pub fn teach(mut self, taught: impl IntoIterator<Item = (String, String)>) -> Learned {
         self.taught.extend(taught);

@@ -98,40 +98,47 @@ impl Mood {
         const EPOCHS: usize = 40;
         const RATE: f32 = 0.2;
         const L2: f32 = 1e-4;
-        let prepared: Vec<(Vec<String>, f32, f32)> = messages
+        // Features become indexes once, so the passes below are plain arithmetic.
+        let mut vocabulary: HashMap<String, usize> = HashMap::new();
+        let prepared: Vec<(Vec<usize>, f32, f32)> = messages
             .iter()
             .map(|m| {
                 let normalized = crate::normalize::normalize(&m.text);
-                (
-                    sparse(&m.text, &normalized),
-                    crate::signals::rule_score(&m.text, &normalized),
-                    if m.escalate {
-                        1.0
-                    } else if m.text.starts_with(CALM_MARK) {
-                        -1.0
-                    } else {
-                        0.0
-                    },
-                )
+                let keys = sparse(&m.text, &normalized)
+                    .into_iter()
+                    .map(|key| {
+                        let next = vocabulary.len();
+                        *vocabulary.entry(key).or_insert(next)
+                    })
+                    .collect();
+                let label = if m.escalate {
+                    1.0
+                } else if m.text.starts_with(CALM_MARK) {
+                    -1.0
+                } else {
+                    0.0
+                };
+                (keys, crate::signals::rule_score(&m.text, &normalized), label)
             })
             .collect();
-        let mut mood = Mood::default();
+        let mut weights = vec![0.0f32; vocabulary.len()];
+        let (mut rule_weight, mut bias) = (0.0f32, 0.0f32);
         for _ in 0..EPOCHS {
             for (keys, rule, label) in &prepared {
-                let p = mood.probability_of(keys, *rule);
-                let weight = if *label < 0.0 { CALM_WEIGHT } else { 1.0 };
-                let label = &label.max(0.0);
-                let error = (p - label) * weight;
                 let scale = 1.0 / (keys.len().max(1) as f32).sqrt();
+                let z = bias + rule_weight * rule + keys.iter().map(|k| weights[*k]).sum::<f32>() * scale;
+                let p = 1.0 / (1.0 + (-z).exp());
+                let importance = if *label < 0.0 { CALM_WEIGHT } else { 1.0 };
+                let error = (p - label.max(0.0)) * importance;
                 for key in keys {
-                    let weight = mood.weights.entry(key.clone()).or_insert(0.0);
+                    let weight = &mut weights[*key];
                     *weight -= RATE * (error * scale + L2 * *weight);
                 }
-                mood.rule_weight -= RATE * error * rule;
-                mood.bias -= RATE * error;
+                rule_weight -= RATE * error * rule;
+                bias -= RATE * error;
             }
         }
-        mood
+        Mood { weights: vocabulary.into_iter().map(|(key, index)| (key, weights[index])).collect(), rule_weight, bias }
     }
 
     fn probability_of(&self, keys: &[String], rule: f32) -> f32 {

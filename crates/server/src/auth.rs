@@ -156,6 +156,11 @@ impl SessionCache {
     pub fn forget_user(&self, user_id: i64) {
         self.entries().retain(|_, (record, _)| !matches!(record.principal, Principal::Staff(staff) if staff.user_id == user_id));
     }
+
+    /// Evicts every session of a learner (after their data was erased).
+    pub fn forget_contact(&self, contact_id: i64) {
+        self.entries().retain(|_, (record, _)| !matches!(record.principal, Principal::Learner { contact_id: id } if id == contact_id));
+    }
 }
 
 /// The live session for a token hash: from the cache, else from the database.

@@ -1,4 +1,5 @@
-//! The `edudesk` command line: `serve`, `migrate`, `user add`, `kb import|export` and `bot eval`.
+//! The `edudesk` command line: `serve`, `migrate`, `backup`, `restore`, `user add`,
+//! `kb import|export` and `bot eval|train`.
 
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -45,6 +46,20 @@ pub enum Command {
     },
     /// Create or upgrade the database schema, then exit.
     Migrate,
+    /// Write a consistent copy of the SQLite database to FILE while the server runs
+    /// (PostgreSQL: use pg_dump; the command says how).
+    Backup {
+        /// The backup file to create (never overwritten).
+        file: PathBuf,
+    },
+    /// Replace the SQLite database with a backup (stop the server first).
+    Restore {
+        /// A file written by `edudesk backup`.
+        file: PathBuf,
+        /// Replace an existing database.
+        #[arg(long)]
+        force: bool,
+    },
     /// Manage staff accounts.
     User {
         #[command(subcommand)]
@@ -181,6 +196,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.migrate().await?;
             store.close().await;
             println!("database is up to date");
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let url = config.effective_database_url();
+            if crate::store::backup::sqlite_path(&url).is_none() {
+                anyhow::bail!("{}", crate::store::backup::POSTGRES_HINT);
+            }
+            let store = Store::connect(&url, 1).await?;
+            let summary = store.backup_to(&file).await;
+            store.close().await;
+            let summary = summary?;
+            println!(
+                "backed up to {} ({} bytes, schema {}, {} conversations, {} messages)",
+                file.display(),
+                summary.bytes,
+                summary.schema_version,
+                summary.conversations,
+                summary.messages
+            );
+            Ok(())
+        }
+        Command::Restore { file, force } => {
+            let url = config.effective_database_url();
+            let Some(database) = crate::store::backup::sqlite_path(&url) else {
+                anyhow::bail!("{}", crate::store::backup::POSTGRES_HINT);
+            };
+            let summary = crate::store::backup::restore(&file, &database, force).await?;
+            println!(
+                "restored {} into {} (schema {}, {} conversations, {} messages); start the server",
+                file.display(),
+                database.display(),
+                summary.schema_version,
+                summary.conversations,
+                summary.messages
+            );
             Ok(())
         }
         Command::Kb { command } => {

@@ -121,6 +121,9 @@ pub struct Knowledge {
     built_from: RwLock<String>,
     rebuilding: tokio::sync::Mutex<()>,
     settings: BotSettings,
+    /// Whether the bot answers learners here; when not, it is not built (building it means
+    /// training on the labelled questions, a second of work after every change).
+    bot_enabled: bool,
     /// The bot handles one message per conversation at a time (striped by conversation id).
     conversation_locks: Vec<tokio::sync::Mutex<()>>,
 }
@@ -160,7 +163,8 @@ async fn published(store: &Store) -> anyhow::Result<Vec<BotArticle>> {
 
 impl Knowledge {
     /// Opens (or creates) the search index and builds both from the database.
-    pub async fn load(store: &Store, index_dir: Option<&Path>, settings: BotSettings) -> anyhow::Result<Knowledge> {
+    /// `bot_enabled: false` leaves the bot empty (it is only built for servers that use it).
+    pub async fn load(store: &Store, index_dir: Option<&Path>, settings: BotSettings, bot_enabled: bool) -> anyhow::Result<Knowledge> {
         let (schema, fields) = schema();
         let index = match index_dir {
             Some(dir) => open_or_create(dir, schema)?,
@@ -171,10 +175,11 @@ impl Knowledge {
         let committed = index.load_metas().ok().and_then(|metas| metas.payload).unwrap_or_default();
         let knowledge = Knowledge {
             search: SearchIndex { index, reader, fields },
-            bot: RwLock::new(Arc::new(Bot::new(Vec::new(), settings))),
+            bot: RwLock::new(Arc::new(Bot::with_learned(Vec::new(), settings, edudesk_bot::Learned::untrained()))),
             built_from: RwLock::new(committed),
             rebuilding: tokio::sync::Mutex::new(()),
             settings,
+            bot_enabled,
             conversation_locks: (0..64).map(|_| tokio::sync::Mutex::new(())).collect(),
         };
         knowledge.refresh(store, true).await?;
@@ -203,11 +208,15 @@ impl Knowledge {
         let articles = published(store).await?;
         let taught = store.accepted_questions().await?;
         let settings = self.settings;
+        let bot_enabled = self.bot_enabled;
         let search = SearchIndexHandle { index: self.search.index.clone(), fields: self.search.fields };
         let fingerprint_for_index = fingerprint.clone();
         let bot = tokio::task::spawn_blocking(move || -> anyhow::Result<Bot> {
             if !index_current {
                 search.rebuild(&articles, &fingerprint_for_index)?;
+            }
+            if !bot_enabled {
+                return Ok(Bot::with_learned(Vec::new(), settings, edudesk_bot::Learned::untrained()));
             }
             Ok(Bot::with_learned(articles, settings, edudesk_bot::Learned::shipped().teach(taught)))
         })

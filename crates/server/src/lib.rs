@@ -108,7 +108,7 @@ impl App {
         sops::load(&store, &config.data_dir.join("sops")).await?;
         let sweeping = Arc::new(tokio::sync::Mutex::new(()));
         let clock = clock::Clock::with_offset_seconds(config.clock_offset_seconds);
-        let knowledge = Arc::new(knowledge::Knowledge::load(&store, config.search_index_dir.as_deref(), config.bot).await?);
+        let knowledge = Arc::new(knowledge::Knowledge::load(&store, config.search_index_dir.as_deref(), config.bot, config.bot_enabled).await?);
         let app = App {
             state: AppState {
                 store,

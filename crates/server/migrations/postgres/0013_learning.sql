@@ -24,3 +24,20 @@ CREATE TABLE kb_unanswered (
     created_at      BIGINT  NOT NULL
 );
 CREATE INDEX kb_unanswered_created ON kb_unanswered (created_at);
+
+-- A learner whose personal data was erased on request (DELETE /api/v1/contacts/{id}): the
+-- contact and its conversations stay (counts and KPIs), what identified the learner is gone.
+ALTER TABLE contacts ADD COLUMN erased_at BIGINT;
+
+-- The event log stays append-only, with one exception the law requires: erasing a
+-- learner's data may replace an event's payload with {"erased":true} (handover summaries
+-- carry transcripts), changing nothing else.
+CREATE OR REPLACE FUNCTION conversation_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.data = '{"erased":true}' AND NEW.id = OLD.id AND NEW.conversation_id = OLD.conversation_id
+       AND NEW.kind = OLD.kind AND NEW.actor_user_id IS NOT DISTINCT FROM OLD.actor_user_id
+       AND NEW.actor_contact_id IS NOT DISTINCT FROM OLD.actor_contact_id AND NEW.created_at = OLD.created_at THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'conversation_events is append-only (a payload may only be erased)';
+END; $$;

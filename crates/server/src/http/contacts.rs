@@ -1,9 +1,11 @@
 //! Contacts (learners) for staff: `POST /api/v1/contacts`, `GET /api/v1/contacts/{id}`.
-//! Learners read their own profile through `/api/v1/auth/me`.
+//! Learners read their own profile through `/api/v1/auth/me`. A learner's data rights:
+//! `GET /api/v1/contacts/{id}/export` (the learner, supervisors, admins) and erasure with
+//! `DELETE /api/v1/contacts/{id}` (admins).
 
 use axum::{extract::State, http::StatusCode};
 use edudesk_core::{
-    IdentityKind,
+    IdentityKind, Principal,
     input::{Email, ShortText},
 };
 use serde::Deserialize;
@@ -14,7 +16,10 @@ use crate::{
     AppState,
     auth::Auth,
     error::{AppError, AppResult},
-    store::contacts::Contact,
+    store::{
+        contacts::Contact,
+        privacy::{ErasureReport, LearnerExport},
+    },
 };
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -98,4 +103,40 @@ pub async fn merge(
     }
     state.store.merge_contacts(id, request.from).await?;
     Ok(ApiJson(state.store.contact(id).await?))
+}
+
+/// Everything stored about one learner that the learner may see (their profile, identities,
+/// conversations and messages without internal notes), as one JSON document: for the learner
+/// themself, and for supervisors and admins answering a data request. Others' ids answer 404
+/// to learners (ids cannot be probed); agents get 403.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/export", tag = "contacts", params(("id" = i64, Path)),
+    responses((status = 200, body = LearnerExport), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all, fields(contact_id = id))]
+pub async fn export(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiPath<i64>) -> AppResult<ApiJson<LearnerExport>> {
+    match auth.principal {
+        Principal::Learner { contact_id } if contact_id == id => {}
+        Principal::Learner { .. } => return Err(AppError::not_found("contact")),
+        Principal::Staff(staff) if staff.role.oversees_all() => {}
+        Principal::Staff(_) => return Err(AppError::Forbidden("a learner's data export is for supervisors and admins".to_owned())),
+    }
+    Ok(ApiJson(state.store.export_contact(id).await?))
+}
+
+/// Erases a learner's personal data (admins), irreversibly: name, identities, attributes,
+/// sessions, every message body and file of their conversations, event payloads, delivery
+/// recipients, callers' numbers, and what the bot learned from their words. The contact and
+/// the conversations stay with their times and states, so counts and KPIs stay true.
+#[utoipa::path(delete, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = i64, Path)),
+    responses((status = 200, body = ErasureReport), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = []), ("cookie" = [])))]
+#[tracing::instrument(skip_all, fields(contact_id = id))]
+pub async fn erase(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiPath<i64>) -> AppResult<ApiJson<ErasureReport>> {
+    let admin = auth.require_admin()?;
+    let report = state.store.erase_contact(id).await?;
+    // Their sessions are deleted; this node forgets them now, others within the cache's life.
+    state.sessions.forget_contact(id);
+    // Who erased whom, without anything that identified the learner.
+    tracing::info!(contact_id = id, admin_id = admin.user_id, conversations = report.conversations, messages = report.messages, "learner data erased");
+    Ok(ApiJson(report))
 }

@@ -1,4 +1,6 @@
-//! Liveness and readiness: `GET /api/v1/health`.
+//! Liveness and readiness: `GET /api/v1/health` (the process answers and reads its
+//! database) and `GET /api/v1/ready` (it can take traffic: the database accepts writes and
+//! its schema is this program's), for load balancers and orchestrators.
 
 use axum::{Json, extract::State};
 use serde::Serialize;
@@ -21,4 +23,26 @@ pub async fn health(State(state): State<AppState>) -> AppResult<Json<Health>> {
         .await
         .map_err(|error| crate::error::AppError::Unavailable(format!("the database does not answer: {error}")))?;
     Ok(Json(Health { status: "ok" }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready`.
+    pub status: &'static str,
+    /// The newest schema migration applied (equal to this program's).
+    pub schema_version: i64,
+}
+
+/// Ready to take traffic: the database answers on the writer's connection and its schema is
+/// the one this program expects (a node started before a migration, or after a restore from
+/// an older backup without migrating, is not ready). 503 with the reason otherwise.
+#[utoipa::path(get, path = "/api/v1/ready", tag = "system", responses((status = 200, body = Readiness), (status = 503, body = crate::error::Problem)))]
+#[tracing::instrument(skip_all)]
+pub async fn ready(State(state): State<AppState>) -> AppResult<Json<Readiness>> {
+    let unavailable = |why: String| crate::error::AppError::Unavailable(why);
+    let (applied, expected) = state.store.schema_versions().await.map_err(|error| unavailable(format!("the database does not answer: {error}")))?;
+    if applied != expected {
+        return Err(unavailable(format!("the database schema is at {applied}, this program needs {expected}: run `edudesk migrate`")));
+    }
+    Ok(Json(Readiness { status: "ready", schema_version: applied }))
 }

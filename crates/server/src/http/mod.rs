@@ -93,6 +93,7 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit_bytes;
     let api = Router::new()
         .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
         .route("/openapi.json", get(openapi::document))
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
@@ -116,7 +117,8 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}/sop/answers", post(sops::answer))
         .route("/tasks/{id}/done", post(tasks::done))
         .route("/contacts", post(contacts::create))
-        .route("/contacts/{id}", get(contacts::get))
+        .route("/contacts/{id}", get(contacts::get).delete(contacts::erase))
+        .route("/contacts/{id}/export", get(contacts::export))
         .route("/contacts/{id}/merge", post(contacts::merge))
         .route("/users", get(users::list).post(users::create))
         .route("/users/{id}", get(users::get).patch(users::update))

@@ -13,7 +13,7 @@ use super::{attachments, auth, channels, contacts, conversations, feedback, heal
 #[openapi(
     info(title = "EduDesk API", description = "Customer service for online education. Errors are application/problem+json."),
     paths(
-        health::health,
+        health::health, health::ready,
         auth::login, auth::logout, auth::me,
         widget::create_session, widget::status,
         conversations::create, conversations::list, conversations::get, conversations::update,
@@ -25,7 +25,7 @@ use super::{attachments, auth, channels, contacts, conversations, feedback, heal
         kb::list, kb::get, kb::save, kb::versions, kb::vote, kb::from_conversation, kb::search, kb::deflection, kb::search_stats,
         kb::learned_questions, kb::accept_question, kb::reject_question, kb::gaps,
         channels::list, channels::save, channels::deliveries, feedback::create, contacts::merge,
-        contacts::create, contacts::get,
+        contacts::create, contacts::get, contacts::export, contacts::erase,
         users::list, users::create, users::get, users::update, users::set_presence,
     ),
     modifiers(&SecuritySchemes)

@@ -10,6 +10,7 @@
 //! pool; WAL lets the readers run beside the writer. PostgreSQL uses one pool for both.
 
 pub mod attachments;
+pub mod backup;
 pub mod bot;
 pub mod channels;
 pub mod contacts;
@@ -19,6 +20,7 @@ pub mod jobs;
 pub mod kb;
 pub mod learning;
 pub mod messages;
+pub mod privacy;
 pub mod routing;
 pub mod secrets;
 pub mod sessions;
@@ -138,6 +140,17 @@ impl Store {
         };
         migrator.run(&self.write).await.context("running database migrations")?;
         Ok(())
+    }
+
+    /// The newest migration applied to the database and the newest this program carries.
+    pub async fn schema_versions(&self) -> crate::error::AppResult<(i64, i64)> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let expected = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+        let applied: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success = TRUE").fetch_one(&self.write).await?;
+        Ok((applied, expected))
     }
 
     /// Copies committed WAL pages back into the SQLite database file (without blocking

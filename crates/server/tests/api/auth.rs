@@ -120,6 +120,16 @@ async fn health_is_ok(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
     let body = app.call(Method::GET, "/api/v1/health", None, None).await.expect(200);
     assert_eq!(body, json!({"status": "ok"}));
+    // Readiness: ready with the schema this program carries; not ready when the database is
+    // behind it (a node started against an unmigrated database or an old restore).
+    let ready = app.call(Method::GET, "/api/v1/ready", None, None).await.expect(200);
+    assert_eq!(ready["status"], "ready");
+    let version = ready["schema_version"].as_i64().unwrap();
+    assert!(version >= 13, "{ready}");
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = $1").bind(version).execute(&app.store.write).await.unwrap();
+    let behind = app.call(Method::GET, "/api/v1/ready", None, None).await.problem(503);
+    assert!(behind.contains("edudesk migrate"), "{behind}");
+    app.call(Method::GET, "/api/v1/health", None, None).await.expect(200);
 }
 
 async fn login_returns_token_user_and_cookies(backend: TestBackend) {

@@ -14,7 +14,12 @@ use crate::{
     helpers::{TestBackend, TestDatabase},
 };
 
-backend_tests!(migrate_and_user_add_make_a_working_account, serve_demo_seeds_once_and_prints_logins, acknowledged_messages_survive_a_kill);
+backend_tests!(
+    migrate_and_user_add_make_a_working_account,
+    serve_demo_seeds_once_and_prints_logins,
+    acknowledged_messages_survive_a_kill,
+    backup_and_restore_round_trip
+);
 
 pub fn edudesk(database: &TestDatabase) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_edudesk"));
@@ -188,4 +193,60 @@ async fn acknowledged_messages_survive_a_kill(backend: TestBackend) {
     let mut seqs: Vec<i64> = stored.values().copied().collect();
     seqs.sort();
     assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "no gaps after recovery");
+}
+
+/// Issue 15.5: `edudesk backup` while the server runs, `restore` into the stopped server's
+/// data directory; what was acknowledged before the backup is back, what came after is not.
+/// PostgreSQL: both commands point to pg_dump / pg_restore.
+async fn backup_and_restore_round_trip(backend: TestBackend) {
+    let database = TestDatabase::create(&backend).await;
+    let backup = database.data_dir.join("backup.db");
+    if !matches!(backend, TestBackend::Sqlite) {
+        edudesk(&database).arg("migrate").output().await.unwrap();
+        for command in [vec!["backup", backup.to_str().unwrap()], vec!["restore", backup.to_str().unwrap()]] {
+            let output = edudesk(&database).args(&command).output().await.unwrap();
+            assert!(!output.status.success());
+            assert!(String::from_utf8_lossy(&output.stderr).contains("pg_dump"), "{}", String::from_utf8_lossy(&output.stderr));
+        }
+        return;
+    }
+    let mut server = serve(&database, true).await;
+    let client = reqwest::Client::new();
+    let signature = edudesk::auth::learner_signature("demo-platform-secret", "L1002");
+    let session = post_json(&client, format!("{}/api/v1/widget/sessions", server.base), None, json!({"learner_id": "L1002", "signature": signature})).await;
+    let token = session["token"].as_str().unwrap().to_owned();
+    let before = json!({"channel": "widget", "bot": false, "message": {"body": "备份之前的消息", "client_id": "before-backup"}});
+    let conversation = post_json(&client, format!("{}/api/v1/conversations", server.base), Some(&token), before).await["id"].as_i64().unwrap();
+
+    // Online: the server keeps running and answering.
+    let output = edudesk(&database).args(["backup", backup.to_str().unwrap()]).output().await.unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(printed.contains("backed up to") && printed.contains(" conversations") && printed.contains("schema 13"), "{printed}");
+    let again = edudesk(&database).args(["backup", backup.to_str().unwrap()]).output().await.unwrap();
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("already exists"), "a backup never overwrites");
+    let after = json!({"body": "备份之后的消息", "client_id": "after-backup"});
+    let url = format!("{}/api/v1/conversations/{conversation}/messages", server.base);
+    assert_eq!(client.post(&url).bearer_auth(&token).json(&after).send().await.unwrap().status(), 201);
+    server.child.kill().await.unwrap();
+
+    // Restore refuses to replace without --force, and refuses what is not a backup.
+    let refused = edudesk(&database).args(["restore", backup.to_str().unwrap()]).output().await.unwrap();
+    assert!(!refused.status.success() && String::from_utf8_lossy(&refused.stderr).contains("--force"));
+    let junk = database.data_dir.join("junk.db");
+    std::fs::write(&junk, b"not a database at all, just some bytes to be refused").unwrap();
+    let bad = edudesk(&database).args(["restore", junk.to_str().unwrap(), "--force"]).output().await.unwrap();
+    assert!(!bad.status.success(), "{}", String::from_utf8_lossy(&bad.stdout));
+    let restored = edudesk(&database).args(["restore", backup.to_str().unwrap(), "--force"]).output().await.unwrap();
+    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+
+    let server = serve(&database, true).await;
+    let session = post_json(&client, format!("{}/api/v1/widget/sessions", server.base), None, json!({"learner_id": "L1002", "signature": signature})).await;
+    let token = session["token"].as_str().unwrap().to_owned();
+    let url = format!("{}/api/v1/conversations/{conversation}/messages", server.base);
+    let messages: serde_json::Value = client.get(&url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let bodies: Vec<&str> = messages.as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap()).collect();
+    assert!(bodies.contains(&"备份之前的消息") && !bodies.contains(&"备份之后的消息"), "{bodies:?}");
+    let ready = client.get(format!("{}/api/v1/ready", server.base)).send().await.unwrap();
+    assert_eq!(ready.status(), 200, "the restored database is migrated and ready");
 }

@@ -20,6 +20,7 @@ mod cli;
 mod conversations;
 mod messages;
 mod openapi;
+mod privacy;
 mod realtime;
 mod role_matrix;
 mod routing;

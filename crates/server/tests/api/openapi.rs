@@ -15,6 +15,7 @@ async fn openapi_lists_every_endpoint(backend: TestBackend) {
     assert!(document["openapi"].as_str().unwrap().starts_with("3."));
     let expected = [
         ("/api/v1/health", "get"),
+        ("/api/v1/ready", "get"),
         ("/api/v1/auth/login", "post"),
         ("/api/v1/auth/logout", "post"),
         ("/api/v1/auth/me", "get"),
@@ -28,6 +29,8 @@ async fn openapi_lists_every_endpoint(backend: TestBackend) {
         ("/api/v1/conversations/{id}/events", "get"),
         ("/api/v1/contacts", "post"),
         ("/api/v1/contacts/{id}", "get"),
+        ("/api/v1/contacts/{id}", "delete"),
+        ("/api/v1/contacts/{id}/export", "get"),
         ("/api/v1/users", "get"),
         ("/api/v1/users", "post"),
         ("/api/v1/users/{id}", "get"),

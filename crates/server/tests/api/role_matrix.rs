@@ -30,6 +30,7 @@ async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
     let app = TestApp::spawn(backend).await;
     let (owner, owner_contact) = app.learner("L1001").await;
     let (other, _) = app.learner("L1002").await;
+    let (_, erasable) = app.learner("L1003").await;
     let staff = [
         app.login("t1@edudesk.demo").await,
         app.login("t2@edudesk.demo").await,
@@ -55,6 +56,7 @@ async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
 
     let rows = vec![
         row(Method::GET, "/api/v1/health", None, [200; 8]),
+        row(Method::GET, "/api/v1/ready", None, [200; 8]),
         row(Method::GET, "/api/v1/openapi.json", None, [200; 8]),
         row(Method::GET, "/api/v1/auth/me", None, [401, 200, 200, 200, 200, 200, 200, 200]),
         row(Method::GET, "/api/v1/conversations", None, [401, 200, 200, 200, 200, 200, 200, 200]),
@@ -79,6 +81,8 @@ async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
         ),
         row(Method::GET, format!("/api/v1/contacts/{owner_contact}"), None, [401, 403, 403, 200, 200, 200, 200, 200]),
         row(Method::POST, format!("/api/v1/contacts/{owner_contact}/merge"), Some(json!({"from": owner_contact})), [401, 403, 403, 422, 422, 422, 422, 422]),
+        row(Method::GET, format!("/api/v1/contacts/{owner_contact}/export"), None, [401, 200, 404, 403, 403, 403, 200, 200]),
+        row(Method::DELETE, format!("/api/v1/contacts/{erasable}"), None, [401, 403, 403, 403, 403, 403, 403, 200]),
         row(Method::GET, "/api/v1/users", None, [401, 403, 403, 200, 200, 200, 200, 200]),
         row(Method::GET, format!("/api/v1/users/{t1_id}"), None, [401, 403, 403, 200, 200, 200, 200, 200]),
         row(Method::PATCH, format!("/api/v1/users/{t1_id}"), Some(json!({"max_concurrent": 6})), [401, 403, 403, 403, 403, 403, 403, 200]),
