@@ -465,6 +465,24 @@ mod tests {
     }
 
     #[test]
+    fn the_demo_knowledge_base_answers_its_own_questions() {
+        // What the bot learned from labelled questions must not unlearn the plain ones: a
+        // learned "密码忘了 → not ours" (from "微信支付密码忘了") once refused the most
+        // common question of all.
+        let articles: Vec<Article> = crate::eval::parse_lines(include_str!("../../server/kb/articles.jsonl"), "kb").unwrap();
+        let bot = Bot::new(articles.clone(), BotSettings::default());
+        let asked: Vec<(&str, &str)> =
+            articles.iter().flat_map(|a| std::iter::once(&a.title).chain(&a.questions).map(move |q| (q.as_str(), a.id.as_str()))).collect();
+        let right = asked.iter().filter(|(q, id)| bot.reply(q, &mut ConversationState::default()).article.is_some_and(|a| a.id == *id)).count();
+        assert!(right * 100 >= asked.len() * 97, "{right} of {} own questions answered with their article", asked.len());
+        for (question, id) in [("密码忘了怎么办", "zh-password-reset"), ("视频播放不了", "zh-video-not-playing"), ("I forgot my password", "en-password-reset")]
+        {
+            let reply = bot.reply(question, &mut ConversationState::default());
+            assert_eq!(reply.article.map(|a| a.id).as_deref(), Some(id), "{question}: {:?}", reply.candidates);
+        }
+    }
+
+    #[test]
     fn probabilities_are_calibrated_options() {
         let ranking = bot().matcher().rank("忘记密码怎么办", 5);
         let total: f32 = ranking.candidates.iter().map(|c| c.score).sum::<f32>() + ranking.none;

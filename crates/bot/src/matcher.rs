@@ -325,9 +325,11 @@ impl Matcher {
                 (listed && !analysis.keys.is_empty()).then_some((analysis, target))
             })
             .collect();
+        let outside_keys: Vec<Vec<String>> =
+            prepared.iter().map(|(analysis, _)| analysis.keys.iter().filter(|key| !self.in_own_questions(key)).cloned().collect()).collect();
         for _ in 0..epochs {
             let mut changed = false;
-            for (analysis, target) in &prepared {
+            for (example, (analysis, target)) in prepared.iter().enumerate() {
                 let (mut logits, none) = self.model.logits(analysis);
                 for ((index, _), logit) in analysis.candidates.iter().zip(&mut logits) {
                     *logit += self.learned(&analysis.keys, *index as u32);
@@ -339,15 +341,26 @@ impl Matcher {
                 if let Some((rival, rival_logit)) = rival
                     && right - rival_logit < MARGIN
                 {
-                    self.teach(&analysis.keys, *target, STEP);
-                    self.teach(&analysis.keys, rival, -STEP);
-                    changed = true;
+                    // "Not ours to answer" is learned only from words the knowledge base does
+                    // not use for its own questions: "微信支付密码忘了" must not teach that
+                    // "密码忘了" is out of scope.
+                    let keys: &[String] = if *target == NONE { &outside_keys[example] } else { &analysis.keys };
+                    if !keys.is_empty() {
+                        self.teach(keys, *target, STEP);
+                        self.teach(keys, rival, -STEP);
+                        changed = true;
+                    }
                 }
             }
             if !changed {
                 break;
             }
         }
+    }
+
+    /// Whether an article's title, questions or tags use this feature.
+    fn in_own_questions(&self, key: &str) -> bool {
+        self.postings.get(key).is_some_and(|postings| postings.iter().any(|posting| posting.short > 0.0))
     }
 
     /// The index of the article with `id`, for training.

@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod input;
+pub mod kpi;
 pub mod lifecycle;
 pub mod model;
 pub mod routing;

@@ -41,3 +41,6 @@ BEGIN
     END IF;
     RAISE EXCEPTION 'conversation_events is append-only (a payload may only be erased)';
 END; $$;
+
+-- KPIs read the conversations that started in a period (GET /api/v1/kpis).
+CREATE INDEX conversations_created ON conversations (created_at);

@@ -37,3 +37,6 @@ CREATE TRIGGER conversation_events_no_update BEFORE UPDATE ON conversation_event
 WHEN NOT (NEW.data = '{"erased":true}' AND NEW.id = OLD.id AND NEW.conversation_id = OLD.conversation_id AND NEW.kind = OLD.kind
           AND NEW.actor_user_id IS OLD.actor_user_id AND NEW.actor_contact_id IS OLD.actor_contact_id AND NEW.created_at = OLD.created_at)
 BEGIN SELECT RAISE(ABORT, 'conversation_events is append-only (a payload may only be erased)'); END;
+
+-- KPIs read the conversations that started in a period (GET /api/v1/kpis).
+CREATE INDEX conversations_created ON conversations (created_at);

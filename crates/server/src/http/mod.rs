@@ -11,6 +11,7 @@ mod feedback;
 mod health;
 mod help;
 mod kb;
+mod kpis;
 mod limits;
 pub mod observe;
 pub mod openapi;
@@ -94,6 +95,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
+        .route("/kpis", get(kpis::report))
         .route("/openapi.json", get(openapi::document))
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))

@@ -7,13 +7,13 @@ use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{attachments, auth, channels, contacts, conversations, feedback, health, kb, queues, sops, tasks, users, widget};
+use super::{attachments, auth, channels, contacts, conversations, feedback, health, kb, kpis, queues, sops, tasks, users, widget};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "EduDesk API", description = "Customer service for online education. Errors are application/problem+json."),
     paths(
-        health::health, health::ready,
+        health::health, health::ready, kpis::report,
         auth::login, auth::logout, auth::me,
         widget::create_session, widget::status,
         conversations::create, conversations::list, conversations::get, conversations::update,

@@ -18,6 +18,7 @@ pub mod conversations;
 pub mod events;
 pub mod jobs;
 pub mod kb;
+pub mod kpi;
 pub mod learning;
 pub mod messages;
 pub mod privacy;

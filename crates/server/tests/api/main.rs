@@ -11,6 +11,7 @@ mod channels;
 mod email;
 mod jobs;
 mod kb;
+mod kpis;
 
 mod attachments;
 mod auth;
