@@ -76,6 +76,10 @@ pub struct Config {
     pub public_writes_per_ip: u32,
     /// Bearer token for `GET /metrics` from other hosts (loopback needs none).
     pub metrics_token: Option<Secret>,
+    /// Where every event of the conversations' log is POSTed, in order, signed (integrations).
+    pub webhook_url: Option<String>,
+    /// The HMAC-SHA256 key that signs webhook deliveries (required with `webhook_url`).
+    pub webhook_secret: Option<Secret>,
     /// Key that encrypts channel secrets in the database (any length; hashed into a key).
     /// Without it a key is generated once and kept in `<data_dir>/secret.key`.
     pub secret_key: Option<Secret>,
@@ -149,6 +153,8 @@ impl Default for Config {
             public_writes_per_ip: 60,
             secret_key: None,
             metrics_token: None,
+            webhook_url: None,
+            webhook_secret: None,
             staff_session_hours: 12,
             learner_session_days: 30,
             session_cache_seconds: 5,
@@ -200,6 +206,8 @@ pub const ENV_VARIABLES: &[&str] = &[
     "PUBLIC_WRITES_PER_IP",
     "SECRET_KEY",
     "METRICS_TOKEN",
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
     "STAFF_SESSION_HOURS",
     "LEARNER_SESSION_DAYS",
     "SESSION_CACHE_SECONDS",
@@ -278,6 +286,8 @@ impl Config {
                 "LOGIN_ATTEMPTS_PER_IP" => self.login_attempts_per_ip = value.parse().with_context(|| invalid("a number"))?,
                 "PUBLIC_WRITES_PER_IP" => self.public_writes_per_ip = value.parse().with_context(|| invalid("a number"))?,
                 "SECRET_KEY" => self.secret_key = Some(Secret(value)).filter(|key| !key.expose().is_empty()),
+                "WEBHOOK_URL" => self.webhook_url = Some(value).filter(|url| !url.is_empty()),
+                "WEBHOOK_SECRET" => self.webhook_secret = Some(Secret(value)).filter(|secret| !secret.expose().is_empty()),
                 "METRICS_TOKEN" => self.metrics_token = Some(Secret(value)).filter(|token| !token.expose().is_empty()),
                 "STAFF_SESSION_HOURS" => self.staff_session_hours = value.parse().with_context(|| invalid("a number of hours"))?,
                 "LEARNER_SESSION_DAYS" => self.learner_session_days = value.parse().with_context(|| invalid("a number of days"))?,
@@ -323,6 +333,14 @@ impl Config {
             && !(url.starts_with("https://") || url.starts_with("http://"))
         {
             anyhow::bail!("public_url must start with http:// or https://");
+        }
+        if let Some(url) = &self.webhook_url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                bail!("webhook_url must start with http:// or https://");
+            }
+            if self.webhook_secret.is_none() {
+                bail!("webhook_url needs webhook_secret (deliveries are signed)");
+            }
         }
         if self.body_limit_bytes < 1024 {
             bail!("body_limit_bytes must be at least 1024");

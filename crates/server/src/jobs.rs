@@ -22,7 +22,9 @@ pub const ROUTING_SWEEP: &str = "routing_sweep";
 pub const FOLLOW_UP: &str = "follow_up";
 pub const SLA_CHECK: &str = "sla_check";
 /// Jobs that run forever, one row each, rescheduled in place.
-const PERIODIC: [&str; 2] = [ROUTING_SWEEP, SLA_CHECK];
+/// Relays the event log to the outbound webhook (a no-op without `webhook_url`).
+pub const WEBHOOK_RELAY: &str = "webhook_relay";
+const PERIODIC: [&str; 3] = [ROUTING_SWEEP, SLA_CHECK, WEBHOOK_RELAY];
 const SWEEP_EVERY_MS: i64 = 30_000;
 /// How long a claimed job is ours before another worker may take it again.
 const LEASE_MS: i64 = 5 * 60_000;
@@ -156,6 +158,12 @@ async fn execute(state: &AppState, job: &Job) -> AppResult<()> {
             crate::sla::check(state).await?;
             let every = (state.config.sla_check_seconds.max(1) * 1000) as i64;
             state.store.reschedule_job(job.id, state.clock.now_ms() + every).await
+        }
+        WEBHOOK_RELAY => {
+            let sent = crate::outbound_webhooks::relay(state).await?;
+            // A full batch means more are waiting: go again at once.
+            let next = if sent >= 100 { 0 } else { crate::outbound_webhooks::EVERY_MS };
+            state.store.reschedule_job(job.id, state.clock.now_ms() + next).await
         }
         FOLLOW_UP => follow_up(state, job).await,
         crate::channels::DELIVER => crate::channels::deliver(state, &job.payload).await,

@@ -25,6 +25,7 @@ pub mod jobs;
 pub mod kb;
 pub mod knowledge;
 pub mod learning;
+pub mod outbound_webhooks;
 pub mod ratelimit;
 pub mod realtime;
 pub mod routing;
@@ -150,6 +151,13 @@ impl App {
     /// Serves HTTP on `listener` until `shutdown` completes, then drains open requests.
     pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let router = self.router();
+        // Webhooks carry what happens from the first start with them configured: the cursor is
+        // set before the first request is accepted.
+        if self.state.config.webhook_url.is_some()
+            && let Err(error) = self.state.store.webhook_cursor().await
+        {
+            tracing::warn!(%error, "could not start the webhook cursor; the relay will retry");
+        }
         let purge = tokio::spawn(purge_expired_sessions(self.state.store.clone()));
         let checkpoints = tokio::spawn(checkpoint_regularly(self.state.store.clone()));
         let worker = tokio::spawn(jobs::run_worker(self.state.clone()));

@@ -7,6 +7,10 @@ const I18N = {
     merge: "合并联系人", mergeFrom: "另一个联系人 #", channels: "渠道", newChannel: "新建渠道", enabled: "启用", settingsJson: "设置（JSON）",
     secretSet: "已设置（留空则不变）", secretUnset: "未设置", webhook: "回调地址",
     callRinging: "来电", callAnswered: "通话中", line: "线路", openCall: "打开会话",
+    kpis: "数据看板", show: "查看", nobody: "无人处理", csv: "导出 CSV", kpiChart: "图表",
+    kpiGroups: { agent: "按客服", tier: "按层级", channel: "按渠道", category: "按分类", day: "按天", week: "按周", total: "合计" },
+    kpiNames: { group: "分组", conversations: "会话量", handled: "人工处理", responded: "已响应", first_response_median_s: "首次响应（中位）", resolved: "已解决",
+      resolution_rate: "解决率", resolution_median_s: "解决时长（中位）", one_touch_rate: "一次解决率", reopen_rate: "重开率", first_response_sla: "首响达标率", resolution_sla: "解决达标率" },
     kb: "知识库", inbox: "会话", newArticle: "新建文章", kbFilter: "筛选标题…", title: "标题", category: "分类", body: "正文（Markdown）",
     questions: "相似问法（每行一个）", tags: "标签（逗号分隔）", visibility: "可见性", lang: "语言", versions: "历史版本", preview: "在帮助中心查看",
     vis: { draft: "草稿", published: "已发布", internal: "内部" }, toWrite: "无结果的搜索（待写文章）", learned: "学到的问法（待采纳）", accept: "采纳", reject: "不采纳", noLearned: "暂无待处理的问法", accepted: "已采纳，机器人会用这篇文章回答这个问法", gaps: "没人能回答的问题（按话题）", nearest: "最接近", gapCount: (n, s, b) => `${n} 次（搜索 ${s}，机器人 ${b}）`, topSearches: "热门搜索", deflections: "自助解决次数",
@@ -38,6 +42,10 @@ const I18N = {
     merge: "Merge contacts", mergeFrom: "other contact #", channels: "Channels", newChannel: "New channel", enabled: "Enabled", settingsJson: "Settings (JSON)",
     secretSet: "set (leave empty to keep)", secretUnset: "not set", webhook: "Webhook",
     callRinging: "Incoming call", callAnswered: "On the phone", line: "line", openCall: "Open conversation",
+    kpis: "KPIs", show: "Show", nobody: "Nobody yet", csv: "Export CSV", kpiChart: "Chart",
+    kpiGroups: { agent: "By agent", tier: "By tier", channel: "By channel", category: "By category", day: "By day", week: "By week", total: "Total" },
+    kpiNames: { group: "Group", conversations: "Conversations", handled: "Handled by people", responded: "Responded", first_response_median_s: "First response (median)", resolved: "Resolved",
+      resolution_rate: "Resolution rate", resolution_median_s: "Resolution time (median)", one_touch_rate: "One-touch", reopen_rate: "Reopened", first_response_sla: "First response SLA", resolution_sla: "Resolution SLA" },
     kb: "Knowledge base", inbox: "Inbox", newArticle: "New article", kbFilter: "Filter titles…", title: "Title", category: "Category", body: "Body (Markdown)",
     questions: "Alternative questions (one per line)", tags: "Tags (comma-separated)", visibility: "Visibility", lang: "Language", versions: "Versions", preview: "View in the help centre",
     vis: { draft: "Draft", published: "Published", internal: "Internal" }, toWrite: "Searches without results (articles to write)", learned: "Learned questions (to review)", accept: "Accept", reject: "Reject", noLearned: "Nothing to review", accepted: "Accepted: the bot now answers this wording with the article", gaps: "Questions nobody answered (by topic)", nearest: "closest", gapCount: (n, s, b) => `${n}× (searches ${s}, bot ${b})`, topSearches: "Top searches", deflections: "Self-service deflections",
@@ -196,9 +204,11 @@ function renderShell() {
     state.mode === "users" ? t.inbox : t.users) : null;
   const kbButton = el("button", { id: "kb-toggle", onclick: () => { state.mode = state.mode === "kb" ? "inbox" : "kb"; renderShell(); if (state.mode === "kb") renderKb(); else { renderLists(); renderConversation(); refreshTeam(); } } },
     state.mode === "kb" ? t.inbox : t.kb);
+  const kpiButton = el("button", { id: "kpi-toggle", onclick: () => { state.mode = state.mode === "kpis" ? "inbox" : "kpis"; renderShell(); if (state.mode === "kpis") renderKpis(); else { renderLists(); renderConversation(); refreshTeam(); } } },
+    state.mode === "kpis" ? t.inbox : t.kpis);
   const logout = el("button", { id: "logout", onclick: async () => { await api("POST", "/auth/logout"); state.socket?.close(); location.reload(); } }, t.logout);
   app.replaceChildren(
-    el("div", { class: "topbar" }, el("span", { class: "brand" }, "EduDesk"), el("span", { id: "me" }, `${state.me.display_name} · ${t.tierLabel} ${state.me.tier}`), kbButton, channelsButton, usersButton, presence, language, logout),
+    el("div", { class: "topbar" }, el("span", { class: "brand" }, "EduDesk"), el("span", { id: "me" }, `${state.me.display_name} · ${t.tierLabel} ${state.me.tier}`), kpiButton, kbButton, channelsButton, usersButton, presence, language, logout),
     el("div", { class: "offline-banner", id: "offline" }, t.reconnecting),
     el("div", { class: "calls", id: "calls" }),
     el("div", { class: "layout" },
@@ -423,6 +433,46 @@ async function renderKb(selectedId, message) {
       el("p", {}, `${t.deflections}: ${stats.deflections}`));
   } catch (error) { side?.replaceChildren(); }
   if (selectedId) editArticle(articles.find((a) => a.id === selectedId) || null, message);
+}
+
+// ---- KPIs ---------------------------------------------------------------------------
+// Supervisors and admins see every grouping; agents their own row. The chart is an SVG the
+// server draws; the CSV is the same report for spreadsheets.
+async function renderKpis() {
+  const pane = document.getElementById("conversation");
+  if (!pane) return;
+  for (const id of ["views", "list", "sop-panel", "profile"]) document.getElementById(id)?.replaceChildren();
+  const overseer = state.me.role !== "agent";
+  const day = (offset) => new Date(Date.now() - offset * 864e5).toISOString().slice(0, 10);
+  const chosen = state.kpi || { from: day(6), to: day(0), group: overseer ? "agent" : "agent", metric: "conversations" };
+  const from = el("input", { type: "date", id: "kpi-from", value: chosen.from });
+  const to = el("input", { type: "date", id: "kpi-to", value: chosen.to });
+  const groups = overseer ? ["agent", "tier", "channel", "category", "day", "week", "total"] : ["agent"];
+  const group = el("select", { id: "kpi-group" }, ...groups.map((g) => el("option", { value: g, selected: chosen.group === g }, t.kpiGroups[g])));
+  const charted = ["conversations", "first_response_median_s", "resolution_median_s", "resolution_rate", "one_touch_rate", "reopen_rate", "first_response_sla", "resolution_sla"];
+  const metric = el("select", { id: "kpi-metric" }, ...charted.map((m) => el("option", { value: m, selected: chosen.metric === m }, t.kpiNames[m])));
+  const show = el("button", { class: "primary", id: "kpi-show", onclick: () => { state.kpi = { from: from.value, to: to.value, group: group.value, metric: metric.value }; renderKpis(); } }, t.show);
+  const query = new URLSearchParams({ from: chosen.from, to: chosen.to, group_by: chosen.group }).toString();
+  const children = [el("h2", {}, t.kpis), el("div", { class: "kpi-form" }, from, " – ", to, " ", group, " ", metric, " ", show)];
+  try {
+    const report = await api("GET", `/kpis?${query}`);
+    const columns = ["conversations", "handled", "responded", "first_response_median_s", "resolved", "resolution_rate", "resolution_median_s", "one_touch_rate", "reopen_rate", "first_response_sla", "resolution_sla"];
+    const shown = (key, value) => {
+      if (value === null || value === undefined) return "—";
+      if (key.endsWith("_s")) return value < 90 ? `${Math.round(value)}s` : value < 5400 ? `${Math.round(value / 60)}m` : `${(value / 3600).toFixed(1)}h`;
+      if (key.endsWith("rate") || key.endsWith("sla")) return `${Math.round(value * 100)}%`;
+      return String(value);
+    };
+    const table = el("table", { id: "kpi-table", class: "kpi-table" },
+      el("tr", {}, el("th", {}, t.kpiNames.group), ...columns.map((c) => el("th", {}, t.kpiNames[c]))),
+      ...report.rows.map((row) => el("tr", { "data-group": row.group }, el("td", {}, row.name || (row.group === "none" ? t.nobody : row.group)), ...columns.map((c) => el("td", {}, shown(c, row[c]))))));
+    children.push(
+      el("img", { id: "kpi-chart", alt: t.kpiChart, src: `/api/v1/kpis?${query}&format=svg&metric=${encodeURIComponent(chosen.metric)}` }),
+      table,
+      el("p", {}, el("a", { id: "kpi-csv", href: `/api/v1/kpis?${query}&format=csv` }, t.csv)));
+  } catch (error) { children.push(el("p", { class: "missing", id: "kpi-error" }, error.message)); }
+  pane.classList.add("form-pane");
+  pane.replaceChildren(...children);
 }
 
 async function editArticle(article, message = "") {

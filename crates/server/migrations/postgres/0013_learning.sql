@@ -44,3 +44,9 @@ END; $$;
 
 -- KPIs read the conversations that started in a period (GET /api/v1/kpis).
 CREATE INDEX conversations_created ON conversations (created_at);
+
+-- Outbound webhooks: the id of the last event delivered (the log is the outbox).
+CREATE TABLE webhook_cursor (
+    id             BIGINT PRIMARY KEY CHECK (id = 1),
+    last_event_id  BIGINT NOT NULL
+);

@@ -33,8 +33,73 @@ pub struct KpiParams {
     pub to: Option<String>,
     /// `total` (default), `agent`, `tier`, `channel`, `category`, `day` or `week`.
     pub group_by: Option<String>,
-    /// `json` (default) or `csv`.
+    /// `json` (default), `csv`, or `svg` (a bar chart of `metric` per group).
     pub format: Option<String>,
+    /// For `svg`: which number to chart, e.g. `conversations` (default),
+    /// `first_response_median_s`, `resolution_rate`, `resolution_sla`.
+    pub metric: Option<String>,
+}
+
+/// The numbers a chart may show.
+const METRICS: &[&str] = &[
+    "conversations",
+    "bot_contained",
+    "handled",
+    "responded",
+    "first_response_avg_s",
+    "first_response_median_s",
+    "resolved",
+    "resolution_rate",
+    "resolution_avg_s",
+    "resolution_median_s",
+    "one_touch_rate",
+    "reopened",
+    "reopen_rate",
+    "first_response_sla",
+    "resolution_sla",
+];
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// A horizontal bar chart as SVG, drawn on the server: one bar per group, labelled with
+/// the group and the value (labels escaped; no script, no outside resources).
+pub fn bar_chart(title: &str, bars: &[(String, f64)]) -> String {
+    const WIDTH: f64 = 640.0;
+    const LABEL: f64 = 160.0;
+    const BAR: f64 = 22.0;
+    const GAP: f64 = 8.0;
+    let top = 36.0;
+    let height = top + bars.len().max(1) as f64 * (BAR + GAP) + 12.0;
+    let largest = bars.iter().map(|(_, v)| *v).fold(0.0f64, f64::max);
+    let scale = if largest > 0.0 { (WIDTH - LABEL - 70.0) / largest } else { 0.0 };
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\" font-family=\"sans-serif\" font-size=\"13\">\
+         <rect width=\"100%\" height=\"100%\" fill=\"#fff\"/><text x=\"8\" y=\"22\" font-size=\"15\" font-weight=\"bold\">{}</text>",
+        xml_escape(title)
+    );
+    if bars.is_empty() {
+        svg.push_str(&format!("<text x=\"8\" y=\"{}\" fill=\"#667085\">—</text>", top + 16.0));
+    }
+    for (index, (label, value)) in bars.iter().enumerate() {
+        let y = top + index as f64 * (BAR + GAP);
+        let shown: String = label.chars().take(22).collect();
+        let number = if value.fract() == 0.0 { format!("{value:.0}") } else { format!("{value:.2}") };
+        svg.push_str(&format!(
+            "<g class=\"bar\"><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text><rect x=\"{LABEL}\" y=\"{y}\" width=\"{:.1}\" height=\"{BAR}\" fill=\"#2f6fde\"/>\
+             <text x=\"{:.1}\" y=\"{}\">{}</text></g>",
+            LABEL - 8.0,
+            y + 16.0,
+            xml_escape(&shown),
+            (value * scale).max(1.0),
+            LABEL + value * scale + 6.0,
+            y + 16.0,
+            number
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
 }
 
 /// One group's KPIs, with the agent's name when grouped by agent.
@@ -72,11 +137,14 @@ pub async fn report(State(state): State<AppState>, auth: Auth, ApiQuery(params):
     if own_only && by != GroupBy::Agent {
         return Err(AppError::Forbidden("agents see their own KPIs: use group_by=agent".to_owned()));
     }
-    let csv = match params.format.as_deref().unwrap_or("json") {
-        "json" => false,
-        "csv" => true,
-        other => return Err(AppError::BadRequest(format!("format: '{other}' is not json or csv"))),
-    };
+    let format = params.format.as_deref().unwrap_or("json");
+    if !matches!(format, "json" | "csv" | "svg") {
+        return Err(AppError::BadRequest(format!("format: '{format}' is not json, csv or svg")));
+    }
+    let metric = params.metric.as_deref().unwrap_or("conversations");
+    if !METRICS.contains(&metric) {
+        return Err(AppError::BadRequest(format!("metric: '{metric}' is not one of {}", METRICS.join(", "))));
+    }
     let zone: chrono_tz::Tz = state.config.time_zone.parse().map_err(|_| AppError::Internal(anyhow::anyhow!("time_zone does not parse")))?;
     let today = chrono::Utc::now().with_timezone(&zone).date_naive();
     let to = params.to.as_deref().map(|raw| day(raw, "to")).transpose()?.unwrap_or(today);
@@ -94,7 +162,7 @@ pub async fn report(State(state): State<AppState>, auth: Auth, ApiQuery(params):
         let me = staff.user_id.to_string();
         rows.retain(|row| row.group == me);
     }
-    if csv {
+    if format == "csv" {
         let filename = format!("kpis-{group_name}-{from}-{to}.csv");
         return Ok((
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\""))],
@@ -110,6 +178,17 @@ pub async fn report(State(state): State<AppState>, auth: Auth, ApiQuery(params):
         };
         named.push(NamedRow { row, name });
     }
+    if format == "svg" {
+        let bars: Vec<(String, f64)> = named
+            .iter()
+            .map(|named| {
+                let value = serde_json::to_value(&named.row).ok().and_then(|row| row[metric].as_f64()).unwrap_or(0.0);
+                (named.name.clone().unwrap_or_else(|| named.row.group.clone()), value)
+            })
+            .collect();
+        let title = format!("{metric} · {group_name} · {from} – {to}");
+        return Ok(([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")], bar_chart(&title, &bars)).into_response());
+    }
     Ok(ApiJson(KpiReport {
         from: from.to_string(),
         to: to.to_string(),
@@ -118,4 +197,19 @@ pub async fn report(State(state): State<AppState>, auth: Auth, ApiQuery(params):
         rows: named,
     })
     .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charts_draw_one_bar_per_group_and_escape_labels() {
+        let svg = bar_chart("conversations <by agent>", &[("<script>alert(1)</script>".to_owned(), 3.0), ("Tina 一线".to_owned(), 0.5)]);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert_eq!(svg.matches("<g class=\"bar\">").count(), 2);
+        assert!(!svg.contains("<script>") && svg.contains("&lt;script&gt;") && svg.contains("&lt;by agent&gt;"));
+        assert!(svg.contains(">3<") && svg.contains(">0.50<"), "{svg}");
+        assert!(bar_chart("empty", &[]).contains("—"));
+    }
 }

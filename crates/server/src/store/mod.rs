@@ -21,6 +21,7 @@ pub mod kb;
 pub mod kpi;
 pub mod learning;
 pub mod messages;
+pub mod outbox;
 pub mod privacy;
 pub mod routing;
 pub mod secrets;

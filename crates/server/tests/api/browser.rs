@@ -890,3 +890,70 @@ async fn an_editor_teaches_the_bot_a_learners_wording_from_the_console() {
     .await;
     next.screenshot("widget-taught-answer").await;
 }
+
+/// Issue 13 (part): a supervisor's KPI screen — the table per agent, the server-drawn chart,
+/// the CSV link — and an agent who sees only their own row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn supervisors_read_kpis_in_the_console() {
+    if browsers_missing() {
+        return;
+    }
+    let stage = Stage::start().await;
+    let (base, driver) = (stage.base.clone(), &stage.driver);
+    let http = reqwest::Client::new();
+    let t1 = api_token(&base, "t1@edudesk.demo").await;
+    let signature = edudesk::auth::learner_signature(edudesk::demo::DEMO_PLATFORM_SECRET, "L1001");
+    let session: Value = http
+        .post(format!("{base}/api/v1/widget/sessions"))
+        .json(&json!({"learner_id": "L1001", "signature": signature}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let learner = session["token"].as_str().unwrap().to_owned();
+    let opened: Value = http
+        .post(format!("{base}/api/v1/conversations"))
+        .bearer_auth(&learner)
+        .json(&json!({"channel": "widget", "bot": false, "message": {"body": "发票怎么开", "client_id": "kpi-1"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let conversation = opened["id"].as_i64().unwrap();
+    let url = format!("{base}/api/v1/conversations/{conversation}");
+    assert_eq!(
+        http.post(format!("{url}/messages")).bearer_auth(&t1).json(&json!({"body": "在订单页申请", "client_id": "kpi-r"})).send().await.unwrap().status(),
+        201
+    );
+    assert_eq!(http.patch(&url).bearer_auth(&t1).json(&json!({"status": "resolved"})).send().await.unwrap().status(), 200);
+
+    let lead = desktop_console(driver, &base, "lead@edudesk.demo").await;
+    lead.script("document.querySelector('#kpi-toggle').click();", json!([])).await;
+    let t1_row = "return [...document.querySelectorAll('#kpi-table tr[data-group]')].find(r => r.textContent.includes('Tina'))?.textContent;";
+    let row = lead.wait_for("t1's KPI row", t1_row, json!([])).await;
+    assert!(row.as_str().unwrap().contains("100%"), "resolved what they handled: {row}");
+    lead.wait_for("the chart", "const img = document.querySelector('#kpi-chart'); return img?.complete && img.naturalWidth > 0;", json!([])).await;
+    let csv = lead.script("return document.querySelector('#kpi-csv').href;", json!([])).await;
+    assert!(csv.as_str().unwrap().contains("format=csv"), "{csv}");
+    lead.screenshot("console-kpis").await;
+    lead.script("const g = document.querySelector('#kpi-group'); g.value = 'channel'; document.querySelector('#kpi-show').click();", json!([])).await;
+    lead.wait_for("the channel rows", "return !!document.querySelector('#kpi-table tr[data-group=\"widget\"]');", json!([])).await;
+
+    // An agent: their own row, no other groupings.
+    let agent = desktop_console(driver, &base, "t1@edudesk.demo").await;
+    agent.script("document.querySelector('#kpi-toggle').click();", json!([])).await;
+    let rows = agent
+        .wait_for(
+            "the agent's own row",
+            "const rows = document.querySelectorAll('#kpi-table tr[data-group]'); return rows.length > 0 && rows.length;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(rows, json!(1));
+    let options = agent.script("return [...document.querySelectorAll('#kpi-group option')].map(o => o.value);", json!([])).await;
+    assert_eq!(options, json!(["agent"]));
+}

@@ -21,6 +21,7 @@ mod cli;
 mod conversations;
 mod messages;
 mod openapi;
+mod outbound;
 mod privacy;
 mod realtime;
 mod role_matrix;
