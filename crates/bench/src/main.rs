@@ -2,10 +2,12 @@
 //! - `edudesk-bench http`: REST message posting with N concurrent clients;
 //! - `edudesk-bench ws`: N learner sockets and M agent sockets chatting at a set rate;
 //! - `edudesk-bench routing`: routing decisions per second (no I/O);
-//! - `edudesk-bench bot`: one bot decision's latency over a large knowledge base (no I/O).
+//! - `edudesk-bench bot`: one bot decision's latency over a large knowledge base (no I/O);
+//! - `edudesk-bench kpis`: KPI reports over a large synthetic history.
 
 mod bot;
 mod http;
+mod kpis;
 mod routing;
 mod ws;
 
@@ -28,6 +30,8 @@ enum Command {
     Routing(routing::Args),
     /// Bot decision latency over a large knowledge base (no I/O).
     Bot(bot::Args),
+    /// KPI report time over a large synthetic history.
+    Kpis(kpis::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -39,12 +43,13 @@ fn main() -> anyhow::Result<()> {
     };
     let workers = match cli.command {
         Command::Http(_) => 1,
-        Command::Ws(_) | Command::Routing(_) | Command::Bot(_) => 2,
+        Command::Ws(_) | Command::Routing(_) | Command::Bot(_) | Command::Kpis(_) => 2,
     };
     tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build()?.block_on(async {
         match cli.command {
             Command::Http(args) => http::main(args).await,
             Command::Ws(args) => ws::main(args).await,
+            Command::Kpis(args) => kpis::main(args).await,
             Command::Routing(_) | Command::Bot(_) => Ok(()),
         }
     })
