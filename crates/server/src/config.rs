@@ -76,6 +76,9 @@ pub struct Config {
     pub public_writes_per_ip: u32,
     /// Bearer token for `GET /metrics` from other hosts (loopback needs none).
     pub metrics_token: Option<Secret>,
+    /// Reverse proxies (nginx, a load balancer) whose `X-Forwarded-For` names the client; from
+    /// anyone else the header is ignored. Rate limits count the client so named.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Where every event of the conversations' log is POSTed, in order, signed (integrations).
     pub webhook_url: Option<String>,
     /// The HMAC-SHA256 key that signs webhook deliveries (required with `webhook_url`).
@@ -153,6 +156,7 @@ impl Default for Config {
             public_writes_per_ip: 60,
             secret_key: None,
             metrics_token: None,
+            trusted_proxies: Vec::new(),
             webhook_url: None,
             webhook_secret: None,
             staff_session_hours: 12,
@@ -206,6 +210,7 @@ pub const ENV_VARIABLES: &[&str] = &[
     "PUBLIC_WRITES_PER_IP",
     "SECRET_KEY",
     "METRICS_TOKEN",
+    "TRUSTED_PROXIES",
     "WEBHOOK_URL",
     "WEBHOOK_SECRET",
     "STAFF_SESSION_HOURS",
@@ -286,6 +291,14 @@ impl Config {
                 "LOGIN_ATTEMPTS_PER_IP" => self.login_attempts_per_ip = value.parse().with_context(|| invalid("a number"))?,
                 "PUBLIC_WRITES_PER_IP" => self.public_writes_per_ip = value.parse().with_context(|| invalid("a number"))?,
                 "SECRET_KEY" => self.secret_key = Some(Secret(value)).filter(|key| !key.expose().is_empty()),
+                "TRUSTED_PROXIES" => {
+                    self.trusted_proxies = value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|hop| !hop.is_empty())
+                        .map(|hop| hop.parse().with_context(|| invalid("IP addresses separated by commas")))
+                        .collect::<anyhow::Result<_>>()?
+                }
                 "WEBHOOK_URL" => self.webhook_url = Some(value).filter(|url| !url.is_empty()),
                 "WEBHOOK_SECRET" => self.webhook_secret = Some(Secret(value)).filter(|secret| !secret.expose().is_empty()),
                 "METRICS_TOKEN" => self.metrics_token = Some(Secret(value)).filter(|token| !token.expose().is_empty()),

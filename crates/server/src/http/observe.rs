@@ -84,6 +84,9 @@ pub async fn metrics(
     headers: axum::http::HeaderMap,
 ) -> AppResult<Response> {
     let presented = headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()).and_then(|value| value.strip_prefix("Bearer "));
+    // A request that came through a proxy is not local, even when the proxy runs on this host.
+    let proxied = headers.contains_key("x-forwarded-for") || headers.contains_key("forwarded");
+    let ip = if proxied && ip.is_loopback() { std::net::IpAddr::from([0, 0, 0, 0]) } else { ip };
     if !may_read_metrics(ip, presented, state.config.metrics_token.as_ref().map(|token| token.expose())) {
         return Err(crate::error::AppError::Unauthorized("metrics: send the metrics token".to_owned()));
     }

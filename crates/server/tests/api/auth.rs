@@ -16,8 +16,39 @@ backend_tests!(
     health_is_ok,
     pages_and_the_api_carry_the_browser_safety_headers,
     guessing_and_flooding_meet_rate_limits,
-    requests_carry_ids_and_metrics_count_them
+    requests_carry_ids_and_metrics_count_them,
+    behind_a_trusted_proxy_limits_count_each_client
 );
+
+/// Behind nginx every request comes from the proxy: with the proxy trusted, each learner has
+/// their own limit; anyone else's X-Forwarded-For is ignored (no dodging limits by forging it).
+async fn behind_a_trusted_proxy_limits_count_each_client(backend: TestBackend) {
+    let session = |app: &TestApp, forwarded: &str| {
+        app.client.post(app.url("/api/v1/widget/sessions")).header("x-forwarded-for", forwarded.to_owned()).json(&json!({})).send()
+    };
+    let proxied = TestApp::builder(backend.clone())
+        .configure(|config| {
+            config.public_writes_per_ip = 2;
+            config.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        })
+        .spawn()
+        .await;
+    for _ in 0..2 {
+        assert_eq!(session(&proxied, "203.0.113.1").await.unwrap().status(), 200);
+    }
+    assert_eq!(session(&proxied, "203.0.113.1").await.unwrap().status(), 429, "one learner's limit");
+    assert_eq!(session(&proxied, "203.0.113.2").await.unwrap().status(), 200, "another learner is not throttled by the first");
+    assert_eq!(session(&proxied, "203.0.113.2, 203.0.113.1").await.unwrap().status(), 429, "the right-most hop counts, not what the client wrote");
+    // Proxied requests are not local: metrics need the token even from this host's proxy.
+    let metrics = proxied.client.get(proxied.url("/metrics")).header("x-forwarded-for", "203.0.113.1").send().await.unwrap();
+    assert_eq!(metrics.status(), 401);
+
+    let direct = TestApp::builder(backend).configure(|config| config.public_writes_per_ip = 2).spawn().await;
+    for forged in ["198.51.100.1", "198.51.100.2"] {
+        assert_eq!(session(&direct, forged).await.unwrap().status(), 200);
+    }
+    assert_eq!(session(&direct, "198.51.100.3").await.unwrap().status(), 429, "a forged header does not buy a new limit");
+}
 
 /// Issue 15.5 (part): request ids in answers (the caller's kept when sane) and Prometheus
 /// metrics that count what happened.
