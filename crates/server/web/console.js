@@ -467,7 +467,7 @@ async function renderKpis() {
       el("tr", {}, el("th", {}, t.kpiNames.group), ...columns.map((c) => el("th", {}, t.kpiNames[c]))),
       ...report.rows.map((row) => el("tr", { "data-group": row.group }, el("td", {}, row.name || (row.group === "none" ? t.nobody : row.group)), ...columns.map((c) => el("td", {}, shown(c, row[c]))))));
     children.push(
-      el("img", { id: "kpi-chart", alt: t.kpiChart, src: `/api/v1/kpis?${query}&format=svg&metric=${encodeURIComponent(chosen.metric)}` }),
+      el("img", { id: "kpi-chart", alt: t.kpiChart, src: `/api/v1/kpis?${query}&format=svg&metric=${encodeURIComponent(chosen.metric)}&lang=${lang}` }),
       table,
       el("p", {}, el("a", { id: "kpi-csv", href: `/api/v1/kpis?${query}&format=csv` }, t.csv)));
   } catch (error) { children.push(el("p", { class: "missing", id: "kpi-error" }, error.message)); }

@@ -38,6 +38,38 @@ pub struct KpiParams {
     /// For `svg`: which number to chart, e.g. `conversations` (default),
     /// `first_response_median_s`, `resolution_rate`, `resolution_sla`.
     pub metric: Option<String>,
+    /// For `svg`: the chart's language, `zh` or `en` (default).
+    pub lang: Option<String>,
+}
+
+/// A metric's or grouping's name in the chart's language.
+fn label(name: &str, chinese: bool) -> &str {
+    const NAMES: &[(&str, &str, &str)] = &[
+        ("conversations", "会话量", "Conversations"),
+        ("bot_contained", "机器人解决", "Contained by the bot"),
+        ("handled", "人工处理", "Handled by people"),
+        ("responded", "已响应", "Responded"),
+        ("first_response_avg_s", "首次响应（平均，秒）", "First response (mean, s)"),
+        ("first_response_median_s", "首次响应（中位，秒）", "First response (median, s)"),
+        ("resolved", "已解决", "Resolved"),
+        ("resolution_rate", "解决率", "Resolution rate"),
+        ("resolution_avg_s", "解决时长（平均，秒）", "Resolution time (mean, s)"),
+        ("resolution_median_s", "解决时长（中位，秒）", "Resolution time (median, s)"),
+        ("one_touch_rate", "一次解决率", "One-touch resolution"),
+        ("reopened", "重开", "Reopened"),
+        ("reopen_rate", "重开率", "Reopen rate"),
+        ("first_response_sla", "首响达标率", "First response SLA"),
+        ("resolution_sla", "解决达标率", "Resolution SLA"),
+        ("agent", "按客服", "by agent"),
+        ("tier", "按层级", "by tier"),
+        ("channel", "按渠道", "by channel"),
+        ("category", "按分类", "by category"),
+        ("day", "按天", "by day"),
+        ("week", "按周", "by week"),
+        ("total", "合计", "total"),
+        ("none", "无人处理", "nobody yet"),
+    ];
+    NAMES.iter().find(|(key, _, _)| *key == name).map_or(name, |(_, zh, en)| if chinese { zh } else { en })
 }
 
 /// The numbers a chart may show.
@@ -141,6 +173,11 @@ pub async fn report(State(state): State<AppState>, auth: Auth, ApiQuery(params):
     if !matches!(format, "json" | "csv" | "svg") {
         return Err(AppError::BadRequest(format!("format: '{format}' is not json, csv or svg")));
     }
+    let chinese = match params.lang.as_deref().unwrap_or("en") {
+        "zh" => true,
+        "en" => false,
+        other => return Err(AppError::BadRequest(format!("lang: '{other}' is not zh or en"))),
+    };
     let metric = params.metric.as_deref().unwrap_or("conversations");
     if !METRICS.contains(&metric) {
         return Err(AppError::BadRequest(format!("metric: '{metric}' is not one of {}", METRICS.join(", "))));
@@ -183,10 +220,10 @@ pub async fn report(State(state): State<AppState>, auth: Auth, ApiQuery(params):
             .iter()
             .map(|named| {
                 let value = serde_json::to_value(&named.row).ok().and_then(|row| row[metric].as_f64()).unwrap_or(0.0);
-                (named.name.clone().unwrap_or_else(|| named.row.group.clone()), value)
+                (named.name.clone().unwrap_or_else(|| label(&named.row.group, chinese).to_owned()), value)
             })
             .collect();
-        let title = format!("{metric} · {group_name} · {from} – {to}");
+        let title = format!("{} · {} · {from} – {to}", label(metric, chinese), label(group_name, chinese));
         return Ok(([(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")], bar_chart(&title, &bars)).into_response());
     }
     Ok(ApiJson(KpiReport {
@@ -211,5 +248,15 @@ mod tests {
         assert!(!svg.contains("<script>") && svg.contains("&lt;script&gt;") && svg.contains("&lt;by agent&gt;"));
         assert!(svg.contains(">3<") && svg.contains(">0.50<"), "{svg}");
         assert!(bar_chart("empty", &[]).contains("—"));
+    }
+
+    #[test]
+    fn every_metric_has_a_name_in_both_languages() {
+        for metric in METRICS {
+            assert_ne!(label(metric, true), *metric, "{metric}");
+            assert_ne!(label(metric, false), *metric, "{metric}");
+        }
+        assert_eq!(label("none", true), "无人处理");
+        assert_eq!(label("widget", true), "widget", "unknown groups stay as they are");
     }
 }

@@ -60,6 +60,14 @@ async fn kpis_count_what_agents_did_and_only_the_right_people_see_them(backend: 
     let csv = csv.text().await.unwrap();
     assert!(csv.starts_with("group,conversations,") && csv.lines().any(|line| line.starts_with("widget,")), "{csv}");
 
+    // The chart in the reader's language.
+    let chart = app.client.get(app.url("/api/v1/kpis?group_by=agent&format=svg&metric=resolution_rate&lang=zh")).bearer_auth(&lead).send().await.unwrap();
+    assert_eq!(chart.headers()["content-type"], "image/svg+xml; charset=utf-8");
+    let chart = chart.text().await.unwrap();
+    assert!(chart.starts_with("<svg") && chart.contains("解决率") && chart.contains("按客服") && chart.contains("无人处理"), "{chart}");
+    app.get("/api/v1/kpis?format=svg&lang=fr", &lead).await.problem(400);
+    app.get("/api/v1/kpis?format=svg&metric=salary", &lead).await.problem(400);
+
     // An agent sees their own row only; learners none; bad input is explained.
     let own = app.get("/api/v1/kpis?group_by=agent", &t1).await.expect(200);
     assert_eq!(own["rows"].as_array().unwrap().iter().map(|r| r["group"].clone()).collect::<Vec<Value>>(), vec![json!(t1_id.to_string())]);
