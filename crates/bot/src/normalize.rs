@@ -34,6 +34,8 @@ const VARIANTS: &[(&str, &str)] = &[
     ("回访", "回放"),
     ("课成", "课程"),
     ("其它", "其他"),
+    // Artificial intelligence (a course subject) is not 人工 (a person).
+    ("人工智能", "ai"),
     // Pinyin-keyboard slips for 人工 (ren gong): the same syllables, the wrong character.
     ("人弓", "人工"),
     ("人供", "人工"),

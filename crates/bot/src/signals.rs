@@ -697,7 +697,31 @@ fn named_request(text: &str) -> bool {
         &["人工", "真人", "活人", "人类", "坐席", "专员", "专人", "工作人员", "接线员", "客服人员", "客服小姐姐", "客服经理", "懂行的", "人来"];
     const ZH_ASKING: &[&str] =
         &["转", "找", "要", "接", "叫", "换", "让", "安排", "需要", "联系", "请", "来", "给我", "跟", "和", "沟通", "说话", "对接", "处理", "服务"];
-    const ZH_DIRECT: &[&str] = &["转人工", "人工服务", "人工客服来", "找客服", "叫客服", "真人客服", "转客服", "接通客服", "转接"];
+    const ZH_DIRECT: &[&str] = &[
+        "转人工",
+        "人工服务",
+        "人工客服来",
+        "找客服",
+        "叫客服",
+        "真人客服",
+        "转客服",
+        "接通客服",
+        "转接",
+        // A measure word between the verb and the person: 叫个客服, 找个人, 来个人.
+        "叫个客服",
+        "找个客服",
+        "换个客服",
+        "要个客服",
+        "来个客服",
+        "叫个人",
+        "找个人来",
+        "来个人",
+        "让客服来",
+        // Calling out for someone in a chat: "客服在吗".
+        "客服在吗",
+        "客服在不在",
+        "人工在吗",
+    ];
     const EN_PEOPLE: &[&str] = &[
         "agent",
         "human",
@@ -742,7 +766,7 @@ fn addresses_someone_in_charge(text: &str) -> bool {
 fn rejects_the_bot(text: &str) -> bool {
     const ZH_BOT: &[&str] = &["机器人", "机器", "ai", "智能", "自动回复", "自动的", "程序", "bot"];
     const ZH_AGAINST: &[&str] = &["不要", "别", "不想", "不跟", "不和", "闭嘴", "走开", "滚", "不用", "受够", "换", "不是跟", "听不懂", "不懂", "没用"];
-    const EN_BOT: &[&str] = &["bot", "bots", "robot", "chatbot", "ai", "automated", "machine", "auto-reply", "auto reply"];
+    const EN_BOT: &[&str] = &["bot", "bots", "robot", "robots", "chatbot", "chatbots", "ai", "automated", "machine", "machines", "auto-reply", "auto reply"];
     const EN_AGAINST: &[&str] = &[
         "no",
         "stop",
@@ -1013,6 +1037,17 @@ mod tests {
         for text in
             ["你是真人还是机器人", "客服电话多少", "我想学人工智能", "人工智能课程怎么样", "are you a bot?", "项目经理证书怎么报名", "agent of change course"]
         {
+            assert!(!read(text).wants_human, "{text}");
+        }
+    }
+
+    #[test]
+    fn requests_with_a_measure_word_or_a_plural_are_requests() {
+        // Forms found by asking the bot ourselves, not in any dev set.
+        for text in ["叫个客服过来", "来个人处理一下", "客服在吗", "no more robots please", "I'm done with chatbots"] {
+            assert!(read(text).wants_human, "{text}");
+        }
+        for text in ["人工智能课程怎么退款", "客服电话多少", "人工智能的课能退吗"] {
             assert!(!read(text).wants_human, "{text}");
         }
     }
