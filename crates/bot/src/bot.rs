@@ -200,6 +200,12 @@ impl Bot {
         Bot::with_learned(articles, settings, Learned::shipped())
     }
 
+    /// A bot with nothing to answer from and nothing learned: the placeholder of a server
+    /// whose bot is off (it never answers there).
+    pub fn empty(settings: BotSettings) -> Bot {
+        Bot::with_learned(Vec::new(), settings, Learned::untrained())
+    }
+
     /// Builds the bot with what it learned elsewhere (cross-validation trains its own).
     pub fn with_learned(mut articles: Vec<Article>, settings: BotSettings, learned: Learned) -> Bot {
         crate::features::warm_up();

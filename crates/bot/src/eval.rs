@@ -117,11 +117,10 @@ pub fn cross_validate(articles: &[Article], queries: &[LabelledQuery], messages:
         let train_queries: Vec<LabelledQuery> = queries.iter().enumerate().filter(|(i, _)| !in_fold(*i, fold)).map(|(_, q)| q.clone()).collect();
         let test_queries: Vec<LabelledQuery> = queries.iter().enumerate().filter(|(i, _)| in_fold(*i, fold)).map(|(_, q)| q.clone()).collect();
         let test_messages: Vec<LabelledMessage> = messages.iter().enumerate().filter(|(i, _)| in_fold(*i, fold)).map(|(_, m)| m.clone()).collect();
-        let mut train_messages: Vec<LabelledMessage> = messages.iter().enumerate().filter(|(i, _)| !in_fold(*i, fold)).map(|(_, m)| m.clone()).collect();
-        train_messages.extend(crate::mood::calm_examples(&train_queries));
+        let train_messages: Vec<LabelledMessage> = messages.iter().enumerate().filter(|(i, _)| !in_fold(*i, fold)).map(|(_, m)| m.clone()).collect();
         let learned = Learned {
             model: train_model(articles, &train_queries),
-            mood: Arc::new(Mood::train(&train_messages)),
+            mood: Arc::new(Mood::train(&train_messages, &train_queries)),
             examples: examples(&train_queries),
             taught: Vec::new(),
         };

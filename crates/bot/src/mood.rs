@@ -32,17 +32,6 @@ pub struct Mood {
     bias: f32,
 }
 
-/// Marks a calm example taken from a labelled question (a control character no learner
-/// types), so training can weigh it apart.
-const CALM_MARK: char = '\u{1}';
-
-/// Questions labelled with an answer (an article, or "not in the knowledge base") are, by
-/// that label, not messages to hand over for frustration: they teach the model that a
-/// long, worried question is still a question.
-pub fn calm_examples(questions: &[LabelledQuery]) -> impl Iterator<Item = LabelledMessage> + '_ {
-    questions.iter().filter(|q| q.expect != "__handoff__").map(|q| LabelledMessage { text: format!("{CALM_MARK}{}", q.query), escalate: false })
-}
-
 /// The sparse features of a message.
 fn sparse(raw: &str, normalized: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -86,50 +75,47 @@ impl Mood {
     /// The model trained on the shipped labelled messages, and on the shipped labelled
     /// questions as calm examples (`questions`).
     pub fn shipped(questions: &[LabelledQuery]) -> Mood {
-        let mut messages: Vec<LabelledMessage> =
+        let messages: Vec<LabelledMessage> =
             SHIPPED.iter().flat_map(|text| crate::eval::parse_lines::<LabelledMessage>(text, "shipped frustration set").unwrap_or_default()).collect();
-        messages.extend(calm_examples(questions));
-        Mood::train(&messages)
+        Mood::train(&messages, questions)
     }
 
     /// Trains on `messages` by stochastic gradient descent on the log-loss, in a fixed
     /// order (the same data gives the same model).
-    pub fn train(messages: &[LabelledMessage]) -> Mood {
+    ///
+    /// `calm`: questions labelled with an answer (an article, or "not in the knowledge base")
+    /// are, by that label, not messages to hand over for frustration — they teach the model
+    /// that a long, worried question is still a question. They count `CALM_WEIGHT` each.
+    pub fn train(messages: &[LabelledMessage], calm: &[LabelledQuery]) -> Mood {
         const EPOCHS: usize = 40;
         const RATE: f32 = 0.2;
         const L2: f32 = 1e-4;
         // Features become indexes once, so the passes below are plain arithmetic.
         let mut vocabulary: HashMap<String, usize> = HashMap::new();
-        let prepared: Vec<(Vec<usize>, f32, f32)> = messages
-            .iter()
-            .map(|m| {
-                let normalized = crate::normalize::normalize(&m.text);
-                let keys = sparse(&m.text, &normalized)
+        let labelled = messages.iter().map(|m| (m.text.as_str(), if m.escalate { 1.0 } else { 0.0 }, 1.0));
+        let calm = calm.iter().filter(|q| q.expect != "__handoff__").map(|q| (q.query.as_str(), 0.0, CALM_WEIGHT));
+        let prepared: Vec<(Vec<usize>, f32, f32, f32)> = labelled
+            .chain(calm)
+            .map(|(text, label, importance)| {
+                let normalized = crate::normalize::normalize(text);
+                let keys = sparse(text, &normalized)
                     .into_iter()
                     .map(|key| {
                         let next = vocabulary.len();
                         *vocabulary.entry(key).or_insert(next)
                     })
                     .collect();
-                let label = if m.escalate {
-                    1.0
-                } else if m.text.starts_with(CALM_MARK) {
-                    -1.0
-                } else {
-                    0.0
-                };
-                (keys, crate::signals::rule_score(&m.text, &normalized), label)
+                (keys, crate::signals::rule_score(text, &normalized), label, importance)
             })
             .collect();
         let mut weights = vec![0.0f32; vocabulary.len()];
         let (mut rule_weight, mut bias) = (0.0f32, 0.0f32);
         for _ in 0..EPOCHS {
-            for (keys, rule, label) in &prepared {
+            for (keys, rule, label, importance) in &prepared {
                 let scale = 1.0 / (keys.len().max(1) as f32).sqrt();
                 let z = bias + rule_weight * rule + keys.iter().map(|k| weights[*k]).sum::<f32>() * scale;
                 let p = 1.0 / (1.0 + (-z).exp());
-                let importance = if *label < 0.0 { CALM_WEIGHT } else { 1.0 };
-                let error = (p - label.max(0.0)) * importance;
+                let error = (p - label) * importance;
                 for key in keys {
                     let weight = &mut weights[*key];
                     *weight -= RATE * (error * scale + L2 * *weight);
@@ -168,14 +154,17 @@ mod tests {
     #[test]
     fn learns_what_it_is_shown_and_weighs_new_wordings_by_resemblance() {
         let message = |text: &str, escalate| LabelledMessage { text: text.to_owned(), escalate };
-        let mood = Mood::train(&[
-            message("呵呵，你们效率真高，等了一周", true),
-            message("我要去消协投诉你们", true),
-            message("WHY IS THIS STILL BROKEN???", true),
-            message("请问退款一般几天到账", false),
-            message("谢谢，问题解决了", false),
-            message("how do I change my email", false),
-        ]);
+        let mood = Mood::train(
+            &[
+                message("呵呵，你们效率真高，等了一周", true),
+                message("我要去消协投诉你们", true),
+                message("WHY IS THIS STILL BROKEN???", true),
+                message("请问退款一般几天到账", false),
+                message("谢谢，问题解决了", false),
+                message("how do I change my email", false),
+            ],
+            &[],
+        );
         assert!(probability(&mood, "呵呵，效率真高啊，又等了三天") > THRESHOLD);
         assert!(probability(&mood, "IS ANYONE THERE??? STILL BROKEN") > THRESHOLD);
         assert!(probability(&mood, "谢谢，已经解决了") < THRESHOLD);

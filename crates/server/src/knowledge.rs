@@ -161,6 +161,12 @@ async fn published(store: &Store) -> anyhow::Result<Vec<BotArticle>> {
         .collect())
 }
 
+/// The part of a knowledge fingerprint ([`Store::kb_fingerprint`]) that describes the
+/// articles (the rest counts accepted wordings, which only the bot reads).
+fn articles_part(fingerprint: &str) -> &str {
+    fingerprint.match_indices(':').nth(2).map_or(fingerprint, |(at, _)| &fingerprint[..at])
+}
+
 impl Knowledge {
     /// Opens (or creates) the search index and builds both from the database.
     /// `bot_enabled: false` leaves the bot empty (it is only built for servers that use it).
@@ -175,7 +181,7 @@ impl Knowledge {
         let committed = index.load_metas().ok().and_then(|metas| metas.payload).unwrap_or_default();
         let knowledge = Knowledge {
             search: SearchIndex { index, reader, fields },
-            bot: RwLock::new(Arc::new(Bot::with_learned(Vec::new(), settings, edudesk_bot::Learned::untrained()))),
+            bot: RwLock::new(Arc::new(Bot::empty(settings))),
             built_from: RwLock::new(committed),
             rebuilding: tokio::sync::Mutex::new(()),
             settings,
@@ -201,10 +207,12 @@ impl Knowledge {
     pub async fn refresh(&self, store: &Store, bot_too: bool) -> anyhow::Result<bool> {
         let _one_at_a_time = self.rebuilding.lock().await;
         let fingerprint = store.kb_fingerprint().await?;
-        let index_current = self.built_from.read().map(|built| *built == fingerprint).unwrap_or(false);
-        if index_current && !bot_too {
+        let built = self.built_from.read().map(|built| built.clone()).unwrap_or_default();
+        if built == fingerprint && !bot_too {
             return Ok(false);
         }
+        // An accepted wording changes the bot, not the search index.
+        let index_current = articles_part(&built) == articles_part(&fingerprint);
         let articles = published(store).await?;
         let taught = store.accepted_questions().await?;
         let settings = self.settings;
@@ -216,7 +224,7 @@ impl Knowledge {
                 search.rebuild(&articles, &fingerprint_for_index)?;
             }
             if !bot_enabled {
-                return Ok(Bot::with_learned(Vec::new(), settings, edudesk_bot::Learned::untrained()));
+                return Ok(Bot::empty(settings));
             }
             Ok(Bot::with_learned(articles, settings, edudesk_bot::Learned::shipped().teach(taught)))
         })

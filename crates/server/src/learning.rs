@@ -93,13 +93,10 @@ pub struct Gap {
 pub async fn gaps(state: &AppState, days: i64, limit: usize) -> AppResult<Vec<Gap>> {
     let since = crate::store::now_ms() - days * 24 * 3600 * 1000;
     let unanswered = state.store.unanswered_since(since, 2000).await?;
-    let texts: Vec<&str> = unanswered.iter().map(|u| u.question.as_str()).collect();
-    let grouped = tokio::task::spawn_blocking({
-        let texts: Vec<String> = texts.iter().map(|t| (*t).to_owned()).collect();
-        move || edudesk_bot::group::group(&texts.iter().map(String::as_str).collect::<Vec<_>>(), 0.25)
-    })
-    .await
-    .map_err(|error| crate::error::AppError::Internal(error.into()))?;
+    let texts: Vec<String> = unanswered.iter().map(|u| u.question.clone()).collect();
+    let grouped = tokio::task::spawn_blocking(move || edudesk_bot::group::group(&texts.iter().map(String::as_str).collect::<Vec<_>>(), 0.25))
+        .await
+        .map_err(|error| crate::error::AppError::Internal(error.into()))?;
     let bot = state.knowledge.bot();
     Ok(grouped
         .into_iter()

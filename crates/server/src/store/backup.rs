@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use sqlx::Connection;
 
-use super::{Backend, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS, Store};
+use super::{Backend, Store, newest_migration};
 
 /// What `edudesk backup` / `restore` tell PostgreSQL users.
 pub const POSTGRES_HINT: &str = "PostgreSQL databases are backed up with pg_dump and restored with pg_restore: \
@@ -29,14 +29,6 @@ pub fn sqlite_path(url: &str) -> Option<PathBuf> {
     let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = path.split('?').next().unwrap_or_default();
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
-}
-
-fn newest_migration(backend: Backend) -> i64 {
-    let migrator = match backend {
-        Backend::Sqlite => &SQLITE_MIGRATIONS,
-        Backend::Postgres => &POSTGRES_MIGRATIONS,
-    };
-    migrator.iter().map(|m| m.version).max().unwrap_or(0)
 }
 
 impl Store {

@@ -76,6 +76,19 @@ pub struct Store {
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// The embedded migrations of `backend`.
+fn migrator(backend: Backend) -> &'static sqlx::migrate::Migrator {
+    match backend {
+        Backend::Sqlite => &SQLITE_MIGRATIONS,
+        Backend::Postgres => &POSTGRES_MIGRATIONS,
+    }
+}
+
+/// The newest schema version this program carries for `backend`.
+fn newest_migration(backend: Backend) -> i64 {
+    migrator(backend).iter().map(|m| m.version).max().unwrap_or(0)
+}
+
 /// Current time as stored: UTC milliseconds since the epoch.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -136,21 +149,13 @@ impl Store {
 
     /// Runs the embedded migrations of this backend.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator.run(&self.write).await.context("running database migrations")?;
+        migrator(self.backend).run(&self.write).await.context("running database migrations")?;
         Ok(())
     }
 
     /// The newest migration applied to the database and the newest this program carries.
     pub async fn schema_versions(&self) -> crate::error::AppResult<(i64, i64)> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        let expected = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+        let expected = newest_migration(self.backend);
         let applied: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success = TRUE").fetch_one(&self.write).await?;
         Ok((applied, expected))
     }
