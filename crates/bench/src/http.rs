@@ -149,7 +149,7 @@ async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database
     for n in 0..args.clients {
         let mut connection = Connection::open(&addr).await?;
         let learner = format!("BENCH{n}");
-        let signature = edudesk::auth::learner_signature(edudesk::demo::DEMO_PLATFORM_SECRET, &learner);
+        let signature = edudesk::crypto::learner_signature(edudesk::demo::DEMO_PLATFORM_SECRET, &learner);
         let (_, session) = connection.send("POST", "/api/v1/widget/sessions", None, &json!({"learner_id": learner, "signature": signature})).await?;
         let token = session["token"].as_str().context("a session token")?.to_owned();
         let (status, created) = connection

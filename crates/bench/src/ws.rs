@@ -154,7 +154,7 @@ async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database
             let mut made = Vec::new();
             for n in range {
                 let learner = format!("WS{n}");
-                let signature = edudesk::auth::learner_signature(edudesk::demo::DEMO_PLATFORM_SECRET, &learner);
+                let signature = edudesk::crypto::learner_signature(edudesk::demo::DEMO_PLATFORM_SECRET, &learner);
                 let (_, session) = connection.send("POST", "/api/v1/widget/sessions", None, &json!({"learner_id": learner, "signature": signature})).await?;
                 let token = session["token"].as_str().context("session token")?.to_owned();
                 let open = json!({"channel": "widget", "message": {"body": "hello", "client_id": "open"}});

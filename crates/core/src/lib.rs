@@ -8,6 +8,7 @@
 pub mod access;
 pub mod input;
 pub mod kpi;
+pub mod lang;
 pub mod lifecycle;
 pub mod model;
 pub mod routing;

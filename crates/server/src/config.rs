@@ -484,6 +484,69 @@ mod tests {
         assert_eq!(documented, read, "README's configuration tables and Config::apply_env disagree");
     }
 
+    /// The fields of `Config` as its source declares them: (name, Rust type, doc comment).
+    fn config_fields() -> Vec<(String, String, String)> {
+        let source = include_str!("config.rs");
+        let body = source.split("pub struct Config {").nth(1).and_then(|rest| rest.split("\n}\n").next()).unwrap_or_default();
+        let mut fields = Vec::new();
+        let mut doc: Vec<&str> = Vec::new();
+        for line in body.lines().map(str::trim) {
+            if let Some(text) = line.strip_prefix("///") {
+                doc.push(text.trim());
+            } else if let Some((name, kind)) = line.strip_prefix("pub ").and_then(|field| field.split_once(':')) {
+                fields.push((name.trim().to_owned(), kind.trim().trim_end_matches(',').to_owned(), doc.join(" ")));
+                doc.clear();
+            }
+        }
+        fields
+    }
+
+    /// `docs/config.md`, generated from the `Config` struct: every setting of the file, its
+    /// variable (or "file only"), its type and its doc comment.
+    fn config_reference() -> String {
+        let mut out = String::from(
+            "# Configuration reference\n\n<!-- Generated from `crates/server/src/config.rs` by the unit test \
+             `config::tests::the_config_reference_is_generated_from_the_struct`; regenerate with \
+             `EDUDESK_TEST_WRITE_DOCS=1 cargo test -p edudesk --lib config`. -->\n\n\
+             Settings come from built-in defaults, then the TOML file given with `--config`, then `EDUDESK_*`\n\
+             variables, then command-line flags. An unknown key in the file or an unknown `EDUDESK_*` variable\n\
+             stops the start with its name. Defaults are in README.md (Configuration).\n\n\
+             | file key | environment variable | type | meaning |\n| --- | --- | --- | --- |\n",
+        );
+        for (name, kind, doc) in config_fields() {
+            let variable = name.to_ascii_uppercase();
+            let variable = if ENV_VARIABLES.contains(&variable.as_str()) { format!("`EDUDESK_{variable}`") } else { "file only".to_owned() };
+            out.push_str(&format!("| `{name}` | {variable} | `{}` | {} |\n", kind.replace('|', "\\|"), doc.replace('|', "\\|")));
+        }
+        out
+    }
+
+    #[test]
+    fn the_config_reference_is_generated_from_the_struct() {
+        let fields = config_fields();
+        assert!(fields.len() >= 40, "the Config struct was not found in its source: {fields:?}");
+        // Every variable names a field of the struct, and every field without one is file-only on purpose.
+        let names: Vec<String> = fields.iter().map(|(name, ..)| name.to_ascii_uppercase()).collect();
+        for variable in ENV_VARIABLES {
+            assert!(names.iter().any(|name| name == variable), "EDUDESK_{variable} sets no field of Config");
+        }
+        let file_only: Vec<&String> = names.iter().filter(|name| !ENV_VARIABLES.contains(&name.as_str())).collect();
+        assert_eq!(file_only, ["CATEGORIES", "SLA_TARGETS", "DEMO", "BOT", "CHANNELS"], "a new setting needs an EDUDESK_ variable or a reason");
+        for (name, _, doc) in &fields {
+            assert!(!doc.is_empty(), "Config::{name} has no doc comment to put in the reference");
+        }
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/config.md");
+        let generated = config_reference();
+        if std::env::var_os("EDUDESK_TEST_WRITE_DOCS").is_some() {
+            std::fs::write(&path, &generated).unwrap_or_else(|error| panic!("writing {}: {error}", path.display()));
+        }
+        let written = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            written == generated,
+            "docs/config.md is not what config.rs says; regenerate it with EDUDESK_TEST_WRITE_DOCS=1 cargo test -p edudesk --lib config"
+        );
+    }
+
     #[test]
     fn secrets_do_not_show_in_debug() {
         let config = Config { database_url: Some(Secret::new("postgres://u:hunter2@db/x")), platform_secret: Some(Secret::new("s3cret")), ..Config::default() };

@@ -8,7 +8,7 @@ use edudesk_core::{
 };
 
 use crate::{
-    auth,
+    crypto,
     error::AppResult,
     store::{Store, conversations::NewConversation, messages::Author, users::NewUser},
 };
@@ -42,7 +42,7 @@ pub async fn seed(store: &Store) -> AppResult<bool> {
         let new = NewUser {
             email: Email::parse(email)?,
             display_name: (*name).to_owned(),
-            password_hash: auth::hash_password(Password::parse(DEMO_PASSWORD)?).await?,
+            password_hash: crypto::hash_password(Password::parse(DEMO_PASSWORD)?).await?,
             role: *role,
             tier: *tier,
             skills: edudesk_core::input::parse_skills(skills)?,
@@ -51,7 +51,7 @@ pub async fn seed(store: &Store) -> AppResult<bool> {
         };
         store.create_user(&new).await?;
     }
-    crate::kb::import(store, crate::kb::DEMO_ARTICLES).await.map_err(crate::error::AppError::Internal)?;
+    crate::knowledge::import::import(store, crate::knowledge::import::DEMO_ARTICLES).await.map_err(crate::error::AppError::Internal)?;
     seed_channels(store).await?;
     let mut learners = Vec::new();
     for (platform_id, name, email) in DEMO_LEARNERS {

@@ -1,8 +1,8 @@
 //! The one error type of the HTTP API, rendered as RFC 9457 `application/problem+json`.
 //!
-//! Handlers return `Result<_, AppError>` and use `?`; the user gets a clear `detail`,
-//! the log gets the cause. Storage errors are classified once, here, at the storage edge:
-//! "row not found" becomes 404 and a unique-constraint clash becomes 409.
+//! Use cases and handlers return `Result<_, AppError>` and use `?`; the user gets a clear
+//! `detail`, the log gets the cause. Storage errors arrive already classified by the store
+//! (`StoreError`: not found, conflict...) and map one to one: 404, 409, 403, 422, 503, 500.
 
 use axum::{
     Json,
@@ -121,15 +121,23 @@ impl IntoResponse for AppError {
     }
 }
 
+impl From<crate::store::error::StoreError> for AppError {
+    fn from(error: crate::store::error::StoreError) -> Self {
+        use crate::store::error::StoreError;
+        match error {
+            StoreError::NotFound(detail) => AppError::NotFound(detail),
+            StoreError::Conflict(detail) => AppError::Conflict(detail),
+            StoreError::Forbidden(detail) => AppError::Forbidden(detail),
+            StoreError::Unprocessable(detail) => AppError::Unprocessable(detail),
+            StoreError::Unavailable(detail) => AppError::Unavailable(detail),
+            StoreError::Internal(cause) => AppError::Internal(cause),
+        }
+    }
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
-        match &error {
-            sqlx::Error::RowNotFound => AppError::NotFound("not found".to_owned()),
-            sqlx::Error::Database(db) if db.is_unique_violation() => AppError::Conflict("that already exists".to_owned()),
-            sqlx::Error::Database(db) if db.is_foreign_key_violation() => AppError::Unprocessable("a referenced record does not exist".to_owned()),
-            sqlx::Error::PoolTimedOut => AppError::Unavailable("the database is busy; try again".to_owned()),
-            _ => AppError::Internal(error.into()),
-        }
+        crate::store::error::StoreError::from(error).into()
     }
 }
 

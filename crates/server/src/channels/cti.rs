@@ -13,13 +13,15 @@ use super::ChannelConfig;
 use crate::{
     AppState,
     error::{AppError, AppResult},
-    inbox::malformed,
     realtime::{CallPopup, Event, RecentConversation},
+    services::{
+        conversations::{self, ChangedBy, Opening},
+        inbox::malformed,
+    },
     store::{
         channels::{Call, NewCall},
-        conversations::{ConversationChanges, ConversationFilter, NewConversation, due_ms},
+        conversations::{ConversationChanges, ConversationFilter},
         messages::Author,
-        now_ms, to_utc,
     },
 };
 
@@ -72,7 +74,7 @@ pub struct CtiReceipt {
 pub fn verify(channel: &ChannelConfig, presented: Option<&str>) -> AppResult<()> {
     let token = channel.secret("token")?;
     match presented {
-        Some(presented) if crate::auth::constant_time_eq(token.as_bytes(), presented.as_bytes()) => Ok(()),
+        Some(presented) if crate::crypto::constant_time_eq(token.as_bytes(), presented.as_bytes()) => Ok(()),
         Some(_) => Err(AppError::Unauthorized("the CTI token is wrong".to_owned())),
         None => Err(AppError::Unauthorized("missing the CTI token (Authorization: Bearer or X-CTI-Token)".to_owned())),
     }
@@ -94,8 +96,8 @@ pub async fn receive(state: &AppState, channel: &ChannelConfig, body: &[u8]) -> 
     let account = channel.account();
     match event {
         CtiEvent::NewCall { call_id, caller, called, direction } => {
-            crate::inbox::outside_id("call_id", &call_id)?;
-            crate::inbox::outside_id("called", &called)?;
+            crate::services::inbox::outside_id("call_id", &call_id)?;
+            crate::services::inbox::outside_id("called", &called)?;
             if !matches!(direction.as_str(), "inbound" | "outbound") {
                 return Err(AppError::Unprocessable("direction: inbound or outbound".to_owned()));
             }
@@ -118,8 +120,7 @@ pub async fn receive(state: &AppState, channel: &ChannelConfig, body: &[u8]) -> 
             // Whoever picked up has the caller now, whatever their presence or load.
             let changes = ConversationChanges { assignee_id: Some(Some(agent.id)), ..Default::default() };
             let actor = crate::store::events::Actor { user_id: Some(agent.id), contact_id: None };
-            let conversation = state.store.update_conversation(call.conversation_id, &changes, actor, &state.sla, |_| Ok(())).await?;
-            state.bus.publish(Event::conversation(&conversation)).await;
+            conversations::change(state, call.conversation_id, changes, ChangedBy::System(actor)).await?;
             log(state, call.conversation_id, format!("📞 {} 接听了来电 / answered", agent.display_name)).await?;
             pop_up(state, &call).await?;
             Ok(CtiReceipt { call, duplicate: false })
@@ -177,28 +178,21 @@ async fn new_call(state: &AppState, channel: &ChannelConfig, account: &str, call
             id
         }
         None => {
-            let at = now_ms();
-            let due = state.sla.due_times(to_utc(at), tier, Priority::Normal, 0);
-            let new = NewConversation {
-                at,
-                due: Some(due_ms(due)),
+            let opening = Opening {
                 contact_id,
                 channel: Channel::Phone,
+                account: Some(account.to_owned()),
                 subject: Some(format!("{caller} → {line}")),
                 category: None,
+                tier: Some(tier),
                 priority: Priority::Normal,
-                tier,
                 author: Author::System,
                 body: note,
-                client_id: format!("call-{}", crate::auth::new_token()),
-                bot_active: false,
+                client_id: format!("call-{}", crate::crypto::new_token()),
+                bot: false,
+                deliver_first: false,
             };
-            let (conversation, message, _) = state.store.create_conversation(&new).await?;
-            state.store.set_channel_account(conversation.id, account).await?;
-            let route = crate::realtime::Route::of(&conversation);
-            state.bus.publish(Event::conversation(&conversation)).await;
-            state.bus.publish(Event::Message { route, message }).await;
-            conversation.id
+            conversations::open(state, opening).await?.conversation.id
         }
     };
     let Some(call) = state.store.insert_call(&NewCall { channel: account, call_id, conversation_id, caller, line, direction }).await? else {
@@ -211,7 +205,7 @@ async fn new_call(state: &AppState, channel: &ChannelConfig, account: &str, call
 
 /// A system line in the conversation's history.
 async fn log(state: &AppState, conversation_id: i64, body: String) -> AppResult<()> {
-    crate::inbox::append(state, conversation_id, Author::System, body, false, None, "call").await?;
+    crate::services::messages::append(state, conversation_id, Author::System, body, false, None, "call").await?;
     Ok(())
 }
 

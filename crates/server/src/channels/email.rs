@@ -17,7 +17,7 @@ use super::ChannelConfig;
 use crate::{
     AppState,
     error::{AppError, AppResult},
-    inbox::{Inbound, Thread, ingest},
+    services::inbox::{Inbound, Thread, ingest},
     store::{channels::DeliveryRow, events::Actor, messages::Author},
 };
 
@@ -372,7 +372,7 @@ async fn record_bounce(state: &AppState, channel: &ChannelConfig, bounce: &Bounc
         let reason = format!("bounced: {recipient}: {}", bounce.reason);
         let Some(delivery) = state.store.bounce_delivery(&channel.account(), id, &reason).await? else { continue };
         let note = format!("📭 退信 / bounced — 收件人 / recipient: {recipient}\n原因 / reason: {}", bounce.reason);
-        crate::inbox::append(state, delivery.conversation_id, Author::System, note, true, None, "bounce").await?;
+        crate::services::messages::append(state, delivery.conversation_id, Author::System, note, true, None, "bounce").await?;
         tracing::info!(conversation_id = delivery.conversation_id, delivery = delivery.id, "an email bounced");
         return Ok(());
     }
@@ -416,7 +416,7 @@ pub async fn process(state: &AppState, channel: &ChannelConfig, raw: &[u8]) -> A
     // the mail must not be lost for it).
     let sha256 = |bytes: &[u8]| format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes)));
     let external_id = match &email.message_id {
-        Some(id) if crate::inbox::outside_id("Message-ID", id).is_ok() => id.clone(),
+        Some(id) if crate::services::inbox::outside_id("Message-ID", id).is_ok() => id.clone(),
         Some(id) => sha256(id.as_bytes()),
         None => sha256(raw),
     };
@@ -456,13 +456,14 @@ pub async fn process(state: &AppState, channel: &ChannelConfig, raw: &[u8]) -> A
     state.store.set_reply_to(ingested.conversation_id, email.reply_to.as_deref()).await?;
     for file in email.attachments.iter().filter(|a| !a.data.is_empty() && a.data.len() <= limit) {
         // An image is shown only when its bytes say so; anything else is a download.
-        let image = is_image(file) && crate::http::attachments_sniff(&file.content_type, &file.data);
-        let content_type = if image { file.content_type.clone() } else { crate::http::file_content_type(&file.content_type) };
-        let name = crate::http::clean_filename(&file.name).unwrap_or_else(|_| "attachment".to_owned());
+        let image = is_image(file) && crate::services::attachments::sniff_matches(&file.content_type, &file.data);
+        let content_type = if image { file.content_type.clone() } else { crate::services::attachments::file_content_type(&file.content_type) };
+        let name = crate::services::attachments::clean_filename(&file.name).unwrap_or_else(|_| "attachment".to_owned());
         let uploader = Actor { user_id: None, contact_id: Some(ingested.contact_id) };
         let attachment = state.store.create_attachment(ingested.conversation_id, uploader, &content_type, Some(&name), &file.data).await?;
         let body = if image { "[image]".to_owned() } else { format!("📎 {name}") };
-        crate::inbox::append(state, ingested.conversation_id, Author::Contact(ingested.contact_id), body, false, Some(attachment.id), "mail").await?;
+        crate::services::messages::append(state, ingested.conversation_id, Author::Contact(ingested.contact_id), body, false, Some(attachment.id), "mail")
+            .await?;
     }
     Ok(Outcome::Stored { conversation_id: ingested.conversation_id })
 }
@@ -662,7 +663,7 @@ pub async fn send(state: &AppState, channel: &ChannelConfig, delivery: &Delivery
     let subject = subject.trim_start_matches("Re: ").trim_start_matches("RE: ").to_owned();
     let subject = if ticket_tag(&subject) == Some(conversation.id) { format!("Re: {subject}") } else { format!("Re: {subject} [#{}]", conversation.id) };
     let domain = address.split('@').nth(1).unwrap_or("edudesk.local");
-    let message_id = format!("edudesk.{}.{}@{domain}", delivery.message_id, &crate::auth::new_token()[..12]);
+    let message_id = format!("edudesk.{}.{}@{domain}", delivery.message_id, &crate::crypto::new_token()[..12]);
     let thread = state.store.external_ids_of(&channel.account(), conversation.id).await?;
     let mut builder = lettre::Message::builder().from(from).to(to).subject(subject).message_id(Some(header_id(&message_id)));
     // Ids made from a mail's content (it had no Message-ID) are ours only, never a header.

@@ -1,8 +1,8 @@
 //! Channels besides the widget: their configuration (kind-specific settings and write-only
 //! secrets), and the way replies go back out. Each adapter turns what arrives into an
-//! [`crate::inbox::Inbound`] (same path as a widget message) and sends what agents and the
-//! bot write through [`deliver`], a job with delivery state (queued, sent, failed with the
-//! reason) and retries with backoff.
+//! [`crate::services::inbox::Inbound`] (same path as a widget message); what agents and the
+//! bot write goes out through [`deliver`], the job `services::delivery` queues, with its
+//! delivery state (queued, sent, failed with the reason) and retries with backoff.
 //!
 //! Adapters: [`wechat`] (official account message interface), [`social`] (a generic JSON
 //! webhook with HMAC signatures, both ways), [`sms`] (an HTTP template provider), [`cti`]
@@ -16,38 +16,19 @@ pub mod wechat;
 
 use std::collections::{BTreeMap, HashMap};
 
-use edudesk_core::{AuthorKind, Channel, IdentityKind};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
     AppState,
-    auth::{constant_time_eq, hmac_hex},
+    crypto::{constant_time_eq, hmac_hex},
     error::{AppError, AppResult},
-    store::{channels::ChannelRow, messages::Message},
+    services::delivery::MAX_DELIVERY_ATTEMPTS,
+    store::{channels::ChannelRow, error::StoreError},
 };
-
-/// What sending needs at run time: one HTTP client, and WeChat access tokens per account.
-#[derive(Debug)]
-pub struct Outbound {
-    pub http: reqwest::Client,
-    pub wechat_tokens: tokio::sync::Mutex<HashMap<String, (String, i64)>>,
-}
-
-impl Outbound {
-    pub fn new() -> anyhow::Result<Outbound> {
-        Ok(Outbound { http: http_client()?, wechat_tokens: tokio::sync::Mutex::new(HashMap::new()) })
-    }
-}
 
 /// The kinds of configured channels.
 pub const KINDS: &[&str] = &["wechat", "social", "sms", "cti", "email"];
-
-/// Attempts before a delivery is given up as failed.
-pub const MAX_DELIVERY_ATTEMPTS: i64 = 5;
-
-/// Job kind of an outbound delivery.
-pub const DELIVER: &str = "deliver";
 
 /// A channel as the API shows it: settings, and which secrets are set (never their values).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -179,8 +160,8 @@ pub async fn save(state: &AppState, kind: &str, name: &str, input: ChannelInput)
     }
     let mut secrets: BTreeMap<String, String> = match state.store.channel(kind, name).await {
         Ok(existing) => serde_json::from_str(&existing.secrets).unwrap_or_default(),
-        Err(AppError::NotFound(_)) => BTreeMap::new(),
-        Err(error) => return Err(error),
+        Err(StoreError::NotFound(_)) => BTreeMap::new(),
+        Err(error) => return Err(error.into()),
     };
     for (key, value) in input.secrets {
         if let Some(value) = value {
@@ -191,57 +172,6 @@ pub async fn save(state: &AppState, kind: &str, name: &str, input: ChannelInput)
     let secrets = serde_json::to_string(&secrets).map_err(|error| AppError::Internal(error.into()))?;
     state.store.save_channel(kind, name, &settings, &secrets, input.enabled).await?;
     Ok(ChannelView::of(&state.store.channel(kind, name).await?))
-}
-
-/// The identity a channel's replies go to.
-fn recipient_kind(channel: Channel) -> Option<IdentityKind> {
-    match channel {
-        Channel::Wechat => Some(IdentityKind::WechatOpenid),
-        Channel::Social => Some(IdentityKind::Social),
-        Channel::Sms => Some(IdentityKind::Phone),
-        Channel::Email => Some(IdentityKind::Email),
-        _ => None,
-    }
-}
-
-/// After an agent's or the bot's public message: queues its delivery through the channel
-/// the conversation came from (nothing for the widget, which is live already).
-pub async fn after_outbound(state: &AppState, message: &Message) -> AppResult<()> {
-    if message.internal || !matches!(message.author_kind, AuthorKind::Agent | AuthorKind::Bot) {
-        return Ok(());
-    }
-    send_to_learner(state, message).await
-}
-
-/// Queues a public message for the learner on the conversation's channel (nothing for the
-/// widget, whose socket carries it): agents' and the bot's replies, and system messages
-/// meant for the learner such as a follow-up's check-back.
-pub async fn send_to_learner(state: &AppState, message: &Message) -> AppResult<()> {
-    if message.internal {
-        return Ok(());
-    }
-    let Some(account) = state.store.channel_account(message.conversation_id).await? else { return Ok(()) };
-    let conversation = state.store.conversation(message.conversation_id).await?;
-    let Some(kind) = recipient_kind(conversation.channel) else { return Ok(()) };
-    let contact = state.store.contact(conversation.contact_id).await?;
-    let Some(identity) = contact.identities.iter().find(|identity| identity.kind == kind.as_str()) else {
-        tracing::warn!(conversation_id = conversation.id, "no {} identity to reply to", kind.as_str());
-        return Ok(());
-    };
-    let recipient = match kind {
-        // Social identities are "<channel>:<user id>"; the platform wants the user id.
-        IdentityKind::Social => identity.value.split_once(':').map_or(identity.value.as_str(), |(_, user)| user).to_owned(),
-        // The learner's mail asked for replies elsewhere (Reply-To).
-        IdentityKind::Email => state.store.reply_to(conversation.id).await?.unwrap_or_else(|| identity.value.clone()),
-        _ => identity.value.clone(),
-    };
-    let Some(delivery_id) = state.store.queue_delivery(message.id, conversation.id, &account, &recipient).await? else { return Ok(()) };
-    // WeChat lets a webhook answer within 5 s (a passive reply); the job waits that long so a
-    // reply that went out passively is not sent twice.
-    let delay = if conversation.channel == Channel::Wechat && message.author_kind == AuthorKind::Bot { wechat::PASSIVE_WINDOW_MS } else { 0 };
-    let now = state.clock.now_ms();
-    state.store.enqueue_job(DELIVER, &serde_json::json!({"delivery_id": delivery_id}), now + delay, Some(&format!("deliver-{delivery_id}")), now).await?;
-    Ok(())
 }
 
 /// The `deliver` job: one attempt to send a queued delivery. A failure is retried with
@@ -255,8 +185,8 @@ pub async fn deliver(state: &AppState, payload: &str) -> AppResult<()> {
     let payload: Payload = serde_json::from_str(payload).map_err(|error| AppError::Internal(error.into()))?;
     let delivery = match state.store.delivery(payload.delivery_id).await {
         Ok(delivery) => delivery,
-        Err(AppError::NotFound(_)) => return Ok(()),
-        Err(error) => return Err(error),
+        Err(StoreError::NotFound(_)) => return Ok(()),
+        Err(error) => return Err(error.into()),
     };
     if delivery.state != "queued" {
         return Ok(());
@@ -274,7 +204,7 @@ pub async fn deliver(state: &AppState, payload: &str) -> AppResult<()> {
             }
             other => Err(AppError::Internal(anyhow::anyhow!("channel kind {other} cannot send yet"))),
         },
-        Err(error) => Err(error),
+        Err(error) => Err(error.into()),
     };
     match outcome {
         Ok(()) => {
@@ -295,11 +225,6 @@ pub async fn deliver(state: &AppState, payload: &str) -> AppResult<()> {
     }
 }
 
-/// Shared HTTP client for outbound calls (timeouts so a slow provider cannot hold a job).
-pub fn http_client() -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).connect_timeout(std::time::Duration::from_secs(5)).build()?)
-}
-
 /// What a signed webhook answers for one inbound message.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Receipt {
@@ -309,8 +234,8 @@ pub struct Receipt {
     pub duplicate: bool,
 }
 
-impl From<crate::inbox::Ingested> for Receipt {
-    fn from(ingested: crate::inbox::Ingested) -> Receipt {
+impl From<crate::services::inbox::Ingested> for Receipt {
+    fn from(ingested: crate::services::inbox::Ingested) -> Receipt {
         Receipt { conversation_id: ingested.conversation_id, message_id: ingested.message.map(|m| m.id), duplicate: ingested.duplicate }
     }
 }

@@ -12,7 +12,7 @@ use super::ChannelConfig;
 use crate::{
     AppState,
     error::{AppError, AppResult},
-    inbox::{Inbound, ingest, malformed},
+    services::inbox::{Inbound, ingest, malformed},
 };
 
 /// The body sent when a channel sets no template.
@@ -107,7 +107,7 @@ pub fn verify(channel: &ChannelConfig, presented: Option<&str>, body: &[u8]) -> 
 /// Handles one verified inbound SMS.
 pub async fn receive(state: &AppState, channel: &ChannelConfig, body: &[u8]) -> AppResult<super::Receipt> {
     let sms: InboundSms = serde_json::from_slice(body).map_err(|error| malformed(format!("JSON: {error}")))?;
-    crate::inbox::outside_id("message_id", &sms.message_id)?;
+    crate::services::inbox::outside_id("message_id", &sms.message_id)?;
     let from = super::cti::normalize_phone(&sms.from)?;
     let inbound = Inbound {
         channel: Channel::Sms,
@@ -119,7 +119,7 @@ pub async fn receive(state: &AppState, channel: &ChannelConfig, body: &[u8]) -> 
         category: None,
         bot: true,
         attributes: None,
-        thread: crate::inbox::Thread::OpenOnChannel,
+        thread: crate::services::inbox::Thread::OpenOnChannel,
         subject: None,
     };
     Ok(ingest(state, inbound).await?.into())

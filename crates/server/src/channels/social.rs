@@ -11,7 +11,7 @@ use super::ChannelConfig;
 use crate::{
     AppState,
     error::{AppError, AppResult},
-    inbox::{Inbound, ingest, malformed, outside_id},
+    services::inbox::{Inbound, ingest, malformed, outside_id},
     store::channels::DeliveryRow,
 };
 
@@ -54,7 +54,7 @@ pub async fn receive(state: &AppState, channel: &ChannelConfig, body: &[u8]) -> 
         category: None,
         bot: true,
         attributes: None,
-        thread: crate::inbox::Thread::OpenOnChannel,
+        thread: crate::services::inbox::Thread::OpenOnChannel,
         subject: None,
     };
     Ok(ingest(state, inbound).await?.into())
@@ -70,7 +70,7 @@ pub async fn send(state: &AppState, channel: &ChannelConfig, delivery: &Delivery
         "text": text,
     }))
     .map_err(|error| AppError::Internal(error.into()))?;
-    let signature = format!("sha256={}", crate::auth::hmac_hex(channel.secret("secret")?, &body));
+    let signature = format!("sha256={}", crate::crypto::hmac_hex(channel.secret("secret")?, &body));
     let response = state
         .outbound
         .http

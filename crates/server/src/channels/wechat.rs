@@ -15,11 +15,8 @@ use super::ChannelConfig;
 use crate::{
     AppState,
     error::{AppError, AppResult},
-    inbox::{Inbound, ingest, malformed},
+    services::inbox::{Inbound, ingest, malformed},
 };
-
-/// How long a bot reply waits for a chance to go out as the webhook's passive reply.
-pub const PASSIVE_WINDOW_MS: i64 = 4_500;
 
 const DEFAULT_API_BASE: &str = "https://api.weixin.qq.com";
 
@@ -41,7 +38,7 @@ pub fn verify(channel: &ChannelConfig, query: &SignedQuery) -> AppResult<()> {
     let mut parts = [token, timestamp.as_str(), nonce.as_str()];
     parts.sort_unstable();
     let expected = hex::encode(Sha1::digest(parts.concat().as_bytes()));
-    if !crate::auth::constant_time_eq(expected.as_bytes(), signature.to_ascii_lowercase().as_bytes()) {
+    if !crate::crypto::constant_time_eq(expected.as_bytes(), signature.to_ascii_lowercase().as_bytes()) {
         return Err(AppError::Unauthorized("the WeChat signature does not match".to_owned()));
     }
     // A signature is only good for a short while: an old captured URL is refused.
@@ -49,7 +46,7 @@ pub fn verify(channel: &ChannelConfig, query: &SignedQuery) -> AppResult<()> {
     if (crate::store::now_ms() / 1000 - sent_at).abs() > REPLAY_WINDOW_SECONDS {
         return Err(AppError::Unauthorized(format!("the WeChat timestamp is more than {REPLAY_WINDOW_SECONDS} s away from now")));
     }
-    crate::inbox::outside_id("nonce", nonce).map_err(|_| AppError::Unauthorized("the WeChat nonce is malformed".to_owned()))?;
+    crate::services::inbox::outside_id("nonce", nonce).map_err(|_| AppError::Unauthorized("the WeChat nonce is malformed".to_owned()))?;
     Ok(())
 }
 
@@ -159,7 +156,7 @@ pub async fn receive(state: &AppState, channel: &ChannelConfig, message: WechatM
         category: None,
         bot: true,
         attributes: None,
-        thread: crate::inbox::Thread::OpenOnChannel,
+        thread: crate::services::inbox::Thread::OpenOnChannel,
         subject: None,
     };
     let ingested = ingest(state, inbound).await?;

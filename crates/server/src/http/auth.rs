@@ -14,9 +14,11 @@ use utoipa::ToSchema;
 
 use super::ApiJson;
 use crate::{
-    AppState,
-    auth::{self, Auth, CSRF_COOKIE, SESSION_COOKIE},
+    AppState, crypto,
     error::{AppError, AppResult},
+    http::session::Auth,
+    http::session::CSRF_COOKIE,
+    http::session::SESSION_COOKIE,
     store::{contacts::Contact, now_ms, to_utc, users::User},
 };
 
@@ -54,7 +56,7 @@ pub enum Me {
 #[tracing::instrument(skip_all)]
 pub async fn login(
     State(state): State<AppState>,
-    crate::ratelimit::ClientIp(ip): crate::ratelimit::ClientIp,
+    crate::http::client_ip::ClientIp(ip): crate::http::client_ip::ClientIp,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> AppResult<Response> {
     let email = Email::parse(&request.email)?;
@@ -67,7 +69,7 @@ pub async fn login(
     state.limits.check(&account_key, config.login_failures_per_account, lock_window, "this account is locked after repeated failed sign-ins")?;
     let credentials = state.store.credentials(&email).await?;
     let hash = credentials.as_ref().map_or_else(|| state.dummy_password_hash.to_string(), |c| c.password_hash.clone());
-    let password_ok = auth::verify_password(request.password, hash).await?;
+    let password_ok = crypto::verify_password(request.password, hash).await?;
     let user_id = match credentials {
         Some(c) if password_ok && c.active => c.user_id,
         _ => {
@@ -81,8 +83,8 @@ pub async fn login(
     let principal = Principal::Staff(StaffPrincipal { user_id, role: user.role, tier: user.tier });
     let lifetime_secs = state.config.staff_session_hours * 3600;
     let expires_at = now_ms() + lifetime_secs * 1000;
-    let (token, csrf_token) = (auth::new_token(), auth::new_token());
-    state.store.create_session(&auth::token_hash(&token), &principal, &csrf_token, expires_at).await?;
+    let (token, csrf_token) = (crypto::new_token(), crypto::new_token());
+    state.store.create_session(&crypto::token_hash(&token), &principal, &csrf_token, expires_at).await?;
     tracing::info!(user_id, "staff signed in");
 
     let secure = if state.config.secure_cookies { "; Secure" } else { "" };

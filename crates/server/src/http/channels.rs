@@ -5,10 +5,11 @@ use axum::extract::State;
 
 use super::{ApiJson, ApiPath, authorize};
 use crate::{
-    AppState,
-    auth::Auth,
-    channels::{self, ChannelInput, ChannelView},
+    AppState, channels,
+    channels::ChannelInput,
+    channels::ChannelView,
     error::{AppError, AppResult},
+    http::session::Auth,
     store::channels::DeliveryRow,
 };
 

@@ -14,8 +14,8 @@ use utoipa::ToSchema;
 use super::{ApiJson, ApiPath};
 use crate::{
     AppState,
-    auth::Auth,
     error::{AppError, AppResult},
+    http::session::Auth,
     store::{
         contacts::Contact,
         privacy::{ErasureReport, LearnerExport},

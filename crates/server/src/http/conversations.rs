@@ -1,9 +1,10 @@
 //! Conversations, their messages and their event log, under `/api/v1/conversations`.
 //!
-//! Every handler that touches one conversation goes through [`authorize`], which loads
-//! it and applies the access rules of `edudesk_core::access`: a learner sees only their
-//! own (another's id is 404), agents work at or below their tier or when assigned (403
-//! otherwise), supervisors and admins everywhere.
+//! Thin handlers: each parses its request and calls the use case in
+//! [`crate::services::conversations`] or [`crate::services::messages`]. Every handler that
+//! touches one conversation goes through [`authorize`] (the services' access rule: a learner
+//! sees only their own, another's id is 404; agents work at or below their tier, when
+//! assigned, or as collaborators; supervisors and admins everywhere).
 
 use axum::{
     extract::State,
@@ -20,14 +21,16 @@ use utoipa::{IntoParams, ToSchema};
 use super::{ApiJson, ApiPath, ApiQuery, authorize, double_option};
 use crate::{
     AppState,
-    auth::Auth,
     error::{AppError, AppResult},
-    realtime::{self},
+    http::session::Auth,
+    services::{
+        conversations::{self, ChangedBy, Opened, Opening},
+        messages::{self, FollowUp, Post},
+    },
     store::{
-        conversations::{AssigneeFilter, Conversation, ConversationChanges, ConversationFilter, NewConversation},
-        events::{Actor, Event},
+        conversations::{AssigneeFilter, Conversation, ConversationChanges, ConversationFilter},
+        events::Event,
         messages::{Author, Message},
-        writer::NewMessage,
     },
 };
 
@@ -119,21 +122,6 @@ pub struct PostMessage {
     pub attachment_id: Option<i64>,
 }
 
-/// The text of a message; an image message may come without text (it reads "[image]").
-pub fn message_body(raw: &str, attachment_id: Option<i64>) -> AppResult<MessageBody> {
-    if attachment_id.is_some() && raw.trim().is_empty() {
-        return Ok(MessageBody::parse("[image]")?);
-    }
-    Ok(MessageBody::parse(raw)?)
-}
-
-fn client_id_or_new(raw: Option<&str>) -> AppResult<String> {
-    match raw {
-        Some(raw) => Ok(ClientId::parse(raw)?.as_str().to_owned()),
-        None => Ok(format!("srv-{}", crate::auth::new_token())),
-    }
-}
-
 /// Opens a conversation with its first message. Learners open their own; staff open one
 /// on behalf of a learner (`contact_id`).
 #[utoipa::path(post, path = "/api/v1/conversations", tag = "conversations", request_body = CreateConversation,
@@ -143,7 +131,10 @@ fn client_id_or_new(raw: Option<&str>) -> AppResult<String> {
 #[tracing::instrument(skip_all)]
 pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request): ApiJson<CreateConversation>) -> AppResult<Response> {
     let body = MessageBody::parse(&request.message.body)?;
-    let client_id = client_id_or_new(request.message.client_id.as_deref())?;
+    let client_id = match request.message.client_id.as_deref() {
+        Some(raw) => ClientId::parse(raw)?.as_str().to_owned(),
+        None => format!("srv-{}", crate::crypto::new_token()),
+    };
     let subject = request.subject.as_deref().map(|subject| ShortText::parse("subject", subject, 200)).transpose()?.map(ShortText::into_string);
     // The learner's (or agent's) choice, else what the text says.
     let category = match request.category.as_deref() {
@@ -182,25 +173,6 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
             (contact_id, Author::Agent(staff.user_id), tier)
         }
     };
-    let at = crate::store::now_ms();
-    let due = state.sla.due_times(crate::store::to_utc(at), tier, request.priority.unwrap_or(Priority::Normal), 0);
-    let new = NewConversation {
-        at,
-        due: Some(crate::store::conversations::due_ms(due)),
-        contact_id,
-        channel: request.channel,
-        subject,
-        category,
-        priority: request.priority.unwrap_or(Priority::Normal),
-        tier,
-        author,
-        body: body.as_str().to_owned(),
-        client_id,
-        bot_active: wants_bot
-            && state.config.bot_enabled
-            && request.channel == edudesk_core::Channel::Widget
-            && matches!(auth.principal, Principal::Learner { .. }),
-    };
     // Staff may start an email to a learner: it needs a mailbox to send from and the
     // learner's address, both checked before anything is stored.
     let mailbox = match (&auth.principal, request.channel) {
@@ -208,12 +180,22 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
         _ if request.channel_account.is_some() => return Err(AppError::Unprocessable("channel_account: only for staff starting an email".to_owned())),
         _ => None,
     };
-    let (conversation, message, replayed) = state.store.create_conversation(&new).await?;
-    if let (Some(account), false) = (&mailbox, replayed) {
-        state.store.set_channel_account(conversation.id, account).await?;
-        crate::channels::send_to_learner(&state, &message).await?;
-    }
-    let conversation = if replayed { conversation } else { crate::inbox::opened(&state, conversation, &message).await? };
+    let learner_widget = request.channel == Channel::Widget && matches!(auth.principal, Principal::Learner { .. });
+    let opening = Opening {
+        contact_id,
+        channel: request.channel,
+        deliver_first: mailbox.is_some(),
+        account: mailbox,
+        subject,
+        category,
+        tier: Some(tier),
+        priority: request.priority.unwrap_or(Priority::Normal),
+        author,
+        body: body.as_str().to_owned(),
+        client_id,
+        bot: wants_bot && learner_widget,
+    };
+    let Opened { conversation, message, replayed } = conversations::open(&state, opening).await?;
     Ok(created(CreatedConversation { conversation, message }, replayed))
 }
 
@@ -293,46 +275,21 @@ pub async fn update(
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<UpdateConversation>,
 ) -> AppResult<ApiJson<Conversation>> {
-    let (before, access) = authorize(&state, &auth, id).await?;
-    if access != Access::Staff {
-        return Err(AppError::Forbidden("only staff change a conversation".to_owned()));
-    }
-    let staff = auth.staff()?;
-    // Resolving waits for the SOP's mandatory steps.
-    let sop = crate::sops::definition(&state, &before).await?;
-    let resolving = matches!(request.status, Some(Status::Resolved | Status::Closed));
+    let staff = match auth.principal {
+        Principal::Staff(staff) => staff,
+        Principal::Learner { .. } => {
+            // Another learner's conversation stays invisible: 404 before 403.
+            authorize(&state, &auth, id).await?;
+            return Err(AppError::Forbidden("only staff change a conversation".to_owned()));
+        }
+    };
     let changes = ConversationChanges {
         status: request.status,
         priority: request.priority,
         assignee_id: request.assignee_id,
         category: request.category.as_deref().map(parse_category).transpose()?,
     };
-    let actor = Actor { user_id: Some(staff.user_id), contact_id: None };
-    // Access is checked again on the locked row, so a concurrent reassignment cannot slip past.
-    let principal = auth.principal;
-    let updated = state
-        .store
-        .update_conversation(id, &changes, actor, &state.sla, |current: &Conversation| match principal.conversation_access(&current.scope()) {
-            Access::Staff if resolving && !matches!(current.status, Status::Resolved | Status::Closed) => {
-                crate::sops::require_complete(sop.as_ref(), current, "resolve")
-            }
-            Access::Staff => Ok(()),
-            _ => Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
-        })
-        .await?;
-    if updated.status == Status::Resolved && before.status != Status::Resolved {
-        // The SOP's check-back, e.g. 24 h after resolution.
-        crate::sops::follow_up_on_resolve(&state, &updated, staff.user_id).await?;
-        // What the bot can learn from how the agent answered; never fails the resolve.
-        if let Err(error) = crate::learning::after_resolve(&state, &updated).await {
-            tracing::warn!(%error, conversation_id = updated.id, "learning from the resolved conversation failed");
-        }
-    }
-    state.bus.publish(realtime::Event::conversation(&updated)).await;
-    if changes.status.is_some() || changes.assignee_id.is_some() {
-        // An agent may have room now, or the conversation is back in its queue.
-        crate::routing::sweep_soon(&state);
-    }
+    let updated = conversations::change(&state, id, changes, ChangedBy::Staff(staff)).await?;
     Ok(ApiJson(updated))
 }
 
@@ -367,43 +324,8 @@ pub async fn list_messages(
     security(("bearer" = []), ("cookie" = [])))]
 #[tracing::instrument(skip_all, fields(conversation_id = id))]
 pub async fn post_message(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiPath<i64>, ApiJson(request): ApiJson<PostMessage>) -> AppResult<Response> {
-    let body = message_body(&request.body, request.attachment_id)?;
-    let client_id = client_id_or_new(request.client_id.as_deref())?;
-    let author = match auth.principal {
-        Principal::Staff(staff) => Author::Agent(staff.user_id),
-        Principal::Learner { contact_id } if !request.internal => Author::Contact(contact_id),
-        Principal::Learner { .. } => {
-            // Another learner's conversation stays invisible: 404 before 403.
-            authorize(&state, &auth, id).await?;
-            return Err(AppError::Forbidden("learners cannot write internal notes".to_owned()));
-        }
-    };
-    if let Some(attachment_id) = request.attachment_id {
-        super::attachments::check_attachment(&state, attachment_id, id, author).await?;
-    }
-    // The writer checks existence, access and status inside the write itself.
-    let new = NewMessage {
-        conversation_id: id,
-        author,
-        on_behalf_of: Some(auth.principal),
-        body: body.as_str().to_owned(),
-        internal: request.internal,
-        client_id,
-        attachment_id: request.attachment_id,
-    };
-    let appended = match state.writer.append(new.clone()).await {
-        // Outside the agent's tier: a collaborator pulled in by another team may still
-        // write internal notes (their access comes from the collaboration, checked here).
-        Err(AppError::Forbidden(reason)) => match authorize(&state, &auth, id).await? {
-            (_, Access::Collaborator) if request.internal => state.writer.append(NewMessage { on_behalf_of: None, ..new }).await?,
-            (_, Access::Collaborator) => return Err(AppError::Forbidden("collaborators write internal notes only".to_owned())),
-            _ => return Err(AppError::Forbidden(reason)),
-        },
-        other => other?,
-    };
-    if !appended.replayed {
-        crate::bot::after_message(&state, &appended.message).await;
-    }
+    let post = Post { conversation_id: id, body: request.body, client_id: request.client_id, internal: request.internal, attachment_id: request.attachment_id };
+    let appended = messages::post(&state, auth.principal, post, FollowUp::Inline).await?;
     Ok(created(appended.message, appended.replayed))
 }
 

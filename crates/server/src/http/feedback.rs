@@ -15,9 +15,9 @@ use utoipa::ToSchema;
 use super::ApiJson;
 use crate::{
     AppState,
-    auth::MaybeAuth,
     error::{AppError, AppResult},
-    inbox::{Inbound, ingest},
+    http::session::MaybeAuth,
+    services::inbox::{Inbound, ingest},
     store::{events::Actor, messages::Author},
 };
 
@@ -107,7 +107,7 @@ pub async fn create(
             let presented = headers.get("x-platform-key").and_then(|value| value.to_str().ok());
             let expected = state.config.platform_api_key.as_ref().map(|key| key.expose().to_owned());
             match (presented, expected) {
-                (Some(presented), Some(expected)) if crate::auth::constant_time_eq(expected.as_bytes(), presented.as_bytes()) => {}
+                (Some(presented), Some(expected)) if crate::crypto::constant_time_eq(expected.as_bytes(), presented.as_bytes()) => {}
                 _ => return Err(AppError::Unauthorized("sign in with the widget token, or send the platform's X-Platform-Key".to_owned())),
             }
             let learner = input.learner_id.as_deref().map(str::trim).filter(|id| !id.is_empty() && id.len() <= 100);
@@ -148,7 +148,7 @@ pub async fn create(
         if data.len() > state.config.attachment_max_bytes {
             return Err(AppError::PayloadTooLarge(format!("screenshots[{index}]: at most {} bytes", state.config.attachment_max_bytes)));
         }
-        if !super::attachments::sniff_matches(&shot.content_type, &data) {
+        if !crate::services::attachments::sniff_matches(&shot.content_type, &data) {
             return Err(AppError::Unprocessable(format!("screenshots[{index}]: not a PNG, JPEG, GIF or WebP image of the type it claims")));
         }
         images.push((shot.content_type.clone(), data));
@@ -168,7 +168,7 @@ pub async fn create(
         bot: false,
         attributes: Some(attributes),
         // Every feedback is a ticket of its own.
-        thread: crate::inbox::Thread::Hint(None),
+        thread: crate::services::inbox::Thread::Hint(None),
         subject: None,
     };
     let ingested = ingest(&state, inbound).await?;
@@ -176,7 +176,16 @@ pub async fn create(
     for (content_type, data) in &images {
         let attachment =
             state.store.create_attachment(conversation_id, Actor { user_id: None, contact_id: Some(ingested.contact_id) }, content_type, None, data).await?;
-        crate::inbox::append(&state, conversation_id, Author::Contact(ingested.contact_id), "[image]".to_owned(), false, Some(attachment.id), "fb").await?;
+        crate::services::messages::append(
+            &state,
+            conversation_id,
+            Author::Contact(ingested.contact_id),
+            "[image]".to_owned(),
+            false,
+            Some(attachment.id),
+            "fb",
+        )
+        .await?;
     }
     let described: Vec<String> = [
         ("设备/device", &device.kind),
@@ -190,7 +199,7 @@ pub async fn create(
     .filter_map(|(label, value)| value.as_ref().map(|v| format!("{label}: {v}")))
     .collect();
     if !described.is_empty() || !rating.is_empty() {
-        crate::inbox::append(
+        crate::services::messages::append(
             &state,
             conversation_id,
             Author::System,
@@ -209,7 +218,7 @@ pub async fn create(
 /// and the value is one of its options (or it has none).
 async fn prefill_sop(state: &AppState, conversation_id: i64, device: &Device) -> AppResult<()> {
     let conversation = state.store.conversation(conversation_id).await?;
-    let Some(sop) = crate::sops::definition(state, &conversation).await? else { return Ok(()) };
+    let Some(sop) = crate::services::sops::definition(state, &conversation).await? else { return Ok(()) };
     let Some(running) = &conversation.sop else { return Ok(()) };
     let before = running.progress();
     let mut progress = before.clone();

@@ -14,7 +14,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{ApiPath, pages::escape_html};
-use crate::{AppState, error::AppError, kb::render_markdown, store::kb::ArticleFilter};
+use crate::{AppState, error::AppError, knowledge::import::render_markdown, store::kb::ArticleFilter};
 
 /// A help-centre failure, shown to the reader as a page in their language (never as JSON).
 #[derive(Debug)]
@@ -69,15 +69,10 @@ pub struct LangParam {
     lang: Option<String>,
 }
 
+/// The page's language by the one rule (`?lang=` > `Accept-Language` > English).
 fn language(params: &LangParam, headers: &HeaderMap) -> &'static str {
-    match params.lang.as_deref() {
-        Some("en") => "en",
-        Some("zh") => "zh",
-        _ => {
-            let zh = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("zh"));
-            if zh { "zh" } else { "en" }
-        }
-    }
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|value| value.to_str().ok());
+    edudesk_core::lang::Lang::pick(None, params.lang.as_deref(), accept).code()
 }
 
 fn page(lang: &str, title: &str, body: &str) -> Response {
@@ -218,7 +213,7 @@ pub struct VoteForm {
 /// The vote form of an article page; back to the article.
 pub async fn vote(
     State(state): State<AppState>,
-    client_ip: crate::ratelimit::ClientIp,
+    client_ip: crate::http::client_ip::ClientIp,
     ApiPath(id): ApiPath<String>,
     Query(params): Query<LangParam>,
     Form(form): Form<VoteForm>,
@@ -227,7 +222,7 @@ pub async fn vote(
         Some("en") => "en",
         _ => "zh",
     };
-    crate::ratelimit::public_write(&state, client_ip).in_lang(lang)?;
+    crate::http::client_ip::public_write(&state, client_ip).in_lang(lang)?;
     state.store.vote_article(&id, form.helpful).await.in_lang(lang)?;
     Ok(Redirect::to(&format!("/help/articles/{}?lang={lang}&voted=1", urlencode(&id))))
 }

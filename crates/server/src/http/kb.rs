@@ -10,10 +10,11 @@ use utoipa::{IntoParams, ToSchema};
 use super::{ApiJson, ApiPath, ApiQuery};
 use crate::{
     AppState,
-    auth::{Auth, MaybeAuth},
     error::{AppError, AppResult},
+    http::session::Auth,
+    http::session::MaybeAuth,
     knowledge::SearchHit,
-    learning::Gap,
+    services::learning::Gap,
     store::{
         bot::{SearchSource, SearchStats},
         kb::{Article, ArticleFilter, ArticleInput},
@@ -107,11 +108,11 @@ pub struct Vote {
 #[tracing::instrument(skip_all)]
 pub async fn vote(
     State(state): State<AppState>,
-    client_ip: crate::ratelimit::ClientIp,
+    client_ip: crate::http::client_ip::ClientIp,
     ApiPath(id): ApiPath<String>,
     ApiJson(vote): ApiJson<Vote>,
 ) -> AppResult<ApiJson<Article>> {
-    crate::ratelimit::public_write(&state, client_ip)?;
+    crate::http::client_ip::public_write(&state, client_ip)?;
     Ok(ApiJson(state.store.vote_article(&id, vote.helpful).await?))
 }
 
@@ -229,10 +230,10 @@ pub struct Deflection {
 #[tracing::instrument(skip_all)]
 pub async fn deflection(
     State(state): State<AppState>,
-    client_ip: crate::ratelimit::ClientIp,
+    client_ip: crate::http::client_ip::ClientIp,
     ApiJson(deflection): ApiJson<Deflection>,
 ) -> AppResult<axum::http::StatusCode> {
-    crate::ratelimit::public_write(&state, client_ip)?;
+    crate::http::client_ip::public_write(&state, client_ip)?;
     let (query, _) = search_input(&deflection.query, None)?;
     let article = state.store.article(&deflection.article_id).await?;
     if article.content.visibility != "published" {
@@ -317,5 +318,5 @@ pub async fn reject_question(State(state): State<AppState>, auth: Auth, ApiPath(
 #[tracing::instrument(skip_all)]
 pub async fn gaps(State(state): State<AppState>, auth: Auth, ApiQuery(params): ApiQuery<StatsParams>) -> AppResult<ApiJson<Vec<Gap>>> {
     auth.staff()?;
-    Ok(ApiJson(crate::learning::gaps(&state, params.days.unwrap_or(30).clamp(1, 365), 20).await?))
+    Ok(ApiJson(crate::services::learning::gaps(&state, params.days.unwrap_or(30).clamp(1, 365), 20).await?))
 }

@@ -16,8 +16,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::{ApiJson, ApiQuery};
 use crate::{
     AppState,
-    auth::Auth,
     error::{AppError, AppResult},
+    http::{lang::Language, session::Auth},
 };
 
 /// Longest period one request may cover.
@@ -38,7 +38,7 @@ pub struct KpiParams {
     /// For `svg`: which number to chart, e.g. `conversations` (default),
     /// `first_response_median_s`, `resolution_rate`, `resolution_sla`.
     pub metric: Option<String>,
-    /// For `svg`: the chart's language, `zh` or `en` (default).
+    /// For `svg`: the chart's language, `zh` or `en` [default: the request's, by `Accept-Language`].
     pub lang: Option<String>,
 }
 
@@ -160,7 +160,7 @@ fn day(raw: &str, what: &str) -> AppResult<NaiveDate> {
     responses((status = 200, body = KpiReport), (status = 400, body = crate::error::Problem), (status = 403, body = crate::error::Problem)),
     security(("bearer" = []), ("cookie" = [])))]
 #[tracing::instrument(skip_all)]
-pub async fn report(State(state): State<AppState>, auth: Auth, ApiQuery(params): ApiQuery<KpiParams>) -> AppResult<Response> {
+pub async fn report(State(state): State<AppState>, auth: Auth, language: Language, ApiQuery(params): ApiQuery<KpiParams>) -> AppResult<Response> {
     let staff = auth.staff()?;
     let group_name = params.group_by.as_deref().unwrap_or("total");
     let by = GroupBy::parse(group_name)
@@ -173,11 +173,11 @@ pub async fn report(State(state): State<AppState>, auth: Auth, ApiQuery(params):
     if !matches!(format, "json" | "csv" | "svg") {
         return Err(AppError::BadRequest(format!("format: '{format}' is not json, csv or svg")));
     }
-    let chinese = match params.lang.as_deref().unwrap_or("en") {
-        "zh" => true,
-        "en" => false,
-        other => return Err(AppError::BadRequest(format!("lang: '{other}' is not zh or en"))),
-    };
+    // A `lang` the caller names must be one we write; without one, the request's language.
+    if let Some(other) = params.lang.as_deref().filter(|lang| !matches!(*lang, "zh" | "en")) {
+        return Err(AppError::BadRequest(format!("lang: '{other}' is not zh or en")));
+    }
+    let chinese = language.or_explicit(params.lang.as_deref()) == edudesk_core::lang::Lang::Zh;
     let metric = params.metric.as_deref().unwrap_or("conversations");
     if !METRICS.contains(&metric) {
         return Err(AppError::BadRequest(format!("metric: '{metric}' is not one of {}", METRICS.join(", "))));

@@ -1,10 +1,12 @@
-//! The REST API under `/api/v1`: routing, the JSON extractor that reports bad input as
-//! problem documents, and the layers every request passes (body limit, tracing, panics).
+//! The REST API under `/api/v1`, the realtime socket and the pages: routing, the JSON
+//! extractor that reports bad input as problem documents, and the layers every request
+//! passes (body limit, tracing, panics). Handlers are thin, filed by URL: they parse the
+//! request into domain types and call a use case in [`crate::services`].
 
 mod attachments;
-pub use attachments::{clean_filename, file_content_type, sniff_matches as attachments_sniff};
 mod auth;
 mod channels;
+pub mod client_ip;
 mod contacts;
 mod conversations;
 mod feedback;
@@ -12,6 +14,7 @@ mod health;
 mod help;
 mod kb;
 mod kpis;
+pub mod lang;
 mod limits;
 pub mod observe;
 pub mod openapi;
@@ -19,6 +22,7 @@ pub mod pages;
 mod queues;
 mod security;
 pub mod server;
+pub mod session;
 mod sops;
 mod tasks;
 mod users;
@@ -39,8 +43,8 @@ use edudesk_core::Access;
 
 use crate::{
     AppState,
-    auth::Auth,
     error::{AppError, AppResult, problem_response},
+    http::session::Auth,
     store::conversations::Conversation,
 };
 
@@ -79,15 +83,7 @@ where
 /// not even know of, 403 for staff outside their scope (unless pulled in as collaborators).
 /// Every handler that touches one conversation starts here.
 pub(crate) async fn authorize(state: &AppState, auth: &Auth, id: i64) -> AppResult<(Conversation, Access)> {
-    let conversation = state.store.conversation(id).await?;
-    match auth.principal.conversation_access(&conversation.scope()) {
-        Access::Hidden => Err(AppError::not_found("conversation")),
-        Access::Forbidden => match auth.principal.staff() {
-            Some(staff) if state.store.is_collaborator(id, staff.user_id).await? => Ok((conversation, Access::Collaborator)),
-            _ => Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
-        },
-        access => Ok((conversation, access)),
-    }
+    crate::services::conversations::access(state, auth.principal, id).await
 }
 
 pub fn router(state: AppState) -> Router {

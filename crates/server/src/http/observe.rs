@@ -3,10 +3,7 @@
 //! `GET /metrics` in Prometheus' text format — requests by status class and their latency,
 //! open sockets, waiting conversations per tier, job lag, and the bot's answers and handovers.
 
-use std::{
-    sync::atomic::{AtomicU64, Ordering},
-    time::Instant,
-};
+use std::{sync::atomic::Ordering, time::Instant};
 
 use axum::{
     extract::{Request, State},
@@ -15,38 +12,9 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::{AppState, error::AppResult};
+use crate::{AppState, error::AppResult, services::metrics::BUCKETS};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// Upper bounds of the latency histogram, in seconds.
-const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
-
-/// Counters kept in memory by this node (each node of a cluster is scraped on its own).
-#[derive(Debug, Default)]
-pub struct Metrics {
-    /// Requests by status class: 1xx..5xx.
-    by_class: [AtomicU64; 5],
-    /// Cumulative latency buckets (the last is +Inf), and the sum in microseconds.
-    buckets: [AtomicU64; 11],
-    latency_micros: AtomicU64,
-    pub bot_answers: AtomicU64,
-    pub bot_handovers: AtomicU64,
-}
-
-impl Metrics {
-    fn record(&self, status: u16, seconds: f64) {
-        let class = usize::from(status / 100).clamp(1, 5) - 1;
-        self.by_class[class].fetch_add(1, Ordering::Relaxed);
-        for (index, bound) in BUCKETS.iter().enumerate() {
-            if seconds <= *bound {
-                self.buckets[index].fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.buckets[BUCKETS.len()].fetch_add(1, Ordering::Relaxed);
-        self.latency_micros.fetch_add((seconds * 1_000_000.0) as u64, Ordering::Relaxed);
-    }
-}
 
 /// Gives each request an id and counts it.
 pub async fn requests(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
@@ -57,7 +25,7 @@ pub async fn requests(State(state): State<AppState>, mut request: Request, next:
             .filter(|id| !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
             .map(str::to_owned)
     };
-    let id = request.headers().get(&REQUEST_ID).and_then(sane).unwrap_or_else(|| crate::auth::new_token()[..16].to_owned());
+    let id = request.headers().get(&REQUEST_ID).and_then(sane).unwrap_or_else(|| crate::crypto::new_token()[..16].to_owned());
     if let Ok(value) = HeaderValue::from_str(&id) {
         request.headers_mut().insert(REQUEST_ID, value);
     }
@@ -74,13 +42,13 @@ pub async fn requests(State(state): State<AppState>, mut request: Request, next:
 /// Who may read the metrics: this host (a local Prometheus or agent), or whoever presents
 /// `metrics_token`.
 pub fn may_read_metrics(ip: std::net::IpAddr, presented: Option<&str>, token: Option<&str>) -> bool {
-    ip.is_loopback() || token.is_some_and(|token| presented.is_some_and(|presented| crate::auth::constant_time_eq(token.as_bytes(), presented.as_bytes())))
+    ip.is_loopback() || token.is_some_and(|token| presented.is_some_and(|presented| crate::crypto::constant_time_eq(token.as_bytes(), presented.as_bytes())))
 }
 
 /// `GET /metrics`: this node's counters and the shared queues, for Prometheus.
 pub async fn metrics(
     State(state): State<AppState>,
-    crate::ratelimit::ClientIp(ip): crate::ratelimit::ClientIp,
+    crate::http::client_ip::ClientIp(ip): crate::http::client_ip::ClientIp,
     headers: axum::http::HeaderMap,
 ) -> AppResult<Response> {
     let presented = headers.get(header::AUTHORIZATION).and_then(|value| value.to_str().ok()).and_then(|value| value.strip_prefix("Bearer "));
@@ -109,7 +77,7 @@ pub async fn metrics(
         state.hub.connection_count()
     ));
     out.push_str("# HELP edudesk_queue_waiting Open conversations nobody is assigned to, by tier.\n# TYPE edudesk_queue_waiting gauge\n");
-    for queue in crate::routing::queues(&state).await? {
+    for queue in crate::services::routing::queues(&state).await? {
         out.push_str(&format!("edudesk_queue_waiting{{tier=\"{}\"}} {}\n", queue.tier.level(), queue.waiting));
     }
     let now = state.clock.now_ms();

@@ -45,7 +45,7 @@ impl Modify for SecuritySchemes {
         components.add_security_scheme(
             "cookie",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-                crate::auth::SESSION_COOKIE,
+                crate::http::session::SESSION_COOKIE,
                 "Session cookie set at login; writes also need the X-CSRF-Token header",
             ))),
         );

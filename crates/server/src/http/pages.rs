@@ -4,12 +4,12 @@
 
 use axum::{
     extract::{Query, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
 
-use crate::{AppState, auth::learner_signature, demo, error::AppError};
+use crate::{AppState, crypto::learner_signature, demo, error::AppError, http::lang::Language};
 
 const WIDGET_JS: &str = include_str!("../../web/widget.js");
 const CONSOLE_HTML: &str = include_str!("../../web/console.html");
@@ -57,9 +57,10 @@ pub async fn console_css() -> Response {
     asset("text/css; charset=utf-8", CONSOLE_CSS)
 }
 
-/// The console page in the language the browser prefers (Chinese or English).
-pub async fn console(headers: HeaderMap) -> Response {
-    let lang = if prefers_chinese(&headers) { "zh-CN" } else { "en" };
+/// The console page in the request's language (`?lang=` > the browser's); the script then
+/// applies the agent's own saved choice first.
+pub async fn console(Language(lang): Language) -> Response {
+    let lang = lang.html();
     let mut response = Html(CONSOLE_HTML.replace("{{lang}}", lang)).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
@@ -67,10 +68,6 @@ pub async fn console(headers: HeaderMap) -> Response {
 
 pub async fn root() -> Redirect {
     Redirect::to("/console")
-}
-
-fn prefers_chinese(headers: &HeaderMap) -> bool {
-    headers.get(header::ACCEPT_LANGUAGE).and_then(|value| value.to_str().ok()).is_some_and(|value| value.trim_start().to_ascii_lowercase().starts_with("zh"))
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,17 +2,19 @@
 //! supervisors) and `POST /api/v1/conversations/{id}/escalate`.
 
 use axum::extract::State;
-use edudesk_core::{Access, Principal, Role, Tier, input::ShortText};
+use edudesk_core::{Access, Principal, Tier, input::ShortText};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{ApiJson, ApiPath, authorize};
 use crate::{
     AppState,
-    auth::Auth,
     error::{AppError, AppResult},
-    realtime::Event,
-    routing::{self, QueueView},
+    http::session::Auth,
+    services::{
+        conversations,
+        routing::{self, QueueView},
+    },
     store::{conversations::Conversation, events::Actor, now_ms, routing::Escalation},
 };
 
@@ -69,43 +71,29 @@ pub async fn escalate(
     }
     // The SOP's mandatory steps come first, and its answers travel with the escalation.
     let before = state.store.conversation(id).await?;
-    let sop = crate::sops::for_escalation(&state, &before).await?;
+    let sop = crate::services::sops::for_escalation(&state, &before).await?;
     let context = match &before.sop {
         Some(running) => serde_json::json!({"sop_id": running.id, "version": running.version, "step": running.step, "answers": running.answers}),
         None => serde_json::json!({}),
     };
     let escalation = Escalation { to_tier: request.to_tier, reason, note, context };
     let principal = auth.principal;
-    let moved = state
-        .store
-        .escalate(id, &escalation, Actor { user_id: Some(staff.user_id), contact_id: None }, now_ms(), &state.sla, |current| {
-            if principal.conversation_access(&current.scope()) != Access::Staff {
-                return Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned()));
-            }
-            if current.tier == request.to_tier {
-                return Err(AppError::Conflict(format!("the conversation is already in tier {}", current.tier)));
-            }
-            crate::sops::require_complete(sop.as_ref(), current, "escalate")?;
-            // Agents answer the SOP's standard questions first; supervisors may override.
-            if !staff.role.oversees_all() {
-                crate::sops::require_ready_to_escalate(sop.as_ref(), current)?;
-            }
-            let next_up = current.tier.level() + 1 == request.to_tier.level();
-            let down = request.to_tier < current.tier;
-            if staff.role == Role::Agent && !next_up && !down {
-                return Err(AppError::Forbidden(format!(
-                    "agents escalate one tier at a time: from tier {} to tier {}",
-                    current.tier,
-                    current.tier.level() + 1
-                )));
-            }
-            Ok(())
-        })
-        .await?;
-    state.bus.publish(Event::conversation(&moved)).await;
-    let moved = routing::assign_new(&state, moved).await?;
-    // The previous assignee has room again.
-    routing::sweep_soon(&state);
+    let actor = Actor { user_id: Some(staff.user_id), contact_id: None };
+    let moved = conversations::escalate(&state, id, &escalation, actor, now_ms(), |current| {
+        if principal.conversation_access(&current.scope()) != Access::Staff {
+            return Err(conversations::outside_your_tier());
+        }
+        if current.tier == request.to_tier {
+            return Err(AppError::Conflict(format!("the conversation is already in tier {}", current.tier)));
+        }
+        crate::services::sops::require_complete(sop.as_ref(), current, "escalate")?;
+        // Agents answer the SOP's standard questions first; supervisors may override.
+        if !staff.role.oversees_all() {
+            crate::services::sops::require_ready_to_escalate(sop.as_ref(), current)?;
+        }
+        conversations::may_move_tier(staff, current.tier, request.to_tier)
+    })
+    .await?;
     Ok(ApiJson(moved))
 }
 

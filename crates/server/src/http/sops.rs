@@ -18,8 +18,8 @@ use utoipa::ToSchema;
 use super::{ApiJson, ApiPath, authorize};
 use crate::{
     AppState,
-    auth::Auth,
     error::{AppError, AppResult},
+    http::session::Auth,
     realtime::Event,
     store::{conversations::Conversation, events::Actor, now_ms, routing::Escalation},
 };
@@ -143,12 +143,10 @@ pub struct SopView {
     pub conversation: Conversation,
 }
 
+/// The view's language by the one rule (`?lang=` > `Accept-Language` > English).
 fn language(headers: &HeaderMap) -> &'static str {
-    let zh = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.trim_start().to_ascii_lowercase().starts_with("zh"));
-    if zh { "zh" } else { "en" }
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|value| value.to_str().ok());
+    edudesk_core::lang::Lang::pick(None, None, accept).code()
 }
 
 /// The conversation, for staff who may work on it.
@@ -209,7 +207,7 @@ pub async fn start(
     // A SOP being worked is not swapped for another while its mandatory steps are open
     // (which would slip past them), except by a supervisor.
     if !staff.role.oversees_all() {
-        crate::sops::require_complete(crate::sops::definition(&state, &current).await?.as_ref(), &current, "switch to another SOP")?;
+        crate::services::sops::require_complete(crate::services::sops::definition(&state, &current).await?.as_ref(), &current, "switch to another SOP")?;
     }
     let sop = state.store.sop(&request.sop_id, None).await?;
     let before = current.sop.as_ref().map(|running| running.progress());
@@ -269,23 +267,14 @@ pub async fn answer(
             // The same rules as a manual escalation, on the locked row: still ours, still in
             // the tier we read, and agents one tier up at most.
             let principal = auth.principal;
-            let moved = state
-                .store
-                .escalate(id, &escalation, actor, now_ms(), &state.sla, |current| {
-                    if principal.conversation_access(&current.scope()) != Access::Staff || current.tier != tier_before {
-                        return Err(AppError::Conflict("the conversation moved meanwhile; reload it".to_owned()));
-                    }
-                    if staff.role == edudesk_core::Role::Agent && to_tier.level() > current.tier.level() + 1 {
-                        return Err(AppError::Forbidden(format!(
-                            "agents escalate one tier at a time: from tier {} to tier {}",
-                            current.tier,
-                            current.tier.level() + 1
-                        )));
-                    }
-                    Ok(())
-                })
-                .await;
-            let moved = match moved {
+            let moved = crate::services::conversations::escalate(&state, id, &escalation, actor, now_ms(), |current| {
+                if principal.conversation_access(&current.scope()) != Access::Staff || current.tier != tier_before {
+                    return Err(AppError::Conflict("the conversation moved meanwhile; reload it".to_owned()));
+                }
+                crate::services::conversations::may_move_tier(staff, current.tier, to_tier)
+            })
+            .await;
+            conversation = match moved {
                 Ok(moved) => moved,
                 Err(error) => {
                     // The hand-over did not happen: the SOP stays at its escalate step.
@@ -293,9 +282,6 @@ pub async fn answer(
                     return Err(error);
                 }
             };
-            state.bus.publish(Event::conversation(&moved)).await;
-            conversation = crate::routing::assign_new(&state, moved).await?;
-            crate::routing::sweep_soon(&state);
         }
     } else {
         state.bus.publish(Event::conversation(&conversation)).await;

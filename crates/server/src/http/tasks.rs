@@ -10,9 +10,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::{ApiJson, ApiPath, ApiQuery, authorize};
 use crate::{
     AppState,
-    auth::Auth,
     error::{AppError, AppResult},
-    jobs::{FollowUp, PendingFollowUp, pending_follow_ups, schedule_follow_up},
+    http::session::Auth,
+    services::follow_ups::{FollowUp, PendingFollowUp, pending_follow_ups, schedule_follow_up},
     store::{jobs::Task, to_utc},
 };
 

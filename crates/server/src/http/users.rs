@@ -11,9 +11,9 @@ use utoipa::ToSchema;
 
 use super::{ApiJson, ApiPath};
 use crate::{
-    AppState,
-    auth::{self, Auth},
+    AppState, crypto,
     error::{AppError, AppResult},
+    http::session::Auth,
     store::users::{NewUser, User, UserChanges},
 };
 
@@ -78,7 +78,7 @@ pub async fn set_presence(State(state): State<AppState>, auth: Auth, ApiJson(req
     let user = state.store.set_presence(staff.user_id, request.presence).await?;
     if request.presence == Presence::Online {
         // The oldest waiting conversations this agent can take come to them now.
-        crate::routing::sweep(&state).await?;
+        crate::services::routing::sweep(&state).await?;
     }
     Ok(ApiJson(user))
 }
@@ -99,7 +99,7 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
     let new = NewUser {
         email,
         display_name,
-        password_hash: auth::hash_password(password).await?,
+        password_hash: crypto::hash_password(password).await?,
         role: request.role,
         tier: request.tier.unwrap_or(Tier::ONE),
         skills: parse_list("skills", &request.skills)?,
@@ -139,7 +139,7 @@ pub async fn update(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiP
         return Err(AppError::Conflict("admins cannot deactivate or demote themselves; ask another admin".to_owned()));
     }
     let password_hash = match request.password.as_deref() {
-        Some(raw) => Some(auth::hash_password(Password::parse(raw)?).await?),
+        Some(raw) => Some(crypto::hash_password(Password::parse(raw)?).await?),
         None => None,
     };
     let changes = UserChanges {
@@ -154,6 +154,6 @@ pub async fn update(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiP
     };
     let user = state.store.update_user(id, &changes).await?;
     state.sessions.forget_user(id);
-    crate::routing::sweep_soon(&state);
+    crate::services::routing::sweep_soon(&state);
     Ok(ApiJson(user))
 }

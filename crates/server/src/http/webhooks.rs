@@ -11,13 +11,12 @@ use axum::{
 
 use super::{ApiJson, ApiPath};
 use crate::{
-    AppState,
-    channels::{
-        self, Receipt,
-        cti::{self, CtiReceipt},
-        sms, social,
-        wechat::{self, Answer, SignedQuery},
-    },
+    AppState, channels,
+    channels::Receipt,
+    channels::cti::{self, CtiReceipt},
+    channels::sms,
+    channels::social,
+    channels::wechat::{self, Answer, SignedQuery},
     error::{AppError, AppResult},
 };
 

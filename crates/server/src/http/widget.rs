@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use super::ApiJson;
 use crate::{
-    AppState, auth,
+    AppState, crypto,
     error::{AppError, AppResult},
     store::{now_ms, to_utc},
 };
@@ -67,10 +67,10 @@ pub struct WidgetSessionResponse {
 #[tracing::instrument(skip_all)]
 pub async fn create_session(
     State(state): State<AppState>,
-    client_ip: crate::ratelimit::ClientIp,
+    client_ip: crate::http::client_ip::ClientIp,
     ApiJson(request): ApiJson<WidgetSessionRequest>,
 ) -> AppResult<(StatusCode, ApiJson<WidgetSessionResponse>)> {
-    crate::ratelimit::public_write(&state, client_ip)?;
+    crate::http::client_ip::public_write(&state, client_ip)?;
     let name = request.name.as_deref().map(|name| ShortText::parse("name", name, 100)).transpose()?;
     let email = request.email.as_deref().map(Email::parse).transpose()?;
     if let Some(attributes) = &request.attributes {
@@ -84,7 +84,7 @@ pub async fn create_session(
                 .platform_secret
                 .as_ref()
                 .ok_or_else(|| AppError::Unauthorized("signed learner sessions are not enabled: no platform secret is configured".to_owned()))?;
-            if !auth::verify_learner_signature(secret.expose(), learner_id.as_str(), signature) {
+            if !crypto::verify_learner_signature(secret.expose(), learner_id.as_str(), signature) {
                 return Err(AppError::Unauthorized("the learner signature does not match".to_owned()));
             }
             let contact_id = state.store.upsert_contact_by_identity(IdentityKind::Platform, learner_id.as_str(), name.as_ref().map(ShortText::as_str)).await?;
@@ -101,7 +101,7 @@ pub async fn create_session(
         (Some(_), None) => return Err(AppError::Unauthorized("a learner_id must come with the platform's signature".to_owned())),
         (None, Some(_)) => return Err(AppError::Unprocessable("signature: given without a learner_id".to_owned())),
         (None, None) => {
-            let visitor = auth::new_token();
+            let visitor = crypto::new_token();
             let contact_id = state.store.upsert_contact_by_identity(IdentityKind::Visitor, &visitor, name.as_ref().map(ShortText::as_str)).await?;
             (contact_id, true)
         }
@@ -110,8 +110,8 @@ pub async fn create_session(
         state.store.merge_contact_attributes(contact_id, attributes).await?;
     }
     let expires_at = now_ms() + state.config.learner_session_days * 86_400_000;
-    let token = auth::new_token();
-    state.store.create_session(&auth::token_hash(&token), &Principal::Learner { contact_id }, &auth::new_token(), expires_at).await?;
+    let token = crypto::new_token();
+    state.store.create_session(&crypto::token_hash(&token), &Principal::Learner { contact_id }, &crypto::new_token(), expires_at).await?;
     Ok((StatusCode::OK, ApiJson(WidgetSessionResponse { token, contact_id, anonymous, expires_at: to_utc(expires_at) })))
 }
 

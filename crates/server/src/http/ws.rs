@@ -16,7 +16,7 @@ use axum::{
     http::{HeaderMap, header},
     response::{IntoResponse, Response},
 };
-use edudesk_core::{Access, Principal, input::ClientId};
+use edudesk_core::{Access, Principal};
 use futures_util::{StreamExt, stream::FuturesUnordered};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -24,13 +24,17 @@ use tokio::time::Instant;
 
 use crate::{
     AppState,
-    auth::{self, resolve_session, token_hash},
+    crypto::token_hash,
     error::{AppError, AppResult},
+    http::session,
     realtime::{Event, Participant, Route, hub::Delivery},
-    store::{
-        messages::{Author, Message},
-        writer::{Appended, NewMessage},
+    services::{
+        conversations,
+        messages::{self, FollowUp, Post},
+        sessions::resolve_session,
+        writer::Appended,
     },
+    store::messages::Message,
 };
 
 /// A client that takes longer than this to take a frame is dropped (it resumes on reconnect).
@@ -46,7 +50,7 @@ const MAX_FRAME: usize = 64 * 1024;
 /// at the upgrade (a cookie only from the same origin), or a `hello` frame with a token.
 #[tracing::instrument(skip_all)]
 pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
-    let principal = match auth::request_token(&headers) {
+    let principal = match session::request_token(&headers) {
         Some((_, true)) if !same_origin(&headers) => {
             return AppError::Forbidden("a WebSocket authenticated by cookie must come from this site; send a token in a hello frame instead".to_owned())
                 .into_response();
@@ -267,26 +271,13 @@ impl Connection {
                 true
             }
             ClientFrame::Send { conversation_id, client_id, body, internal, attachment_id } => {
-                match prepare_send(&self.state.clone(), self.principal, conversation_id, &client_id, &body, internal, attachment_id).await {
-                    Ok(message) => {
-                        self.in_flight.insert(message.client_id.clone());
-                        let state = self.state.clone();
-                        pending.push(Box::pin(async move {
-                            let outcome = state.writer.append(message).await;
-                            if let Ok(appended) = &outcome
-                                && !appended.replayed
-                            {
-                                // The bot's answer (or its stepping aside) follows off the
-                                // socket's path, so the acknowledgement is not held up.
-                                let (state, message) = (state.clone(), appended.message.clone());
-                                tokio::spawn(async move { crate::bot::after_message(&state, &message).await });
-                            }
-                            (client_id, conversation_id, outcome)
-                        }));
-                        true
-                    }
-                    Err(error) => self.acknowledge(client_id, conversation_id, Err(error)).await,
-                }
+                self.in_flight.insert(client_id.clone());
+                let (state, principal) = (self.state.clone(), self.principal);
+                let post = Post { conversation_id, body, client_id: Some(client_id.clone()), internal, attachment_id };
+                // The bot's answer (or its stepping aside) follows off the socket's path, so
+                // the acknowledgement is not held up.
+                pending.push(Box::pin(async move { (client_id, conversation_id, messages::post(&state, principal, post, FollowUp::Background).await) }));
+                true
             }
             ClientFrame::Typing { conversation_id, typing } => match self.routes.get(&conversation_id) {
                 Some(route) => {
@@ -331,15 +322,14 @@ impl Connection {
 
     /// Follows a conversation from `after_seq` (default: from now), sending what was missed.
     async fn subscribe(&mut self, conversation_id: i64, after_seq: Option<i64>, subscriber: &crate::realtime::hub::Subscriber) -> AppResult<bool> {
-        let conversation = self.state.store.conversation(conversation_id).await?;
-        match self.principal.conversation_access(&conversation.scope()) {
-            Access::Hidden => return Err(AppError::not_found("conversation")),
-            Access::Forbidden => return Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
-            Access::Staff | Access::Owner | Access::Collaborator => {}
-        }
+        let (conversation, access) = conversations::access(&self.state, self.principal, conversation_id).await?;
         // Register first, then read: whatever commits in between arrives live, and the
         // sequence numbers drop the overlap.
-        subscriber.subscribe(conversation_id);
+        if access == Access::Collaborator {
+            subscriber.subscribe_as_collaborator(conversation_id);
+        } else {
+            subscriber.subscribe(conversation_id);
+        }
         self.routes.insert(conversation_id, Route::of(&conversation));
         let after_seq = after_seq.unwrap_or(conversation.last_seq).max(0);
         self.delivered.insert(conversation_id, after_seq);
@@ -355,7 +345,7 @@ impl Connection {
         // Access may have changed since the subscription (an escalation, a reassignment):
         // what the socket may no longer see is dropped, not refilled.
         let conversation = self.state.store.conversation(conversation_id).await?;
-        if !matches!(self.principal.conversation_access(&conversation.scope()), Access::Staff | Access::Owner) {
+        if !matches!(conversations::access_to(&self.state, self.principal, &conversation).await?, Access::Staff | Access::Owner | Access::Collaborator) {
             self.delivered.remove(&conversation_id);
             self.routes.remove(&conversation_id);
             return Ok(true);
@@ -426,36 +416,4 @@ fn message_is_mine(message: &Message, principal: Principal) -> bool {
         Principal::Learner { contact_id } => message.author_contact_id == Some(contact_id),
         Principal::Staff(staff) => message.author_user_id == Some(staff.user_id),
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-/// Parses and checks a `send` frame into a message for the writer.
-async fn prepare_send(
-    state: &AppState,
-    principal: Principal,
-    conversation_id: i64,
-    client_id: &str,
-    body: &str,
-    internal: bool,
-    attachment_id: Option<i64>,
-) -> AppResult<NewMessage> {
-    let body = super::conversations::message_body(body, attachment_id)?;
-    let client_id = ClientId::parse(client_id)?;
-    let author = match principal {
-        Principal::Staff(staff) => Author::Agent(staff.user_id),
-        Principal::Learner { contact_id } if !internal => Author::Contact(contact_id),
-        Principal::Learner { .. } => return Err(AppError::Forbidden("learners cannot write internal notes".to_owned())),
-    };
-    if let Some(attachment_id) = attachment_id {
-        super::attachments::check_attachment(state, attachment_id, conversation_id, author).await?;
-    }
-    Ok(NewMessage {
-        conversation_id,
-        author,
-        on_behalf_of: Some(principal),
-        body: body.as_str().to_owned(),
-        internal,
-        client_id: client_id.as_str().to_owned(),
-        attachment_id,
-    })
 }

@@ -60,6 +60,9 @@ struct Connection {
     sender: mpsc::Sender<Arc<Delivery>>,
     lag: Arc<Lag>,
     subscriptions: HashSet<i64>,
+    /// Subscriptions whose access comes from a collaboration (another team pulled in),
+    /// which no tier or assignment rule shows: they stay deliverable outside the tier.
+    collaborations: HashSet<i64>,
 }
 
 #[derive(Default)]
@@ -100,7 +103,13 @@ impl Drop for Subscriber {
 impl Subscriber {
     /// Also deliver this conversation's messages, typing and read events (access is the caller's to check).
     pub fn subscribe(&self, conversation_id: i64) {
-        self.hub.subscribe(self.id, conversation_id);
+        self.hub.subscribe(self.id, conversation_id, false);
+    }
+
+    /// Like [`Subscriber::subscribe`], for a collaborator: their access is the collaboration
+    /// the caller checked, so the hub's tier rule does not filter this conversation out.
+    pub fn subscribe_as_collaborator(&self, conversation_id: i64) {
+        self.hub.subscribe(self.id, conversation_id, true);
     }
 
     pub fn unsubscribe(&self, conversation_id: i64) {
@@ -138,14 +147,17 @@ impl Hub {
             Principal::Learner { contact_id } => registry.by_contact.entry(contact_id).or_default().insert(id),
             Principal::Staff(staff) => registry.by_user.entry(staff.user_id).or_default().insert(id),
         };
-        registry.connections.insert(id, Connection { principal, sender, lag: lag.clone(), subscriptions: HashSet::new() });
+        registry.connections.insert(id, Connection { principal, sender, lag: lag.clone(), subscriptions: HashSet::new(), collaborations: HashSet::new() });
         Subscriber { id, receiver, lag, hub: self.clone() }
     }
 
-    fn subscribe(&self, id: u64, conversation_id: i64) {
+    fn subscribe(&self, id: u64, conversation_id: i64, as_collaborator: bool) {
         let mut registry = self.lock();
         if let Some(connection) = registry.connections.get_mut(&id) {
             connection.subscriptions.insert(conversation_id);
+            if as_collaborator && matches!(connection.principal, Principal::Staff(_)) {
+                connection.collaborations.insert(conversation_id);
+            }
             registry.by_conversation.entry(conversation_id).or_default().insert(id);
         }
     }
@@ -154,6 +166,7 @@ impl Hub {
         let mut registry = self.lock();
         if let Some(connection) = registry.connections.get_mut(&id) {
             connection.subscriptions.remove(&conversation_id);
+            connection.collaborations.remove(&conversation_id);
         }
         remove_from(&mut registry.by_conversation, conversation_id, id);
     }
@@ -183,9 +196,14 @@ impl Hub {
         }
         match &delivery.event {
             Event::Conversation { .. } | Event::Call { .. } => {
-                // Every staff socket's inbox that may see the conversation.
+                // Every staff socket's inbox that may see the conversation, and collaborators
+                // following it.
                 for (id, connection) in &registry.connections {
-                    if matches!(connection.principal, Principal::Staff(_)) && connection.principal.conversation_access(&route.scope()) == Access::Staff {
+                    let staff = matches!(connection.principal, Principal::Staff(_));
+                    if staff
+                        && (connection.principal.conversation_access(&route.scope()) == Access::Staff
+                            || connection.collaborations.contains(&route.conversation_id))
+                    {
                         recipients.insert(*id);
                     }
                 }
@@ -203,8 +221,10 @@ impl Hub {
             let Some(connection) = registry.connections.get(&id) else { continue };
             // Subscriptions were access-checked when made, but access can change (a
             // reassignment); check again so a socket never gets what it may no longer see.
-            if matches!(connection.principal.conversation_access(&route.scope()), Access::Hidden | Access::Forbidden) {
-                continue;
+            match connection.principal.conversation_access(&route.scope()) {
+                Access::Hidden => continue,
+                Access::Forbidden if !connection.collaborations.contains(&route.conversation_id) => continue,
+                _ => {}
             }
             // A learner may follow the conversation itself (a subscription), not only their
             // contact: internal notes and call pop-ups stay off every learner socket.
@@ -267,6 +287,21 @@ mod tests {
         assert!(t1.receiver.try_recv().is_err(), "a tier 1 agent does not get tier 2 traffic");
         drop(t2);
         assert_eq!(hub.connection_count(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_collaborator_gets_the_conversation_it_follows_outside_its_tier() {
+        let hub = Arc::new(Hub::default());
+        let mut finance = hub.register(Principal::Staff(StaffPrincipal { user_id: 5, role: Role::Agent, tier: Tier::ONE }));
+        let mut other = hub.register(Principal::Staff(StaffPrincipal { user_id: 6, role: Role::Agent, tier: Tier::ONE }));
+        finance.subscribe_as_collaborator(1);
+        other.subscribe(1);
+        hub.dispatch(message_event(1, 7, 1, true));
+        assert!(finance.receiver.recv().await.is_some(), "the collaborator follows the tier 2 conversation");
+        assert!(other.receiver.try_recv().is_err(), "a plain subscription outside the tier gets nothing");
+        finance.unsubscribe(1);
+        hub.dispatch(message_event(1, 7, 2, true));
+        assert!(finance.receiver.try_recv().is_err(), "unsubscribed: nothing more");
     }
 
     #[tokio::test]

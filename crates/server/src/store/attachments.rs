@@ -6,8 +6,8 @@ use serde::Serialize;
 use sqlx::FromRow;
 use utoipa::ToSchema;
 
+use super::error::{StoreError, StoreResult};
 use super::{Store, events::Actor, now_ms};
-use crate::error::{AppError, AppResult};
 
 /// An uploaded file, without its bytes.
 #[derive(Debug, Clone, Serialize, ToSchema, FromRow)]
@@ -30,7 +30,7 @@ impl Store {
         content_type: &str,
         filename: Option<&str>,
         data: &[u8],
-    ) -> AppResult<Attachment> {
+    ) -> StoreResult<Attachment> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO attachments (conversation_id, uploader_user_id, uploader_contact_id, content_type, size, data, created_at, filename)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -56,28 +56,28 @@ impl Store {
         })
     }
 
-    pub async fn attachment(&self, id: i64) -> AppResult<Attachment> {
+    pub async fn attachment(&self, id: i64) -> StoreResult<Attachment> {
         sqlx::query_as::<_, Attachment>(
             "SELECT id, conversation_id, content_type, size, filename, uploader_user_id, uploader_contact_id FROM attachments WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.read)
         .await?
-        .ok_or_else(|| AppError::not_found("attachment"))
+        .ok_or_else(|| StoreError::not_found("attachment"))
     }
 
     /// Whether a public (not internal) message carries this attachment.
-    pub async fn attachment_is_public(&self, id: i64) -> AppResult<bool> {
+    pub async fn attachment_is_public(&self, id: i64) -> StoreResult<bool> {
         let found: Option<i64> =
             sqlx::query_scalar("SELECT id FROM messages WHERE attachment_id = $1 AND internal = 0 LIMIT 1").bind(id).fetch_optional(&self.read).await?;
         Ok(found.is_some())
     }
 
-    pub async fn attachment_data(&self, id: i64) -> AppResult<Vec<u8>> {
+    pub async fn attachment_data(&self, id: i64) -> StoreResult<Vec<u8>> {
         sqlx::query_scalar("SELECT data FROM attachments WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.read)
             .await?
-            .ok_or_else(|| AppError::not_found("attachment"))
+            .ok_or_else(|| StoreError::not_found("attachment"))
     }
 }

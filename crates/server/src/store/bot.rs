@@ -7,8 +7,8 @@ use serde::Serialize;
 use sqlx::FromRow;
 use utoipa::ToSchema;
 
+use super::error::StoreResult;
 use super::{Store, conversations::Conversation, events, events::Actor};
-use crate::error::AppResult;
 
 /// Where a search came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,14 +60,14 @@ pub struct SearchStats {
 
 impl Store {
     /// The bot's memory of a conversation (JSON), if it has any.
-    pub async fn bot_state(&self, conversation_id: i64) -> AppResult<Option<String>> {
+    pub async fn bot_state(&self, conversation_id: i64) -> StoreResult<Option<String>> {
         let state: Option<Option<String>> =
             sqlx::query_scalar("SELECT bot_state FROM conversations WHERE id = $1").bind(conversation_id).fetch_optional(&self.read).await?;
         Ok(state.flatten())
     }
 
     /// Stores the bot's memory of a conversation.
-    pub async fn save_bot_state(&self, conversation_id: i64, state: &str) -> AppResult<()> {
+    pub async fn save_bot_state(&self, conversation_id: i64, state: &str) -> StoreResult<()> {
         sqlx::query("UPDATE conversations SET bot_state = $2 WHERE id = $1").bind(conversation_id).bind(state).execute(&self.write).await?;
         Ok(())
     }
@@ -85,7 +85,7 @@ impl Store {
         due: (i64, i64),
         now: i64,
         summary: serde_json::Value,
-    ) -> AppResult<Option<Conversation>> {
+    ) -> StoreResult<Option<Conversation>> {
         let mut tx = self.write.begin().await?;
         let updated = sqlx::query(
             "UPDATE conversations SET bot_active = 0, category = COALESCE($2, category), tier = $3, queued_at = $4, updated_at = $4,
@@ -112,7 +112,7 @@ impl Store {
     }
 
     /// Ends the bot's part without a handover (an agent stepped in). `true` if it was active.
-    pub async fn end_bot(&self, conversation_id: i64) -> AppResult<bool> {
+    pub async fn end_bot(&self, conversation_id: i64) -> StoreResult<bool> {
         let now = super::now_ms();
         let updated = sqlx::query("UPDATE conversations SET bot_active = 0, queued_at = $2, updated_at = $2 WHERE id = $1 AND bot_active = 1")
             .bind(conversation_id)
@@ -124,7 +124,7 @@ impl Store {
     }
 
     /// Logs one search with its result count.
-    pub async fn log_search(&self, query: &str, lang: Option<&str>, source: SearchSource, results: usize, top_article: Option<&str>) -> AppResult<()> {
+    pub async fn log_search(&self, query: &str, lang: Option<&str>, source: SearchSource, results: usize, top_article: Option<&str>) -> StoreResult<()> {
         sqlx::query("INSERT INTO kb_searches (query, lang, source, results, top_article, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(query)
             .bind(lang)
@@ -138,7 +138,7 @@ impl Store {
     }
 
     /// Counts a learner opening a suggested article instead of asking.
-    pub async fn count_deflection(&self, article_id: &str, query: &str) -> AppResult<()> {
+    pub async fn count_deflection(&self, article_id: &str, query: &str) -> StoreResult<()> {
         self.article(article_id).await?;
         sqlx::query("INSERT INTO kb_deflections (article_id, query, created_at) VALUES ($1, $2, $3)")
             .bind(article_id)
@@ -150,7 +150,7 @@ impl Store {
     }
 
     /// Search analytics since `since` (UTC ms).
-    pub async fn search_stats(&self, since: i64, limit: i64) -> AppResult<SearchStats> {
+    pub async fn search_stats(&self, since: i64, limit: i64) -> StoreResult<SearchStats> {
         let totals: (i64, i64) =
             sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(CASE WHEN results = 0 THEN 1 ELSE 0 END), 0) FROM kb_searches WHERE created_at >= $1")
                 .bind(since)
@@ -178,7 +178,7 @@ impl Store {
 
     /// Changes whenever an article is added or changed (its visibility included), or a
     /// learned question is accepted.
-    pub async fn kb_fingerprint(&self) -> AppResult<String> {
+    pub async fn kb_fingerprint(&self) -> StoreResult<String> {
         let (count, published, latest): (i64, i64, i64) = sqlx::query_as(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN visibility = 'published' THEN 1 ELSE 0 END), 0), COALESCE(MAX(updated_at), 0) FROM kb_articles",
         )

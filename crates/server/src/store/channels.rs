@@ -6,8 +6,8 @@ use serde::Serialize;
 use sqlx::FromRow;
 use utoipa::ToSchema;
 
+use super::error::{StoreError, StoreResult};
 use super::{Store, now_ms, to_utc};
-use crate::error::{AppError, AppResult};
 
 /// A configured channel. `secrets` never leaves the server.
 #[derive(Clone, FromRow)]
@@ -115,31 +115,31 @@ pub struct NewCall<'a> {
 
 impl Store {
     /// Every channel, secrets opened.
-    pub async fn channels(&self) -> AppResult<Vec<ChannelRow>> {
+    pub async fn channels(&self) -> StoreResult<Vec<ChannelRow>> {
         let rows: Vec<ChannelRow> =
             sqlx::query_as("SELECT kind, name, settings, secrets, enabled, updated_at FROM channels ORDER BY kind, name").fetch_all(&self.read).await?;
         rows.into_iter().map(|row| self.opened(row)).collect()
     }
 
     /// The channel `kind`/`name`, enabled or not, secrets opened.
-    pub async fn channel(&self, kind: &str, name: &str) -> AppResult<ChannelRow> {
+    pub async fn channel(&self, kind: &str, name: &str) -> StoreResult<ChannelRow> {
         let row = sqlx::query_as("SELECT kind, name, settings, secrets, enabled, updated_at FROM channels WHERE kind = $1 AND name = $2")
             .bind(kind)
             .bind(name)
             .fetch_optional(&self.read)
             .await?
-            .ok_or_else(|| AppError::not_found("channel"))?;
+            .ok_or_else(|| StoreError::not_found("channel"))?;
         self.opened(row)
     }
 
-    fn opened(&self, mut row: ChannelRow) -> AppResult<ChannelRow> {
+    fn opened(&self, mut row: ChannelRow) -> StoreResult<ChannelRow> {
         row.secrets = self.secrets.open(&row.secrets)?;
         Ok(row)
     }
 
     /// Creates or replaces a channel's configuration; `secrets` (JSON) is sealed before it
     /// is stored.
-    pub async fn save_channel(&self, kind: &str, name: &str, settings: &str, secrets: &str, enabled: bool) -> AppResult<()> {
+    pub async fn save_channel(&self, kind: &str, name: &str, settings: &str, secrets: &str, enabled: bool) -> StoreResult<()> {
         let now = now_ms();
         let sealed = self.secrets.seal(secrets)?;
         sqlx::query(
@@ -160,7 +160,7 @@ impl Store {
     /// Seals secrets stored in plaintext (from before encryption), and proves the key opens
     /// the sealed ones: a wrong `secret_key` stops the start with a clear error instead of
     /// failing deliveries later. Returns how many were sealed now.
-    pub async fn seal_channel_secrets(&self) -> AppResult<usize> {
+    pub async fn seal_channel_secrets(&self) -> StoreResult<usize> {
         let rows: Vec<(String, String, String)> = sqlx::query_as("SELECT kind, name, secrets FROM channels").fetch_all(&self.write).await?;
         let mut sealed = 0;
         for (kind, name, stored) in rows {
@@ -181,7 +181,7 @@ impl Store {
     }
 
     /// Records that `external_id` arrived on `channel`. `false` if it had arrived before.
-    pub async fn claim_inbound(&self, channel: &str, external_id: &str) -> AppResult<bool> {
+    pub async fn claim_inbound(&self, channel: &str, external_id: &str) -> StoreResult<bool> {
         let inserted =
             sqlx::query("INSERT INTO inbound_receipts (channel, external_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (channel, external_id) DO NOTHING")
                 .bind(channel)
@@ -195,7 +195,7 @@ impl Store {
 
     /// Forgets a receipt whose message could not be stored, so a retry is not taken for a
     /// duplicate and nothing is lost.
-    pub async fn release_inbound(&self, channel: &str, external_id: &str) -> AppResult<()> {
+    pub async fn release_inbound(&self, channel: &str, external_id: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM inbound_receipts WHERE channel = $1 AND external_id = $2 AND message_id IS NULL")
             .bind(channel)
             .bind(external_id)
@@ -204,7 +204,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn complete_inbound(&self, channel: &str, external_id: &str, message_id: i64) -> AppResult<()> {
+    pub async fn complete_inbound(&self, channel: &str, external_id: &str, message_id: i64) -> StoreResult<()> {
         sqlx::query("UPDATE inbound_receipts SET message_id = $3 WHERE channel = $1 AND external_id = $2")
             .bind(channel)
             .bind(external_id)
@@ -215,7 +215,7 @@ impl Store {
     }
 
     /// The learner's latest conversation on `channel` that is not closed.
-    pub async fn open_conversation_on(&self, contact_id: i64, channel: &str) -> AppResult<Option<i64>> {
+    pub async fn open_conversation_on(&self, contact_id: i64, channel: &str) -> StoreResult<Option<i64>> {
         Ok(sqlx::query_scalar("SELECT id FROM conversations WHERE contact_id = $1 AND channel = $2 AND status <> 'closed' ORDER BY id DESC LIMIT 1")
             .bind(contact_id)
             .bind(channel)
@@ -224,13 +224,13 @@ impl Store {
     }
 
     /// Records the channel's id of a sent delivery (an email's Message-ID).
-    pub async fn set_delivery_external_id(&self, id: i64, external_id: &str) -> AppResult<()> {
+    pub async fn set_delivery_external_id(&self, id: i64, external_id: &str) -> StoreResult<()> {
         sqlx::query("UPDATE deliveries SET external_id = $2 WHERE id = $1").bind(id).bind(external_id).execute(&self.write).await?;
         Ok(())
     }
 
     /// The conversation an email id (received or sent) belongs to, on `channel`.
-    pub async fn conversation_of_external_id(&self, channel: &str, external_id: &str) -> AppResult<Option<i64>> {
+    pub async fn conversation_of_external_id(&self, channel: &str, external_id: &str) -> StoreResult<Option<i64>> {
         // Sent ids were once stored in angle brackets: both forms find the conversation.
         let bracketed = format!("<{external_id}>");
         let sent: Option<i64> = sqlx::query_scalar("SELECT conversation_id FROM deliveries WHERE channel = $1 AND external_id IN ($2, $3) LIMIT 1")
@@ -252,7 +252,7 @@ impl Store {
     }
 
     /// The email ids of a conversation, received and sent, oldest first (for References).
-    pub async fn external_ids_of(&self, channel: &str, conversation_id: i64) -> AppResult<Vec<(i64, String)>> {
+    pub async fn external_ids_of(&self, channel: &str, conversation_id: i64) -> StoreResult<Vec<(i64, String)>> {
         let mut ids: Vec<(i64, String)> = sqlx::query_as(
             "SELECT m.id, r.external_id FROM inbound_receipts r JOIN messages m ON m.id = r.message_id WHERE r.channel = $1 AND m.conversation_id = $2",
         )
@@ -272,32 +272,32 @@ impl Store {
     }
 
     /// Remembers the configured channel a conversation came through.
-    pub async fn set_channel_account(&self, conversation_id: i64, account: &str) -> AppResult<()> {
+    pub async fn set_channel_account(&self, conversation_id: i64, account: &str) -> StoreResult<()> {
         sqlx::query("UPDATE conversations SET channel_account = $2 WHERE id = $1").bind(conversation_id).bind(account).execute(&self.write).await?;
         Ok(())
     }
 
     /// The configured channel a conversation came through, if any.
-    pub async fn channel_account(&self, conversation_id: i64) -> AppResult<Option<String>> {
+    pub async fn channel_account(&self, conversation_id: i64) -> StoreResult<Option<String>> {
         let account: Option<Option<String>> =
             sqlx::query_scalar("SELECT channel_account FROM conversations WHERE id = $1").bind(conversation_id).fetch_optional(&self.read).await?;
         Ok(account.flatten())
     }
 
     /// Records the address an email conversation's replies go to (`Reply-To`), or clears it.
-    pub async fn set_reply_to(&self, conversation_id: i64, address: Option<&str>) -> AppResult<()> {
+    pub async fn set_reply_to(&self, conversation_id: i64, address: Option<&str>) -> StoreResult<()> {
         sqlx::query("UPDATE conversations SET reply_to = $2 WHERE id = $1").bind(conversation_id).bind(address).execute(&self.write).await?;
         Ok(())
     }
 
-    pub async fn reply_to(&self, conversation_id: i64) -> AppResult<Option<String>> {
+    pub async fn reply_to(&self, conversation_id: i64) -> StoreResult<Option<String>> {
         let address: Option<Option<String>> =
             sqlx::query_scalar("SELECT reply_to FROM conversations WHERE id = $1").bind(conversation_id).fetch_optional(&self.read).await?;
         Ok(address.flatten())
     }
 
     /// Queues a delivery (once per message).
-    pub async fn queue_delivery(&self, message_id: i64, conversation_id: i64, channel: &str, recipient: &str) -> AppResult<Option<i64>> {
+    pub async fn queue_delivery(&self, message_id: i64, conversation_id: i64, channel: &str, recipient: &str) -> StoreResult<Option<i64>> {
         let now = now_ms();
         Ok(sqlx::query_scalar(
             "INSERT INTO deliveries (message_id, conversation_id, channel, recipient, state, created_at, updated_at) VALUES ($1, $2, $3, $4, 'queued', $5, $5)
@@ -312,16 +312,16 @@ impl Store {
         .await?)
     }
 
-    pub async fn delivery(&self, id: i64) -> AppResult<DeliveryRow> {
+    pub async fn delivery(&self, id: i64) -> StoreResult<DeliveryRow> {
         sqlx::query_as("SELECT id, message_id, conversation_id, channel, recipient, state, attempts, last_error FROM deliveries WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.write)
             .await?
-            .ok_or_else(|| AppError::not_found("delivery"))
+            .ok_or_else(|| StoreError::not_found("delivery"))
     }
 
     /// Deliveries of a conversation's messages, oldest first.
-    pub async fn deliveries(&self, conversation_id: i64) -> AppResult<Vec<DeliveryRow>> {
+    pub async fn deliveries(&self, conversation_id: i64) -> StoreResult<Vec<DeliveryRow>> {
         Ok(sqlx::query_as(
             "SELECT id, message_id, conversation_id, channel, recipient, state, attempts, last_error FROM deliveries WHERE conversation_id = $1 ORDER BY id",
         )
@@ -332,7 +332,7 @@ impl Store {
 
     /// Records a delivery attempt's outcome. Only a queued delivery changes (a passive reply
     /// may have delivered it already). Returns whether it changed.
-    pub async fn record_delivery(&self, id: i64, state: &str, error: Option<&str>, attempted: bool) -> AppResult<bool> {
+    pub async fn record_delivery(&self, id: i64, state: &str, error: Option<&str>, attempted: bool) -> StoreResult<bool> {
         let updated =
             sqlx::query("UPDATE deliveries SET state = $2, last_error = $3, attempts = attempts + $4, updated_at = $5 WHERE id = $1 AND state = 'queued'")
                 .bind(id)
@@ -348,7 +348,7 @@ impl Store {
 
     /// A sent email bounced: its delivery (found by the id it went out with) becomes
     /// `failed` with the reason ("bounced: …"), whatever its state was. Returns the delivery.
-    pub async fn bounce_delivery(&self, channel: &str, external_id: &str, reason: &str) -> AppResult<Option<DeliveryRow>> {
+    pub async fn bounce_delivery(&self, channel: &str, external_id: &str, reason: &str) -> StoreResult<Option<DeliveryRow>> {
         let bracketed = format!("<{external_id}>");
         let found: Option<DeliveryRow> = sqlx::query_as(
             "SELECT id, message_id, conversation_id, channel, recipient, state, attempts, last_error FROM deliveries
@@ -371,7 +371,7 @@ impl Store {
         Ok(Some(delivery))
     }
 
-    pub async fn insert_call(&self, call: &NewCall<'_>) -> AppResult<Option<Call>> {
+    pub async fn insert_call(&self, call: &NewCall<'_>) -> StoreResult<Option<Call>> {
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO calls (channel, call_id, conversation_id, caller, line, direction, state, started_at) VALUES ($1, $2, $3, $4, $5, $6, 'ringing', $7)
              ON CONFLICT (channel, call_id) DO NOTHING RETURNING id",
@@ -391,22 +391,22 @@ impl Store {
         }
     }
 
-    async fn call_by_id(&self, id: i64) -> AppResult<Call> {
+    async fn call_by_id(&self, id: i64) -> StoreResult<Call> {
         let row: CallRow = sqlx::query_as(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = $1")).bind(id).fetch_one(&self.write).await?;
         Ok(row.into())
     }
 
-    pub async fn call(&self, channel: &str, call_id: &str) -> AppResult<Call> {
+    pub async fn call(&self, channel: &str, call_id: &str) -> StoreResult<Call> {
         let row: Option<CallRow> = sqlx::query_as(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE channel = $1 AND call_id = $2"))
             .bind(channel)
             .bind(call_id)
             .fetch_optional(&self.write)
             .await?;
-        row.map(Call::from).ok_or_else(|| AppError::not_found("call"))
+        row.map(Call::from).ok_or_else(|| StoreError::not_found("call"))
     }
 
     /// Marks a ringing call answered by `agent_id`; `None` if it was not ringing.
-    pub async fn answer_call(&self, channel: &str, call_id: &str, agent_id: i64) -> AppResult<Option<Call>> {
+    pub async fn answer_call(&self, channel: &str, call_id: &str, agent_id: i64) -> StoreResult<Option<Call>> {
         let updated =
             sqlx::query("UPDATE calls SET state = 'answered', agent_id = $3, answered_at = $4 WHERE channel = $1 AND call_id = $2 AND state = 'ringing'")
                 .bind(channel)
@@ -431,7 +431,7 @@ impl Store {
         cause: Option<&str>,
         duration: Option<i64>,
         recording_url: Option<&str>,
-    ) -> AppResult<Option<Call>> {
+    ) -> StoreResult<Option<Call>> {
         let updated = sqlx::query(
             "UPDATE calls SET state = CASE WHEN state = 'answered' THEN 'ended' ELSE 'missed' END, ended_at = $3, hangup_cause = $4,
                 duration_seconds = $5, recording_url = $6
@@ -453,7 +453,7 @@ impl Store {
     }
 
     /// Calls logged on a conversation.
-    pub async fn calls_of(&self, conversation_id: i64) -> AppResult<Vec<Call>> {
+    pub async fn calls_of(&self, conversation_id: i64) -> StoreResult<Vec<Call>> {
         let rows: Vec<CallRow> = sqlx::query_as(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE conversation_id = $1 ORDER BY id"))
             .bind(conversation_id)
             .fetch_all(&self.read)
@@ -476,7 +476,7 @@ pub enum NonceUse {
 impl Store {
     /// Records a webhook nonce with its body's hash (see [`NonceUse`]); forgets nonces older
     /// than `forget_before` now and then.
-    pub async fn use_nonce(&self, channel: &str, nonce: &str, body_sha256: &str, now: i64, forget_before: i64) -> AppResult<NonceUse> {
+    pub async fn use_nonce(&self, channel: &str, nonce: &str, body_sha256: &str, now: i64, forget_before: i64) -> StoreResult<NonceUse> {
         if rand::random::<u8>() < 4 {
             sqlx::query("DELETE FROM webhook_nonces WHERE created_at < $1").bind(forget_before).execute(&self.write).await?;
         }

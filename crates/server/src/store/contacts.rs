@@ -7,8 +7,8 @@ use serde::Serialize;
 use sqlx::FromRow;
 use utoipa::ToSchema;
 
+use super::error::{StoreError, StoreResult};
 use super::{Store, now_ms, to_utc};
-use crate::error::{AppError, AppResult};
 
 /// A learner as agents see them.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -42,7 +42,7 @@ struct ContactRow {
 
 impl Store {
     /// Finds the contact with this identity, or creates one; updates the name when given.
-    pub async fn upsert_contact_by_identity(&self, kind: IdentityKind, value: &str, display_name: Option<&str>) -> AppResult<i64> {
+    pub async fn upsert_contact_by_identity(&self, kind: IdentityKind, value: &str, display_name: Option<&str>) -> StoreResult<i64> {
         let mut tx = self.write.begin().await?;
         let existing: Option<i64> = sqlx::query_scalar("SELECT contact_id FROM contact_identities WHERE kind = $1 AND value = $2")
             .bind(kind.as_str())
@@ -86,7 +86,7 @@ impl Store {
 
     /// Adds an identity to a contact unless another contact already holds it.
     /// Returns whether this contact now holds it.
-    pub async fn add_identity(&self, contact_id: i64, kind: IdentityKind, value: &str) -> AppResult<bool> {
+    pub async fn add_identity(&self, contact_id: i64, kind: IdentityKind, value: &str) -> StoreResult<bool> {
         sqlx::query("INSERT INTO contact_identities (contact_id, kind, value, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (kind, value) DO NOTHING")
             .bind(contact_id)
             .bind(kind.as_str())
@@ -102,13 +102,13 @@ impl Store {
         Ok(holder == Some(contact_id))
     }
 
-    pub async fn contact(&self, id: i64) -> AppResult<Contact> {
+    pub async fn contact(&self, id: i64) -> StoreResult<Contact> {
         let row =
             sqlx::query_as::<_, ContactRow>("SELECT id, display_name, anonymous, attributes, created_at FROM contacts WHERE id = $1 AND merged_into IS NULL")
                 .bind(id)
                 .fetch_optional(&self.read)
                 .await?
-                .ok_or_else(|| AppError::not_found("contact"))?;
+                .ok_or_else(|| StoreError::not_found("contact"))?;
         let identities = sqlx::query_as::<_, Identity>("SELECT kind, value FROM contact_identities WHERE contact_id = $1 ORDER BY id")
             .bind(id)
             .fetch_all(&self.read)
@@ -126,7 +126,7 @@ impl Store {
     /// Merges contact `from` into `into`: identities, conversations (with their messages,
     /// events and attachments), learner sessions and attributes (`into`'s win) move over, and
     /// `from` is retired (marked merged; the event log still names it). One transaction.
-    pub async fn merge_contacts(&self, into: i64, from: i64) -> AppResult<()> {
+    pub async fn merge_contacts(&self, into: i64, from: i64) -> StoreResult<()> {
         let target = self.contact(into).await?;
         let source = self.contact(from).await?;
         let mut attributes = match source.attributes {
@@ -165,13 +165,13 @@ impl Store {
     }
 
     /// Sets the given attributes on a contact, keeping the others.
-    pub async fn merge_contact_attributes(&self, id: i64, attributes: &serde_json::Map<String, serde_json::Value>) -> AppResult<()> {
+    pub async fn merge_contact_attributes(&self, id: i64, attributes: &serde_json::Map<String, serde_json::Value>) -> StoreResult<()> {
         let mut tx = self.write.begin().await?;
         let current: String = sqlx::query_scalar("SELECT attributes FROM contacts WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or_else(|| AppError::not_found("contact"))?;
+            .ok_or_else(|| StoreError::not_found("contact"))?;
         let mut merged: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&current).unwrap_or_default();
         merged.extend(attributes.iter().map(|(key, value)| (key.clone(), value.clone())));
         sqlx::query("UPDATE contacts SET attributes = $2, updated_at = $3 WHERE id = $1")
@@ -184,7 +184,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn contact_exists(&self, id: i64) -> AppResult<bool> {
+    pub async fn contact_exists(&self, id: i64) -> StoreResult<bool> {
         Ok(sqlx::query_scalar::<_, i64>("SELECT id FROM contacts WHERE id = $1 AND merged_into IS NULL").bind(id).fetch_optional(&self.read).await?.is_some())
     }
 }

@@ -7,13 +7,13 @@ use serde_json::json;
 use sqlx::FromRow;
 use utoipa::ToSchema;
 
+use super::error::{StoreError, StoreResult};
 use super::{
     Backend, Store,
     events::{self, Actor},
     messages::{Author, MESSAGE_COLUMNS, Message, MessageRow, insert_message},
     now_ms, to_utc,
 };
-use crate::error::{AppError, AppResult};
 
 /// A conversation (ticket) as the API shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -121,9 +121,9 @@ fn list(text: &str) -> Vec<String> {
 }
 
 impl TryFrom<ConversationRow> for Conversation {
-    type Error = AppError;
-    fn try_from(row: ConversationRow) -> AppResult<Conversation> {
-        let corrupt = |what: &str| AppError::Internal(anyhow::anyhow!("conversation {} has an invalid {what} in the database", row.id));
+    type Error = StoreError;
+    fn try_from(row: ConversationRow) -> StoreResult<Conversation> {
+        let corrupt = |what: &str| StoreError::Internal(anyhow::anyhow!("conversation {} has an invalid {what} in the database", row.id));
         Ok(Conversation {
             id: row.id,
             contact_id: row.contact_id,
@@ -225,7 +225,7 @@ impl Store {
     /// contact already created a conversation with this `client_id`, that conversation
     /// and its first message are returned instead (`true` in the third field); a unique
     /// constraint makes this hold for concurrent requests too.
-    pub async fn create_conversation(&self, new: &NewConversation) -> AppResult<(Conversation, Message, bool)> {
+    pub async fn create_conversation(&self, new: &NewConversation) -> StoreResult<(Conversation, Message, bool)> {
         let now = new.at;
         let mut tx = self.write.begin().await?;
         let inserted: Option<i64> = sqlx::query_scalar(
@@ -269,17 +269,17 @@ impl Store {
         Ok((self.conversation(id).await?, message, false))
     }
 
-    pub async fn conversation(&self, id: i64) -> AppResult<Conversation> {
+    pub async fn conversation(&self, id: i64) -> StoreResult<Conversation> {
         sqlx::query_as::<_, ConversationRow>(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.read)
             .await?
-            .ok_or_else(|| AppError::not_found("conversation"))?
+            .ok_or_else(|| StoreError::not_found("conversation"))?
             .try_into()
     }
 
     /// Conversations matching `filter`, newest first.
-    pub async fn conversations(&self, filter: &ConversationFilter) -> AppResult<Vec<Conversation>> {
+    pub async fn conversations(&self, filter: &ConversationFilter) -> StoreResult<Vec<Conversation>> {
         // Placeholders are numbered in the order the conditions are added.
         let mut conditions = Vec::new();
         let mut next = 0;
@@ -337,14 +337,27 @@ impl Store {
 
     /// Applies `changes` atomically, logging an event for each field that really changed.
     /// `authorize` sees the current state (inside the transaction) and may refuse.
-    pub async fn update_conversation(
+    pub async fn update_conversation<E: From<StoreError> + Send>(
         &self,
         id: i64,
         changes: &ConversationChanges,
         actor: Actor,
         sla: &SlaPolicy,
-        authorize: impl FnOnce(&Conversation) -> AppResult<()>,
-    ) -> AppResult<Conversation> {
+        authorize: impl FnOnce(&Conversation) -> Result<(), E> + Send,
+    ) -> Result<Conversation, E> {
+        let mut guard = super::Guard::new(authorize);
+        let outcome = self.update_conversation_checked(id, changes, actor, sla, &mut |current| guard.allows(current)).await;
+        guard.finish(outcome)
+    }
+
+    async fn update_conversation_checked(
+        &self,
+        id: i64,
+        changes: &ConversationChanges,
+        actor: Actor,
+        sla: &SlaPolicy,
+        authorize: &mut (dyn FnMut(&Conversation) -> bool + Send),
+    ) -> StoreResult<Conversation> {
         let now = now_ms();
         let mut tx = self.write.begin().await?;
         let lock = if self.backend == Backend::Postgres { " FOR UPDATE" } else { "" };
@@ -352,9 +365,11 @@ impl Store {
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or_else(|| AppError::not_found("conversation"))?
+            .ok_or_else(|| StoreError::not_found("conversation"))?
             .try_into()?;
-        authorize(&current)?;
+        if !authorize(&current) {
+            return Err(StoreError::Forbidden("refused".to_owned()));
+        }
 
         if let Some(to) = changes.status
             && lifecycle::transition(current.status, to)?
@@ -422,8 +437,8 @@ impl Store {
             if let Some(user_id) = assignee {
                 let active: Option<i64> = sqlx::query_scalar("SELECT active FROM users WHERE id = $1").bind(user_id).fetch_optional(&mut *tx).await?;
                 match active {
-                    None => return Err(AppError::Unprocessable(format!("assignee_id: there is no user {user_id}"))),
-                    Some(0) => return Err(AppError::Unprocessable(format!("assignee_id: user {user_id} is deactivated"))),
+                    None => return Err(StoreError::Unprocessable(format!("assignee_id: there is no user {user_id}"))),
+                    Some(0) => return Err(StoreError::Unprocessable(format!("assignee_id: user {user_id} is deactivated"))),
                     Some(_) => {}
                 }
             }
@@ -441,22 +456,22 @@ impl Store {
     /// Reads a conversation right after this node wrote it. On SQLite the write
     /// connection is used so the answer reflects the commit regardless of read snapshots.
     /// Reads a conversation inside a write transaction, locking its row on PostgreSQL.
-    pub(super) async fn conversation_for_update(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: i64) -> AppResult<Conversation> {
+    pub(super) async fn conversation_for_update(&self, tx: &mut sqlx::Transaction<'_, sqlx::Any>, id: i64) -> StoreResult<Conversation> {
         let lock = if self.backend == Backend::Postgres { " FOR UPDATE" } else { "" };
         sqlx::query_as::<_, ConversationRow>(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1{lock}"))
             .bind(id)
             .fetch_optional(&mut **tx)
             .await?
-            .ok_or_else(|| AppError::not_found("conversation"))?
+            .ok_or_else(|| StoreError::not_found("conversation"))?
             .try_into()
     }
 
-    pub async fn conversation_after_write(&self, id: i64) -> AppResult<Conversation> {
+    pub async fn conversation_after_write(&self, id: i64) -> StoreResult<Conversation> {
         sqlx::query_as::<_, ConversationRow>(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.write)
             .await?
-            .ok_or_else(|| AppError::not_found("conversation"))?
+            .ok_or_else(|| StoreError::not_found("conversation"))?
             .try_into()
     }
 }
@@ -468,7 +483,7 @@ pub fn due_ms(due: edudesk_core::sla::DueTimes) -> (i64, i64) {
 
 impl Store {
     /// Open conversations whose first-response or resolution target falls due by `horizon`.
-    pub async fn sla_candidates(&self, horizon: i64, limit: i64) -> AppResult<Vec<Conversation>> {
+    pub async fn sla_candidates(&self, horizon: i64, limit: i64) -> StoreResult<Vec<Conversation>> {
         let rows = sqlx::query_as::<_, ConversationRow>(&format!(
             "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE status = 'open' AND bot_active = 0
              AND ((resolution_due_at <= $1 AND (',' || sla_breached || ',') NOT LIKE '%,resolution,%')
@@ -484,7 +499,7 @@ impl Store {
 
     /// Records an SLA warning or breach once (`breached`: true for a breach) and logs its
     /// event; returns false when it was already recorded (by this or another node).
-    pub async fn mark_sla(&self, id: i64, target: &str, breached: bool, now: i64, data: serde_json::Value) -> AppResult<bool> {
+    pub async fn mark_sla(&self, id: i64, target: &str, breached: bool, now: i64, data: serde_json::Value) -> StoreResult<bool> {
         let column = if breached { "sla_breached" } else { "sla_warned" };
         let mut tx = self.write.begin().await?;
         let updated = sqlx::query(&format!(
@@ -523,7 +538,7 @@ pub fn flags_still_due(flags: &[String], first_due: i64, resolution_due: i64, no
 impl Store {
     /// Adds the learner's name and the latest public message to each conversation (one query
     /// for the whole page).
-    pub async fn with_previews(&self, conversations: Vec<Conversation>) -> AppResult<Vec<ConversationItem>> {
+    pub async fn with_previews(&self, conversations: Vec<Conversation>) -> StoreResult<Vec<ConversationItem>> {
         if conversations.is_empty() {
             return Ok(Vec::new());
         }

@@ -6,8 +6,8 @@ use serde::Serialize;
 use sqlx::FromRow;
 use utoipa::ToSchema;
 
+use super::error::StoreResult;
 use super::{Store, to_utc};
-use crate::error::AppResult;
 
 /// One entry of a conversation's event log.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -49,7 +49,7 @@ pub async fn append(
     actor: Actor,
     data: serde_json::Value,
     at: i64,
-) -> AppResult<()> {
+) -> StoreResult<()> {
     sqlx::query("INSERT INTO conversation_events (conversation_id, kind, actor_user_id, actor_contact_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(conversation_id)
         .bind(kind.as_str())
@@ -65,7 +65,7 @@ pub async fn append(
 impl Store {
     /// The event log of a conversation, oldest first; `learner_view` keeps only the
     /// kinds a learner may see.
-    pub async fn events(&self, conversation_id: i64, learner_view: bool) -> AppResult<Vec<Event>> {
+    pub async fn events(&self, conversation_id: i64, learner_view: bool) -> StoreResult<Vec<Event>> {
         let rows = sqlx::query_as::<_, EventRow>(
             "SELECT id, conversation_id, kind, actor_user_id, actor_contact_id, data, created_at
              FROM conversation_events WHERE conversation_id = $1 ORDER BY id",

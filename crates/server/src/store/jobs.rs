@@ -10,8 +10,8 @@ use serde::Serialize;
 use sqlx::FromRow;
 use utoipa::ToSchema;
 
+use super::error::{StoreError, StoreResult};
 use super::{Backend, Store, to_utc};
-use crate::error::{AppError, AppResult};
 
 /// A claimed job.
 #[derive(Debug, Clone, FromRow)]
@@ -63,7 +63,7 @@ impl From<TaskRow> for Task {
 impl Store {
     /// Enqueues a job to run at `run_at`; with a `unique_key`, nothing happens if one with
     /// that key is already waiting. Returns whether a job was added.
-    pub async fn enqueue_job(&self, kind: &str, payload: &serde_json::Value, run_at: i64, unique_key: Option<&str>, now: i64) -> AppResult<bool> {
+    pub async fn enqueue_job(&self, kind: &str, payload: &serde_json::Value, run_at: i64, unique_key: Option<&str>, now: i64) -> StoreResult<bool> {
         self.enqueue_job_for(kind, payload, run_at, unique_key, now, None).await
     }
 
@@ -76,7 +76,7 @@ impl Store {
         unique_key: Option<&str>,
         now: i64,
         conversation_id: Option<i64>,
-    ) -> AppResult<bool> {
+    ) -> StoreResult<bool> {
         let done = sqlx::query(
             "INSERT INTO jobs (kind, payload, unique_key, run_at, created_at, conversation_id) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (unique_key) DO NOTHING",
         )
@@ -92,7 +92,7 @@ impl Store {
     }
 
     /// Jobs of `kind` still to run for a conversation (payload and due time), soonest first.
-    pub async fn pending_jobs_of(&self, kind: &str, conversation_id: i64) -> AppResult<Vec<(i64, String, i64)>> {
+    pub async fn pending_jobs_of(&self, kind: &str, conversation_id: i64) -> StoreResult<Vec<(i64, String, i64)>> {
         Ok(sqlx::query_as("SELECT id, payload, run_at FROM jobs WHERE conversation_id = $1 AND kind = $2 AND dead = 0 ORDER BY run_at, id")
             .bind(conversation_id)
             .bind(kind)
@@ -103,7 +103,7 @@ impl Store {
     /// Takes or renews the lease `name` for `holder` until `now + lease_ms`: granted when
     /// nobody holds it, its holder let it lapse, or `holder` already has it. Leases are rows
     /// of the jobs table (kind `lease`) that never come due, so workers never run them.
-    pub async fn take_lease(&self, name: &str, holder: &str, now: i64, lease_ms: i64) -> AppResult<bool> {
+    pub async fn take_lease(&self, name: &str, holder: &str, now: i64, lease_ms: i64) -> StoreResult<bool> {
         const NEVER: i64 = 253_402_300_799_000; // 9999-12-31: a lease row is never a due job.
         let granted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO jobs (kind, payload, unique_key, run_at, locked_until, created_at) VALUES ('lease', $1, $2, $3, $4, $5)
@@ -122,13 +122,13 @@ impl Store {
     }
 
     /// Gives up every lease `holder` has (a node stopping), so others take over at once.
-    pub async fn release_leases(&self, holder: &str) -> AppResult<()> {
+    pub async fn release_leases(&self, holder: &str) -> StoreResult<()> {
         sqlx::query("UPDATE jobs SET locked_until = 0 WHERE kind = 'lease' AND payload = $1").bind(holder).execute(&self.write).await?;
         Ok(())
     }
 
     /// Takes the next due job for `lease_ms`, or `None` when nothing is due.
-    pub async fn claim_job(&self, now: i64, lease_ms: i64) -> AppResult<Option<Job>> {
+    pub async fn claim_job(&self, now: i64, lease_ms: i64) -> StoreResult<Option<Job>> {
         let skip_locked = if self.backend == Backend::Postgres { " FOR UPDATE SKIP LOCKED" } else { "" };
         let sql = format!(
             "UPDATE jobs SET locked_until = $2, attempts = attempts + 1
@@ -140,7 +140,7 @@ impl Store {
     }
 
     /// Puts a periodic job back in the queue for `run_at`, fresh (attempts and errors cleared).
-    pub async fn reschedule_job(&self, id: i64, run_at: i64) -> AppResult<()> {
+    pub async fn reschedule_job(&self, id: i64, run_at: i64) -> StoreResult<()> {
         sqlx::query("UPDATE jobs SET run_at = $2, attempts = 0, locked_until = NULL, last_error = NULL, dead = 0 WHERE id = $1")
             .bind(id)
             .bind(run_at)
@@ -150,7 +150,7 @@ impl Store {
     }
 
     /// Makes sure a periodic job exists and is alive (a restart revives one that died).
-    pub async fn ensure_periodic_job(&self, kind: &str, run_at: i64, now: i64) -> AppResult<()> {
+    pub async fn ensure_periodic_job(&self, kind: &str, run_at: i64, now: i64) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO jobs (kind, payload, unique_key, run_at, created_at) VALUES ($1, '{}', $1, $2, $3)
              ON CONFLICT (unique_key) DO UPDATE SET dead = 0, attempts = 0, locked_until = NULL",
@@ -164,13 +164,13 @@ impl Store {
     }
 
     /// A job is done: it goes away (its unique key is free again).
-    pub async fn complete_job(&self, id: i64) -> AppResult<()> {
+    pub async fn complete_job(&self, id: i64) -> StoreResult<()> {
         sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id).execute(&self.write).await?;
         Ok(())
     }
 
     /// A job failed: it runs again at `retry_at`, or is kept as dead when out of attempts.
-    pub async fn fail_job(&self, job: &Job, error: &str, retry_at: i64, periodic: bool) -> AppResult<()> {
+    pub async fn fail_job(&self, job: &Job, error: &str, retry_at: i64, periodic: bool) -> StoreResult<()> {
         // A periodic job is never given up: it is the only one of its kind.
         let dead = i64::from(!periodic && job.attempts >= job.max_attempts);
         sqlx::query("UPDATE jobs SET last_error = $2, run_at = $3, locked_until = NULL, dead = $4 WHERE id = $1")
@@ -184,12 +184,12 @@ impl Store {
     }
 
     /// When the next job is due, if any.
-    pub async fn next_job_due(&self) -> AppResult<Option<i64>> {
+    pub async fn next_job_due(&self) -> StoreResult<Option<i64>> {
         Ok(sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE dead = 0").fetch_one(&self.read).await?)
     }
 
     /// Whether the job already made its task (a retried job must not make it twice).
-    pub async fn task_for_job(&self, job_id: i64) -> AppResult<bool> {
+    pub async fn task_for_job(&self, job_id: i64) -> StoreResult<bool> {
         let found: Option<i64> = sqlx::query_scalar("SELECT id FROM tasks WHERE job_id = $1").bind(job_id).fetch_optional(&self.write).await?;
         Ok(found.is_some())
     }
@@ -202,7 +202,7 @@ impl Store {
         kind: &str,
         title: &str,
         due_at: i64,
-    ) -> AppResult<()> {
+    ) -> StoreResult<()> {
         sqlx::query("INSERT INTO tasks (job_id, conversation_id, assignee_id, kind, title, due_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (job_id) DO NOTHING")
             .bind(job_id)
             .bind(conversation_id)
@@ -215,7 +215,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn create_task(&self, conversation_id: i64, assignee_id: Option<i64>, kind: &str, title: &str, due_at: i64, now: i64) -> AppResult<Task> {
+    pub async fn create_task(&self, conversation_id: i64, assignee_id: Option<i64>, kind: &str, title: &str, due_at: i64, now: i64) -> StoreResult<Task> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO tasks (conversation_id, assignee_id, kind, title, due_at, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
@@ -231,7 +231,7 @@ impl Store {
     }
 
     /// Open tasks due by `now`, for one assignee or all.
-    pub async fn due_tasks(&self, assignee_id: Option<i64>, now: i64) -> AppResult<Vec<Task>> {
+    pub async fn due_tasks(&self, assignee_id: Option<i64>, now: i64) -> StoreResult<Vec<Task>> {
         let rows = match assignee_id {
             Some(user) => sqlx::query_as::<_, TaskRow>(
                 "SELECT id, conversation_id, assignee_id, kind, title, due_at, done_at FROM tasks WHERE assignee_id = $1 AND done_at IS NULL AND due_at <= $2 ORDER BY due_at, id",
@@ -248,22 +248,22 @@ impl Store {
         Ok(rows.into_iter().map(Task::from).collect())
     }
 
-    pub async fn task(&self, id: i64) -> AppResult<Task> {
+    pub async fn task(&self, id: i64) -> StoreResult<Task> {
         sqlx::query_as::<_, TaskRow>("SELECT id, conversation_id, assignee_id, kind, title, due_at, done_at FROM tasks WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.read)
             .await?
             .map(Task::from)
-            .ok_or_else(|| AppError::not_found("task"))
+            .ok_or_else(|| StoreError::not_found("task"))
     }
 
-    pub async fn complete_task(&self, id: i64, now: i64) -> AppResult<Task> {
+    pub async fn complete_task(&self, id: i64, now: i64) -> StoreResult<Task> {
         sqlx::query("UPDATE tasks SET done_at = $2 WHERE id = $1 AND done_at IS NULL").bind(id).bind(now).execute(&self.write).await?;
         sqlx::query_as::<_, TaskRow>("SELECT id, conversation_id, assignee_id, kind, title, due_at, done_at FROM tasks WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.write)
             .await?
             .map(Task::from)
-            .ok_or_else(|| AppError::not_found("task"))
+            .ok_or_else(|| StoreError::not_found("task"))
     }
 }

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 use utoipa::ToSchema;
 
+use super::error::{StoreError, StoreResult};
 use super::{Store, now_ms, to_utc};
-use crate::error::{AppError, AppResult};
 
 /// An article as imported, exported and edited.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -129,11 +129,11 @@ pub struct ArticleFilter {
 impl Store {
     /// Creates or changes an article; a change is a new version (an identical save is not).
     /// Returns the stored article and whether it changed.
-    pub async fn save_article(&self, input: &ArticleInput, edited_by: Option<i64>) -> AppResult<(Article, bool)> {
-        input.validate().map_err(AppError::Unprocessable)?;
+    pub async fn save_article(&self, input: &ArticleInput, edited_by: Option<i64>) -> StoreResult<(Article, bool)> {
+        input.validate().map_err(StoreError::Unprocessable)?;
         let now = now_ms();
-        let questions = serde_json::to_string(&input.questions).map_err(|error| AppError::Internal(error.into()))?;
-        let tags = serde_json::to_string(&input.tags).map_err(|error| AppError::Internal(error.into()))?;
+        let questions = serde_json::to_string(&input.questions).map_err(|error| StoreError::Internal(error.into()))?;
+        let tags = serde_json::to_string(&input.tags).map_err(|error| StoreError::Internal(error.into()))?;
         let mut tx = self.write.begin().await?;
         let current = sqlx::query_as::<_, ArticleRow>(&format!("SELECT {ARTICLE_COLUMNS} FROM kb_articles WHERE id = $1"))
             .bind(&input.id)
@@ -162,7 +162,7 @@ impl Store {
         .bind(version)
         .execute(&mut *tx)
         .await?;
-        let snapshot = serde_json::to_string(input).map_err(|error| AppError::Internal(error.into()))?;
+        let snapshot = serde_json::to_string(input).map_err(|error| StoreError::Internal(error.into()))?;
         sqlx::query("INSERT INTO kb_article_versions (article_id, version, snapshot, edited_by, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&input.id)
             .bind(version)
@@ -175,16 +175,16 @@ impl Store {
         Ok((self.article(&input.id).await?, true))
     }
 
-    pub async fn article(&self, id: &str) -> AppResult<Article> {
+    pub async fn article(&self, id: &str) -> StoreResult<Article> {
         sqlx::query_as::<_, ArticleRow>(&format!("SELECT {ARTICLE_COLUMNS} FROM kb_articles WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.read)
             .await?
             .map(Article::from)
-            .ok_or_else(|| AppError::not_found("article"))
+            .ok_or_else(|| StoreError::not_found("article"))
     }
 
-    pub async fn articles(&self, filter: &ArticleFilter) -> AppResult<Vec<Article>> {
+    pub async fn articles(&self, filter: &ArticleFilter) -> StoreResult<Vec<Article>> {
         let rows = sqlx::query_as::<_, ArticleRow>(&format!(
             "SELECT {ARTICLE_COLUMNS} FROM kb_articles
              WHERE ($1 IS NULL OR lang = $1) AND ($2 IS NULL OR category = $2) AND ($3 IS NULL OR visibility = $3)
@@ -199,27 +199,27 @@ impl Store {
     }
 
     /// Every version of an article, oldest first, as saved.
-    pub async fn article_versions(&self, id: &str) -> AppResult<Vec<(i64, ArticleInput)>> {
+    pub async fn article_versions(&self, id: &str) -> StoreResult<Vec<(i64, ArticleInput)>> {
         let rows: Vec<(i64, String)> =
             sqlx::query_as("SELECT version, snapshot FROM kb_article_versions WHERE article_id = $1 ORDER BY version").bind(id).fetch_all(&self.read).await?;
         rows.into_iter()
-            .map(|(version, snapshot)| serde_json::from_str(&snapshot).map(|input| (version, input)).map_err(|error| AppError::Internal(error.into())))
+            .map(|(version, snapshot)| serde_json::from_str(&snapshot).map(|input| (version, input)).map_err(|error| StoreError::Internal(error.into())))
             .collect()
     }
 
-    pub async fn count_article_view(&self, id: &str) -> AppResult<()> {
+    pub async fn count_article_view(&self, id: &str) -> StoreResult<()> {
         sqlx::query("UPDATE kb_articles SET views = views + 1 WHERE id = $1").bind(id).execute(&self.write).await?;
         Ok(())
     }
 
-    pub async fn vote_article(&self, id: &str, helpful: bool) -> AppResult<Article> {
+    pub async fn vote_article(&self, id: &str, helpful: bool) -> StoreResult<Article> {
         let column = if helpful { "helpful_yes" } else { "helpful_no" };
         let done = sqlx::query(&format!("UPDATE kb_articles SET {column} = {column} + 1 WHERE id = $1 AND visibility = 'published'"))
             .bind(id)
             .execute(&self.write)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(AppError::not_found("article"));
+            return Err(StoreError::not_found("article"));
         }
         self.article(id).await
     }

@@ -8,7 +8,7 @@ use edudesk_core::kpi::{ConversationFacts, StatusChange};
 use sqlx::FromRow;
 
 use super::Store;
-use crate::error::AppResult;
+use super::error::StoreResult;
 
 #[derive(FromRow)]
 struct ConversationRow {
@@ -40,7 +40,7 @@ const IN_PERIOD: &str = "SELECT id FROM conversations WHERE created_at >= $1 AND
 
 impl Store {
     /// The facts of every conversation created in `[from, to)` (UTC ms).
-    pub async fn kpi_facts(&self, from: i64, to: i64) -> AppResult<Vec<ConversationFacts>> {
+    pub async fn kpi_facts(&self, from: i64, to: i64) -> StoreResult<Vec<ConversationFacts>> {
         let conversations: Vec<ConversationRow> = sqlx::query_as(
             "SELECT id, channel, category, tier, created_at, bot_active FROM conversations WHERE created_at >= $1 AND created_at < $2 ORDER BY id",
         )

@@ -5,8 +5,8 @@ use serde::Serialize;
 use sqlx::FromRow;
 use utoipa::ToSchema;
 
+use super::error::{StoreError, StoreResult};
 use super::{Store, now_ms};
-use crate::error::{AppError, AppResult};
 
 /// A learner's wording proposed as another question of an article.
 #[derive(Debug, Clone, Serialize, ToSchema, FromRow)]
@@ -39,7 +39,7 @@ const SELECT: &str = "SELECT q.id, q.article_id, a.title AS article_title, q.que
 
 impl Store {
     /// Proposes `question` for `article_id`; the same wording for the same article once.
-    pub async fn propose_question(&self, article_id: &str, question: &str, conversation_id: i64) -> AppResult<bool> {
+    pub async fn propose_question(&self, article_id: &str, question: &str, conversation_id: i64) -> StoreResult<bool> {
         let inserted = sqlx::query(
             "INSERT INTO kb_learned_questions (article_id, question, conversation_id, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (article_id, question) DO NOTHING",
@@ -55,7 +55,7 @@ impl Store {
     }
 
     /// Learned questions with `status`, newest first.
-    pub async fn learned_questions(&self, status: &str, limit: i64) -> AppResult<Vec<LearnedQuestion>> {
+    pub async fn learned_questions(&self, status: &str, limit: i64) -> StoreResult<Vec<LearnedQuestion>> {
         Ok(sqlx::query_as(&format!("{SELECT} WHERE q.status = $1 ORDER BY q.created_at DESC, q.id DESC LIMIT $2"))
             .bind(status)
             .bind(limit)
@@ -64,12 +64,12 @@ impl Store {
     }
 
     /// Accepted questions as (question, article id): what the bot learns from.
-    pub async fn accepted_questions(&self) -> AppResult<Vec<(String, String)>> {
+    pub async fn accepted_questions(&self) -> StoreResult<Vec<(String, String)>> {
         Ok(sqlx::query_as("SELECT question, article_id FROM kb_learned_questions WHERE status = 'accepted' ORDER BY id").fetch_all(&self.read).await?)
     }
 
     /// Accepts or rejects a pending question; a decided one is not decided again.
-    pub async fn decide_question(&self, id: i64, accept: bool, user_id: i64) -> AppResult<LearnedQuestion> {
+    pub async fn decide_question(&self, id: i64, accept: bool, user_id: i64) -> StoreResult<LearnedQuestion> {
         let status = if accept { "accepted" } else { "rejected" };
         let changed = sqlx::query("UPDATE kb_learned_questions SET status = $1, decided_by = $2, decided_at = $3 WHERE id = $4 AND status = 'pending'")
             .bind(status)
@@ -83,15 +83,15 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.write)
             .await?
-            .ok_or_else(|| AppError::not_found("learned question"))?;
+            .ok_or_else(|| StoreError::not_found("learned question"))?;
         if changed == 0 {
-            return Err(AppError::Conflict(format!("this question was already {}", question.status)));
+            return Err(StoreError::Conflict(format!("this question was already {}", question.status)));
         }
         Ok(question)
     }
 
     /// Records a learner question the bot could not answer.
-    pub async fn record_unanswered(&self, question: &str, reason: &str, conversation_id: i64) -> AppResult<()> {
+    pub async fn record_unanswered(&self, question: &str, reason: &str, conversation_id: i64) -> StoreResult<()> {
         sqlx::query("INSERT INTO kb_unanswered (question, reason, conversation_id, created_at) VALUES ($1, $2, $3, $4)")
             .bind(question)
             .bind(reason)
@@ -103,7 +103,7 @@ impl Store {
     }
 
     /// Unanswered questions and zero-result searches since `since` (UTC ms), newest first.
-    pub async fn unanswered_since(&self, since: i64, limit: i64) -> AppResult<Vec<Unanswered>> {
+    pub async fn unanswered_since(&self, since: i64, limit: i64) -> StoreResult<Vec<Unanswered>> {
         Ok(sqlx::query_as(
             "SELECT question, source FROM (
                  SELECT question, reason AS source, created_at FROM kb_unanswered WHERE created_at >= $1

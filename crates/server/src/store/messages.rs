@@ -1,14 +1,14 @@
 //! Messages of a conversation: each has a sequence number (1, 2, 3...) within its
 //! conversation and a client-generated id that makes sending idempotent. New messages
-//! are appended through the batching [`super::writer::MessageWriter`].
+//! are appended through the batching `services::writer::MessageWriter`.
 
 use edudesk_core::AuthorKind;
 use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 use utoipa::ToSchema;
 
+use super::error::{StoreError, StoreResult};
 use super::{Store, events::Actor, to_utc};
-use crate::error::{AppError, AppResult};
 
 /// Who wrote a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,11 +81,11 @@ pub(super) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, author_kind,
      (SELECT display_name FROM users WHERE users.id = messages.author_user_id) AS author_name";
 
 impl TryFrom<MessageRow> for Message {
-    type Error = AppError;
-    fn try_from(row: MessageRow) -> AppResult<Message> {
+    type Error = StoreError;
+    fn try_from(row: MessageRow) -> StoreResult<Message> {
         Ok(Message {
             author_kind: AuthorKind::parse(&row.author_kind)
-                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("message {} has an invalid author kind", row.id)))?,
+                .ok_or_else(|| StoreError::Internal(anyhow::anyhow!("message {} has an invalid author kind", row.id)))?,
             id: row.id,
             conversation_id: row.conversation_id,
             seq: row.seq,
@@ -112,7 +112,7 @@ pub(super) async fn insert_message(
     internal: bool,
     client_id: &str,
     at: i64,
-) -> AppResult<Message> {
+) -> StoreResult<Message> {
     let actor = author.actor();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO messages (conversation_id, seq, author_kind, author_user_id, author_contact_id, body, internal, client_id, created_at)
@@ -147,18 +147,18 @@ pub(super) async fn insert_message(
 
 impl Store {
     /// One message by id.
-    pub async fn message(&self, id: i64) -> AppResult<Message> {
+    pub async fn message(&self, id: i64) -> StoreResult<Message> {
         let row = sqlx::query_as::<_, MessageRow>(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.write)
             .await?
-            .ok_or_else(|| crate::error::AppError::not_found("message"))?;
+            .ok_or_else(|| StoreError::not_found("message"))?;
         Message::try_from(row)
     }
 
     /// Messages with `seq > after_seq`, in order, at most `limit`; internal notes only
     /// when `include_internal`.
-    pub async fn messages(&self, conversation_id: i64, after_seq: i64, include_internal: bool, limit: i64) -> AppResult<Vec<Message>> {
+    pub async fn messages(&self, conversation_id: i64, after_seq: i64, include_internal: bool, limit: i64) -> StoreResult<Vec<Message>> {
         let internal_filter = if include_internal { "" } else { " AND internal = 0" };
         let rows = sqlx::query_as::<_, MessageRow>(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2{internal_filter} ORDER BY seq LIMIT $3"

@@ -11,10 +11,12 @@
 
 pub mod attachments;
 pub mod backup;
+pub mod batch;
 pub mod bot;
 pub mod channels;
 pub mod contacts;
 pub mod conversations;
+pub mod error;
 pub mod events;
 pub mod jobs;
 pub mod kb;
@@ -28,7 +30,6 @@ pub mod secrets;
 pub mod sessions;
 pub mod sops;
 pub mod users;
-pub mod writer;
 
 use std::{str::FromStr, time::Duration};
 
@@ -39,6 +40,39 @@ use sqlx::{
 };
 
 pub use sqlx::AnyPool;
+
+/// A caller's rule for a write, checked inside the write's transaction on the locked row
+/// (e.g. "still within this agent's access"). The rule speaks the caller's error type: its
+/// refusal is handed back as it is, storage failures as `E::from(StoreError)`.
+pub struct Guard<F, E> {
+    rule: Option<F>,
+    refusal: Option<E>,
+}
+
+impl<F: FnOnce(&conversations::Conversation) -> Result<(), E>, E: From<error::StoreError>> Guard<F, E> {
+    pub fn new(rule: F) -> Self {
+        Guard { rule: Some(rule), refusal: None }
+    }
+
+    /// Whether the rule lets the write go on (it is asked once; its refusal is kept).
+    pub fn allows(&mut self, current: &conversations::Conversation) -> bool {
+        match self.rule.take().map(|rule| rule(current)) {
+            Some(Err(refusal)) => {
+                self.refusal = Some(refusal);
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// The write's outcome in the caller's terms.
+    pub fn finish<T>(self, outcome: error::StoreResult<T>) -> Result<T, E> {
+        match self.refusal {
+            Some(refusal) => Err(refusal),
+            None => outcome.map_err(E::from),
+        }
+    }
+}
 
 /// Which database server is behind the pools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,7 +188,7 @@ impl Store {
     }
 
     /// The newest migration applied to the database and the newest this program carries.
-    pub async fn schema_versions(&self) -> crate::error::AppResult<(i64, i64)> {
+    pub async fn schema_versions(&self) -> error::StoreResult<(i64, i64)> {
         let expected = newest_migration(self.backend);
         let applied: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success = TRUE").fetch_one(&self.write).await?;
         Ok((applied, expected))

@@ -9,8 +9,8 @@ use serde::Serialize;
 use sqlx::FromRow;
 use utoipa::ToSchema;
 
+use super::error::StoreResult;
 use super::{Store, contacts::Contact, now_ms, to_utc};
-use crate::error::AppResult;
 
 /// What replaces an erased text.
 pub const ERASED: &str = "[erased]";
@@ -88,7 +88,7 @@ const THEIR_CONVERSATIONS: &str = "SELECT id FROM conversations WHERE contact_id
 
 impl Store {
     /// Everything stored about contact `id` that the learner may see.
-    pub async fn export_contact(&self, id: i64) -> AppResult<LearnerExport> {
+    pub async fn export_contact(&self, id: i64) -> StoreResult<LearnerExport> {
         let contact = self.contact(id).await?;
         let erased_at: Option<i64> = sqlx::query_scalar("SELECT erased_at FROM contacts WHERE id = $1").bind(id).fetch_one(&self.read).await?;
         let conversations: Vec<ConversationRow> =
@@ -133,7 +133,7 @@ impl Store {
     }
 
     /// Erases what identifies contact `id` (and contacts merged into it), in one transaction.
-    pub async fn erase_contact(&self, id: i64) -> AppResult<ErasureReport> {
+    pub async fn erase_contact(&self, id: i64) -> StoreResult<ErasureReport> {
         self.contact(id).await?;
         let mut tx = self.write.begin().await?;
         let conversations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM conversations WHERE contact_id = $1").bind(id).fetch_one(&mut *tx).await?;

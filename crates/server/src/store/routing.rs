@@ -8,12 +8,12 @@ use edudesk_core::{
 use serde_json::json;
 use sqlx::FromRow;
 
+use super::error::{StoreError, StoreResult};
 use super::{
     Store,
     conversations::Conversation,
     events::{self, Actor},
 };
-use crate::error::{AppError, AppResult};
 
 #[derive(FromRow)]
 struct AgentRow {
@@ -50,7 +50,7 @@ const WAITING: &str = "assignee_id IS NULL AND status = 'open' AND bot_active = 
 
 impl Store {
     /// Every active agent (role `agent`) with their current load.
-    pub async fn routing_agents(&self) -> AppResult<Vec<AgentState>> {
+    pub async fn routing_agents(&self) -> StoreResult<Vec<AgentState>> {
         let rows = sqlx::query_as::<_, AgentRow>(
             "SELECT id, tier, presence, skills, max_concurrent, last_assigned_at,
                 (SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = users.id AND c.status IN ('open', 'pending')) AS load
@@ -74,11 +74,11 @@ impl Store {
 
     /// Open, unassigned conversations, oldest in the queue first.
     /// How many conversations wait in `tier`'s queue (one count, not the rows).
-    pub async fn waiting_count(&self, tier: Tier) -> AppResult<i64> {
+    pub async fn waiting_count(&self, tier: Tier) -> StoreResult<i64> {
         Ok(sqlx::query_scalar(&format!("SELECT COUNT(*) FROM conversations WHERE {WAITING} AND tier = $1")).bind(tier.level()).fetch_one(&self.read).await?)
     }
 
-    pub async fn waiting_conversations(&self, limit: i64) -> AppResult<Vec<Waiting>> {
+    pub async fn waiting_conversations(&self, limit: i64) -> StoreResult<Vec<Waiting>> {
         let rows = sqlx::query_as::<_, WaitingRow>(&format!(
             "SELECT id, tier, category, queued_at, created_at FROM conversations WHERE {WAITING} ORDER BY queued_at, id LIMIT $1"
         ))
@@ -98,7 +98,7 @@ impl Store {
 
     /// Assigns a conversation if it is still open and unassigned; `None` if someone else
     /// got there first.
-    pub async fn auto_assign(&self, conversation_id: i64, user_id: i64, now: i64) -> AppResult<Option<Conversation>> {
+    pub async fn auto_assign(&self, conversation_id: i64, user_id: i64, now: i64) -> StoreResult<Option<Conversation>> {
         let mut tx = self.write.begin().await?;
         if self.backend == super::Backend::Postgres {
             // Assignments to one agent happen one at a time, so two cannot both see room.
@@ -126,20 +126,36 @@ impl Store {
 
     /// Moves a conversation to another tier's queue, unassigned, keeping its history;
     /// `authorize` sees the current state inside the transaction and may refuse.
-    pub async fn escalate(
+    pub async fn escalate<E: From<StoreError> + Send>(
         &self,
         conversation_id: i64,
         escalation: &Escalation,
         actor: Actor,
         now: i64,
         sla: &edudesk_core::sla::SlaPolicy,
-        authorize: impl FnOnce(&Conversation) -> AppResult<()>,
-    ) -> AppResult<Conversation> {
+        authorize: impl FnOnce(&Conversation) -> Result<(), E> + Send,
+    ) -> Result<Conversation, E> {
+        let mut guard = super::Guard::new(authorize);
+        let outcome = self.escalate_checked(conversation_id, escalation, actor, now, sla, &mut |current| guard.allows(current)).await;
+        guard.finish(outcome)
+    }
+
+    async fn escalate_checked(
+        &self,
+        conversation_id: i64,
+        escalation: &Escalation,
+        actor: Actor,
+        now: i64,
+        sla: &edudesk_core::sla::SlaPolicy,
+        authorize: &mut (dyn FnMut(&Conversation) -> bool + Send),
+    ) -> StoreResult<Conversation> {
         let mut tx = self.write.begin().await?;
         let current = self.conversation_for_update(&mut tx, conversation_id).await?;
-        authorize(&current)?;
+        if !authorize(&current) {
+            return Err(StoreError::Forbidden("refused".to_owned()));
+        }
         if current.status == edudesk_core::Status::Closed {
-            return Err(AppError::Conflict("a closed conversation cannot be escalated".to_owned()));
+            return Err(StoreError::Conflict("a closed conversation cannot be escalated".to_owned()));
         }
         // The new tier's targets apply, counted from the start as before.
         let (first_due, resolution_due) =
@@ -172,17 +188,17 @@ impl Store {
 impl Store {
     /// Adds every active member of `team` as a collaborator; returns their user ids
     /// (404 for an unknown team, 422 for a team with no active members).
-    pub async fn add_collaborators(&self, conversation_id: i64, team: &str, added_by: i64, now: i64) -> AppResult<Vec<i64>> {
+    pub async fn add_collaborators(&self, conversation_id: i64, team: &str, added_by: i64, now: i64) -> StoreResult<Vec<i64>> {
         let mut tx = self.write.begin().await?;
         let team_id: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE name = $1").bind(team).fetch_optional(&mut *tx).await?;
-        let team_id = team_id.ok_or_else(|| AppError::NotFound(format!("team '{team}' not found")))?;
+        let team_id = team_id.ok_or_else(|| StoreError::NotFound(format!("team '{team}' not found")))?;
         let members: Vec<i64> =
             sqlx::query_scalar("SELECT u.id FROM team_members m JOIN users u ON u.id = m.user_id WHERE m.team_id = $1 AND u.active = 1 ORDER BY u.id")
                 .bind(team_id)
                 .fetch_all(&mut *tx)
                 .await?;
         if members.is_empty() {
-            return Err(AppError::Unprocessable(format!("team '{team}' has no active members")));
+            return Err(StoreError::Unprocessable(format!("team '{team}' has no active members")));
         }
         for user_id in &members {
             sqlx::query("INSERT INTO conversation_collaborators (conversation_id, user_id, added_by, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
@@ -199,7 +215,7 @@ impl Store {
         Ok(members)
     }
 
-    pub async fn is_collaborator(&self, conversation_id: i64, user_id: i64) -> AppResult<bool> {
+    pub async fn is_collaborator(&self, conversation_id: i64, user_id: i64) -> StoreResult<bool> {
         let found: Option<i64> = sqlx::query_scalar("SELECT user_id FROM conversation_collaborators WHERE conversation_id = $1 AND user_id = $2")
             .bind(conversation_id)
             .bind(user_id)

@@ -11,7 +11,7 @@ use base64::Engine;
 use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use sha2::Digest;
 
-use crate::error::{AppError, AppResult};
+use super::error::{StoreError, StoreResult};
 
 const PREFIX: &str = "enc:v1:";
 
@@ -59,29 +59,29 @@ impl SecretCipher {
         Ok(SecretCipher::new(material.as_bytes()))
     }
 
-    fn key(&self) -> AppResult<&LessSafeKey> {
-        self.key.as_ref().ok_or_else(|| AppError::Internal(anyhow::anyhow!("no key for channel secrets is configured")))
+    fn key(&self) -> StoreResult<&LessSafeKey> {
+        self.key.as_ref().ok_or_else(|| StoreError::Internal(anyhow::anyhow!("no key for channel secrets is configured")))
     }
 
     pub fn is_sealed(stored: &str) -> bool {
         stored.starts_with(PREFIX)
     }
 
-    pub fn seal(&self, plaintext: &str) -> AppResult<String> {
+    pub fn seal(&self, plaintext: &str) -> StoreResult<String> {
         let key = self.key()?;
         let nonce_bytes: [u8; NONCE_LEN] = rand::random();
         let mut data = plaintext.as_bytes().to_vec();
         key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce_bytes), Aad::empty(), &mut data)
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("sealing a secret failed")))?;
+            .map_err(|_| StoreError::Internal(anyhow::anyhow!("sealing a secret failed")))?;
         let mut sealed = nonce_bytes.to_vec();
         sealed.extend_from_slice(&data);
         Ok(format!("{PREFIX}{}", base64::engine::general_purpose::STANDARD.encode(sealed)))
     }
 
     /// The plaintext of a stored value (a legacy plaintext value as it is).
-    pub fn open(&self, stored: &str) -> AppResult<String> {
+    pub fn open(&self, stored: &str) -> StoreResult<String> {
         let Some(encoded) = stored.strip_prefix(PREFIX) else { return Ok(stored.to_owned()) };
-        let wrong = || AppError::Internal(anyhow::anyhow!("a channel secret cannot be decrypted: secret_key is not the key it was sealed with"));
+        let wrong = || StoreError::Internal(anyhow::anyhow!("a channel secret cannot be decrypted: secret_key is not the key it was sealed with"));
         let bytes = base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| wrong())?;
         if bytes.len() < NONCE_LEN {
             return Err(wrong());

@@ -4,8 +4,8 @@
 use edudesk_core::{Principal, Role, StaffPrincipal, Tier};
 use sqlx::FromRow;
 
+use super::error::{StoreError, StoreResult};
 use super::{Store, now_ms};
-use crate::error::{AppError, AppResult};
 
 /// A live session: who it belongs to and the CSRF token for cookie-authenticated writes.
 #[derive(Debug, Clone)]
@@ -28,7 +28,7 @@ struct SessionRow {
 }
 
 impl Store {
-    pub async fn create_session(&self, token_hash: &str, principal: &Principal, csrf_token: &str, expires_at: i64) -> AppResult<()> {
+    pub async fn create_session(&self, token_hash: &str, principal: &Principal, csrf_token: &str, expires_at: i64) -> StoreResult<()> {
         let (user_id, contact_id) = match principal {
             Principal::Staff(staff) => (Some(staff.user_id), None),
             Principal::Learner { contact_id } => (None, Some(*contact_id)),
@@ -46,7 +46,7 @@ impl Store {
     }
 
     /// The session for a token hash, if it exists, has not expired and its account is active.
-    pub async fn session(&self, token_hash: &str) -> AppResult<Option<SessionRecord>> {
+    pub async fn session(&self, token_hash: &str) -> StoreResult<Option<SessionRecord>> {
         let row = sqlx::query_as::<_, SessionRow>(
             "SELECT s.user_id, s.contact_id, s.csrf_token, s.expires_at, u.role, u.tier, u.active
              FROM sessions s LEFT JOIN users u ON u.id = s.user_id
@@ -65,7 +65,7 @@ impl Store {
                 let role = row.role.as_deref().and_then(Role::parse);
                 let tier = row.tier.and_then(Tier::new);
                 let (Some(role), Some(tier)) = (role, tier) else {
-                    return Err(AppError::Internal(anyhow::anyhow!("user {user_id} has an invalid role or tier")));
+                    return Err(StoreError::Internal(anyhow::anyhow!("user {user_id} has an invalid role or tier")));
                 };
                 Principal::Staff(StaffPrincipal { user_id, role, tier })
             }
@@ -75,13 +75,13 @@ impl Store {
         Ok(Some(SessionRecord { principal, csrf_token: row.csrf_token, expires_at: row.expires_at }))
     }
 
-    pub async fn delete_session(&self, token_hash: &str) -> AppResult<()> {
+    pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.write).await?;
         Ok(())
     }
 
     /// Removes expired sessions; returns how many.
-    pub async fn purge_expired_sessions(&self) -> AppResult<u64> {
+    pub async fn purge_expired_sessions(&self) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now_ms()).execute(&self.write).await?;
         Ok(done.rows_affected())
     }

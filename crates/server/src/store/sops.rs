@@ -6,20 +6,20 @@ use edudesk_core::{
 };
 use serde_json::json;
 
+use super::error::{StoreError, StoreResult};
 use super::{
     Store,
     conversations::Conversation,
     events::{self, Actor},
 };
-use crate::error::{AppError, AppResult};
 
 impl Store {
     /// Stores a SOP as a new version unless the latest version is the same; returns the
     /// version in force.
-    pub async fn save_sop(&self, sop: &Sop, created_by: Option<i64>, now: i64) -> AppResult<i64> {
+    pub async fn save_sop(&self, sop: &Sop, created_by: Option<i64>, now: i64) -> StoreResult<i64> {
         let mut definition = sop.clone();
         definition.version = 0;
-        let text = serde_json::to_string(&definition).map_err(|error| AppError::Internal(error.into()))?;
+        let text = serde_json::to_string(&definition).map_err(|error| StoreError::Internal(error.into()))?;
         let mut tx = self.write.begin().await?;
         let latest: Option<(i64, String)> =
             sqlx::query_as("SELECT version, definition FROM sops WHERE id = $1 ORDER BY version DESC LIMIT 1").bind(&sop.id).fetch_optional(&mut *tx).await?;
@@ -56,7 +56,7 @@ impl Store {
     }
 
     /// The latest version of every SOP.
-    pub async fn sops(&self) -> AppResult<Vec<Sop>> {
+    pub async fn sops(&self) -> StoreResult<Vec<Sop>> {
         let rows: Vec<(i64, String)> =
             sqlx::query_as("SELECT s.version, s.definition FROM sops s WHERE s.version = (SELECT MAX(version) FROM sops l WHERE l.id = s.id) ORDER BY s.id")
                 .fetch_all(&self.read)
@@ -65,7 +65,7 @@ impl Store {
     }
 
     /// One SOP: a given version, or the latest.
-    pub async fn sop(&self, id: &str, version: Option<i64>) -> AppResult<Sop> {
+    pub async fn sop(&self, id: &str, version: Option<i64>) -> StoreResult<Sop> {
         let row: Option<(i64, String)> = match version {
             Some(version) => {
                 sqlx::query_as("SELECT version, definition FROM sops WHERE id = $1 AND version = $2").bind(id).bind(version).fetch_optional(&self.read).await?
@@ -74,7 +74,7 @@ impl Store {
                 sqlx::query_as("SELECT version, definition FROM sops WHERE id = $1 ORDER BY version DESC LIMIT 1").bind(id).fetch_optional(&self.read).await?
             }
         };
-        let (version, text) = row.ok_or_else(|| AppError::not_found("SOP"))?;
+        let (version, text) = row.ok_or_else(|| StoreError::not_found("SOP"))?;
         parse(version, &text)
     }
 
@@ -91,8 +91,8 @@ impl Store {
         actor: Actor,
         started: bool,
         now: i64,
-    ) -> AppResult<Conversation> {
-        let json = |progress: &Progress| serde_json::to_string(progress).map_err(|error| AppError::Internal(error.into()));
+    ) -> StoreResult<Conversation> {
+        let json = |progress: &Progress| serde_json::to_string(progress).map_err(|error| StoreError::Internal(error.into()));
         let text = json(progress)?;
         let before = before.map(json).transpose()?;
         let mut tx = self.write.begin().await?;
@@ -111,8 +111,8 @@ impl Store {
         if updated.rows_affected() == 0 {
             let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM conversations WHERE id = $1").bind(conversation_id).fetch_optional(&mut *tx).await?;
             return Err(match exists {
-                None => AppError::not_found("conversation"),
-                Some(_) => AppError::Conflict("the SOP was changed by someone else meanwhile; reload it".to_owned()),
+                None => StoreError::not_found("conversation"),
+                Some(_) => StoreError::Conflict("the SOP was changed by someone else meanwhile; reload it".to_owned()),
             });
         }
         if started {
@@ -123,8 +123,8 @@ impl Store {
     }
 }
 
-fn parse(version: i64, text: &str) -> AppResult<Sop> {
-    let mut sop: Sop = serde_json::from_str(text).map_err(|error| AppError::Internal(anyhow::anyhow!("a stored SOP is unreadable: {error}")))?;
+fn parse(version: i64, text: &str) -> StoreResult<Sop> {
+    let mut sop: Sop = serde_json::from_str(text).map_err(|error| StoreError::Internal(anyhow::anyhow!("a stored SOP is unreadable: {error}")))?;
     sop.version = version;
     Ok(sop)
 }

@@ -5,8 +5,8 @@ use serde::Serialize;
 use sqlx::FromRow;
 use utoipa::ToSchema;
 
+use super::error::{StoreError, StoreResult};
 use super::{Store, now_ms, to_utc};
-use crate::error::{AppError, AppResult};
 
 /// A staff account as the API shows it (never with its password hash).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -47,8 +47,8 @@ const USER_COLUMNS: &str = "id, email, display_name, role, tier, skills, max_con
      (SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = users.id AND c.status IN ('open', 'pending')) AS open_conversations";
 
 impl UserRow {
-    fn into_user(self, teams: Vec<String>) -> AppResult<User> {
-        let corrupt = |what: &str| AppError::Internal(anyhow::anyhow!("user {} has an invalid {what} in the database", self.id));
+    fn into_user(self, teams: Vec<String>) -> StoreResult<User> {
+        let corrupt = |what: &str| StoreError::Internal(anyhow::anyhow!("user {} has an invalid {what} in the database", self.id));
         Ok(User {
             role: Role::parse(&self.role).ok_or_else(|| corrupt("role"))?,
             tier: Tier::new(self.tier).ok_or_else(|| corrupt("tier"))?,
@@ -100,7 +100,7 @@ pub struct Credentials {
 }
 
 impl Store {
-    pub async fn create_user(&self, new: &NewUser) -> AppResult<User> {
+    pub async fn create_user(&self, new: &NewUser) -> StoreResult<User> {
         let mut tx = self.write.begin().await?;
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO users (email, display_name, password_hash, role, tier, skills, max_concurrent, created_at)
@@ -118,7 +118,7 @@ impl Store {
         .await;
         let id = match inserted {
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                return Err(AppError::Conflict(format!("a user with email {} already exists", new.email)));
+                return Err(StoreError::Conflict(format!("a user with email {} already exists", new.email)));
             }
             other => other?,
         };
@@ -127,23 +127,23 @@ impl Store {
         self.user(id).await
     }
 
-    pub async fn user(&self, id: i64) -> AppResult<User> {
+    pub async fn user(&self, id: i64) -> StoreResult<User> {
         let row = sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.read)
             .await?
-            .ok_or_else(|| AppError::not_found("user"))?;
+            .ok_or_else(|| StoreError::not_found("user"))?;
         let teams = self.user_teams(id).await?;
         row.into_user(teams)
     }
 
     /// The active staff member with this (lower-case) email.
-    pub async fn user_by_email(&self, email: &str) -> AppResult<User> {
+    pub async fn user_by_email(&self, email: &str) -> StoreResult<User> {
         let id: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1 AND active = 1").bind(email).fetch_optional(&self.read).await?;
-        self.user(id.ok_or_else(|| AppError::not_found("user"))?).await
+        self.user(id.ok_or_else(|| StoreError::not_found("user"))?).await
     }
 
-    pub async fn users(&self) -> AppResult<Vec<User>> {
+    pub async fn users(&self) -> StoreResult<Vec<User>> {
         let rows = sqlx::query_as::<_, UserRow>(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY id")).fetch_all(&self.read).await?;
         let memberships: Vec<(i64, String)> =
             sqlx::query_as("SELECT m.user_id, t.name FROM team_members m JOIN teams t ON t.id = m.team_id ORDER BY t.name").fetch_all(&self.read).await?;
@@ -155,14 +155,14 @@ impl Store {
             .collect()
     }
 
-    async fn user_teams(&self, id: i64) -> AppResult<Vec<String>> {
+    async fn user_teams(&self, id: i64) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar("SELECT t.name FROM team_members m JOIN teams t ON t.id = m.team_id WHERE m.user_id = $1 ORDER BY t.name")
             .bind(id)
             .fetch_all(&self.read)
             .await?)
     }
 
-    pub async fn update_user(&self, id: i64, changes: &UserChanges) -> AppResult<User> {
+    pub async fn update_user(&self, id: i64, changes: &UserChanges) -> StoreResult<User> {
         self.forget_user_name(id);
         let mut tx = self.write.begin().await?;
         let updated = sqlx::query(
@@ -187,7 +187,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
-            return Err(AppError::not_found("user"));
+            return Err(StoreError::not_found("user"));
         }
         if let Some(teams) = &changes.teams {
             set_teams(&mut tx, id, teams).await?;
@@ -200,26 +200,26 @@ impl Store {
         self.user(id).await
     }
 
-    pub async fn set_presence(&self, id: i64, presence: edudesk_core::Presence) -> AppResult<User> {
+    pub async fn set_presence(&self, id: i64, presence: edudesk_core::Presence) -> StoreResult<User> {
         let updated = sqlx::query("UPDATE users SET presence = $2 WHERE id = $1").bind(id).bind(presence.as_str()).execute(&self.write).await?;
         if updated.rows_affected() == 0 {
-            return Err(AppError::not_found("user"));
+            return Err(StoreError::not_found("user"));
         }
         self.user(id).await
     }
 
-    pub async fn credentials(&self, email: &Email) -> AppResult<Option<Credentials>> {
+    pub async fn credentials(&self, email: &Email) -> StoreResult<Option<Credentials>> {
         let row: Option<(i64, String, i64)> =
             sqlx::query_as("SELECT id, password_hash, active FROM users WHERE email = $1").bind(email.as_str()).fetch_optional(&self.read).await?;
         Ok(row.map(|(user_id, password_hash, active)| Credentials { user_id, password_hash, active: active != 0 }))
     }
 
-    pub async fn user_count(&self) -> AppResult<i64> {
+    pub async fn user_count(&self) -> StoreResult<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.read).await?)
     }
 }
 
-async fn set_teams(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user_id: i64, teams: &[String]) -> AppResult<()> {
+async fn set_teams(tx: &mut sqlx::Transaction<'_, sqlx::Any>, user_id: i64, teams: &[String]) -> StoreResult<()> {
     sqlx::query("DELETE FROM team_members WHERE user_id = $1").bind(user_id).execute(&mut **tx).await?;
     for name in teams {
         sqlx::query("INSERT INTO teams (name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING").bind(name).bind(now_ms()).execute(&mut **tx).await?;

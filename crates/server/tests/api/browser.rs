@@ -66,7 +66,7 @@ struct Browser<'a> {
 
 impl<'a> Browser<'a> {
     async fn open(driver: &'a Driver, language: &str) -> Browser<'a> {
-        let profile = std::env::temp_dir().join(format!("edudesk-chrome-{}", &edudesk::auth::new_token()[..12]));
+        let profile = std::env::temp_dir().join(format!("edudesk-chrome-{}", &edudesk::crypto::new_token()[..12]));
         let args = [
             "--headless",
             "--no-sandbox",
@@ -902,7 +902,7 @@ async fn supervisors_read_kpis_in_the_console() {
     let (base, driver) = (stage.base.clone(), &stage.driver);
     let http = reqwest::Client::new();
     let t1 = api_token(&base, "t1@edudesk.demo").await;
-    let signature = edudesk::auth::learner_signature(edudesk::demo::DEMO_PLATFORM_SECRET, "L1001");
+    let signature = edudesk::crypto::learner_signature(edudesk::demo::DEMO_PLATFORM_SECRET, "L1001");
     let session: Value = http
         .post(format!("{base}/api/v1/widget/sessions"))
         .json(&json!({"learner_id": "L1001", "signature": signature}))

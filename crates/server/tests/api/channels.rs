@@ -314,7 +314,7 @@ async fn the_social_webhook_works_both_ways(backend: TestBackend) {
 }
 
 fn sign(secret: &str, body: &[u8]) -> String {
-    edudesk::auth::hmac_hex(secret, body)
+    edudesk::crypto::hmac_hex(secret, body)
 }
 
 async fn cti(app: &TestApp, token: Option<&str>, body: Value) -> (u16, Value) {

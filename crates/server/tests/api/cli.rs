@@ -115,7 +115,7 @@ async fn serve_demo_seeds_once_and_prints_logins(backend: TestBackend) {
     }
     let client = reqwest::Client::new();
     assert_eq!(login(&client, &server.base, "t3@edudesk.demo", "edudesk-demo").await, 200);
-    let signature = edudesk::auth::learner_signature("demo-platform-secret", "L1001");
+    let signature = edudesk::crypto::learner_signature("demo-platform-secret", "L1001");
     let session =
         client.post(format!("{}/api/v1/widget/sessions", server.base)).json(&json!({"learner_id": "L1001", "signature": signature})).send().await.unwrap();
     assert_eq!(session.status(), 200, "the demo signs learners with demo-platform-secret");
@@ -138,7 +138,7 @@ async fn acknowledged_messages_survive_a_kill(backend: TestBackend) {
     let database = TestDatabase::create(&backend).await;
     let mut server = serve(&database, true).await;
     let client = reqwest::Client::new();
-    let signature = edudesk::auth::learner_signature("demo-platform-secret", "L1002");
+    let signature = edudesk::crypto::learner_signature("demo-platform-secret", "L1002");
     let session = post_json(&client, format!("{}/api/v1/widget/sessions", server.base), None, json!({"learner_id": "L1002", "signature": signature})).await;
     let token = session["token"].as_str().unwrap().to_owned();
     let start = json!({"channel": "widget", "message": {"body": "start", "client_id": "start"}});
@@ -212,7 +212,7 @@ async fn backup_and_restore_round_trip(backend: TestBackend) {
     }
     let mut server = serve(&database, true).await;
     let client = reqwest::Client::new();
-    let signature = edudesk::auth::learner_signature("demo-platform-secret", "L1002");
+    let signature = edudesk::crypto::learner_signature("demo-platform-secret", "L1002");
     let session = post_json(&client, format!("{}/api/v1/widget/sessions", server.base), None, json!({"learner_id": "L1002", "signature": signature})).await;
     let token = session["token"].as_str().unwrap().to_owned();
     let before = json!({"channel": "widget", "bot": false, "message": {"body": "备份之前的消息", "client_id": "before-backup"}});

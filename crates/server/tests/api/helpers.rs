@@ -2,7 +2,7 @@
 
 use std::{path::PathBuf, sync::Arc};
 
-use edudesk::{App, Config, auth::learner_signature, config::Secret, demo, store::Store};
+use edudesk::{App, Config, config::Secret, crypto::learner_signature, demo, store::Store};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -43,7 +43,7 @@ impl TestBackend {
 }
 
 fn unique_name() -> String {
-    format!("edudesk_test_{}_{}", std::process::id(), &edudesk::auth::new_token()[..12])
+    format!("edudesk_test_{}_{}", std::process::id(), &edudesk::crypto::new_token()[..12])
 }
 
 /// A database of its own for one test, removed when dropped.
@@ -261,7 +261,7 @@ impl TestApp {
             .post(
                 "/api/v1/conversations",
                 learner_token,
-                json!({"channel": "widget", "message": {"body": body, "client_id": edudesk::auth::new_token()[..16].to_owned()}}),
+                json!({"channel": "widget", "message": {"body": body, "client_id": edudesk::crypto::new_token()[..16].to_owned()}}),
             )
             .await;
         created.expect(201)["id"].as_i64().unwrap()
@@ -269,7 +269,7 @@ impl TestApp {
 
     /// Staff open a conversation for a contact at a tier; returns its id.
     pub async fn open_conversation_at_tier(&self, staff_token: &str, contact_id: i64, tier: i64) -> i64 {
-        let body = json!({"channel": "phone", "contact_id": contact_id, "tier": tier, "message": {"body": "logged call", "client_id": edudesk::auth::new_token()[..16].to_owned()}});
+        let body = json!({"channel": "phone", "contact_id": contact_id, "tier": tier, "message": {"body": "logged call", "client_id": edudesk::crypto::new_token()[..16].to_owned()}});
         self.post("/api/v1/conversations", staff_token, body).await.expect(201)["id"].as_i64().unwrap()
     }
 }

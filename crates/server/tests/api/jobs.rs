@@ -31,7 +31,7 @@ async fn a_follow_up_due_while_the_server_was_down_appears_when_it_is_back(backe
     let base = server.base.clone();
     let login = post_json(&client, format!("{base}/api/v1/auth/login"), None, json!({"email": "t1@edudesk.demo", "password": "edudesk-demo"})).await;
     let t1 = login["token"].as_str().unwrap().to_owned();
-    let signature = edudesk::auth::learner_signature("demo-platform-secret", "L1002");
+    let signature = edudesk::crypto::learner_signature("demo-platform-secret", "L1002");
     let session = post_json(&client, format!("{base}/api/v1/widget/sessions"), None, json!({"learner_id": "L1002", "signature": signature})).await;
     let learner = session["token"].as_str().unwrap().to_owned();
     let conversation =

@@ -12,6 +12,7 @@ mod email;
 mod jobs;
 mod kb;
 mod kpis;
+mod layers;
 
 mod attachments;
 mod auth;

@@ -88,8 +88,8 @@ async fn events_reach_the_webhook_signed_in_order_and_again_after_a_failure(back
     for (signature, events, body, _) in &received.requests {
         let (t, v1) = signature.split_once(",v1=").unwrap();
         let t: i64 = t.trim_start_matches("t=").parse().unwrap();
-        assert_eq!(*signature, edudesk::outbound_webhooks::signature(SECRET, t, body), "signed with the secret over t and the body");
-        assert_ne!(v1, edudesk::outbound_webhooks::signature("wrong", t, body).split_once(",v1=").unwrap().1);
+        assert_eq!(*signature, edudesk::services::webhooks::signature(SECRET, t, body), "signed with the secret over t and the body");
+        assert_ne!(v1, edudesk::services::webhooks::signature("wrong", t, body).split_once(",v1=").unwrap().1);
         let parsed: Value = serde_json::from_str(body).unwrap();
         let listed = parsed["events"].as_array().unwrap();
         assert_eq!(*events, format!("{}-{}", listed[0]["id"], listed[listed.len() - 1]["id"]));

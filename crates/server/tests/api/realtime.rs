@@ -22,6 +22,7 @@ backend_tests!(
     hello_frame_authenticates_and_bad_credentials_are_refused,
     bad_frames_get_errors_and_the_socket_stays_open,
     revoked_sessions_and_lost_access_end_what_a_socket_carries,
+    a_collaborator_outside_the_tier_follows_and_writes_notes_over_the_socket,
 );
 
 /// A test client for `/api/v1/ws`.
@@ -329,4 +330,47 @@ async fn revoked_sessions_and_lost_access_end_what_a_socket_carries(backend: Tes
     let error = agent.next_of("error").await;
     assert_eq!(error["status"], 401);
     assert_eq!(agent.next().await["type"], "closed");
+}
+
+/// Issue 11: a collaborator pulled in from another team (outside the conversation's tier)
+/// has the same rights on the socket as over REST: subscribe with the history, live
+/// updates, internal notes sent — and still no public message to the learner.
+async fn a_collaborator_outside_the_tier_follows_and_writes_notes_over_the_socket(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.login("admin@edudesk.demo").await;
+    let finance = json!({"email": "cfo@edudesk.demo", "password": "finance-pass", "role": "agent", "tier": 1, "teams": ["finance"]});
+    app.post("/api/v1/users", &admin, finance).await.expect(201);
+    let money = app
+        .call(reqwest::Method::POST, "/api/v1/auth/login", None, Some(json!({"email": "cfo@edudesk.demo", "password": "finance-pass"})))
+        .await
+        .expect(200)["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, contact) = app.learner("L2020").await;
+    let t3 = app.login("t3@edudesk.demo").await;
+    let dispute = app.open_conversation_at_tier(&admin, contact, 3).await;
+    let messages = format!("/api/v1/conversations/{dispute}/messages");
+    app.post(&messages, &t3, json!({"body": "refund dispute: order 8812", "client_id": "t3-1", "internal": true})).await.expect(201);
+
+    // Before being pulled in: the socket refuses, as REST does.
+    let mut socket = Ws::connect(&app, &money).await;
+    socket.send(json!({"type": "subscribe", "conversation_id": dispute})).await;
+    assert_eq!(socket.next_of("error").await["status"], 403);
+
+    app.post(&format!("/api/v1/conversations/{dispute}/collaborators"), &t3, json!({"team": "finance"})).await.expect(200);
+    let history = socket.subscribe_from(dispute, 0).await;
+    assert_eq!(seqs_of(&history), [1, 2], "the collaborator gets the history with its notes: {history:?}");
+
+    // Live: tier 3's next note reaches the collaborator's socket.
+    app.post(&messages, &t3, json!({"body": "waiting for the bank", "client_id": "t3-2", "internal": true})).await.expect(201);
+    assert_eq!(socket.message_with_seq(3).await["message"]["body"], "waiting for the bank");
+
+    // Internal notes are accepted over the socket; a public message is refused.
+    socket.send(json!({"type": "send", "conversation_id": dispute, "client_id": "fin-1", "body": "payment reversed on our side", "internal": true})).await;
+    assert_eq!(socket.next_of("ack").await["seq"], 4);
+    socket.send(json!({"type": "send", "conversation_id": dispute, "client_id": "fin-2", "body": "hello learner"})).await;
+    let nack = socket.next_of("nack").await;
+    assert_eq!(nack["status"], 403, "{nack}");
+    assert!(nack["detail"].as_str().unwrap_or_default().contains("internal notes only"), "{nack}");
 }

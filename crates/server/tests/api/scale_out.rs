@@ -17,7 +17,7 @@ async fn learner_on_node_a_and_agent_on_node_b_chat_both_ways() {
     };
     let database = TestDatabase::create(&backend).await;
     // This test's own subject prefix, so parallel tests on the same NATS do not mix.
-    let prefix = format!("edudesk_test_{}", &edudesk::auth::new_token()[..10]);
+    let prefix = format!("edudesk_test_{}", &edudesk::crypto::new_token()[..10]);
     let node = |demo: bool| {
         let mut command = edudesk(&database);
         command.env("EDUDESK_NATS_URL", &nats).env("EDUDESK_NATS_PREFIX", &prefix);
@@ -27,7 +27,7 @@ async fn learner_on_node_a_and_agent_on_node_b_chat_both_ways() {
     let node_b = node(false).await;
     let client = reqwest::Client::new();
 
-    let signature = edudesk::auth::learner_signature("demo-platform-secret", "L1001");
+    let signature = edudesk::crypto::learner_signature("demo-platform-secret", "L1001");
     let session = post_json(&client, format!("{}/api/v1/widget/sessions", node_a.base), None, json!({"learner_id": "L1001", "signature": signature})).await;
     let learner_token = session["token"].as_str().unwrap().to_owned();
     let start = json!({"channel": "widget", "message": {"body": "两个节点之间能聊天吗？", "client_id": "start"}});

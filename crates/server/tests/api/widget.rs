@@ -1,6 +1,6 @@
 //! Learner widget sessions: signed learners, forged signatures, anonymous visitors.
 
-use edudesk::auth::learner_signature;
+use edudesk::crypto::learner_signature;
 use reqwest::Method;
 use serde_json::json;
 

@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::{
     AppState,
-    auth::hmac_hex,
+    crypto::hmac_hex,
     error::{AppError, AppResult},
     store::to_utc,
 };

@@ -60,20 +60,16 @@ async fn check_one(state: &AppState, conversation: &Conversation, now: i64) -> A
         let escalation = Escalation { to_tier, reason: "SLA breached: resolution target missed".to_owned(), note: None, context: json!({"automatic": true}) };
         // Only if nothing moved since the check read it: still open, still in the same tier.
         let (status, tier) = (conversation.status, conversation.tier);
-        let moved = state
-            .store
-            .escalate(conversation.id, &escalation, Actor::default(), now, &state.sla, |current| {
-                if current.status == status && status == Status::Open && current.tier == tier {
-                    Ok(())
-                } else {
-                    Err(AppError::Conflict("the conversation changed since the SLA check read it".to_owned()))
-                }
-            })
-            .await;
-        match moved {
-            Ok(moved) => {
-                crate::routing::assign_new(state, moved).await?;
+        let moved = crate::services::conversations::escalate(state, conversation.id, &escalation, Actor::default(), now, |current| {
+            if current.status == status && status == Status::Open && current.tier == tier {
+                Ok(())
+            } else {
+                Err(AppError::Conflict("the conversation changed since the SLA check read it".to_owned()))
             }
+        })
+        .await;
+        match moved {
+            Ok(_) => {}
             Err(AppError::Conflict(_)) => {}
             Err(error) => return Err(error),
         }

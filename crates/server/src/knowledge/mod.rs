@@ -3,7 +3,10 @@
 //! published articles. Both are derived from the database: built at start (reusing an
 //! on-disk index only when it was committed from the same state of the database), rebuilt
 //! after every change on this node, and rechecked periodically so changes made on other
-//! nodes arrive too.
+//! nodes arrive too. [`import`] reads and writes the JSON-lines article format and renders
+//! articles' Markdown.
+
+pub mod import;
 
 use std::path::Path;
 use std::sync::{Arc, RwLock};

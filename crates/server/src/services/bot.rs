@@ -76,26 +76,6 @@ fn reason_text(reason: HandoffReason, chinese: bool) -> &'static str {
     }
 }
 
-/// What follows a newly stored message, whichever way it came (REST or socket): the bot
-/// answers a learner in a conversation it handles; an agent's reply takes it from the bot.
-pub async fn after_message(state: &AppState, message: &crate::store::messages::Message) {
-    use edudesk_core::AuthorKind;
-    let outcome = match message.author_kind {
-        AuthorKind::Contact if state.config.bot_enabled => {
-            after_learner_message(state, message.conversation_id, &message.body).await;
-            Ok(())
-        }
-        AuthorKind::Agent if !message.internal => match agent_stepped_in(state, message.conversation_id).await {
-            Ok(()) => crate::channels::after_outbound(state, message).await,
-            Err(error) => Err(error),
-        },
-        _ => Ok(()),
-    };
-    if let Err(error) = outcome {
-        tracing::warn!(%error, conversation_id = message.conversation_id, "after-message work failed");
-    }
-}
-
 /// Lets the bot handle a learner's message in `conversation` if it is the bot's. Messages
 /// of one conversation are handled one at a time (the bot's memory is read, then written).
 pub async fn after_learner_message(state: &AppState, conversation_id: i64, text: &str) {
@@ -210,9 +190,9 @@ async fn respond(state: &AppState, conversation: &Conversation, text: &str) -> A
 }
 
 async fn say(state: &AppState, conversation_id: i64, body: String, internal: bool) -> AppResult<()> {
-    let appended = crate::inbox::append(state, conversation_id, Author::Bot, body, internal, None, "bot").await?;
+    let appended = crate::services::messages::append(state, conversation_id, Author::Bot, body, internal, None, "bot").await?;
     // Out through the conversation's channel (WeChat, SMS...), if it came from one.
-    crate::channels::after_outbound(state, &appended.message).await
+    crate::services::delivery::after_outbound(state, &appended.message).await
 }
 
 /// What the learner is asking about, judged on the whole conversation — not only on the
@@ -297,9 +277,9 @@ async fn hand_over(state: &AppState, conversation: &Conversation, reply: &Reply,
     say(state, conversation.id, note_for_agent(reply, reason, zh, &contact, category.as_deref(), tier), true).await?;
     let handed = state.store.conversation(handed.id).await?;
     // Its category is known now: offer that category's SOP to the agent.
-    let handed = crate::sops::start_for_category(state, handed).await?;
+    let handed = crate::services::sops::start_for_category(state, handed).await?;
     state.bus.publish(Event::conversation(&handed)).await;
-    crate::routing::assign_new(state, handed).await?;
+    crate::services::routing::assign_new(state, handed).await?;
     Ok(())
 }
 

@@ -1,42 +1,23 @@
-//! The message writer: appends messages in batches, one transaction per batch.
-//!
-//! Request handlers hand a [`NewMessage`] to a writer task and wait for its answer. The
-//! task takes every message that queued up while the previous batch was committing and
-//! commits them together, so the cost of a durable commit (an fsync on SQLite) is paid
-//! once per batch rather than once per message. A handler is answered only after the
-//! commit: an acknowledged message survives a crash.
-//!
-//! A batch costs a handful of statements whatever its size (see [`commit`]), and checks
-//! access and status inside the write transaction with the rules of `edudesk_core`, so
-//! the check is atomic with the write and costs no extra read per message.
-//!
-//! Messages of one conversation always go to the same task (sharded by conversation id),
-//! so their order is the order they were received. SQLite gets one task (it has one
-//! writer anyway); PostgreSQL several, so batches of different conversations overlap.
+//! The batch commit behind the message writer (`services::writer`): a batch of messages
+//! costs a handful of statements whatever its size (see [`commit`]), and access and status
+//! are checked inside the write transaction with the rules of `edudesk_core`, so the check
+//! is atomic with the write and costs no extra read per message.
 //!
 //! One message's failure never fails its neighbours: refusals (unknown, forbidden or
-//! closed conversation) write nothing, and if the batch transaction itself fails, each
-//! message is retried alone.
+//! closed conversation) write nothing for that message.
 
-use std::{
-    collections::{HashMap, HashSet},
-    sync::Arc,
-};
+use std::collections::{HashMap, HashSet};
 
 use edudesk_core::{Access, ConversationScope, EventKind, Principal, Priority, Status, Tier, lifecycle, sla::SlaPolicy};
 use serde_json::json;
 use sqlx::FromRow;
-use tokio::sync::{mpsc, oneshot};
 
+use super::error::{StoreError, StoreResult};
 use super::{
     Backend, Store,
     events::{self},
     messages::{Author, MESSAGE_COLUMNS, Message, MessageRow},
     now_ms, to_utc,
-};
-use crate::{
-    error::{AppError, AppResult},
-    realtime::{Event, Route, bus::Bus},
 };
 
 /// A message to append. `on_behalf_of` is checked against the conversation inside the
@@ -58,127 +39,23 @@ pub struct NewMessage {
 pub struct Appended {
     pub message: Message,
     pub replayed: bool,
-    /// The conversation's routing facts, for realtime delivery.
-    pub route: Route,
+    /// Who may see the conversation (for realtime delivery).
+    pub scope: ConversationScope,
 }
 
-struct Job {
-    message: NewMessage,
-    reply: oneshot::Sender<AppResult<Appended>>,
-}
-
-/// Handle to the writer tasks; cheap to clone.
-#[derive(Clone)]
-pub struct MessageWriter {
-    shards: Arc<[mpsc::Sender<Job>]>,
-}
-
-impl std::fmt::Debug for MessageWriter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MessageWriter").field("shards", &self.shards.len()).finish()
-    }
-}
-
-/// Most messages waiting for a writer task before senders wait for room.
-const QUEUE_CAPACITY: usize = 4096;
 /// Rows per multi-row statement, well under SQLite's and PostgreSQL's parameter limits.
 const ROWS_PER_STATEMENT: usize = 100;
 
-impl MessageWriter {
-    /// Starts `shards` writer tasks on `store`, each committing up to `batch_max`
-    /// messages per transaction. The tasks end when every handle is dropped.
-    /// Committed messages are published on `bus`, in sequence order per conversation.
-    pub fn start(store: Store, bus: Bus, sla: Arc<SlaPolicy>, shards: usize, batch_max: usize) -> MessageWriter {
-        let senders: Vec<_> = (0..shards.max(1))
-            .map(|_| {
-                let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
-                tokio::spawn(run(store.clone(), bus.clone(), sla.clone(), receiver, batch_max.max(1)));
-                sender
-            })
-            .collect();
-        MessageWriter { shards: senders.into() }
-    }
-
-    /// Appends a message and returns it once it is committed.
-    pub async fn append(&self, message: NewMessage) -> AppResult<Appended> {
-        let shard = message.conversation_id.rem_euclid(self.shards.len() as i64) as usize;
-        let (reply, answer) = oneshot::channel();
-        let unavailable = || AppError::Unavailable("the message writer has stopped".to_owned());
-        self.shards[shard].send(Job { message, reply }).await.map_err(|_| unavailable())?;
-        answer.await.map_err(|_| unavailable())?
-    }
-}
-
-async fn run(store: Store, bus: Bus, sla: Arc<SlaPolicy>, mut receiver: mpsc::Receiver<Job>, batch_max: usize) {
-    let mut batch = Vec::with_capacity(batch_max);
-    while receiver.recv_many(&mut batch, batch_max).await > 0 {
-        let jobs = std::mem::take(&mut batch);
-        let messages: Vec<&NewMessage> = jobs.iter().map(|job| &job.message).collect();
-        match commit(&store, &sla, &messages).await {
-            Ok(Committed { outcomes, reopened }) => {
-                publish(&store, &bus, &outcomes, &reopened).await;
-                for (job, outcome) in jobs.into_iter().zip(outcomes) {
-                    let _ = job.reply.send(outcome);
-                }
-            }
-            // Another node stored the same client id between our read and our insert: the
-            // retry below finds it and answers it as a replay.
-            Err(AppError::Conflict(_)) if jobs.len() == 1 => {
-                let job = jobs.into_iter().next();
-                if let Some(job) = job {
-                    let _ = job.reply.send(commit_alone(&store, &bus, &sla, &job.message).await);
-                }
-            }
-            Err(error) if jobs.len() == 1 => {
-                if let Some(job) = jobs.into_iter().next() {
-                    let _ = job.reply.send(Err(error));
-                }
-            }
-            Err(error) => {
-                tracing::warn!(error = %error, size = jobs.len(), "batch failed; committing its messages one by one");
-                for job in jobs {
-                    let _ = job.reply.send(commit_alone(&store, &bus, &sla, &job.message).await);
-                }
-            }
-        }
-        batch = Vec::with_capacity(batch_max);
-    }
-}
-
-/// Commits one message in a transaction of its own and publishes it.
-async fn commit_alone(store: &Store, bus: &Bus, sla: &SlaPolicy, message: &NewMessage) -> AppResult<Appended> {
-    let Committed { mut outcomes, reopened } = commit(store, sla, &[message]).await?;
-    publish(store, bus, &outcomes, &reopened).await;
-    outcomes.pop().unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("empty commit outcome"))))
-}
-
-/// Publishes what a committed batch changed: its new messages, and the conversations a
+/// The outcome of one batch transaction: each message's, and the conversations a
 /// learner's message reopened.
-async fn publish(store: &Store, bus: &Bus, outcomes: &[AppResult<Appended>], reopened: &[i64]) {
-    for appended in outcomes.iter().flatten().filter(|appended| !appended.replayed) {
-        let mut message = appended.message.clone();
-        if let (Some(user_id), None) = (message.author_user_id, &message.author_name) {
-            message.author_name = store.user_display_name(user_id).await;
-        }
-        bus.publish(Event::Message { route: appended.route, message }).await;
-    }
-    for id in reopened {
-        match store.conversation_after_write(*id).await {
-            Ok(conversation) => bus.publish(Event::conversation(&conversation)).await,
-            Err(error) => tracing::warn!(%error, conversation_id = id, "could not publish a reopened conversation"),
-        }
-    }
-}
-
-/// The outcome of one batch transaction.
-struct Committed {
-    outcomes: Vec<AppResult<Appended>>,
-    reopened: Vec<i64>,
+pub struct Committed {
+    pub outcomes: Vec<StoreResult<Appended>>,
+    pub reopened: Vec<i64>,
 }
 
 /// What became of one message of a batch while the batch is being written.
 enum Pending {
-    Done(AppResult<Appended>),
+    Done(StoreResult<Appended>),
     /// Same conversation and client id as an earlier message of this batch.
     SameAs(usize),
     /// A sequence number is allocated; the row is inserted with the batch.
@@ -229,11 +106,6 @@ impl ConversationState {
         // An invalid tier cannot pass the schema's CHECK; treat it as the most restricted.
         ConversationScope { contact_id: self.contact_id, tier: Tier::new(self.tier).unwrap_or(Tier::THREE), assignee_id: self.assignee_id }
     }
-
-    fn route(&self) -> Route {
-        let scope = self.scope();
-        Route { conversation_id: self.id, contact_id: scope.contact_id, tier: scope.tier, assignee_id: scope.assignee_id }
-    }
 }
 
 const REUSED_CLIENT_ID: &str = "client_id: already used by another author in this conversation";
@@ -244,7 +116,7 @@ const REUSED_CLIENT_ID: &str = "client_id: already used by another author in thi
 /// Whatever the batch size, this is a handful of statements: find resent client ids,
 /// read (and on PostgreSQL lock) the conversations, write their new sequence numbers
 /// and states back in one `UPDATE`, insert the messages in one multi-row `INSERT`.
-async fn commit(store: &Store, sla: &SlaPolicy, messages: &[&NewMessage]) -> AppResult<Committed> {
+pub async fn commit(store: &Store, sla: &SlaPolicy, messages: &[&NewMessage]) -> StoreResult<Committed> {
     let now = now_ms();
     let mut tx = store.write.begin().await?;
     let mut existing = existing_messages(&mut tx, messages).await?;
@@ -260,17 +132,17 @@ async fn commit(store: &Store, sla: &SlaPolicy, messages: &[&NewMessage]) -> App
         }
         first_of.insert(key, index);
         let Some(conversation) = conversations.get_mut(&new.conversation_id) else {
-            pending.push(Pending::Done(Err(AppError::not_found("conversation"))));
+            pending.push(Pending::Done(Err(StoreError::not_found("conversation"))));
             continue;
         };
         let access = new.on_behalf_of.map_or(Access::Staff, |principal| principal.conversation_access(&conversation.scope()));
         let status = Status::parse(&conversation.status).unwrap_or(Status::Closed);
         let outcome = match (access, existing.remove(&(new.conversation_id, new.client_id.clone()))) {
-            (Access::Hidden, _) => Err(AppError::not_found("conversation")),
-            (Access::Forbidden, _) => Err(AppError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
-            (_, Some(message)) if message_is_by(&message, new.author) => Ok(Appended { message, replayed: true, route: conversation.route() }),
-            (_, Some(_)) => Err(AppError::Conflict(REUSED_CLIENT_ID.to_owned())),
-            (_, None) if status == Status::Closed => Err(AppError::Conflict("the conversation is closed; start a new one".to_owned())),
+            (Access::Hidden, _) => Err(StoreError::not_found("conversation")),
+            (Access::Forbidden, _) => Err(StoreError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
+            (_, Some(message)) if message_is_by(&message, new.author) => Ok(Appended { message, replayed: true, scope: conversation.scope() }),
+            (_, Some(_)) => Err(StoreError::Conflict(REUSED_CLIENT_ID.to_owned())),
+            (_, None) if status == Status::Closed => Err(StoreError::Conflict("the conversation is closed; start a new one".to_owned())),
             (_, None) => {
                 conversation.last_seq += 1;
                 // The first public reply of a human agent is the conversation's first response.
@@ -310,18 +182,18 @@ async fn commit(store: &Store, sla: &SlaPolicy, messages: &[&NewMessage]) -> App
     }
     tx.commit().await?;
 
-    let mut outcomes: Vec<AppResult<Appended>> = Vec::with_capacity(messages.len());
+    let mut outcomes: Vec<StoreResult<Appended>> = Vec::with_capacity(messages.len());
     for (new, state) in messages.iter().zip(pending) {
         let outcome = match state {
             Pending::Done(outcome) => outcome,
             Pending::SameAs(first) => match &outcomes[first] {
                 Ok(appended) if message_is_by(&appended.message, new.author) => Ok(Appended { replayed: true, ..appended.clone() }),
-                Ok(_) => Err(AppError::Conflict(REUSED_CLIENT_ID.to_owned())),
-                Err(error) => Err(AppError::Conflict(format!("an identical message in the same batch was refused: {error}"))),
+                Ok(_) => Err(StoreError::Conflict(REUSED_CLIENT_ID.to_owned())),
+                Err(error) => Err(StoreError::Conflict(format!("an identical message in the same batch was refused: {error}"))),
             },
             Pending::Insert(seq) => match (ids.get(&(new.conversation_id, new.client_id.clone())), conversations.get(&new.conversation_id)) {
-                (Some(id), Some(conversation)) => Ok(Appended { message: stored(new, *id, seq, now), replayed: false, route: conversation.route() }),
-                _ => Err(AppError::Internal(anyhow::anyhow!("an inserted message was not returned"))),
+                (Some(id), Some(conversation)) => Ok(Appended { message: stored(new, *id, seq, now), replayed: false, scope: conversation.scope() }),
+                _ => Err(StoreError::Internal(anyhow::anyhow!("an inserted message was not returned"))),
             },
         };
         outcomes.push(outcome);
@@ -353,7 +225,7 @@ fn stored(new: &NewMessage, id: i64, seq: i64, now: i64) -> Message {
 }
 
 /// Messages already stored under the batch's (conversation, client id) pairs.
-async fn existing_messages(tx: &mut sqlx::Transaction<'_, sqlx::Any>, messages: &[&NewMessage]) -> AppResult<HashMap<(i64, String), Message>> {
+async fn existing_messages(tx: &mut sqlx::Transaction<'_, sqlx::Any>, messages: &[&NewMessage]) -> StoreResult<HashMap<(i64, String), Message>> {
     let mut found = HashMap::new();
     for chunk in messages.chunks(ROWS_PER_STATEMENT) {
         let pairs: Vec<String> = (0..chunk.len()).map(|i| format!("(conversation_id = ${} AND client_id = ${})", 2 * i + 1, 2 * i + 2)).collect();
@@ -376,7 +248,7 @@ async fn conversation_states(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     backend: Backend,
     messages: &[&NewMessage],
-) -> AppResult<HashMap<i64, ConversationState>> {
+) -> StoreResult<HashMap<i64, ConversationState>> {
     let mut ids: Vec<i64> = messages.iter().map(|new| new.conversation_id).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -401,7 +273,7 @@ async fn conversation_states(
 }
 
 /// Writes the batch's new sequence numbers and states back in one statement.
-async fn write_back(tx: &mut sqlx::Transaction<'_, sqlx::Any>, conversations: &[&ConversationState], now: i64) -> AppResult<()> {
+async fn write_back(tx: &mut sqlx::Transaction<'_, sqlx::Any>, conversations: &[&ConversationState], now: i64) -> StoreResult<()> {
     const COLUMNS: usize = 10;
     let rows: Vec<String> = (0..conversations.len())
         .map(|row| format!("({})", (2..=COLUMNS + 1).map(|c| format!("${}", row * COLUMNS + c)).collect::<Vec<_>>().join(", ")))
@@ -435,7 +307,7 @@ async fn write_back(tx: &mut sqlx::Transaction<'_, sqlx::Any>, conversations: &[
 }
 
 /// Inserts messages with allocated sequence numbers; returns their ids by (conversation, client id).
-async fn insert_messages(tx: &mut sqlx::Transaction<'_, sqlx::Any>, rows: &[(&NewMessage, i64)], now: i64) -> AppResult<HashMap<(i64, String), i64>> {
+async fn insert_messages(tx: &mut sqlx::Transaction<'_, sqlx::Any>, rows: &[(&NewMessage, i64)], now: i64) -> StoreResult<HashMap<(i64, String), i64>> {
     const COLUMNS: usize = 10;
     let values: Vec<String> =
         (0..rows.len()).map(|row| format!("({})", (1..=COLUMNS).map(|c| format!("${}", row * COLUMNS + c)).collect::<Vec<_>>().join(", "))).collect();

@@ -11,9 +11,9 @@ use edudesk_core::{
 };
 
 use crate::{
-    App, auth,
+    App,
     config::{Config, Overrides, Secret},
-    demo,
+    crypto, demo,
     store::{Store, users::NewUser},
 };
 
@@ -243,10 +243,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     } else {
                         std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?
                     };
-                    let report = crate::kb::import(&store, &text).await?;
+                    let report = crate::knowledge::import::import(&store, &text).await?;
                     println!("imported {} articles ({} unchanged)", report.created_or_changed, report.unchanged);
                 }
-                KbCommand::Export => print!("{}", crate::kb::export(&store).await?),
+                KbCommand::Export => print!("{}", crate::knowledge::import::export(&store).await?),
             }
             store.close().await;
             Ok(())
@@ -269,7 +269,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let new = NewUser {
                 display_name: add.name.unwrap_or_else(|| email.as_str().split('@').next().unwrap_or_default().to_owned()),
                 email,
-                password_hash: auth::hash_password(Password::parse(&add.password)?).await?,
+                password_hash: crypto::hash_password(Password::parse(&add.password)?).await?,
                 role: add.role,
                 tier: add.tier,
                 skills: parse_skills(&add.skills)?,

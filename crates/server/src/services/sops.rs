@@ -10,17 +10,17 @@ use edudesk_core::sop::Sop;
 use crate::{
     AppState,
     error::{AppError, AppResult},
-    jobs::{FollowUp, schedule_follow_up_once},
+    services::follow_ups::{FollowUp, schedule_follow_up_once},
     store::{Store, conversations::Conversation, events::Actor, now_ms},
 };
 
 /// The SOPs every EduDesk ships with.
 pub const SHIPPED: [(&str, &str); 5] = [
-    ("video-playback.toml", include_str!("../sops/video-playback.toml")),
-    ("login-failure.toml", include_str!("../sops/login-failure.toml")),
-    ("payment-failed.toml", include_str!("../sops/payment-failed.toml")),
-    ("refund-request.toml", include_str!("../sops/refund-request.toml")),
-    ("coupon-not-applicable.toml", include_str!("../sops/coupon-not-applicable.toml")),
+    ("video-playback.toml", include_str!("../../sops/video-playback.toml")),
+    ("login-failure.toml", include_str!("../../sops/login-failure.toml")),
+    ("payment-failed.toml", include_str!("../../sops/payment-failed.toml")),
+    ("refund-request.toml", include_str!("../../sops/refund-request.toml")),
+    ("coupon-not-applicable.toml", include_str!("../../sops/coupon-not-applicable.toml")),
 ];
 
 fn parse(name: &str, text: &str) -> anyhow::Result<Sop> {
@@ -60,7 +60,7 @@ pub async fn start_for_category(state: &AppState, conversation: Conversation) ->
     let Some(category) = conversation.category.as_deref().filter(|_| conversation.sop.is_none()) else { return Ok(conversation) };
     let sops = state.store.sops().await?;
     let Some(sop) = sops.iter().find(|sop| sop.categories.iter().any(|c| c == category)) else { return Ok(conversation) };
-    state.store.set_sop_progress(conversation.id, sop, None, &sop.offer(), Actor::default(), true, now_ms()).await
+    Ok(state.store.set_sop_progress(conversation.id, sop, None, &sop.offer(), Actor::default(), true, now_ms()).await?)
 }
 
 /// The SOP definition a conversation runs (the version it started with).

@@ -1,33 +1,18 @@
-//! Background work: the job worker and what each kind of job does.
-//!
-//! - `routing_sweep` (every 30 s, unique): assigns waiting conversations to agents with room;
-//! - `sla_check` (every `sla_check_seconds`, unique): SLA warnings, breaches, auto-escalation;
-//! - `follow_up`: at its due time, puts a task in the agent's list and, when the job says
-//!   so, writes to the learner in the conversation (on its channel).
-//!
-//! Jobs live in the database ([`crate::store::jobs`]), so a follow-up due while the server
-//! was down runs as soon as it is back. The worker runs on every node; claims never overlap.
-
-use std::time::Duration;
+//! Follow-ups: "check back with this learner at this time". Scheduling one puts a
+//! `follow_up` job in the database, so a follow-up due while the server was down runs as
+//! soon as it is back; when it runs it adds a task to the agent's list and, when it says
+//! so, writes to the learner on the conversation's own channel.
 
 use serde::{Deserialize, Serialize};
 
 use crate::{
     AppState,
     error::{AppError, AppResult},
-    store::{jobs::Job, messages::Author, writer::NewMessage},
+    store::{batch::NewMessage, error::StoreError, jobs::Job, messages::Author},
 };
 
-pub const ROUTING_SWEEP: &str = "routing_sweep";
+/// Job kind of a follow-up.
 pub const FOLLOW_UP: &str = "follow_up";
-pub const SLA_CHECK: &str = "sla_check";
-/// Jobs that run forever, one row each, rescheduled in place.
-/// Relays the event log to the outbound webhook (a no-op without `webhook_url`).
-pub const WEBHOOK_RELAY: &str = "webhook_relay";
-const PERIODIC: [&str; 3] = [ROUTING_SWEEP, SLA_CHECK, WEBHOOK_RELAY];
-const SWEEP_EVERY_MS: i64 = 30_000;
-/// How long a claimed job is ours before another worker may take it again.
-const LEASE_MS: i64 = 5 * 60_000;
 
 /// What a follow-up job carries.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -99,85 +84,15 @@ pub struct PendingFollowUp {
     pub only_if_resolved: bool,
 }
 
-/// Runs jobs until the task is aborted.
-pub async fn run_worker(state: AppState) {
-    let now = state.clock.now_ms();
-    for kind in PERIODIC {
-        if let Err(error) = state.store.ensure_periodic_job(kind, now, now).await {
-            tracing::warn!(%error, kind, "could not schedule a periodic job");
-        }
-    }
-    loop {
-        let now = state.clock.now_ms();
-        match state.store.claim_job(now, LEASE_MS).await {
-            Ok(Some(job)) => {
-                // Each job runs in a task of its own, so a panic fails that job, not the worker.
-                let outcome = match tokio::spawn({
-                    let (state, job) = (state.clone(), job.clone());
-                    async move { execute(&state, &job).await }
-                })
-                .await
-                {
-                    Ok(outcome) => outcome,
-                    Err(panic) => Err(AppError::Internal(anyhow::anyhow!("the job panicked: {panic}"))),
-                };
-                let periodic = PERIODIC.contains(&job.kind.as_str());
-                let recorded = match outcome {
-                    Ok(()) if periodic => Ok(()),
-                    Ok(()) => state.store.complete_job(job.id).await,
-                    Err(error) => {
-                        let backoff_s = 2_i64.saturating_pow(job.attempts.clamp(0, 12) as u32).min(3600);
-                        tracing::warn!(job = job.id, kind = %job.kind, attempts = job.attempts, %error, "job failed; it will run again");
-                        state.store.fail_job(&job, &error.to_string(), now + backoff_s * 1000, periodic).await
-                    }
-                };
-                if let Err(error) = recorded {
-                    tracing::warn!(%error, "recording a job's outcome failed");
-                }
-            }
-            Ok(None) => {
-                let next = state.store.next_job_due().await.ok().flatten();
-                let wait = next.map_or(1000, |due| (due - now).clamp(20, 1000));
-                tokio::time::sleep(Duration::from_millis(wait as u64)).await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "claiming a job failed");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        }
-    }
-}
-
-async fn execute(state: &AppState, job: &Job) -> AppResult<()> {
-    match job.kind.as_str() {
-        ROUTING_SWEEP => {
-            crate::routing::sweep(state).await?;
-            state.store.reschedule_job(job.id, state.clock.now_ms() + SWEEP_EVERY_MS).await
-        }
-        SLA_CHECK => {
-            crate::sla::check(state).await?;
-            let every = (state.config.sla_check_seconds.max(1) * 1000) as i64;
-            state.store.reschedule_job(job.id, state.clock.now_ms() + every).await
-        }
-        WEBHOOK_RELAY => {
-            let sent = crate::outbound_webhooks::relay(state).await?;
-            // A full batch means more are waiting: go again at once.
-            let next = if sent >= 100 { 0 } else { crate::outbound_webhooks::EVERY_MS };
-            state.store.reschedule_job(job.id, state.clock.now_ms() + next).await
-        }
-        FOLLOW_UP => follow_up(state, job).await,
-        crate::channels::DELIVER => crate::channels::deliver(state, &job.payload).await,
-        other => Err(AppError::Internal(anyhow::anyhow!("unknown job kind {other}"))),
-    }
-}
-
-async fn follow_up(state: &AppState, job: &Job) -> AppResult<()> {
+/// The `follow_up` job: at its due time, a task in the agent's list and, when it says so,
+/// a message to the learner on the conversation's own channel.
+pub async fn run(state: &AppState, job: &Job) -> AppResult<()> {
     let follow_up: FollowUp = serde_json::from_str(&job.payload).map_err(|error| AppError::Internal(error.into()))?;
     let conversation = match state.store.conversation(follow_up.conversation_id).await {
         Ok(conversation) => conversation,
         // The conversation is gone: nothing to follow up.
-        Err(AppError::NotFound(_)) => return Ok(()),
-        Err(error) => return Err(error),
+        Err(StoreError::NotFound(_)) => return Ok(()),
+        Err(error) => return Err(error.into()),
     };
     if follow_up.only_if_resolved && !matches!(conversation.status, edudesk_core::Status::Resolved | edudesk_core::Status::Closed) {
         // The learner came back and it is being worked on: "did it work?" would be out of place.
@@ -205,7 +120,7 @@ async fn follow_up(state: &AppState, job: &Job) -> AppResult<()> {
         match state.writer.append(message).await {
             // Out through the conversation's own channel (WeChat, SMS, email...); a retry
             // finds the delivery already queued for this message.
-            Ok(appended) => crate::channels::send_to_learner(state, &appended.message).await?,
+            Ok(appended) => crate::services::delivery::send_to_learner(state, &appended.message).await?,
             // The conversation was closed meanwhile: nobody to write to.
             Err(AppError::Conflict(_)) => {}
             Err(error) => return Err(error),

@@ -11,7 +11,7 @@ use crate::store::{
 };
 
 /// The demo knowledge base of 学知在线, shipped with EduDesk.
-pub const DEMO_ARTICLES: &str = include_str!("../kb/articles.jsonl");
+pub const DEMO_ARTICLES: &str = include_str!("../../kb/articles.jsonl");
 
 /// What an import did.
 #[derive(Debug, Default, PartialEq, Eq)]

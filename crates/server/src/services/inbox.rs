@@ -1,37 +1,22 @@
-//! The one path every learner message takes, whichever channel it came through: contact
-//! resolution, finding the open conversation on that channel or opening one (with its SOP,
-//! live events, then the bot or the queues), and exactly-once ingestion by external id.
-//! The widget's REST and socket handlers and every channel adapter end up here.
+//! A message from another channel (WeChat, SMS, email, in-app feedback, a social platform):
+//! contact resolution, exactly-once ingestion by the channel's message id, then the message
+//! continues the learner's open conversation on that channel ([`messages::append`]) or opens
+//! one ([`conversations::open`]) — the same use cases the widget's messages go through.
 
 use edudesk_core::{Channel, IdentityKind, Priority};
 
 use crate::{
     AppState,
     error::{AppError, AppResult},
-    realtime::{Event, Route},
+    services::{
+        conversations::{self, Opening},
+        messages,
+    },
     store::{
-        conversations::{Conversation, NewConversation, due_ms},
+        error::StoreError,
         messages::{Author, Message},
-        now_ms, to_utc,
-        writer::NewMessage,
     },
 };
-
-/// What happens once a conversation is opened: its SOP is offered, it appears live, and then
-/// the bot answers (if it is the bot's) or it goes into its tier's queue.
-pub async fn opened(state: &AppState, conversation: Conversation, message: &Message) -> AppResult<Conversation> {
-    let conversation = crate::sops::start_for_category(state, conversation).await?;
-    let route = Route::of(&conversation);
-    state.bus.publish(Event::conversation(&conversation)).await;
-    state.bus.publish(Event::Message { route, message: message.clone() }).await;
-    if conversation.bot_active {
-        // The bot answers before anyone queues it; its reply arrives as a message.
-        crate::bot::after_learner_message(state, conversation.id, &message.body).await;
-        state.store.conversation(conversation.id).await
-    } else {
-        crate::routing::assign_new(state, conversation).await
-    }
-}
 
 /// A message from outside, normalised by its channel's adapter.
 #[derive(Debug, Clone)]
@@ -120,68 +105,36 @@ async fn store_inbound(state: &AppState, inbound: &Inbound) -> AppResult<Ingeste
         Thread::OpenOnChannel => state.store.open_conversation_on(contact_id, inbound.channel.as_str()).await?,
         Thread::Hint(Some(id)) => match state.store.conversation(id).await {
             Ok(conversation) if conversation.contact_id == contact_id && conversation.status != edudesk_core::Status::Closed => Some(id),
-            Ok(_) | Err(AppError::NotFound(_)) => None,
-            Err(error) => return Err(error),
+            Ok(_) | Err(StoreError::NotFound(_)) => None,
+            Err(error) => return Err(error.into()),
         },
         Thread::Hint(None) => None,
     };
     if let Some(conversation_id) = existing {
-        let appended = append(state, conversation_id, Author::Contact(contact_id), body.as_str().to_owned(), false, None, "in").await?;
-        crate::bot::after_message(state, &appended.message).await;
+        let appended = messages::append(state, conversation_id, Author::Contact(contact_id), body.as_str().to_owned(), false, None, "in").await?;
+        messages::after_commit(state, &appended.message).await;
         return Ok(Ingested { conversation_id, contact_id, message: Some(appended.message), duplicate: false });
     }
-    let category = match &inbound.category {
-        Some(category) => Some(category.clone()),
-        None => state.categories.classify(body.as_str()).map(str::to_owned),
-    };
-    let tier = state.categories.tier_of(category.as_deref());
-    let at = now_ms();
-    let due = state.sla.due_times(to_utc(at), tier, Priority::Normal, 0);
-    let new = NewConversation {
-        at,
-        due: Some(due_ms(due)),
-        contact_id,
-        channel: inbound.channel,
-        subject: inbound.subject.clone(),
-        category,
-        priority: Priority::Normal,
-        tier,
-        author: Author::Contact(contact_id),
-        body: body.as_str().to_owned(),
-        client_id: format!("in-{}", crate::auth::new_token()),
-        bot_active: inbound.bot && state.config.bot_enabled,
-    };
-    let (conversation, message, _) = state.store.create_conversation(&new).await?;
-    if let Some(account) = &inbound.account {
-        state.store.set_channel_account(conversation.id, account).await?;
-    }
-    let conversation = opened(state, conversation, &message).await?;
+    let opened = conversations::open(
+        state,
+        Opening {
+            contact_id,
+            channel: inbound.channel,
+            account: inbound.account.clone(),
+            subject: inbound.subject.clone(),
+            category: inbound.category.clone(),
+            tier: None,
+            priority: Priority::Normal,
+            author: Author::Contact(contact_id),
+            body: body.as_str().to_owned(),
+            client_id: format!("in-{}", crate::crypto::new_token()),
+            bot: inbound.bot,
+            deliver_first: false,
+        },
+    )
+    .await?;
+    let (conversation, message) = (opened.conversation, opened.message);
     Ok(Ingested { conversation_id: conversation.id, contact_id, message: Some(message), duplicate: false })
-}
-
-/// Appends a message written by the system on someone's behalf (a channel's learner, the bot,
-/// a system line), with a fresh client id; `prefix` names where it came from in that id.
-pub async fn append(
-    state: &AppState,
-    conversation_id: i64,
-    author: Author,
-    body: String,
-    internal: bool,
-    attachment_id: Option<i64>,
-    prefix: &str,
-) -> AppResult<crate::store::writer::Appended> {
-    state
-        .writer
-        .append(NewMessage {
-            conversation_id,
-            author,
-            on_behalf_of: None,
-            body,
-            internal,
-            client_id: format!("{prefix}-{}", crate::auth::new_token()),
-            attachment_id,
-        })
-        .await
 }
 
 /// An id or name from outside (message id, user id, call id): 1–200 characters without
