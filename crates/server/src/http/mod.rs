@@ -3,6 +3,7 @@
 //! passes (body limit, tracing, panics). Handlers are thin, filed by URL: they parse the
 //! request into domain types and call a use case in [`crate::services`].
 
+pub mod assets;
 mod attachments;
 mod auth;
 mod channels;
@@ -145,14 +146,21 @@ pub fn router(state: AppState) -> Router {
         .allow_methods([axum::http::Method::GET, axum::http::Method::POST, axum::http::Method::PATCH, axum::http::Method::PUT])
         .allow_headers([axum::http::header::AUTHORIZATION, axum::http::header::CONTENT_TYPE])
         .expose_headers([axum::http::HeaderName::from_static("idempotent-replayed"), axum::http::header::CONTENT_DISPOSITION]);
-    Router::new()
-        .nest("/api/v1", api.layer(cors))
+    // The 405 answer is set on each router before its layers, so the API's CORS layer also
+    // wraps it: a preflight (OPTIONS) reaches the CORS layer instead of a bare 405.
+    let not_allowed = || async {
+        problem_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "https://edudesk.dev/problems/method-not-allowed",
+            "this endpoint does not take that method".to_owned(),
+        )
+    };
+    let site = Router::new()
         .route("/", get(pages::root))
         .route("/metrics", get(observe::metrics))
         .route("/widget.js", get(pages::widget_js))
         .route("/console", get(pages::console))
-        .route("/console/app.js", get(pages::console_js))
-        .route("/console/app.css", get(pages::console_css))
+        .route("/assets/{*path}", get(assets::serve))
         .route("/demo", get(pages::demo_page))
         .route("/help", get(help::home))
         .route("/help/search", get(help::search))
@@ -163,14 +171,11 @@ pub fn router(state: AppState) -> Router {
         .route("/webhooks/social/{name}", post(webhooks::social_receive))
         .route("/webhooks/cti/{name}", post(webhooks::cti_event))
         .route("/webhooks/sms/{name}", post(webhooks::sms_receive))
+        .method_not_allowed_fallback(not_allowed);
+    Router::new()
+        .nest("/api/v1", api.method_not_allowed_fallback(not_allowed).layer(cors))
+        .merge(site)
         .fallback(|| async { AppError::NotFound("no such endpoint".to_owned()) })
-        .method_not_allowed_fallback(|| async {
-            problem_response(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "https://edudesk.dev/problems/method-not-allowed",
-                "this endpoint does not take that method".to_owned(),
-            )
-        })
         .layer(DefaultBodyLimit::max(body_limit))
         // A body that trickles in is cut off; a WebSocket's frames are not a request body.
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(std::time::Duration::from_secs(state.config.body_read_timeout_seconds)))

@@ -1,6 +1,6 @@
-//! The web pages and scripts the binary serves: the learner widget (`/widget.js`), the
-//! agent console (`/console`), and with `serve --demo` a fictional course site that embeds
-//! the widget (`/demo`). The assets are compiled into the binary; no build step.
+//! The web pages the binary serves: the learner widget's loader (`/widget.js`), the agent
+//! console (`/console`), and with `serve --demo` a fictional course site that embeds the
+//! widget (`/demo`). Their scripts and stylesheet are content-hashed assets (`assets`).
 
 use axum::{
     extract::{Query, State},
@@ -9,12 +9,17 @@ use axum::{
 };
 use serde::Deserialize;
 
-use crate::{AppState, crypto::learner_signature, demo, error::AppError, http::lang::Language};
+use crate::{
+    AppState,
+    crypto::learner_signature,
+    demo,
+    error::AppError,
+    http::{assets::assets, lang::Language},
+};
 
-const WIDGET_JS: &str = include_str!("../../web/widget.js");
+/// The classic script platforms embed at `/widget.js`: it loads the widget's module.
+const WIDGET_LOADER: &str = include_str!("../../web/widget-loader.js");
 const CONSOLE_HTML: &str = include_str!("../../web/console.html");
-const CONSOLE_JS: &str = include_str!("../../web/console.js");
-const CONSOLE_CSS: &str = include_str!("../../web/console.css");
 const DEMO_HTML: &str = include_str!("../../web/demo.html");
 
 /// Escapes text for HTML element content and quoted attribute values.
@@ -33,35 +38,28 @@ pub fn escape_html(text: &str) -> String {
     escaped
 }
 
-fn asset(content_type: &'static str, body: &'static str) -> Response {
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    // Short, so a deployment's new version reaches browsers soon.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
-    response
-}
-
+/// `/widget.js`: a stable URL on the platform's pages, so its cache is short; it names the
+/// widget module's content-hashed path, which is cached for good.
 pub async fn widget_js() -> Response {
-    let mut response = asset("text/javascript; charset=utf-8", WIDGET_JS);
+    let loader = WIDGET_LOADER.replace("{{widget_module}}", assets().url("widget/main.js"));
+    let mut response = loader.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
     // Embedded on the platform's pages, from another origin.
-    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     response
-}
-
-pub async fn console_js() -> Response {
-    asset("text/javascript; charset=utf-8", CONSOLE_JS)
-}
-
-pub async fn console_css() -> Response {
-    asset("text/css; charset=utf-8", CONSOLE_CSS)
 }
 
 /// The console page in the request's language (`?lang=` > the browser's); the script then
 /// applies the agent's own saved choice first.
 pub async fn console(Language(lang): Language) -> Response {
-    let lang = lang.html();
-    let mut response = Html(CONSOLE_HTML.replace("{{lang}}", lang)).into_response();
+    let assets = assets();
+    let page = CONSOLE_HTML
+        .replace("{{lang}}", lang.html())
+        .replace("/console/app.css", assets.url("console.css"))
+        .replace("/console/app.js", assets.url("console/main.js"));
+    let mut response = Html(page).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }

@@ -76,6 +76,19 @@ fn reason_text(reason: HandoffReason, chinese: bool) -> &'static str {
     }
 }
 
+/// The bot's "I failed" decision for `text`: hand over, so a learner is never left waiting.
+fn failure_reply(text: &str) -> Reply {
+    Reply {
+        outcome: Outcome::Handoff,
+        reason: Some(HandoffReason::InternalError),
+        article: None,
+        candidates: Vec::new(),
+        options: Vec::new(),
+        signals: edudesk_bot::signals::Signals::read(text, text),
+        chinese: edudesk_bot::features::looks_chinese(text),
+    }
+}
+
 /// Lets the bot handle a learner's message in `conversation` if it is the bot's. Messages
 /// of one conversation are handled one at a time (the bot's memory is read, then written).
 pub async fn after_learner_message(state: &AppState, conversation_id: i64, text: &str) {
@@ -90,16 +103,7 @@ pub async fn after_learner_message(state: &AppState, conversation_id: i64, text:
     };
     if let Err(error) = respond(state, &conversation, text).await {
         tracing::error!(%error, conversation_id, "bot failed; handing over");
-        let chinese = edudesk_bot::features::looks_chinese(text);
-        let reply = Reply {
-            outcome: Outcome::Handoff,
-            reason: Some(HandoffReason::InternalError),
-            article: None,
-            candidates: Vec::new(),
-            options: Vec::new(),
-            signals: edudesk_bot::signals::Signals::read(text, text),
-            chinese,
-        };
+        let reply = failure_reply(text);
         if let Err(error) = hand_over(state, &conversation, &reply, &[]).await {
             tracing::error!(%error, conversation_id, "handover after a bot failure failed too");
         }
@@ -135,15 +139,7 @@ async fn respond(state: &AppState, conversation: &Conversation, text: &str) -> A
         }
         Err(_) => {
             tracing::error!(conversation_id = conversation.id, "the bot panicked; handing over");
-            Reply {
-                outcome: Outcome::Handoff,
-                reason: Some(HandoffReason::InternalError),
-                article: None,
-                candidates: Vec::new(),
-                options: Vec::new(),
-                signals: edudesk_bot::signals::Signals::read(text, text),
-                chinese: edudesk_bot::features::looks_chinese(text),
-            }
+            failure_reply(text)
         }
     };
     let saved = serde_json::to_string(&memory).map_err(|error| crate::error::AppError::Internal(error.into()))?;

@@ -17,7 +17,9 @@ backend_tests!(
     pages_and_the_api_carry_the_browser_safety_headers,
     guessing_and_flooding_meet_rate_limits,
     requests_carry_ids_and_metrics_count_them,
-    behind_a_trusted_proxy_limits_count_each_client
+    behind_a_trusted_proxy_limits_count_each_client,
+    web_assets_are_content_hashed_and_cached_for_good,
+    the_widget_api_answers_cross_origin_preflights
 );
 
 /// Behind nginx every request comes from the proxy: with the proxy trusted, each learner has
@@ -136,7 +138,9 @@ async fn pages_and_the_api_carry_the_browser_safety_headers(backend: TestBackend
     }
     let console = app.client.get(app.url("/console")).send().await.unwrap();
     assert!(header(&console, "content-security-policy").contains("frame-ancestors 'none'"));
-    for script in ["/widget.js", "/console/app.js"] {
+    let console_page = app.client.get(app.url("/console")).send().await.unwrap().text().await.unwrap();
+    let entry = console_page.split("src=\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap().to_owned();
+    for script in ["/widget.js", entry.as_str()] {
         let response = app.client.get(app.url(script)).send().await.unwrap();
         assert_eq!(header(&response, "x-content-type-options"), "nosniff", "{script}");
     }
@@ -226,4 +230,65 @@ async fn cookie_writes_need_the_csrf_token(backend: TestBackend) {
 
     let accepted = browser.post(&path).header("x-csrf-token", csrf).json(&reply).send().await.unwrap();
     TestApp::answer(accepted).await.expect(201);
+}
+
+/// Issue 11.4: the console and the widget are ES modules served under content-hashed paths
+/// with a year's immutable cache; their imports point at hashed paths that exist; the widget's
+/// loader (a stable URL, short cache) names the widget module's hashed path.
+async fn web_assets_are_content_hashed_and_cached_for_good(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let header = |response: &reqwest::Response, name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let page = app.client.get(app.url("/console")).send().await.unwrap().text().await.unwrap();
+    let quoted_assets = |text: &str| -> Vec<String> { text.split('"').filter(|part| part.starts_with("/assets/")).map(str::to_owned).collect() };
+    let mut pending = quoted_assets(&page);
+    assert_eq!(pending.len(), 2, "the page names its stylesheet and its entry module: {page}");
+    let loader = app.client.get(app.url("/widget.js")).send().await.unwrap();
+    assert_eq!(header(&loader, "cache-control"), "public, max-age=300");
+    pending.extend(quoted_assets(&loader.text().await.unwrap()));
+    assert_eq!(pending.len(), 3, "the loader names the widget module");
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(url) = pending.pop() {
+        if !seen.insert(url.clone()) {
+            continue;
+        }
+        let name = url.rsplit('/').next().unwrap();
+        let hash = name.split('.').nth(1).unwrap_or_default();
+        assert!(hash.len() == 10 && hash.chars().all(|c| c.is_ascii_hexdigit()), "{url} carries a content hash");
+        let response = app.client.get(app.url(&url)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{url}");
+        assert_eq!(header(&response, "cache-control"), "public, max-age=31536000, immutable", "{url}");
+        assert_eq!(header(&response, "x-content-type-options"), "nosniff", "{url}");
+        let body = response.text().await.unwrap();
+        assert!(!body.contains("from \"./") && !body.contains("from \"../"), "{url}: imports are rewritten to hashed paths");
+        pending.extend(quoted_assets(&body).into_iter().filter(|import| import.ends_with(".js")));
+    }
+    assert!(seen.len() >= 8, "the console and widget are split into modules: {seen:?}");
+    assert!(seen.iter().any(|url| url.starts_with("/assets/shared/socket.")), "one realtime client module: {seen:?}");
+    let missing = app.client.get(app.url("/assets/console/main.0000000000.js")).send().await.unwrap();
+    assert_eq!(missing.status(), 404, "an unknown or stale hash is not served");
+}
+
+/// The widget runs on the platform's pages (another origin) and posts JSON with a bearer
+/// token: the browser asks first (a CORS preflight), and the API must say yes — without
+/// cookies (no credentials). Found while moving the widget to modules: the preflight got 405.
+async fn the_widget_api_answers_cross_origin_preflights(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    for path in ["/api/v1/widget/sessions", "/api/v1/conversations", "/api/v1/conversations/1/messages"] {
+        let preflight = app
+            .client
+            .request(Method::OPTIONS, app.url(path))
+            .header("origin", "https://learn.example.com")
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization, content-type")
+            .send()
+            .await
+            .unwrap();
+        assert!(preflight.status().is_success(), "{path}: preflight answered {}", preflight.status());
+        let allowed = preflight.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(allowed.as_deref(), Some("*"), "{path}");
+        assert!(preflight.headers().get("access-control-allow-credentials").is_none(), "{path}: never with cookies");
+    }
+    let session = app.client.post(app.url("/api/v1/widget/sessions")).header("origin", "https://learn.example.com").json(&json!({})).send().await.unwrap();
+    assert_eq!(session.status(), 200);
+    assert_eq!(session.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap()), Some("*"));
 }

@@ -249,14 +249,11 @@ async fn a_bare_request_for_a_person_routes_by_the_whole_conversation(backend: T
 
     app.post(&format!("/api/v1/conversations/{id}/messages"), &learner, json!({"body": "转人工"})).await.expect(201);
     let lead = app.login("lead@edudesk.demo").await;
-    let mut handed = Value::Null;
-    for _ in 0..100 {
-        handed = app.get(&format!("/api/v1/conversations/{id}"), &lead).await.expect(200);
-        if handed["assignee_id"] == t1_id {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let handed = crate::helpers::eventually("the handed-over conversation assigned", async || {
+        let handed = app.get(&format!("/api/v1/conversations/{id}"), &lead).await.expect(200);
+        (handed["assignee_id"] == t1_id).then_some(handed)
+    })
+    .await;
     assert_eq!((handed["category"].as_str(), handed["tier"].as_i64()), (Some("playback"), Some(1)), "{handed}");
     assert_eq!(handed["assignee_id"], t1_id, "the tier's general queue: the free agent takes it: {handed}");
     assert_eq!(handed["sop"]["id"], "video-playback", "the category's SOP is offered to the agent");

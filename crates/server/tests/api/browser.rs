@@ -424,18 +424,15 @@ async fn the_video_sop_is_walked_from_the_console_to_tier_2_and_resolved() {
         .unwrap();
     assert!(note.contains("Chrome 131") && note.contains("other_videos_play"), "{note}");
     // The console sends the change in the background: wait for the follow-up to exist.
-    let mut follow_ups = 0i64;
-    for _ in 0..100 {
-        follow_ups = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE unique_key = $1")
+    let follow_ups: i64 = crate::helpers::eventually("the SOP's follow-up job", async || {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE unique_key = $1")
             .bind(format!("sop-follow-up:{conversation}"))
             .fetch_one(&store.read)
             .await
             .unwrap();
-        if follow_ups > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        (count > 0).then_some(count)
+    })
+    .await;
     assert_eq!(follow_ups, 1, "resolving scheduled the SOP's follow-up once");
     store.close().await;
 }
@@ -489,16 +486,12 @@ async fn the_help_centre_deflection_and_the_bot_in_real_browsers() {
         .await
         .unwrap();
     let token = login["token"].as_str().unwrap().to_owned();
-    let mut counted = false;
-    for _ in 0..100 {
+    // The opened suggestion is counted as a deflection.
+    crate::helpers::eventually("the deflection counted", async || {
         let stats: Value = http.get(format!("{base}/api/v1/kb/search-stats")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-        if stats["top_deflecting_articles"].as_array().is_some_and(|a| a.iter().any(|d| d["article_id"] == suggested)) {
-            counted = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(counted, "the opened suggestion is counted as a deflection");
+        stats["top_deflecting_articles"].as_array().is_some_and(|a| a.iter().any(|d| d["article_id"] == suggested)).then_some(())
+    })
+    .await;
 
     // Not solved: the learner asks; the bot answers with the article; the learner asks for a person.
     learner.script(&format!("{WIDGET} const input = root.querySelector('.input'); input.value = '';"), json!([])).await;
@@ -793,14 +786,11 @@ async fn the_widget_tells_learners_what_they_need_to_know() {
     let conversation = widget_conversation(&learner).await;
     let t1 = api_token(&base, "t1@edudesk.demo").await;
     let http = reqwest::Client::new();
-    let mut handed = Value::Null;
-    for _ in 0..100 {
-        handed = http.get(format!("{base}/api/v1/conversations/{conversation}")).bearer_auth(&t1).send().await.unwrap().json().await.unwrap();
-        if handed["bot_active"] == false {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let handed: Value = crate::helpers::eventually("the bot handing over", async || {
+        let handed: Value = http.get(format!("{base}/api/v1/conversations/{conversation}")).bearer_auth(&t1).send().await.unwrap().json().await.unwrap();
+        (handed["bot_active"] == false).then_some(handed)
+    })
+    .await;
     assert_eq!(handed["bot_active"], false, "{handed}");
     let post = |body: &'static str, client_id: &'static str| {
         http.post(format!("{base}/api/v1/conversations/{conversation}/messages"))
@@ -855,14 +845,11 @@ async fn an_editor_teaches_the_bot_a_learners_wording_from_the_console() {
     let lead = api_token(&base, "lead@edudesk.demo").await;
     let http = reqwest::Client::new();
     let conversation_url = format!("{base}/api/v1/conversations/{conversation}");
-    let mut handed = Value::Null;
-    for _ in 0..100 {
-        handed = http.get(&conversation_url).bearer_auth(&lead).send().await.unwrap().json().await.unwrap();
-        if handed["bot_active"] == false {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let handed: Value = crate::helpers::eventually("the bot handing over", async || {
+        let handed: Value = http.get(&conversation_url).bearer_auth(&lead).send().await.unwrap().json().await.unwrap();
+        (handed["bot_active"] == false).then_some(handed)
+    })
+    .await;
     assert_eq!(handed["bot_active"], false, "the bot could not answer and handed over: {handed}");
     let reply = json!({"body": format!("可以导出学习记录，看这篇：{base}/help/articles/zh-data-export"), "client_id": "teach-1"});
     assert_eq!(http.post(format!("{conversation_url}/messages")).bearer_auth(&lead).json(&reply).send().await.unwrap().status(), 201);

@@ -111,13 +111,7 @@ async fn conversations_on(app: &TestApp, token: &str, channel: &str) -> Vec<Valu
 }
 
 async fn wait_until<F: Fn() -> bool>(what: &str, condition: F) {
-    for _ in 0..150 {
-        if condition() {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
+    crate::helpers::eventually(what, async || condition().then_some(())).await
 }
 
 async fn channels_are_configured_by_admins_and_secrets_never_come_back(backend: TestBackend) {

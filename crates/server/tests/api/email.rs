@@ -7,8 +7,6 @@
 //! The servers come from `scripts/mail-servers` (run by `.ci/run` and `scripts/test` as root);
 //! with `EDUDESK_TEST_MAIL=1` a missing server fails the test instead of skipping it.
 
-use std::time::Duration;
-
 use futures_util::StreamExt;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor, address::Envelope};
 use mail_parser::MimeHeaders;
@@ -54,15 +52,7 @@ async fn smtp_send(from: &str, to: &str, raw: &[u8]) {
     transport.send_raw(&envelope, raw).await.unwrap();
 }
 
-async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
-    for _ in 0..200 {
-        if let Some(value) = check().await {
-            return value;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
+use crate::helpers::eventually;
 
 fn corpus(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/tests/emails/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()

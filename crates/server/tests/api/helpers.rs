@@ -273,3 +273,16 @@ impl TestApp {
         self.post("/api/v1/conversations", staff_token, body).await.expect(201)["id"].as_i64().unwrap()
     }
 }
+
+/// Polls `check` until it gives a value, for up to 20 s: the one way the suite waits for
+/// background work (a sweep, a job, a delivery). Fails naming `what` on time-out.
+pub async fn eventually<T>(what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

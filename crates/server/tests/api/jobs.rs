@@ -1,8 +1,6 @@
 //! Durable jobs and follow-ups: a follow-up due while the server was down runs when it
 //! is back; failing jobs retry with backoff; unique jobs exist once.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -55,14 +53,11 @@ async fn a_follow_up_due_while_the_server_was_down_appears_when_it_is_back(backe
     later.env("EDUDESK_CLOCK_OFFSET_SECONDS", (25 * 3600).to_string());
     let server = serve_on(later, false, "127.0.0.1:0").await;
     let base = server.base.clone();
-    let mut tasks = Value::Null;
-    for _ in 0..100 {
-        tasks = get_json(&client, format!("{base}/api/v1/tasks?assignee=me"), &t1).await;
-        if tasks.as_array().is_some_and(|tasks| !tasks.is_empty()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let tasks = crate::helpers::eventually("the follow-up's task", async || {
+        let tasks = get_json(&client, format!("{base}/api/v1/tasks?assignee=me"), &t1).await;
+        tasks.as_array().is_some_and(|tasks| !tasks.is_empty()).then_some(tasks)
+    })
+    .await;
     assert_eq!(tasks.as_array().map(Vec::len), Some(1), "{tasks}");
     assert_eq!((tasks[0]["conversation_id"].as_i64(), tasks[0]["title"].as_str()), (Some(id), Some("确认优惠券已可使用")));
     let messages = get_json(&client, format!("{base}/api/v1/conversations/{id}/messages"), &learner).await;
@@ -79,14 +74,12 @@ async fn failing_jobs_retry_later_and_unique_jobs_exist_once(backend: TestBacken
     let now = edudesk::store::now_ms();
     assert!(app.store.enqueue_job("no_such_kind", &json!({}), now, Some("broken-once"), now).await.unwrap());
     assert!(!app.store.enqueue_job("no_such_kind", &json!({}), now, Some("broken-once"), now).await.unwrap(), "a unique job exists once");
-    let mut row: (i64, Option<String>, i64) = (0, None, 0);
-    for _ in 0..100 {
-        row = sqlx::query_as("SELECT attempts, last_error, run_at FROM jobs WHERE unique_key = 'broken-once'").fetch_one(&app.store.read).await.unwrap();
-        if row.0 >= 1 && row.1.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let row: (i64, Option<String>, i64) = crate::helpers::eventually("the failed job's first attempt", async || {
+        let row: (i64, Option<String>, i64) =
+            sqlx::query_as("SELECT attempts, last_error, run_at FROM jobs WHERE unique_key = 'broken-once'").fetch_one(&app.store.read).await.unwrap();
+        (row.0 >= 1 && row.1.is_some()).then_some(row)
+    })
+    .await;
     assert_eq!(row.0, 1, "tried once so far");
     assert!(row.1.as_deref().unwrap_or_default().contains("unknown job kind"), "{row:?}");
     assert!(row.2 > now, "the retry waits (backoff)");
@@ -119,23 +112,8 @@ async fn periodic_jobs_are_rescheduled_in_place_and_revived(backend: TestBackend
         sqlx::query_as::<_, (i64, i64)>("SELECT id, run_at FROM jobs WHERE unique_key = 'sla_check'").fetch_optional(&app.store.read).await.unwrap()
     };
     // The worker schedules it as it starts.
-    let mut first = None;
-    for _ in 0..100 {
-        first = read().await;
-        if first.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let first = first.expect("the SLA check is scheduled at start");
-    let mut later = first;
-    for _ in 0..100 {
-        later = read().await.expect("the row stays");
-        if later.1 > first.1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let first = crate::helpers::eventually("the SLA check scheduled at start", async || read().await).await;
+    let later = crate::helpers::eventually("the SLA check moved forward", async || read().await.filter(|later| later.1 > first.1)).await;
     assert_eq!(later.0, first.0, "the same row");
     assert!(later.1 > first.1, "moved forward");
 

@@ -57,23 +57,18 @@ async fn events_reach_the_webhook_signed_in_order_and_again_after_a_failure(back
     app.call(reqwest::Method::PATCH, &format!("/api/v1/conversations/{conversation}"), Some(&lead), Some(json!({"status": "resolved"}))).await.expect(200);
 
     // Wait (bounded) until a successful delivery carried both events of this conversation.
-    let mut delivered: Vec<Value> = Vec::new();
-    for _ in 0..300 {
-        {
-            let received = received.lock().unwrap();
-            delivered = received
-                .requests
-                .iter()
-                .filter(|r| r.3 == 200)
-                .flat_map(|r| serde_json::from_str::<Value>(&r.2).unwrap()["events"].as_array().unwrap().clone())
-                .filter(|e| e["conversation_id"] == conversation)
-                .collect();
-        }
-        if delivered.iter().any(|e| e["kind"] == "status_changed" && e["data"]["to"] == "resolved") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let delivered: Vec<Value> = crate::helpers::eventually("both events delivered", async || {
+        let received = received.lock().unwrap();
+        let delivered: Vec<Value> = received
+            .requests
+            .iter()
+            .filter(|r| r.3 == 200)
+            .flat_map(|r| serde_json::from_str::<Value>(&r.2).unwrap()["events"].as_array().unwrap().clone())
+            .filter(|e| e["conversation_id"] == conversation)
+            .collect();
+        delivered.iter().any(|e| e["kind"] == "status_changed" && e["data"]["to"] == "resolved").then_some(delivered)
+    })
+    .await;
     let kinds: Vec<&str> = delivered.iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds.first(), Some(&"created"), "{delivered:?}");
     assert!(kinds.contains(&"status_changed"), "{delivered:?}");

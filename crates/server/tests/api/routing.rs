@@ -1,8 +1,6 @@
 //! The service pyramid: categories to tiers, auto-assignment (online, capacity, oldest
 //! first), live queues, escalation and de-escalation with their reasons in the log.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -28,14 +26,11 @@ async fn presence(app: &TestApp, token: &str, presence: &str) {
 
 /// Waits until a conversation's assignee is `expected` (background sweeps run after the answer).
 async fn wait_for_assignee(app: &TestApp, token: &str, conversation: i64, expected: Value) -> Value {
-    for _ in 0..100 {
+    crate::helpers::eventually(&format!("conversation {conversation} assigned to {expected}"), async || {
         let current = app.get(&format!("/api/v1/conversations/{conversation}"), token).await.expect(200);
-        if current["assignee_id"] == expected {
-            return current;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("conversation {conversation} never got assignee {expected}");
+        (current["assignee_id"] == expected).then_some(current)
+    })
+    .await
 }
 
 async fn new_conversations_go_to_an_online_agent_of_their_tier(backend: TestBackend) {

@@ -2,8 +2,6 @@
 //! targets with a new priority, warnings and breaches raised by the periodic check, and
 //! automatic escalation on a breach when the policy says so.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use crate::{
@@ -56,14 +54,11 @@ async fn conversations_carry_due_times_that_follow_priority_and_pauses(backend: 
 }
 
 async fn wait_for_sla(app: &TestApp, token: &str, id: i64, ready: impl Fn(&Value) -> bool) -> Value {
-    for _ in 0..150 {
+    crate::helpers::eventually(&format!("the SLA check on conversation {id}"), async || {
         let conversation = app.get(&format!("/api/v1/conversations/{id}"), token).await.expect(200);
-        if ready(&conversation) {
-            return conversation;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the SLA check never got there for conversation {id}");
+        ready(&conversation).then_some(conversation)
+    })
+    .await
 }
 
 async fn warnings_then_breaches_are_raised_and_can_escalate(backend: TestBackend) {

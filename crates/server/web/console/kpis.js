@@ -1,0 +1,47 @@
+// The KPI screen, in the middle pane: the report for a date range and a grouping as a table,
+// the server-drawn chart of one metric (in the agent's language) and the CSV link.
+// Supervisors and admins see every grouping; agents their own row. The chart is an SVG the
+// server draws; the CSV is the same report for spreadsheets.
+import { el, byId } from "../shared/dom.js";
+import { api } from "./api.js";
+import { lang, t } from "./i18n.js";
+import { me } from "./staff.js";
+
+let chosenReport = null;   // the range, grouping and metric last shown (kept between visits)
+
+export async function renderKpis() {
+  const pane = byId("conversation");
+  if (!pane) return;
+  for (const id of ["views", "list", "sop-panel", "profile"]) byId(id)?.replaceChildren();
+  const overseer = me.role !== "agent";
+  const day = (offset) => new Date(Date.now() - offset * 864e5).toISOString().slice(0, 10);
+  const chosen = chosenReport || { from: day(6), to: day(0), group: overseer ? "agent" : "agent", metric: "conversations" };
+  const from = el("input", { type: "date", id: "kpi-from", value: chosen.from });
+  const to = el("input", { type: "date", id: "kpi-to", value: chosen.to });
+  const groups = overseer ? ["agent", "tier", "channel", "category", "day", "week", "total"] : ["agent"];
+  const group = el("select", { id: "kpi-group" }, ...groups.map((g) => el("option", { value: g, selected: chosen.group === g }, t.kpiGroups[g])));
+  const charted = ["conversations", "first_response_median_s", "resolution_median_s", "resolution_rate", "one_touch_rate", "reopen_rate", "first_response_sla", "resolution_sla"];
+  const metric = el("select", { id: "kpi-metric" }, ...charted.map((m) => el("option", { value: m, selected: chosen.metric === m }, t.kpiNames[m])));
+  const show = el("button", { class: "primary", id: "kpi-show", onclick: () => { chosenReport = { from: from.value, to: to.value, group: group.value, metric: metric.value }; renderKpis(); } }, t.show);
+  const query = new URLSearchParams({ from: chosen.from, to: chosen.to, group_by: chosen.group }).toString();
+  const children = [el("h2", {}, t.kpis), el("div", { class: "kpi-form" }, from, " – ", to, " ", group, " ", metric, " ", show)];
+  try {
+    const report = await api("GET", `/kpis?${query}`);
+    const columns = ["conversations", "handled", "responded", "first_response_median_s", "resolved", "resolution_rate", "resolution_median_s", "one_touch_rate", "reopen_rate", "first_response_sla", "resolution_sla"];
+    const shown = (key, value) => {
+      if (value === null || value === undefined) return "—";
+      if (key.endsWith("_s")) return value < 90 ? `${Math.round(value)}s` : value < 5400 ? `${Math.round(value / 60)}m` : `${(value / 3600).toFixed(1)}h`;
+      if (key.endsWith("rate") || key.endsWith("sla")) return `${Math.round(value * 100)}%`;
+      return String(value);
+    };
+    const table = el("table", { id: "kpi-table", class: "kpi-table" },
+      el("tr", {}, el("th", {}, t.kpiNames.group), ...columns.map((c) => el("th", {}, t.kpiNames[c]))),
+      ...report.rows.map((row) => el("tr", { "data-group": row.group }, el("td", {}, row.name || (row.group === "none" ? t.nobody : row.group)), ...columns.map((c) => el("td", {}, shown(c, row[c]))))));
+    children.push(
+      el("img", { id: "kpi-chart", alt: t.kpiChart, src: `/api/v1/kpis?${query}&format=svg&metric=${encodeURIComponent(chosen.metric)}&lang=${lang}` }),
+      table,
+      el("p", {}, el("a", { id: "kpi-csv", href: `/api/v1/kpis?${query}&format=csv` }, t.csv)));
+  } catch (error) { children.push(el("p", { class: "missing", id: "kpi-error" }, error.message)); }
+  pane.classList.add("form-pane");
+  pane.replaceChildren(...children);
+}
