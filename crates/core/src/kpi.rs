@@ -15,6 +15,8 @@
 //!   without a resolution breach.
 //! - **bot contained**: conversations the bot handled to the end (no handover, no agent message).
 //! - **agent**: whoever resolved it, else whoever answered first; "none" if no person did.
+//! - **CSAT**: of the conversations whose learner rated the service (1–5) in the survey, the
+//!   share rating 4 or 5; with the average rating. A conversation counts once (its survey).
 
 use std::collections::BTreeMap;
 
@@ -50,6 +52,8 @@ pub struct ConversationFacts {
     pub agent_replies: Vec<(i64, Option<i64>)>,
     /// SLA targets breached: `first_response`, `resolution`.
     pub breaches: Vec<String>,
+    /// The learner's rating in the satisfaction survey (1–5), if they gave one.
+    pub rating: Option<i64>,
 }
 
 /// How to group.
@@ -102,6 +106,11 @@ pub struct KpiRow {
     pub reopen_rate: Option<f64>,
     pub first_response_sla: Option<f64>,
     pub resolution_sla: Option<f64>,
+    /// Conversations whose learner rated the service.
+    pub rated: u64,
+    /// Share of those ratings that are 4 or 5.
+    pub csat: Option<f64>,
+    pub average_rating: Option<f64>,
 }
 
 /// One conversation measured.
@@ -115,6 +124,7 @@ struct Measured {
     first_response_breached: bool,
     resolution_breached: bool,
     agent: Option<i64>,
+    rating: Option<i64>,
 }
 
 fn measure(facts: &ConversationFacts) -> Measured {
@@ -135,6 +145,7 @@ fn measure(facts: &ConversationFacts) -> Measured {
         first_response_breached: facts.breaches.iter().any(|b| b == "first_response"),
         resolution_breached: facts.breaches.iter().any(|b| b == "resolution"),
         agent: resolution.and_then(|r| r.by_user).or_else(|| first_reply.and_then(|(_, by)| *by)),
+        rating: facts.rating,
     }
 }
 
@@ -190,6 +201,7 @@ pub fn compute(conversations: &[ConversationFacts], by: GroupBy, zone: Tz) -> Ve
             let handled_count = handled.len() as u64;
             let resolved = resolutions.len() as u64;
             let reopened = count(&|m| m.reopened);
+            let ratings: Vec<f64> = members.iter().filter_map(|m| m.rating).map(|r| r as f64).collect();
             KpiRow {
                 group,
                 conversations: members.len() as u64,
@@ -207,6 +219,9 @@ pub fn compute(conversations: &[ConversationFacts], by: GroupBy, zone: Tz) -> Ve
                 reopen_rate: share(reopened, resolved),
                 first_response_sla: share(count(&|m| !m.first_response_breached), handled_count),
                 resolution_sla: share(count(&|m| !m.resolution_breached), handled_count),
+                rated: ratings.len() as u64,
+                csat: share(ratings.iter().filter(|r| **r >= 4.0).count() as u64, ratings.len() as u64),
+                average_rating: average(&ratings),
             }
         })
         .collect()
@@ -216,7 +231,7 @@ pub fn compute(conversations: &[ConversationFacts], by: GroupBy, zone: Tz) -> Ve
 pub fn to_csv(rows: &[KpiRow]) -> String {
     let mut out = String::from(
         "group,conversations,bot_contained,handled,responded,first_response_avg_s,first_response_median_s,resolved,resolution_rate,\
-         resolution_avg_s,resolution_median_s,one_touch_rate,reopened,reopen_rate,first_response_sla,resolution_sla\r\n",
+         resolution_avg_s,resolution_median_s,one_touch_rate,reopened,reopen_rate,first_response_sla,resolution_sla,rated,csat,average_rating\r\n",
     );
     let number = |value: Option<f64>| value.map(|v| format!("{:.3}", v)).unwrap_or_default();
     for row in rows {
@@ -224,7 +239,7 @@ pub fn to_csv(rows: &[KpiRow]) -> String {
         // A leading =, +, - or @ would be a formula in a spreadsheet.
         let group = if group.starts_with(['=', '+', '-', '@']) { format!("'{group}") } else { group };
         out.push_str(&format!(
-            "{group},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
+            "{group},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
             row.conversations,
             row.bot_contained,
             row.handled,
@@ -240,6 +255,9 @@ pub fn to_csv(rows: &[KpiRow]) -> String {
             number(row.reopen_rate),
             number(row.first_response_sla),
             number(row.resolution_sla),
+            row.rated,
+            number(row.csat),
+            number(row.average_rating),
         ));
     }
     out
@@ -269,6 +287,7 @@ mod tests {
                 created_at: T0,
                 status_changes: vec![change(T0 + 10 * MINUTE, "resolved", 7, false)],
                 agent_replies: vec![(T0 + 2 * MINUTE, Some(7))],
+                rating: Some(5),
                 ..ConversationFacts::default()
             },
             // B: the bot hands over at +5; agent 8 answers at +9 and +20, resolves at +30;
@@ -286,6 +305,7 @@ mod tests {
                 ],
                 agent_replies: vec![(T0 + 9 * MINUTE, Some(8)), (T0 + 20 * MINUTE, Some(8))],
                 breaches: vec!["resolution".into()],
+                rating: Some(2),
                 ..ConversationFacts::default()
             },
             // C: email, agent 7 answers after 60 min, not resolved; first response breached.
@@ -318,6 +338,10 @@ mod tests {
         assert_eq!(total.one_touch_rate, Some(0.5), "A had one reply, B two");
         assert_eq!((total.reopened, total.reopen_rate), (1, Some(0.5)));
         assert_eq!((total.first_response_sla, total.resolution_sla), (Some(2.0 / 3.0), Some(2.0 / 3.0)));
+        // A rated 5, B rated 2: one happy of two; average 3.5.
+        assert_eq!((total.rated, total.csat, total.average_rating), (2, Some(0.5), Some(3.5)));
+        let by_agent = compute(&fixture(), GroupBy::Agent, chrono_tz::Asia::Shanghai);
+        assert_eq!(by_agent.iter().map(|r| (r.group.as_str(), r.csat)).collect::<Vec<_>>(), vec![("7", Some(1.0)), ("8", Some(0.0)), ("none", None)]);
     }
 
     #[test]

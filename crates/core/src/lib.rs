@@ -6,6 +6,7 @@
 //! deterministic and unit-tested; storage and HTTP live in the `edudesk` crate.
 
 pub mod access;
+pub mod feedback;
 pub mod input;
 pub mod kpi;
 pub mod lang;

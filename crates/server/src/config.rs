@@ -131,6 +131,14 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Let the bot answer learners' widget conversations before a person takes them.
     pub bot_enabled: bool,
+    /// Ask learners how they were served (a CSAT survey) after a conversation is resolved.
+    pub csat_enabled: bool,
+    /// Minutes after the resolution the survey is sent (through the conversation's channel).
+    pub csat_delay_minutes: u64,
+    /// A learner gets at most one survey in this many days.
+    pub csat_min_days_between: u64,
+    /// Percent of surveys that also ask "would you recommend us?" (NPS, 0–10).
+    pub nps_sample_percent: u8,
     /// The bot's confidence thresholds (`[bot] answer_threshold = 0.3` ...; file only).
     pub bot: edudesk_bot::BotSettings,
     /// Channels to configure at start (`[[channels]]` in the file; the console edits them too).
@@ -180,6 +188,10 @@ impl Default for Config {
             attachment_max_bytes: 5 * 1024 * 1024,
             public_url: None,
             bot_enabled: true,
+            csat_enabled: true,
+            csat_delay_minutes: 10,
+            csat_min_days_between: 7,
+            nps_sample_percent: 10,
             bot: edudesk_bot::BotSettings::default(),
             search_index_dir: None,
             channels: Vec::new(),
@@ -231,6 +243,10 @@ pub const ENV_VARIABLES: &[&str] = &[
     "WRITE_BATCH_MAX",
     "PUBLIC_URL",
     "BOT_ENABLED",
+    "CSAT_ENABLED",
+    "CSAT_DELAY_MINUTES",
+    "CSAT_MIN_DAYS_BETWEEN",
+    "NPS_SAMPLE_PERCENT",
     "SEARCH_INDEX_DIR",
 ];
 
@@ -320,6 +336,10 @@ impl Config {
                 "WRITE_BATCH_MAX" => self.write_batch_max = value.parse().with_context(|| invalid("a number"))?,
                 "PUBLIC_URL" => self.public_url = Some(value.trim_end_matches('/').to_owned()).filter(|url| !url.is_empty()),
                 "BOT_ENABLED" => self.bot_enabled = value.parse().with_context(|| invalid("true or false"))?,
+                "CSAT_ENABLED" => self.csat_enabled = value.parse().with_context(|| invalid("true or false"))?,
+                "CSAT_DELAY_MINUTES" => self.csat_delay_minutes = value.parse().with_context(|| invalid("a number of minutes"))?,
+                "CSAT_MIN_DAYS_BETWEEN" => self.csat_min_days_between = value.parse().with_context(|| invalid("a number of days"))?,
+                "NPS_SAMPLE_PERCENT" => self.nps_sample_percent = value.parse().with_context(|| invalid("a percentage, 0 to 100"))?,
                 "SEARCH_INDEX_DIR" => self.search_index_dir = Some(PathBuf::from(value)).filter(|dir| !dir.as_os_str().is_empty()),
                 // The test suite's own settings (EDUDESK_TEST_*) are not the server's.
                 other if other.starts_with("TEST_") => {}
@@ -342,6 +362,9 @@ impl Config {
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
+        if self.nps_sample_percent > 100 {
+            bail!("nps_sample_percent must be 0 to 100");
+        }
         if let Some(url) = &self.public_url
             && !(url.starts_with("https://") || url.starts_with("http://"))
         {

@@ -6,6 +6,7 @@
 //! - `sla_check` (every `sla_check_seconds`, unique): SLA warnings, breaches, auto-escalation;
 //! - `webhook_relay` (every second): the event log to the outbound webhook;
 //! - `follow_up`: [`crate::services::follow_ups`];
+//! - `csat_survey`: a resolved conversation's survey ([`crate::services::surveys`]);
 //! - `deliver`: one attempt to send a queued delivery through its channel.
 
 use std::time::Duration;
@@ -94,6 +95,7 @@ async fn execute(state: &AppState, job: &Job) -> AppResult<()> {
             Ok(state.store.reschedule_job(job.id, state.clock.now_ms() + next).await?)
         }
         FOLLOW_UP => crate::services::follow_ups::run(state, job).await,
+        crate::services::surveys::SEND_SURVEY => crate::services::surveys::send(state, &job.payload).await,
         crate::services::delivery::DELIVER => crate::channels::deliver(state, &job.payload).await,
         other => Err(AppError::Internal(anyhow::anyhow!("unknown job kind {other}"))),
     }

@@ -27,6 +27,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("console/calls.js", include_str!("../../web/console/calls.js")),
     ("console/channels.js", include_str!("../../web/console/channels.js")),
     ("console/conversation.js", include_str!("../../web/console/conversation.js")),
+    ("console/feedback.js", include_str!("../../web/console/feedback.js")),
     ("console/hub.js", include_str!("../../web/console/hub.js")),
     ("console/i18n.js", include_str!("../../web/console/i18n.js")),
     ("console/inbox.js", include_str!("../../web/console/inbox.js")),

@@ -60,6 +60,9 @@ fn label(name: &str, chinese: bool) -> &str {
         ("reopen_rate", "重开率", "Reopen rate"),
         ("first_response_sla", "首响达标率", "First response SLA"),
         ("resolution_sla", "解决达标率", "Resolution SLA"),
+        ("rated", "评价数", "Rated"),
+        ("csat", "满意度 (CSAT)", "CSAT"),
+        ("average_rating", "平均评分", "Average rating"),
         ("agent", "按客服", "by agent"),
         ("tier", "按层级", "by tier"),
         ("channel", "按渠道", "by channel"),
@@ -89,6 +92,9 @@ const METRICS: &[&str] = &[
     "reopen_rate",
     "first_response_sla",
     "resolution_sla",
+    "rated",
+    "csat",
+    "average_rating",
 ];
 
 fn xml_escape(text: &str) -> String {

@@ -25,6 +25,7 @@ mod security;
 pub mod server;
 pub mod session;
 mod sops;
+mod surveys;
 mod tasks;
 mod users;
 mod webhooks;
@@ -138,7 +139,11 @@ pub fn router(state: AppState) -> Router {
         .route("/feedback", post(feedback::create).layer(DefaultBodyLimit::max(state.config.attachment_max_bytes * 4 + 64 * 1024)))
         .route("/channels", get(channels::list))
         .route("/channels/{kind}/{name}", axum::routing::put(channels::save))
-        .route("/conversations/{id}/deliveries", get(channels::deliveries));
+        .route("/conversations/{id}/deliveries", get(channels::deliveries))
+        .route("/surveys", get(surveys::list))
+        .route("/surveys/{token}", get(surveys::get).post(surveys::answer))
+        .route("/feedback-items", get(surveys::feedback_items))
+        .route("/feedback-items/{id}", axum::routing::patch(surveys::update_feedback));
     // The widget calls the API from the platform's pages (another origin) with a bearer
     // token; cookies are never sent cross-origin (no credentials allowed).
     let cors = tower_http::cors::CorsLayer::new()
@@ -162,6 +167,8 @@ pub fn router(state: AppState) -> Router {
         .route("/console", get(pages::console))
         .route("/assets/{*path}", get(assets::serve))
         .route("/demo", get(pages::demo_page))
+        .route("/survey/{token}", get(surveys::page).post(surveys::submit))
+        .route("/s/{token}", get(surveys::short_link))
         .route("/help", get(help::home))
         .route("/help/search", get(help::search))
         .route("/help/categories/{name}", get(help::category))

@@ -7,7 +7,7 @@ use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{attachments, auth, channels, contacts, conversations, feedback, health, kb, kpis, queues, sops, tasks, users, widget};
+use super::{attachments, auth, channels, contacts, conversations, feedback, health, kb, kpis, queues, sops, surveys, tasks, users, widget};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,6 +27,7 @@ use super::{attachments, auth, channels, contacts, conversations, feedback, heal
         channels::list, channels::save, channels::deliveries, feedback::create, contacts::merge,
         contacts::create, contacts::get, contacts::export, contacts::erase,
         users::list, users::create, users::get, users::update, users::set_presence,
+        surveys::get, surveys::answer, surveys::list, surveys::feedback_items, surveys::update_feedback,
     ),
     modifiers(&SecuritySchemes)
 )]

@@ -1,6 +1,7 @@
 //! Conversations as use cases: who may see one ([`access`]), opening one ([`open`]),
 //! changing one — status (resolve, close, reopen), priority, assignee, category — ([`change`])
-//! and moving one between tiers, up or down ([`escalate`]). The REST API, the realtime
+//! — resolving schedules the SOP's check-back and the CSAT survey — and moving one between
+//! tiers, up or down ([`escalate`]). The REST API, the realtime
 //! socket, the channel adapters, the bot, the SLA check and SOPs all call these, so a rule
 //! written here holds on every path.
 
@@ -10,7 +11,7 @@ use crate::{
     AppState,
     error::{AppError, AppResult},
     realtime::{Event, Route},
-    services::{bot, delivery, learning, routing, sops},
+    services::{bot, delivery, learning, routing, sops, surveys},
     store::{
         conversations::{Conversation, ConversationChanges, NewConversation, due_ms},
         events::Actor,
@@ -178,6 +179,8 @@ pub async fn change(state: &AppState, id: i64, changes: ConversationChanges, by:
         if let Err(error) = learning::after_resolve(state, &updated).await {
             tracing::warn!(%error, conversation_id = updated.id, "learning from the resolved conversation failed");
         }
+        // How it went, asked of the learner a little later.
+        surveys::after_resolve(state, &updated, actor.user_id).await?;
     }
     state.bus.publish(Event::conversation(&updated)).await;
     if changes.status.is_some() || changes.assignee_id.is_some() {

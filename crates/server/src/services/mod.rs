@@ -29,6 +29,7 @@ pub mod routing;
 pub mod sessions;
 pub mod sla;
 pub mod sops;
+pub mod surveys;
 pub mod webhooks;
 pub mod writer;
 

@@ -1,6 +1,6 @@
 //! Loads the facts KPIs are computed from ([`edudesk_core::kpi`]): the conversations that
 //! started in a period, their status changes, handovers and SLA breaches from the event log,
-//! and their public agent messages. Three queries, whatever the period's size.
+//! their public agent messages and their survey ratings. Four queries, whatever the period's size.
 
 use std::collections::HashMap;
 
@@ -102,6 +102,17 @@ impl Store {
         for reply in replies {
             if let Some(index) = at.get(&reply.conversation_id) {
                 facts[*index].agent_replies.push((reply.created_at, reply.author_user_id));
+            }
+        }
+        let ratings: Vec<(i64, i64)> =
+            sqlx::query_as(&format!("SELECT conversation_id, rating FROM surveys WHERE rating IS NOT NULL AND conversation_id IN ({IN_PERIOD})"))
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.read)
+                .await?;
+        for (conversation_id, rating) in ratings {
+            if let Some(index) = at.get(&conversation_id) {
+                facts[*index].rating = Some(rating);
             }
         }
         Ok(facts)

@@ -29,6 +29,7 @@ pub mod routing;
 pub mod secrets;
 pub mod sessions;
 pub mod sops;
+pub mod surveys;
 pub mod users;
 
 use std::{str::FromStr, time::Duration};

@@ -3,7 +3,8 @@
 //! conversations with their times, channels, tiers and statuses — KPIs and SLA history stay
 //! true — and removes names, identities, attributes, sessions, every message body and file
 //! of their conversations, the event payloads (handover summaries carry transcripts), the
-//! recipients of deliveries, callers' numbers, and what the bot learned from their words.
+//! recipients of deliveries, callers' numbers, what the bot learned from their words, and
+//! their survey comments (ratings stay, unattributable).
 
 use serde::Serialize;
 use sqlx::FromRow;
@@ -22,6 +23,8 @@ pub struct LearnerExport {
     /// When the learner's data was erased, if it was.
     pub erased_at: Option<chrono::DateTime<chrono::Utc>>,
     pub conversations: Vec<ExportedConversation>,
+    /// The learner's survey answers.
+    pub surveys: Vec<super::surveys::Survey>,
     pub exported_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -129,7 +132,8 @@ impl Store {
                 });
             }
         }
-        Ok(LearnerExport { contact, erased_at: erased_at.map(to_utc), conversations: exported, exported_at: to_utc(now_ms()) })
+        let surveys = self.surveys_of_contact(id).await?;
+        Ok(LearnerExport { contact, erased_at: erased_at.map(to_utc), conversations: exported, surveys, exported_at: to_utc(now_ms()) })
     }
 
     /// Erases what identifies contact `id` (and contacts merged into it), in one transaction.
@@ -147,6 +151,8 @@ impl Store {
             format!("UPDATE calls SET caller = '{ERASED}' WHERE conversation_id IN ({THEIR_CONVERSATIONS})"),
             format!("DELETE FROM kb_learned_questions WHERE conversation_id IN ({THEIR_CONVERSATIONS})"),
             format!("DELETE FROM kb_unanswered WHERE conversation_id IN ({THEIR_CONVERSATIONS})"),
+            format!("UPDATE surveys SET comment = NULL WHERE conversation_id IN ({THEIR_CONVERSATIONS})"),
+            format!("UPDATE feedback_items SET text = '{ERASED}' WHERE conversation_id IN ({THEIR_CONVERSATIONS})"),
             format!("DELETE FROM jobs WHERE conversation_id IN ({THEIR_CONVERSATIONS})"),
             "UPDATE conversations SET subject = NULL, reply_to = NULL, bot_state = NULL, sop_progress = NULL WHERE contact_id = $1".to_owned(),
             "DELETE FROM sessions WHERE contact_id = $1 OR contact_id IN (SELECT id FROM contacts WHERE merged_into = $1)".to_owned(),

@@ -155,7 +155,7 @@ impl Store {
             .collect()
     }
 
-    async fn user_teams(&self, id: i64) -> StoreResult<Vec<String>> {
+    pub async fn user_teams(&self, id: i64) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar("SELECT t.name FROM team_members m JOIN teams t ON t.id = m.team_id WHERE m.user_id = $1 ORDER BY t.name")
             .bind(id)
             .fetch_all(&self.read)

@@ -206,9 +206,16 @@ struct Stage {
 
 impl Stage {
     async fn start() -> Stage {
+        Stage::start_with_env(&[]).await
+    }
+
+    /// A stage whose server runs with these extra `EDUDESK_*` settings.
+    async fn start_with_env(env: &[(&str, &str)]) -> Stage {
         let database = TestDatabase::create(&TestBackend::Sqlite).await;
         let port = free_port();
-        let server = start_server(&database, port).await;
+        let mut command = edudesk(&database);
+        command.envs(env.iter().copied());
+        let server = serve_on(command, true, &format!("127.0.0.1:{port}")).await;
         Stage { database, _server: server, base: format!("http://127.0.0.1:{port}"), driver: Driver::start().await }
     }
 }
@@ -766,7 +773,8 @@ async fn the_widget_tells_learners_what_they_need_to_know() {
     if browsers_missing() {
         return;
     }
-    let stage = Stage::start().await;
+    // Surveys go out at once after the resolve, so the pop-up can be answered here.
+    let stage = Stage::start_with_env(&[("EDUDESK_CSAT_DELAY_MINUTES", "0")]).await;
     let (base, driver) = (stage.base.clone(), &stage.driver);
     let learner = Browser::open(driver, "zh-CN").await;
     open_widget(&learner, &base).await;
@@ -824,6 +832,25 @@ async fn the_widget_tells_learners_what_they_need_to_know() {
     let text = text.as_str().unwrap();
     assert!(!text.contains("T1") && !text.contains("Tier") && !text.contains("层级"), "no tier labels for learners: {text}");
     learner.screenshot("widget-solved").await;
+
+    // Issue 13.3: the survey pops up in the chat; five stars, then a comment.
+    learner.wait_for("the survey pop-up", &format!("{WIDGET} return root.querySelectorAll('.csat button[data-rating]').length === 5;"), json!([])).await;
+    learner.screenshot("widget-survey").await;
+    learner.script(&format!("{WIDGET} root.querySelector('.csat button[data-rating=\"5\"]').click();"), json!([])).await;
+    learner.wait_for("the thanks and the comment box", &format!("{WIDGET} return !!root.querySelector('.csat .csat-comment');"), json!([])).await;
+    learner
+        .script(
+            &format!("{WIDGET} root.querySelector('.csat .csat-comment').value = '希望增加倍速播放功能'; root.querySelector('.csat .csat-send').click();"),
+            json!([]),
+        )
+        .await;
+    learner
+        .wait_for("the comment received", &format!("{WIDGET} return root.querySelector('.csat .csat-done')?.textContent.includes('谢谢');"), json!([]))
+        .await;
+    let lead = api_token(&base, "lead@edudesk.demo").await;
+    let report: Value = http.get(format!("{base}/api/v1/surveys")).bearer_auth(&lead).send().await.unwrap().json().await.unwrap();
+    let answered = report["surveys"].as_array().unwrap().iter().find(|s| s["conversation_id"] == conversation).cloned().unwrap_or_default();
+    assert_eq!((answered["rating"].as_i64(), answered["comment"].as_str()), (Some(5), Some("希望增加倍速播放功能")), "{report}");
 }
 
 /// Issue 12.3, end to end: the bot cannot answer a learner's wording and hands over; the
@@ -885,7 +912,8 @@ async fn supervisors_read_kpis_in_the_console() {
     if browsers_missing() {
         return;
     }
-    let stage = Stage::start().await;
+    // Surveys go out at once after the resolve (issue 13.3: CSAT in the KPIs and the feedback screen).
+    let stage = Stage::start_with_env(&[("EDUDESK_CSAT_DELAY_MINUTES", "0")]).await;
     let (base, driver) = (stage.base.clone(), &stage.driver);
     let http = reqwest::Client::new();
     let t1 = api_token(&base, "t1@edudesk.demo").await;
@@ -917,6 +945,14 @@ async fn supervisors_read_kpis_in_the_console() {
         201
     );
     assert_eq!(http.patch(&url).bearer_auth(&t1).json(&json!({"status": "resolved"})).send().await.unwrap().status(), 200);
+    // The learner answers the survey that follows: 4 stars, a wish for the product.
+    let token = crate::helpers::eventually("the survey message", async || {
+        let messages: Value = http.get(format!("{url}/messages")).bearer_auth(&learner).send().await.unwrap().json().await.unwrap();
+        messages.as_array()?.iter().find_map(|m| m["body"].as_str()?.split("/survey/").nth(1).map(|rest| rest.chars().take(16).collect::<String>()))
+    })
+    .await;
+    let answer = json!({"rating": 4, "resolved": true, "comment": "希望增加倍速播放功能"});
+    assert_eq!(http.post(format!("{base}/api/v1/surveys/{token}")).json(&answer).send().await.unwrap().status(), 200);
 
     let lead = desktop_console(driver, &base, "lead@edudesk.demo").await;
     lead.script("document.querySelector('#kpi-toggle').click();", json!([])).await;
@@ -929,6 +965,25 @@ async fn supervisors_read_kpis_in_the_console() {
     lead.screenshot("console-kpis").await;
     lead.script("const g = document.querySelector('#kpi-group'); g.value = 'channel'; document.querySelector('#kpi-show').click();", json!([])).await;
     lead.wait_for("the channel rows", "return !!document.querySelector('#kpi-table tr[data-group=\"widget\"]');", json!([])).await;
+    // t1's CSAT is in their row: one rating of 4.
+    assert!(row.as_str().unwrap().contains("4.0"), "the average rating shows: {row}");
+
+    // The feedback screen: the CSAT figures, the answer, and the wish routed to product,
+    // whose status the supervisor moves along.
+    lead.script("document.querySelector('#feedback-toggle').click();", json!([])).await;
+    let summary = lead.wait_for("the CSAT summary", "return document.querySelector('#csat-summary')?.textContent;", json!([])).await;
+    assert!(summary.as_str().unwrap().contains("CSAT 100%"), "{summary}");
+    let item = lead.wait_for("the routed comment", "return document.querySelector('#feedback-items tr[data-area=\"product\"]')?.textContent;", json!([])).await;
+    assert!(item.as_str().unwrap().contains("倍速"), "{item}");
+    lead.screenshot("console-feedback").await;
+    lead.script("const s = document.querySelector('#feedback-items .feedback-status'); s.value = 'planned'; s.dispatchEvent(new Event('change'));", json!([]))
+        .await;
+    let lead_token = api_token(&base, "lead@edudesk.demo").await;
+    crate::helpers::eventually("the status saved", async || {
+        let items: Value = http.get(format!("{base}/api/v1/feedback-items")).bearer_auth(&lead_token).send().await.unwrap().json().await.unwrap();
+        (items[0]["status"] == "planned").then_some(())
+    })
+    .await;
 
     // An agent: their own row, no other groupings.
     let agent = desktop_console(driver, &base, "t1@edudesk.demo").await;

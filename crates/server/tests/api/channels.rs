@@ -527,6 +527,17 @@ async fn sms_works_both_ways_through_the_template_provider(backend: TestBackend)
     wait_until("the follow-up SMS at the provider", move || sink.lock().unwrap().len() >= 2).await;
     assert_eq!(received.lock().unwrap()[1]["body"]["text"], "您好，退款到账了吗？");
     assert_eq!(app.get(&follow_ups, &lead).await.expect(200), json!([]), "no longer pending");
+
+    // Issue 13.3: resolved, the satisfaction survey goes out by SMS too, as a short link.
+    app.patch(&format!("/api/v1/conversations/{id}"), &lead, json!({"status": "resolved"})).await.expect(200);
+    sqlx::query("UPDATE jobs SET run_at = 0 WHERE unique_key = $1").bind(format!("csat:{id}")).execute(&app.store.write).await.unwrap();
+    let sink = received.clone();
+    wait_until("the survey SMS at the provider", move || sink.lock().unwrap().len() >= 3).await;
+    let text = received.lock().unwrap()[2]["body"]["text"].as_str().unwrap_or_default().to_owned();
+    assert!(text.contains("请评分") && text.contains("/s/"), "{text}");
+    let token = text.rsplit("/s/").next().unwrap_or_default().to_owned();
+    let page = app.client.get(app.url(&format!("/s/{token}?rating=5"))).send().await.unwrap();
+    assert_eq!(page.url().path(), format!("/survey/{token}"));
 }
 
 async fn one_learner_on_several_channels_is_one_contact_after_a_merge(backend: TestBackend) {

@@ -30,5 +30,6 @@ mod routing;
 mod scale_out;
 mod sla;
 mod sops;
+mod surveys;
 mod users;
 mod widget;

@@ -20,18 +20,19 @@ export async function renderKpis() {
   const to = el("input", { type: "date", id: "kpi-to", value: chosen.to });
   const groups = overseer ? ["agent", "tier", "channel", "category", "day", "week", "total"] : ["agent"];
   const group = el("select", { id: "kpi-group" }, ...groups.map((g) => el("option", { value: g, selected: chosen.group === g }, t.kpiGroups[g])));
-  const charted = ["conversations", "first_response_median_s", "resolution_median_s", "resolution_rate", "one_touch_rate", "reopen_rate", "first_response_sla", "resolution_sla"];
+  const charted = ["conversations", "first_response_median_s", "resolution_median_s", "resolution_rate", "one_touch_rate", "reopen_rate", "first_response_sla", "resolution_sla", "csat", "average_rating"];
   const metric = el("select", { id: "kpi-metric" }, ...charted.map((m) => el("option", { value: m, selected: chosen.metric === m }, t.kpiNames[m])));
   const show = el("button", { class: "primary", id: "kpi-show", onclick: () => { chosenReport = { from: from.value, to: to.value, group: group.value, metric: metric.value }; renderKpis(); } }, t.show);
   const query = new URLSearchParams({ from: chosen.from, to: chosen.to, group_by: chosen.group }).toString();
   const children = [el("h2", {}, t.kpis), el("div", { class: "kpi-form" }, from, " – ", to, " ", group, " ", metric, " ", show)];
   try {
     const report = await api("GET", `/kpis?${query}`);
-    const columns = ["conversations", "handled", "responded", "first_response_median_s", "resolved", "resolution_rate", "resolution_median_s", "one_touch_rate", "reopen_rate", "first_response_sla", "resolution_sla"];
+    const columns = ["conversations", "handled", "responded", "first_response_median_s", "resolved", "resolution_rate", "resolution_median_s", "one_touch_rate", "reopen_rate", "first_response_sla", "resolution_sla", "rated", "csat", "average_rating"];
     const shown = (key, value) => {
       if (value === null || value === undefined) return "—";
       if (key.endsWith("_s")) return value < 90 ? `${Math.round(value)}s` : value < 5400 ? `${Math.round(value / 60)}m` : `${(value / 3600).toFixed(1)}h`;
-      if (key.endsWith("rate") || key.endsWith("sla")) return `${Math.round(value * 100)}%`;
+      if (key.endsWith("rate") || key.endsWith("sla") || key === "csat") return `${Math.round(value * 100)}%`;
+      if (key === "average_rating") return value.toFixed(1);
       return String(value);
     };
     const table = el("table", { id: "kpi-table", class: "kpi-table" },

@@ -18,11 +18,12 @@ import { renderUsers } from "./users.js";
 import { renderChannels } from "./channels.js";
 import { renderKb } from "./kb.js";
 import { renderKpis } from "./kpis.js";
+import { renderFeedback } from "./feedback.js";
 
 const app = document.getElementById("app");
 
 // The screens besides the inbox, each drawn by its own module.
-const SCREENS = { channels: renderChannels, users: renderUsers, kb: renderKb, kpis: renderKpis };
+const SCREENS = { channels: renderChannels, users: renderUsers, kb: renderKb, kpis: renderKpis, feedback: renderFeedback };
 
 // ---- sign in ---------------------------------------------------------------------------
 function renderLogin(message = "") {
@@ -84,9 +85,10 @@ function renderShell() {
   const usersButton = me.role === "admin" ? el("button", { id: "users-toggle", onclick: () => toggle("users") }, mode === "users" ? t.inbox : t.users) : null;
   const kbButton = el("button", { id: "kb-toggle", onclick: () => toggle("kb") }, mode === "kb" ? t.inbox : t.kb);
   const kpiButton = el("button", { id: "kpi-toggle", onclick: () => toggle("kpis") }, mode === "kpis" ? t.inbox : t.kpis);
+  const feedbackButton = el("button", { id: "feedback-toggle", onclick: () => toggle("feedback") }, mode === "feedback" ? t.inbox : t.feedback);
   const logout = el("button", { id: "logout", onclick: async () => { await api("POST", "/auth/logout"); rt.close(); location.reload(); } }, t.logout);
   app.replaceChildren(
-    el("div", { class: "topbar" }, el("span", { class: "brand" }, "EduDesk"), el("span", { id: "me" }, `${me.display_name} · ${t.tierLabel} ${me.tier}`), kpiButton, kbButton, channelsButton, usersButton, presence, language, logout),
+    el("div", { class: "topbar" }, el("span", { class: "brand" }, "EduDesk"), el("span", { id: "me" }, `${me.display_name} · ${t.tierLabel} ${me.tier}`), kpiButton, feedbackButton, kbButton, channelsButton, usersButton, presence, language, logout),
     el("div", { class: "offline-banner", id: "offline" }, t.reconnecting),
     el("div", { class: "calls", id: "calls" }),
     el("div", { class: "layout" },

@@ -148,6 +148,8 @@ function run(options) {
       const bubble = el("div", { class: "msg " + (mine ? "mine" : "theirs") + (message.author_kind === "bot" ? " bot" : ""), "data-seq": String(seq) });
       if (message.attachment_id) bubble.appendChild(attachment(message.attachment_id, message.body)); else appendText(bubble, message.body, message.author_kind === "bot");
       list.appendChild(bubble);
+      const survey = message.author_kind === "system" && /\/survey\/([A-Za-z0-9]{16})/.exec(message.body || "");
+      if (survey) list.appendChild(surveyPanel(survey[1]));
       if (mine && seq === lastMine && state.agentRead >= seq) list.appendChild(el("div", { class: "meta read" }, T.read));
     });
     pending.forEach((item) => {
@@ -157,6 +159,39 @@ function run(options) {
     if (state.resolved) list.appendChild(el("div", { class: "notice" }, T.resolved));
     $(".agent").textContent = state.agentName ? T.servedBy + state.agentName : "";
     list.scrollTop = list.scrollHeight;
+  }
+
+  // ---- CSAT: the survey the server sends after a resolve shows as a pop-up in the chat ----
+  // Five rating buttons, then an optional comment; answers go to /surveys/{token}, whose
+  // token (from the message) is the learner's key. What was answered is remembered.
+  function surveyPanel(token) {
+    state.surveys = state.surveys || {};
+    const answered = state.surveys[token] || {};
+    const panel = el("div", { class: "csat", "data-survey": token });
+    const answer = (body) => api.request("POST", "/surveys/" + token, body);
+    if (!answered.rating) {
+      panel.appendChild(el("div", { class: "csat-title" }, T.rate));
+      const row = el("div", { class: "csat-ratings" });
+      for (let rating = 1; rating <= 5; rating++) {
+        row.appendChild(el("button", { type: "button", "data-rating": String(rating), title: T.ratingLabels[rating - 1], onclick: () => {
+          answer({ rating }).then(() => { state.surveys[token] = { rating }; save(); render(); }).catch((error) => flash(error.message));
+        } }, "★".repeat(rating)));
+      }
+      panel.appendChild(row);
+      return panel;
+    }
+    panel.appendChild(el("div", { class: "csat-title" }, T.rated + " " + "★".repeat(answered.rating)));
+    if (answered.commented) {
+      panel.appendChild(el("div", { class: "csat-done" }, T.commentSent));
+      return panel;
+    }
+    const box = el("textarea", { class: "csat-comment", rows: "2", maxlength: "2000", placeholder: T.commentPlaceholder });
+    panel.appendChild(box);
+    panel.appendChild(el("button", { type: "button", class: "csat-send", onclick: () => {
+      if (!box.value.trim()) return;
+      answer({ comment: box.value }).then(() => { state.surveys[token] = { rating: answered.rating, commented: true }; save(); render(); }).catch((error) => flash(error.message));
+    } }, T.commentSend));
+    return panel;
   }
 
   // Text as text; the bot's links to help-centre articles become links (built as DOM

@@ -21,6 +21,9 @@ export const MARKUP =
   ".empty{color:#64748b;font-size:13px;text-align:center;margin-top:30px}" +
   ".suggest{border-top:1px solid #e2e8f0;padding:8px 12px;background:#eff6ff;font-size:13px;display:none}.suggest.show{display:block}" +
   ".suggest a{display:block;color:#1d4ed8;margin:4px 0;text-decoration:none}.msg a{color:inherit;text-decoration:underline}" +
+  ".csat{margin:6px 0;padding:8px 10px;border:1px solid #fde68a;background:#fffbeb;border-radius:10px;font-size:13px}" +
+  ".csat-ratings button{margin:4px 4px 0 0;padding:4px 6px;border:1px solid #f59e0b;background:#fff;border-radius:6px;color:#b45309;cursor:pointer}" +
+  ".csat-comment{width:100%;box-sizing:border-box;margin-top:6px;font:inherit}.csat-send{margin-top:4px}" +
   ".msg.bot{border-color:#bfdbfe;background:#f0f9ff}.who{font-size:11px;color:#64748b;margin:6px 0 -4px}" +
   ".launcher .unread{display:inline-block;min-width:20px;margin-left:6px;padding:0 6px;border-radius:10px;background:#ef4444;color:#fff;font-size:12px;line-height:20px;text-align:center}" +
   ".greeting{background:#eff6ff;border:1px solid #bfdbfe;border-radius:10px;padding:8px 11px;font-size:13px;color:#1e3a8a;margin-bottom:8px}" +
