@@ -6,12 +6,14 @@
 //! deterministic and unit-tested; storage and HTTP live in the `edudesk` crate.
 
 pub mod access;
+pub mod awards;
 pub mod feedback;
 pub mod input;
 pub mod kpi;
 pub mod lang;
 pub mod lifecycle;
 pub mod model;
+pub mod qa;
 pub mod routing;
 pub mod sla;
 pub mod sop;

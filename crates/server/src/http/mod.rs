@@ -6,6 +6,7 @@
 pub mod assets;
 mod attachments;
 mod auth;
+mod awards;
 mod channels;
 pub mod client_ip;
 mod contacts;
@@ -20,6 +21,7 @@ mod limits;
 pub mod observe;
 pub mod openapi;
 pub mod pages;
+mod quality;
 mod queues;
 mod security;
 pub mod server;
@@ -140,6 +142,14 @@ pub fn router(state: AppState) -> Router {
         .route("/channels", get(channels::list))
         .route("/channels/{kind}/{name}", axum::routing::put(channels::save))
         .route("/conversations/{id}/deliveries", get(channels::deliveries))
+        .route("/awards", get(awards::list))
+        .route("/awards/leaderboard", get(awards::leaderboard))
+        .route("/awards/service-star", post(awards::announce_star))
+        .route("/awards/nominations", post(awards::nominate))
+        .route("/awards/nominations/{id}/decision", post(awards::decide))
+        .route("/qa/sample", get(quality::sample))
+        .route("/qa/reviews", get(quality::reviews))
+        .route("/conversations/{id}/review", axum::routing::put(quality::review))
         .route("/surveys", get(surveys::list))
         .route("/surveys/{token}", get(surveys::get).post(surveys::answer))
         .route("/feedback-items", get(surveys::feedback_items))

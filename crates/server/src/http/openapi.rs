@@ -7,7 +7,7 @@ use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{attachments, auth, channels, contacts, conversations, feedback, health, kb, kpis, queues, sops, surveys, tasks, users, widget};
+use super::{attachments, auth, awards, channels, contacts, conversations, feedback, health, kb, kpis, quality, queues, sops, surveys, tasks, users, widget};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +28,8 @@ use super::{attachments, auth, channels, contacts, conversations, feedback, heal
         contacts::create, contacts::get, contacts::export, contacts::erase,
         users::list, users::create, users::get, users::update, users::set_presence,
         surveys::get, surveys::answer, surveys::list, surveys::feedback_items, surveys::update_feedback,
+        quality::sample, quality::review, quality::reviews,
+        awards::leaderboard, awards::list, awards::announce_star, awards::nominate, awards::decide,
     ),
     modifiers(&SecuritySchemes)
 )]

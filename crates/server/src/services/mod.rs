@@ -16,6 +16,7 @@
 //! (`http`, `channels`) above them.
 
 pub mod attachments;
+pub mod awards;
 pub mod bot;
 pub mod conversations;
 pub mod delivery;
@@ -24,6 +25,7 @@ pub mod inbox;
 pub mod learning;
 pub mod messages;
 pub mod metrics;
+pub mod quality;
 pub mod ratelimit;
 pub mod routing;
 pub mod sessions;

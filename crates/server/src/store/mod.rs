@@ -10,6 +10,7 @@
 //! pool; WAL lets the readers run beside the writer. PostgreSQL uses one pool for both.
 
 pub mod attachments;
+pub mod awards;
 pub mod backup;
 pub mod batch;
 pub mod bot;
@@ -25,6 +26,7 @@ pub mod learning;
 pub mod messages;
 pub mod outbox;
 pub mod privacy;
+pub mod qa;
 pub mod routing;
 pub mod secrets;
 pub mod sessions;

@@ -940,6 +940,10 @@ async fn supervisors_read_kpis_in_the_console() {
         .unwrap();
     let conversation = opened["id"].as_i64().unwrap();
     let url = format!("{base}/api/v1/conversations/{conversation}");
+    // Served by t1 (assigned), so it can be reviewed for quality.
+    let lead_api = api_token(&base, "lead@edudesk.demo").await;
+    let me: Value = http.get(format!("{base}/api/v1/auth/me")).bearer_auth(&t1).send().await.unwrap().json().await.unwrap();
+    assert_eq!(http.patch(&url).bearer_auth(&lead_api).json(&json!({"assignee_id": me["user"]["id"]})).send().await.unwrap().status(), 200);
     assert_eq!(
         http.post(format!("{url}/messages")).bearer_auth(&t1).json(&json!({"body": "在订单页申请", "client_id": "kpi-r"})).send().await.unwrap().status(),
         201
@@ -984,6 +988,39 @@ async fn supervisors_read_kpis_in_the_console() {
         (items[0]["status"] == "planned").then_some(())
     })
     .await;
+
+    // Issue 13.7: the quality screen's sample holds t1's conversation; the lead scores it.
+    lead.script("document.querySelector('#qa-toggle').click();", json!([])).await;
+    let item = format!("document.querySelector('.qa-item[data-conversation=\"{conversation}\"]')");
+    lead.wait_for("the conversation in the sample", &format!("return !!{item};"), json!([])).await;
+    lead.script(
+        &format!("const item = {item}; item.querySelector('select[name=sop_adherence]').value = '3'; item.querySelector('.qa-comment').value = '先确认设备再给方案'; item.querySelector('.qa-save').click();"),
+        json!([]),
+    )
+    .await;
+    lead.wait_for("the review listed", "return !!document.querySelector('#qa-reviews tr[data-review]');", json!([])).await;
+    lead.screenshot("console-quality").await;
+    let reviews: Value = http.get(format!("{base}/api/v1/qa/reviews")).bearer_auth(&lead_api).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (reviews["reviews"][0]["conversation_id"].as_i64(), reviews["reviews"][0]["sop_adherence"].as_i64()),
+        (Some(conversation), Some(3)),
+        "{reviews}"
+    );
+    assert_eq!(reviews["reviews"][0]["comment"], "先确认设备再给方案");
+
+    // Issue 13.6: the recognition screen; the lead nominates t1's case and approves it.
+    lead.script("document.querySelector('#awards-toggle').click();", json!([])).await;
+    lead.wait_for("the leaderboard", "return !!document.querySelector('#leaderboard');", json!([])).await;
+    lead.script(
+        &format!("document.querySelector('#nominate-conversation').value = '{conversation}'; document.querySelector('#nominate-reason').value = '耐心细致'; document.querySelector('#nominate-submit').click();"),
+        json!([]),
+    )
+    .await;
+    lead.wait_for("the nomination to decide", "return !!document.querySelector('#nominations .decide[data-approve=\"true\"]');", json!([])).await;
+    lead.script("document.querySelector('#nominations .decide[data-approve=\"true\"]').click();", json!([])).await;
+    let award = lead.wait_for("the best case awarded", "return document.querySelector('#awards li[data-kind=\"best_case\"]')?.textContent;", json!([])).await;
+    assert!(award.as_str().unwrap().contains("Tina") && award.as_str().unwrap().contains("耐心细致"), "{award}");
+    lead.screenshot("console-awards").await;
 
     // An agent: their own row, no other groupings.
     let agent = desktop_console(driver, &base, "t1@edudesk.demo").await;

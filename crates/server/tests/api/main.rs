@@ -16,6 +16,7 @@ mod layers;
 
 mod attachments;
 mod auth;
+mod awards;
 mod bad_input;
 mod browser;
 mod cli;
@@ -24,6 +25,7 @@ mod messages;
 mod openapi;
 mod outbound;
 mod privacy;
+mod quality;
 mod realtime;
 mod role_matrix;
 mod routing;

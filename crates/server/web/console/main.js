@@ -19,11 +19,13 @@ import { renderChannels } from "./channels.js";
 import { renderKb } from "./kb.js";
 import { renderKpis } from "./kpis.js";
 import { renderFeedback } from "./feedback.js";
+import { renderQuality } from "./quality.js";
+import { renderAwards } from "./awards.js";
 
 const app = document.getElementById("app");
 
 // The screens besides the inbox, each drawn by its own module.
-const SCREENS = { channels: renderChannels, users: renderUsers, kb: renderKb, kpis: renderKpis, feedback: renderFeedback };
+const SCREENS = { channels: renderChannels, users: renderUsers, kb: renderKb, kpis: renderKpis, feedback: renderFeedback, quality: renderQuality, awards: renderAwards };
 
 // ---- sign in ---------------------------------------------------------------------------
 function renderLogin(message = "") {
@@ -86,9 +88,11 @@ function renderShell() {
   const kbButton = el("button", { id: "kb-toggle", onclick: () => toggle("kb") }, mode === "kb" ? t.inbox : t.kb);
   const kpiButton = el("button", { id: "kpi-toggle", onclick: () => toggle("kpis") }, mode === "kpis" ? t.inbox : t.kpis);
   const feedbackButton = el("button", { id: "feedback-toggle", onclick: () => toggle("feedback") }, mode === "feedback" ? t.inbox : t.feedback);
+  const qualityButton = el("button", { id: "qa-toggle", onclick: () => toggle("quality") }, mode === "quality" ? t.inbox : t.quality);
+  const awardsButton = el("button", { id: "awards-toggle", onclick: () => toggle("awards") }, mode === "awards" ? t.inbox : t.awards);
   const logout = el("button", { id: "logout", onclick: async () => { await api("POST", "/auth/logout"); rt.close(); location.reload(); } }, t.logout);
   app.replaceChildren(
-    el("div", { class: "topbar" }, el("span", { class: "brand" }, "EduDesk"), el("span", { id: "me" }, `${me.display_name} · ${t.tierLabel} ${me.tier}`), kpiButton, feedbackButton, kbButton, channelsButton, usersButton, presence, language, logout),
+    el("div", { class: "topbar" }, el("span", { class: "brand" }, "EduDesk"), el("span", { id: "me" }, `${me.display_name} · ${t.tierLabel} ${me.tier}`), kpiButton, feedbackButton, qualityButton, awardsButton, kbButton, channelsButton, usersButton, presence, language, logout),
     el("div", { class: "offline-banner", id: "offline" }, t.reconnecting),
     el("div", { class: "calls", id: "calls" }),
     el("div", { class: "layout" },
