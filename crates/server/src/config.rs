@@ -139,6 +139,14 @@ pub struct Config {
     pub csat_min_days_between: u64,
     /// Percent of surveys that also ask "would you recommend us?" (NPS, 0–10).
     pub nps_sample_percent: u8,
+    /// Staffing: the average handling time of a conversation, in seconds.
+    pub staffing_aht_seconds: u64,
+    /// Staffing: the service-level target's answer time, in seconds.
+    pub staffing_target_seconds: u64,
+    /// Staffing: the percent of learners to answer within that time.
+    pub staffing_service_level_percent: u8,
+    /// Staffing: learners' mean patience before giving up, in seconds (Erlang A).
+    pub staffing_patience_seconds: u64,
     /// The bot's confidence thresholds (`[bot] answer_threshold = 0.3` ...; file only).
     pub bot: edudesk_bot::BotSettings,
     /// Channels to configure at start (`[[channels]]` in the file; the console edits them too).
@@ -192,6 +200,10 @@ impl Default for Config {
             csat_delay_minutes: 10,
             csat_min_days_between: 7,
             nps_sample_percent: 10,
+            staffing_aht_seconds: 360,
+            staffing_target_seconds: 60,
+            staffing_service_level_percent: 80,
+            staffing_patience_seconds: 180,
             bot: edudesk_bot::BotSettings::default(),
             search_index_dir: None,
             channels: Vec::new(),
@@ -247,6 +259,10 @@ pub const ENV_VARIABLES: &[&str] = &[
     "CSAT_DELAY_MINUTES",
     "CSAT_MIN_DAYS_BETWEEN",
     "NPS_SAMPLE_PERCENT",
+    "STAFFING_AHT_SECONDS",
+    "STAFFING_TARGET_SECONDS",
+    "STAFFING_SERVICE_LEVEL_PERCENT",
+    "STAFFING_PATIENCE_SECONDS",
     "SEARCH_INDEX_DIR",
 ];
 
@@ -339,6 +355,10 @@ impl Config {
                 "CSAT_ENABLED" => self.csat_enabled = value.parse().with_context(|| invalid("true or false"))?,
                 "CSAT_DELAY_MINUTES" => self.csat_delay_minutes = value.parse().with_context(|| invalid("a number of minutes"))?,
                 "CSAT_MIN_DAYS_BETWEEN" => self.csat_min_days_between = value.parse().with_context(|| invalid("a number of days"))?,
+                "STAFFING_AHT_SECONDS" => self.staffing_aht_seconds = value.parse().with_context(|| invalid("a number of seconds"))?,
+                "STAFFING_TARGET_SECONDS" => self.staffing_target_seconds = value.parse().with_context(|| invalid("a number of seconds"))?,
+                "STAFFING_SERVICE_LEVEL_PERCENT" => self.staffing_service_level_percent = value.parse().with_context(|| invalid("a percentage, 1 to 99"))?,
+                "STAFFING_PATIENCE_SECONDS" => self.staffing_patience_seconds = value.parse().with_context(|| invalid("a number of seconds"))?,
                 "NPS_SAMPLE_PERCENT" => self.nps_sample_percent = value.parse().with_context(|| invalid("a percentage, 0 to 100"))?,
                 "SEARCH_INDEX_DIR" => self.search_index_dir = Some(PathBuf::from(value)).filter(|dir| !dir.as_os_str().is_empty()),
                 // The test suite's own settings (EDUDESK_TEST_*) are not the server's.
@@ -364,6 +384,12 @@ impl Config {
     pub fn validate(&self) -> anyhow::Result<()> {
         if self.nps_sample_percent > 100 {
             bail!("nps_sample_percent must be 0 to 100");
+        }
+        if !(1..=99).contains(&self.staffing_service_level_percent) {
+            bail!("staffing_service_level_percent must be 1 to 99");
+        }
+        if self.staffing_aht_seconds == 0 || self.staffing_patience_seconds == 0 {
+            bail!("staffing_aht_seconds and staffing_patience_seconds must be above 0");
         }
         if let Some(url) = &self.public_url
             && !(url.starts_with("https://") || url.starts_with("http://"))

@@ -27,6 +27,7 @@ mod security;
 pub mod server;
 pub mod session;
 mod sops;
+mod staffing;
 mod surveys;
 mod tasks;
 mod users;
@@ -147,6 +148,8 @@ pub fn router(state: AppState) -> Router {
         .route("/awards/service-star", post(awards::announce_star))
         .route("/awards/nominations", post(awards::nominate))
         .route("/awards/nominations/{id}/decision", post(awards::decide))
+        .route("/staffing", get(staffing::plan))
+        .route("/users/{id}/shifts", get(staffing::shifts).put(staffing::set_shifts))
         .route("/qa/sample", get(quality::sample))
         .route("/qa/reviews", get(quality::reviews))
         .route("/conversations/{id}/review", axum::routing::put(quality::review))

@@ -7,7 +7,9 @@ use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use super::{attachments, auth, awards, channels, contacts, conversations, feedback, health, kb, kpis, quality, queues, sops, surveys, tasks, users, widget};
+use super::{
+    attachments, auth, awards, channels, contacts, conversations, feedback, health, kb, kpis, quality, queues, sops, staffing, surveys, tasks, users, widget,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,6 +31,7 @@ use super::{attachments, auth, awards, channels, contacts, conversations, feedba
         users::list, users::create, users::get, users::update, users::set_presence,
         surveys::get, surveys::answer, surveys::list, surveys::feedback_items, surveys::update_feedback,
         quality::sample, quality::review, quality::reviews,
+        staffing::plan, staffing::shifts, staffing::set_shifts,
         awards::leaderboard, awards::list, awards::announce_star, awards::nominate, awards::decide,
     ),
     modifiers(&SecuritySchemes)

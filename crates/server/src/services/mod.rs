@@ -31,6 +31,7 @@ pub mod routing;
 pub mod sessions;
 pub mod sla;
 pub mod sops;
+pub mod staffing;
 pub mod surveys;
 pub mod webhooks;
 pub mod writer;

@@ -30,6 +30,7 @@ pub mod qa;
 pub mod routing;
 pub mod secrets;
 pub mod sessions;
+pub mod shifts;
 pub mod sops;
 pub mod surveys;
 pub mod users;

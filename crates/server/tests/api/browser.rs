@@ -958,8 +958,18 @@ async fn supervisors_read_kpis_in_the_console() {
     let answer = json!({"rating": 4, "resolved": true, "comment": "希望增加倍速播放功能"});
     assert_eq!(http.post(format!("{base}/api/v1/surveys/{token}")).json(&answer).send().await.unwrap().status(), 200);
 
+    // Issue 13.5: t1 works tomorrow 9:00–12:00; the KPI screen shows tomorrow's staffing plan.
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).date_naive();
+    let weekday = chrono::Datelike::weekday(&tomorrow).num_days_from_monday();
+    let shift = json!([{"weekday": weekday, "start_hour": 9, "end_hour": 12}]);
+    let shifts_url = format!("{base}/api/v1/users/{}/shifts", me["user"]["id"]);
+    assert_eq!(http.put(&shifts_url).bearer_auth(&lead_api).json(&shift).send().await.unwrap().status(), 200);
+
     let lead = desktop_console(driver, &base, "lead@edudesk.demo").await;
     lead.script("document.querySelector('#kpi-toggle').click();", json!([])).await;
+    let staffed =
+        lead.wait_for("tomorrow's staffing plan", "return document.querySelector('#staffing-table tr[data-hour=\"10\"]')?.textContent;", json!([])).await;
+    assert!(staffed.as_str().unwrap().starts_with("10:00"), "{staffed}");
     let t1_row = "return [...document.querySelectorAll('#kpi-table tr[data-group]')].find(r => r.textContent.includes('Tina'))?.textContent;";
     let row = lead.wait_for("t1's KPI row", t1_row, json!([])).await;
     assert!(row.as_str().unwrap().contains("100%"), "resolved what they handled: {row}");

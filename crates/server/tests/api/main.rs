@@ -32,6 +32,7 @@ mod routing;
 mod scale_out;
 mod sla;
 mod sops;
+mod staffing;
 mod surveys;
 mod users;
 mod widget;

@@ -43,6 +43,28 @@ export async function renderKpis() {
       table,
       el("p", {}, el("a", { id: "kpi-csv", href: `/api/v1/kpis?${query}&format=csv` }, t.csv)));
   } catch (error) { children.push(el("p", { class: "missing", id: "kpi-error" }, error.message)); }
+  if (overseer) children.push(...await staffingSection());
   pane.classList.add("form-pane");
   pane.replaceChildren(...children);
+}
+
+// Tomorrow's staffing plan (supervisors): per hour the forecast, the agents needed (Erlang C),
+// those scheduled and the gap, the service level and abandonment the scheduled agents reach.
+async function staffingSection() {
+  const tomorrow = new Date(Date.now() + 864e5).toISOString().slice(0, 10);
+  try {
+    const plan = await api("GET", `/staffing?date=${tomorrow}`);
+    const busy = plan.hours.filter((hour) => hour.forecast > 0 || hour.scheduled > 0);
+    const pct = (value) => (value === null || value === undefined ? "—" : `${Math.round(value * 100)}%`);
+    return [el("h3", {}, `${t.staffing.title} · ${plan.date}`),
+      el("p", { class: "meta" }, t.staffing.assumptions(plan.aht_seconds, Math.round(plan.service_level_target * 100), plan.target_seconds)),
+      el("table", { id: "staffing-table", class: "kpi-table" },
+        el("tr", {}, ...["hour", "forecast", "needed", "scheduled", "gap", "serviceLevel", "abandon"].map((key) => el("th", {}, t.staffing[key]))),
+        ...busy.map((hour) => el("tr", { "data-hour": String(hour.hour), class: hour.gap < 0 ? "short" : "" },
+          el("td", {}, `${String(hour.hour).padStart(2, "0")}:00`), el("td", {}, hour.forecast.toFixed(1)), el("td", {}, String(hour.needed)),
+          el("td", {}, String(hour.scheduled)), el("td", {}, hour.gap > 0 ? `+${hour.gap}` : String(hour.gap)),
+          el("td", {}, pct(hour.service_level)), el("td", {}, pct(hour.with_abandonment?.abandon_probability)))))];
+  } catch (error) {
+    return [el("p", { class: "missing", id: "staffing-error" }, error.message)];
+  }
 }
