@@ -17,6 +17,7 @@ pub mod qa;
 pub mod routing;
 pub mod sla;
 pub mod sop;
+pub mod spikes;
 pub mod staffing;
 
 pub use access::{Access, ConversationScope, Principal, StaffPrincipal};

@@ -5,6 +5,7 @@
 //! - `routing_sweep` (every 30 s, unique): assigns waiting conversations to agents with room;
 //! - `sla_check` (every `sla_check_seconds`, unique): SLA warnings, breaches, auto-escalation;
 //! - `webhook_relay` (every second): the event log to the outbound webhook;
+//! - `spike_check` (every 5 minutes): volume spikes per category open incidents;
 //! - `follow_up`: [`crate::services::follow_ups`];
 //! - `csat_survey`: a resolved conversation's survey ([`crate::services::surveys`]);
 //! - `deliver`: one attempt to send a queued delivery through its channel.
@@ -23,7 +24,7 @@ pub const SLA_CHECK: &str = "sla_check";
 /// Jobs that run forever, one row each, rescheduled in place.
 /// Relays the event log to the outbound webhook (a no-op without `webhook_url`).
 pub const WEBHOOK_RELAY: &str = "webhook_relay";
-const PERIODIC: [&str; 3] = [ROUTING_SWEEP, SLA_CHECK, WEBHOOK_RELAY];
+const PERIODIC: [&str; 4] = [ROUTING_SWEEP, SLA_CHECK, WEBHOOK_RELAY, crate::services::incidents::SPIKE_CHECK];
 const SWEEP_EVERY_MS: i64 = 30_000;
 /// How long a claimed job is ours before another worker may take it again.
 const LEASE_MS: i64 = 5 * 60_000;
@@ -93,6 +94,10 @@ async fn execute(state: &AppState, job: &Job) -> AppResult<()> {
             // A full batch means more are waiting: go again at once.
             let next = if sent >= 100 { 0 } else { crate::services::webhooks::EVERY_MS };
             Ok(state.store.reschedule_job(job.id, state.clock.now_ms() + next).await?)
+        }
+        crate::services::incidents::SPIKE_CHECK => {
+            crate::services::incidents::check(state).await?;
+            Ok(state.store.reschedule_job(job.id, state.clock.now_ms() + crate::services::incidents::EVERY_MS).await?)
         }
         FOLLOW_UP => crate::services::follow_ups::run(state, job).await,
         crate::services::surveys::SEND_SURVEY => crate::services::surveys::send(state, &job.payload).await,

@@ -110,7 +110,15 @@ pub async fn home(State(state): State<AppState>, headers: HeaderMap, Query(param
             )
         })
         .collect();
-    Ok(page(lang, heading, &format!("<h1>{heading}</h1>{}<ul class=\"categories\">{items}</ul>", search_form(lang, ""))))
+    let notices = notices(&state).await;
+    Ok(page(lang, heading, &format!("{notices}<h1>{heading}</h1>{}<ul class=\"categories\">{items}</ul>", search_form(lang, ""))))
+}
+
+/// The banners of open incidents ("video playback is failing; we are on it"), escaped, on top
+/// of the help centre's home and articles; nothing when there are none (or they cannot be read).
+async fn notices(state: &AppState) -> String {
+    let banners = crate::services::incidents::banners(state).await.unwrap_or_default();
+    banners.iter().map(|banner| format!("<p class=\"notice\" role=\"status\">⚠ {}</p>", escape_html(banner))).collect()
 }
 
 fn search_form(lang: &str, query: &str) -> String {
@@ -202,7 +210,8 @@ pub async fn article(State(state): State<AppState>, headers: HeaderMap, ApiPath(
         content = render_markdown(&article.content.body),
         id = escape_html(&id),
     );
-    Ok(page(lang, &article.content.title, &body))
+    let notices = notices(&state).await;
+    Ok(page(lang, &article.content.title, &format!("{notices}{body}")))
 }
 
 #[derive(Debug, Deserialize)]

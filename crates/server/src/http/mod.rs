@@ -14,6 +14,7 @@ mod conversations;
 mod feedback;
 mod health;
 mod help;
+mod incidents;
 mod kb;
 mod kpis;
 pub mod lang;
@@ -148,6 +149,10 @@ pub fn router(state: AppState) -> Router {
         .route("/awards/service-star", post(awards::announce_star))
         .route("/awards/nominations", post(awards::nominate))
         .route("/awards/nominations/{id}/decision", post(awards::decide))
+        .route("/incidents", get(incidents::list))
+        .route("/incidents/check", post(incidents::check))
+        .route("/incidents/{id}", axum::routing::patch(incidents::update))
+        .route("/incidents/{id}/answer", post(incidents::answer))
         .route("/staffing", get(staffing::plan))
         .route("/users/{id}/shifts", get(staffing::shifts).put(staffing::set_shifts))
         .route("/qa/sample", get(quality::sample))

@@ -8,7 +8,8 @@ use utoipa::{
 };
 
 use super::{
-    attachments, auth, awards, channels, contacts, conversations, feedback, health, kb, kpis, quality, queues, sops, staffing, surveys, tasks, users, widget,
+    attachments, auth, awards, channels, contacts, conversations, feedback, health, incidents, kb, kpis, quality, queues, sops, staffing, surveys, tasks,
+    users, widget,
 };
 
 #[derive(OpenApi)]
@@ -32,6 +33,7 @@ use super::{
         surveys::get, surveys::answer, surveys::list, surveys::feedback_items, surveys::update_feedback,
         quality::sample, quality::review, quality::reviews,
         staffing::plan, staffing::shifts, staffing::set_shifts,
+        incidents::list, incidents::check, incidents::update, incidents::answer,
         awards::leaderboard, awards::list, awards::announce_star, awards::nominate, awards::decide,
     ),
     modifiers(&SecuritySchemes)

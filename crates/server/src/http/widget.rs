@@ -129,6 +129,8 @@ pub struct WidgetStatus {
     pub agents_online: i64,
     /// Minutes a new conversation is likely to wait for a person; none when nobody is online.
     pub expected_wait_minutes: Option<i64>,
+    /// Notices of known incidents ("video playback is failing; we are on it"), newest first.
+    pub banners: Vec<String>,
 }
 
 /// Minutes one conversation holds a place, for the wait estimate.
@@ -159,5 +161,6 @@ pub async fn status(State(state): State<AppState>) -> AppResult<ApiJson<WidgetSt
         next_opening_at: calendar.next_opening(now),
         agents_online,
         expected_wait_minutes,
+        banners: crate::services::incidents::banners(&state).await?,
     }))
 }

@@ -22,6 +22,7 @@ pub mod conversations;
 pub mod delivery;
 pub mod follow_ups;
 pub mod inbox;
+pub mod incidents;
 pub mod learning;
 pub mod messages;
 pub mod metrics;

@@ -19,6 +19,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod error;
 pub mod events;
+pub mod incidents;
 pub mod jobs;
 pub mod kb;
 pub mod kpi;

@@ -776,9 +776,16 @@ async fn the_widget_tells_learners_what_they_need_to_know() {
     // Surveys go out at once after the resolve, so the pop-up can be answered here.
     let stage = Stage::start_with_env(&[("EDUDESK_CSAT_DELAY_MINUTES", "0")]).await;
     let (base, driver) = (stage.base.clone(), &stage.driver);
+    // Issue 13.4: an open incident's banner is the first thing the widget shows.
+    let store = edudesk::store::Store::connect(&stage.database.url, 1).await.unwrap();
+    let (incident, _) = store.open_incident("payment", 8.0, 0.5, 0).await.unwrap();
+    store.update_incident(incident.id, Some(Some("支付通道故障，我们正在处理")), None, 0).await.unwrap();
     let learner = Browser::open(driver, "zh-CN").await;
     open_widget(&learner, &base).await;
     learner.wait_for("the greeting", &format!("{WIDGET} return root.querySelector('.greeting')?.textContent.includes('服务时间');"), json!([])).await;
+    let banner = learner.script(&format!("{WIDGET} return root.querySelector('.banner')?.textContent;"), json!([])).await;
+    assert_eq!(banner, json!("⚠ 支付通道故障，我们正在处理"));
+    store.update_incident(incident.id, None, Some(1), 0).await.unwrap();
 
     // The assistant answers; "没用" is a failed answer (it asks for more), not "out of scope".
     learner_sends(&learner, "密码忘了怎么办").await;

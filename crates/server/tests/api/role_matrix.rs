@@ -122,6 +122,10 @@ async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
         row(Method::GET, "/api/v1/surveys", None, [401, 403, 403, 200, 200, 200, 200, 200]),
         row(Method::GET, "/api/v1/qa/sample", None, [401, 403, 403, 403, 403, 403, 200, 200]),
         row(Method::GET, "/api/v1/staffing", None, [401, 403, 403, 403, 403, 403, 200, 200]),
+        row(Method::GET, "/api/v1/incidents", None, [401, 403, 403, 200, 200, 200, 200, 200]),
+        row(Method::POST, "/api/v1/incidents/check", None, [401, 403, 403, 403, 403, 403, 200, 200]),
+        row(Method::PATCH, "/api/v1/incidents/999999", Some(json!({"banner": "x"})), [401, 403, 403, 403, 403, 403, 404, 404]),
+        row(Method::POST, "/api/v1/incidents/999999/answer", Some(json!({"body": "x"})), [401, 403, 403, 404, 404, 404, 404, 404]),
         row(Method::GET, format!("/api/v1/users/{t1_id}/shifts"), None, [401, 403, 403, 403, 403, 403, 200, 200]),
         row(
             Method::PUT,

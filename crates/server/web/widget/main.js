@@ -118,7 +118,14 @@ function run(options) {
     const line = !status.open_now ? tr("closedNow", { at })
       : status.expected_wait_minutes === null || status.expected_wait_minutes === undefined ? T.noAgents
       : status.expected_wait_minutes <= 1 ? T.openNow : tr("openWait", { minutes: status.expected_wait_minutes });
-    return el("div", { class: "greeting" }, tr("hours", { hours: status.business_hours, zone: status.time_zone }) + " " + line);
+    const greeting = el("div", { class: "greeting" }, tr("hours", { hours: status.business_hours, zone: status.time_zone }) + " " + line);
+    // Known incidents first: the learner sees at once that it is not them.
+    const banners = (status.banners || []).map((text) => el("div", { class: "banner", role: "status" }, "⚠ " + text));
+    if (!banners.length) return greeting;
+    const box = el("div", {});
+    banners.forEach((banner) => box.appendChild(banner));
+    box.appendChild(greeting);
+    return box;
   }
   function showUnread() {
     const launcher = $(".launcher");

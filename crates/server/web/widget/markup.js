@@ -21,6 +21,7 @@ export const MARKUP =
   ".empty{color:#64748b;font-size:13px;text-align:center;margin-top:30px}" +
   ".suggest{border-top:1px solid #e2e8f0;padding:8px 12px;background:#eff6ff;font-size:13px;display:none}.suggest.show{display:block}" +
   ".suggest a{display:block;color:#1d4ed8;margin:4px 0;text-decoration:none}.msg a{color:inherit;text-decoration:underline}" +
+  ".banner{margin:6px 0;padding:8px 10px;border-radius:8px;background:#fef2f2;border:1px solid #fecaca;color:#991b1b;font-size:13px}" +
   ".csat{margin:6px 0;padding:8px 10px;border:1px solid #fde68a;background:#fffbeb;border-radius:10px;font-size:13px}" +
   ".csat-ratings button{margin:4px 4px 0 0;padding:4px 6px;border:1px solid #f59e0b;background:#fff;border-radius:6px;color:#b45309;cursor:pointer}" +
   ".csat-comment{width:100%;box-sizing:border-box;margin-top:6px;font:inherit}.csat-send{margin-top:4px}" +

@@ -1,0 +1,103 @@
+//! Spikes and incidents. Every few minutes each category's last 30 minutes are judged
+//! against its seasonal baseline (`edudesk_core::spikes`: the hour-of-week profile of the last
+//! four weeks times an EWMA level of the last day). A spike opens an incident for the
+//! category (one open at a time) that links the category's conversations of the window and,
+//! while open, every new one; an agent answers them all at once; a banner written for the
+//! incident shows in the widget and the help centre until it is resolved.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, TimeZone, Timelike};
+use edudesk_core::{
+    Principal,
+    spikes::{self, Assessment},
+    staffing::hour_of_week_profile,
+};
+
+use crate::{
+    AppState,
+    error::AppResult,
+    services::messages::{self, FollowUp, Post},
+};
+
+/// Job kind of the periodic spike check.
+pub const SPIKE_CHECK: &str = "spike_check";
+/// How often it runs.
+pub const EVERY_MS: i64 = 5 * 60_000;
+/// The window judged, in minutes.
+const WINDOW_MINUTES: i64 = 30;
+const HISTORY_WEEKS: u32 = 4;
+const HOUR: i64 = 3_600_000;
+
+/// One check over every category; returns how many incidents it opened.
+pub async fn check(state: &AppState) -> AppResult<usize> {
+    let zone: chrono_tz::Tz = state.config.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let now = state.clock.now_ms();
+    let window_start = now - WINDOW_MINUTES * 60_000;
+    let since = now - i64::from(HISTORY_WEEKS) * 7 * 24 * HOUR;
+    let mut by_category: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for (category, at) in state.store.categorised_arrivals(since).await? {
+        by_category.entry(category).or_default().push(at);
+    }
+    let local = |at: i64| zone.timestamp_millis_opt(at).single().map(|t| (t.weekday().num_days_from_monday(), t.hour()));
+    let mut opened = 0;
+    for (category, arrivals) in by_category {
+        let history: Vec<i64> = arrivals.iter().copied().filter(|at| *at < window_start).collect();
+        let profile = hour_of_week_profile(history.iter().filter_map(|at| local(*at)), HISTORY_WEEKS);
+        let profiled = |at: i64| local(at).map_or(0.0, |(d, h)| profile[d as usize][h as usize]);
+        // The last day, hour by hour (oldest first): how actual volume compares with the profile.
+        let recent: Vec<(f64, f64)> = (1..=24)
+            .rev()
+            .map(|back| {
+                let start = window_start - back * HOUR;
+                let actual = history.iter().filter(|at| **at >= start && **at < start + HOUR).count() as f64;
+                (actual, profiled(start))
+            })
+            .collect();
+        let observed = arrivals.iter().filter(|at| **at >= window_start).count() as f64;
+        let assessment: Assessment = spikes::assess(observed, profiled(now), spikes::level(&recent), WINDOW_MINUTES as f64);
+        if assessment.spike {
+            let (incident, new) = state.store.open_incident(&category, assessment.observed, assessment.expected, now).await?;
+            state.store.link_incident(&incident, window_start).await?;
+            if new {
+                opened += 1;
+                tracing::warn!(
+                    category,
+                    observed = assessment.observed,
+                    expected = assessment.expected,
+                    incident = incident.id,
+                    "volume spike: incident opened"
+                );
+            }
+        }
+    }
+    // Open incidents keep collecting their category's new conversations.
+    for incident in state.store.incidents(true).await? {
+        state.store.link_incident(&incident, incident.opened_at - WINDOW_MINUTES * 60_000).await?;
+    }
+    Ok(opened)
+}
+
+/// Answers every open conversation the incident links with the same message, as `principal`
+/// (conversations outside their access are skipped); returns how many got it.
+pub async fn answer_all(state: &AppState, principal: Principal, id: i64, body: &str) -> AppResult<usize> {
+    state.store.incident(id).await?;
+    edudesk_core::input::MessageBody::parse(body)?;
+    let mut answered = 0;
+    for conversation_id in state.store.incident_open_conversations(id).await? {
+        // One client id per incident and conversation: answering twice sends nothing twice.
+        let post =
+            Post { conversation_id, body: body.to_owned(), client_id: Some(format!("incident-{id}-{conversation_id}")), internal: false, attachment_id: None };
+        match messages::post(state, principal, post, FollowUp::Inline).await {
+            Ok(appended) if !appended.replayed => answered += 1,
+            Ok(_) => {}
+            Err(error) => tracing::info!(%error, conversation_id, "incident answer skipped a conversation"),
+        }
+    }
+    Ok(answered)
+}
+
+/// The banners of open incidents, for learners.
+pub async fn banners(state: &AppState) -> AppResult<Vec<String>> {
+    Ok(state.store.incidents(true).await?.into_iter().filter_map(|incident| incident.banner).collect())
+}

@@ -1,0 +1,84 @@
+//! Spikes and incidents (issue 13.4): a category far above its seasonal baseline opens an
+//! incident that links its conversations; the same volume at a usually busy hour does not;
+//! a banner reaches the widget and the help centre; one answer reaches every linked learner.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::{
+    backend_tests,
+    helpers::{TestApp, TestBackend},
+};
+
+backend_tests!(a_spike_opens_an_incident_that_answers_everyone_and_shows_a_banner);
+
+async fn a_spike_opens_an_incident_that_answers_everyone_and_shows_a_banner(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let lead = app.login("lead@edudesk.demo").await;
+    let t1 = app.login("t1@edudesk.demo").await;
+    let (learner, _) = app.learner("L9301").await;
+    let open = |category: &'static str, n: usize| {
+        let (app, learner) = (&app, learner.clone());
+        async move {
+            let mut ids = Vec::new();
+            for i in 0..n {
+                let body = json!({"channel": "widget", "category": category, "message": {"body": format!("{category} 问题 {i}"), "client_id": format!("{category}-{i}-{}", edudesk::crypto::new_token()[..8].to_owned())}});
+                ids.push(app.post("/api/v1/conversations", &learner, body).await.expect(201)["id"].as_i64().unwrap());
+            }
+            ids
+        }
+    };
+    // Coupons are always busy at this hour of the week: ten a week for four weeks, at this
+    // very time. Five now is normal.
+    let history = open("coupon", 40).await;
+    for (k, id) in history.iter().enumerate() {
+        let weeks_ago = (k / 10 + 1) as i64;
+        sqlx::query("UPDATE conversations SET created_at = created_at - $2 WHERE id = $1")
+            .bind(id)
+            .bind(weeks_ago * 7 * 24 * 3_600_000)
+            .execute(&app.store.write)
+            .await
+            .unwrap();
+    }
+    open("coupon", 5).await;
+    // Payments: none at this hour before; eight in the last minutes is an incident.
+    let payments = open("payment", 8).await;
+
+    app.post("/api/v1/incidents/check", &t1, json!({})).await.problem(403);
+    assert_eq!(app.post("/api/v1/incidents/check", &lead, json!({})).await.expect(200)["opened"], 1);
+    assert_eq!(app.post("/api/v1/incidents/check", &lead, json!({})).await.expect(200)["opened"], 0, "one open incident per category");
+    let incidents = app.get("/api/v1/incidents?open=true", &t1).await.expect(200);
+    let incidents = incidents.as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "{incidents:?}");
+    let incident = &incidents[0];
+    assert_eq!((incident["category"].as_str(), incident["conversations"].as_i64()), (Some("payment"), Some(8)), "{incident}");
+    app.get("/api/v1/incidents", &learner).await.problem(403);
+    let path = format!("/api/v1/incidents/{}", incident["id"]);
+
+    // A banner for learners, escaped wherever it shows.
+    app.patch(&path, &t1, json!({"banner": "x"})).await.problem(403);
+    app.patch(&path, &lead, json!({"banner": " "})).await.problem(422);
+    app.patch(&path, &lead, json!({"status": "closed"})).await.problem(422);
+    app.patch("/api/v1/incidents/999999", &lead, json!({"banner": "x"})).await.problem(404);
+    let banner = "支付通道故障，我们正在处理 <b>";
+    app.patch(&path, &lead, json!({"banner": banner})).await.expect(200);
+    let status = app.call(Method::GET, "/api/v1/widget/status", None, None).await.expect(200);
+    assert_eq!(status["banners"], json!([banner]));
+    let help = app.client.get(app.url("/help?lang=zh")).send().await.unwrap().text().await.unwrap();
+    assert!(help.contains("支付通道故障，我们正在处理 &lt;b&gt;"), "the help centre shows it, escaped");
+
+    // One answer reaches every linked learner, once.
+    let answer = format!("{path}/answer");
+    app.post(&answer, &lead, json!({"body": ""})).await.problem(422);
+    let reply = "支付通道已恢复，请重新支付";
+    assert_eq!(app.post(&answer, &lead, json!({"body": reply})).await.expect(200)["answered"], 8);
+    assert_eq!(app.post(&answer, &lead, json!({"body": reply})).await.expect(200)["answered"], 0, "answering again sends nothing twice");
+    for id in &payments {
+        let messages = app.get(&format!("/api/v1/conversations/{id}/messages"), &learner).await.expect(200);
+        assert!(messages.as_array().unwrap().iter().any(|m| m["body"] == reply), "{messages}");
+    }
+
+    // Resolved: the banner is gone.
+    assert_eq!(app.patch(&path, &lead, json!({"status": "resolved"})).await.expect(200)["status"], "resolved");
+    assert_eq!(app.call(Method::GET, "/api/v1/widget/status", None, None).await.expect(200)["banners"], json!([]));
+}
