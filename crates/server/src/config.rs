@@ -131,6 +131,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Let the bot answer learners' widget conversations before a person takes them.
     pub bot_enabled: bool,
+    /// Tell learners on other channels (WeChat, SMS, email, the app) when to expect a person:
+    /// the wait, or the opening hours when the team is off.
+    pub channel_wait_notice: bool,
     /// Ask learners how they were served (a CSAT survey) after a conversation is resolved.
     pub csat_enabled: bool,
     /// Minutes after the resolution the survey is sent (through the conversation's channel).
@@ -196,6 +199,7 @@ impl Default for Config {
             attachment_max_bytes: 5 * 1024 * 1024,
             public_url: None,
             bot_enabled: true,
+            channel_wait_notice: true,
             csat_enabled: true,
             csat_delay_minutes: 10,
             csat_min_days_between: 7,
@@ -255,6 +259,7 @@ pub const ENV_VARIABLES: &[&str] = &[
     "WRITE_BATCH_MAX",
     "PUBLIC_URL",
     "BOT_ENABLED",
+    "CHANNEL_WAIT_NOTICE",
     "CSAT_ENABLED",
     "CSAT_DELAY_MINUTES",
     "CSAT_MIN_DAYS_BETWEEN",
@@ -352,6 +357,7 @@ impl Config {
                 "WRITE_BATCH_MAX" => self.write_batch_max = value.parse().with_context(|| invalid("a number"))?,
                 "PUBLIC_URL" => self.public_url = Some(value.trim_end_matches('/').to_owned()).filter(|url| !url.is_empty()),
                 "BOT_ENABLED" => self.bot_enabled = value.parse().with_context(|| invalid("true or false"))?,
+                "CHANNEL_WAIT_NOTICE" => self.channel_wait_notice = value.parse().with_context(|| invalid("true or false"))?,
                 "CSAT_ENABLED" => self.csat_enabled = value.parse().with_context(|| invalid("true or false"))?,
                 "CSAT_DELAY_MINUTES" => self.csat_delay_minutes = value.parse().with_context(|| invalid("a number of minutes"))?,
                 "CSAT_MIN_DAYS_BETWEEN" => self.csat_min_days_between = value.parse().with_context(|| invalid("a number of days"))?,

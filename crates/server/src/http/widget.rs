@@ -133,34 +133,18 @@ pub struct WidgetStatus {
     pub banners: Vec<String>,
 }
 
-/// Minutes one conversation holds a place, for the wait estimate.
-const MINUTES_PER_CONVERSATION: i64 = 6;
-
 /// Opening hours and the expected wait (public: the widget asks before a session exists).
 #[utoipa::path(get, path = "/api/v1/widget/status", tag = "widget", responses((status = 200, body = WidgetStatus)))]
 #[tracing::instrument(skip_all)]
 pub async fn status(State(state): State<AppState>) -> AppResult<ApiJson<WidgetStatus>> {
-    let now = chrono::Utc::now();
-    let calendar = &state.sla.calendar;
-    // Every widget opening asks this: a count and the staff list, never the queue's rows.
-    let tier = edudesk_core::Tier::ONE;
-    let waiting = state.store.waiting_count(tier).await?;
-    let agents = state.store.routing_agents().await?;
-    let online: Vec<_> = agents.iter().filter(|a| a.tier == tier && a.presence == edudesk_core::Presence::Online).collect();
-    let agents_online = online.len() as i64;
-    let free_capacity: i64 = online.iter().map(|a| (a.max_concurrent - a.load).max(0)).sum();
-    // Places free now: no wait; otherwise the queue ahead, shared by the agents online.
-    let expected_wait_minutes = (agents_online > 0).then(|| {
-        let ahead = (waiting - free_capacity + 1).max(0);
-        (ahead * MINUTES_PER_CONVERSATION + agents_online - 1) / agents_online
-    });
+    let availability = crate::services::routing::availability(&state).await?;
     Ok(ApiJson(WidgetStatus {
-        open_now: calendar.is_open(now),
+        open_now: availability.open_now,
         business_hours: state.config.business_hours.clone(),
         time_zone: state.config.time_zone.clone(),
-        next_opening_at: calendar.next_opening(now),
-        agents_online,
-        expected_wait_minutes,
+        next_opening_at: availability.next_opening_at,
+        agents_online: availability.agents_online,
+        expected_wait_minutes: availability.expected_wait_minutes,
         banners: crate::services::incidents::banners(&state).await?,
     }))
 }

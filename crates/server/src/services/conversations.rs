@@ -131,7 +131,35 @@ pub async fn open(state: &AppState, opening: Opening) -> AppResult<Opened> {
     } else {
         routing::assign_new(state, conversation).await?
     };
+    tell_the_wait(state, &conversation, &message).await?;
     Ok(Opened { conversation, message, replayed: false })
+}
+
+/// A learner writing on a channel without EduDesk's widget (WeChat, SMS, email, the app...)
+/// and waiting in the queue is told, on that channel, when to expect a person: the wait, that
+/// everyone is busy, or the opening hours when the team is off (the widget shows the same in
+/// its greeting). Off with `channel_wait_notice = false`.
+async fn tell_the_wait(state: &AppState, conversation: &Conversation, first: &Message) -> AppResult<()> {
+    let waits = conversation.assignee_id.is_none() && !conversation.bot_active && conversation.status == Status::Open;
+    let learner_wrote = first.author_kind == edudesk_core::AuthorKind::Contact;
+    if !state.config.channel_wait_notice || !waits || !learner_wrote || matches!(conversation.channel, Channel::Widget | Channel::Phone) {
+        return Ok(());
+    }
+    let availability = routing::availability(state).await?;
+    let zh = edudesk_bot::features::looks_chinese(&first.body);
+    let zone: chrono_tz::Tz = state.config.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let back = availability.next_opening_at.with_timezone(&zone).format("%m-%d %H:%M");
+    let hours = &state.config.business_hours;
+    let body = match (availability.open_now, availability.expected_wait_minutes, zh) {
+        (false, _, true) => format!("您好，已收到您的消息。现在不在人工服务时间（每天 {hours}），客服将于 {back} 起回复您。"),
+        (false, _, false) => format!("Hello, we have your message. Our team is off now (every day {hours}); a person will answer from {back}."),
+        (true, None, true) => "您好，已收到您的消息。客服暂时都在忙，我们会尽快回复您。".to_owned(),
+        (true, None, false) => "Hello, we have your message. All agents are busy right now; we will answer as soon as we can.".to_owned(),
+        (true, Some(minutes), true) => format!("您好，已收到您的消息，客服预计约 {} 分钟内回复您。", minutes.max(1)),
+        (true, Some(minutes), false) => format!("Hello, we have your message; a person will answer in about {} min.", minutes.max(1)),
+    };
+    let appended = crate::services::messages::append(state, conversation.id, Author::System, body, false, None, "wait").await?;
+    delivery::send_to_learner(state, &appended.message).await
 }
 
 /// Who changes a conversation.

@@ -103,3 +103,37 @@ pub async fn queues(state: &AppState) -> AppResult<Vec<QueueView>> {
         })
         .collect())
 }
+
+/// Minutes one conversation holds a place, for the wait estimate.
+const MINUTES_PER_CONVERSATION: i64 = 6;
+
+/// Whether people answer now and how long a new conversation is likely to wait.
+#[derive(Debug, Clone, Copy)]
+pub struct Availability {
+    pub open_now: bool,
+    /// When people are back (now while open).
+    pub next_opening_at: chrono::DateTime<chrono::Utc>,
+    /// Tier 1 agents online now.
+    pub agents_online: i64,
+    /// Minutes a new conversation is likely to wait; none when nobody is online.
+    pub expected_wait_minutes: Option<i64>,
+}
+
+/// The availability learners are told about (the widget's greeting, other channels' notice).
+/// A count and the staff list, never the queue's rows: every widget opening asks it.
+pub async fn availability(state: &AppState) -> AppResult<Availability> {
+    let now = chrono::Utc::now();
+    let calendar = &state.sla.calendar;
+    let tier = Tier::ONE;
+    let waiting = state.store.waiting_count(tier).await?;
+    let agents = state.store.routing_agents().await?;
+    let online: Vec<_> = agents.iter().filter(|a| a.tier == tier && a.presence == edudesk_core::Presence::Online).collect();
+    let agents_online = online.len() as i64;
+    let free_capacity: i64 = online.iter().map(|a| (a.max_concurrent - a.load).max(0)).sum();
+    // Places free now: no wait; otherwise the queue ahead, shared by the agents online.
+    let expected_wait_minutes = (agents_online > 0).then(|| {
+        let ahead = (waiting - free_capacity + 1).max(0);
+        (ahead * MINUTES_PER_CONVERSATION + agents_online - 1) / agents_online
+    });
+    Ok(Availability { open_now: calendar.is_open(now), next_opening_at: calendar.next_opening(now), agents_online, expected_wait_minutes })
+}

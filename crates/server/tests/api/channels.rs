@@ -26,7 +26,8 @@ backend_tests!(
     sms_works_both_ways_through_the_template_provider,
     channel_secrets_are_encrypted_at_rest,
     one_learner_on_several_channels_is_one_contact_after_a_merge,
-    channels_from_the_configuration_file_are_set_up_at_start
+    channels_from_the_configuration_file_are_set_up_at_start,
+    learners_on_other_channels_are_told_the_wait_or_the_opening_hours
 );
 
 /// What a fake outside service received.
@@ -633,4 +634,52 @@ async fn channel_secrets_are_encrypted_at_rest(backend: TestBackend) {
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("secret_key"), "{stderr}");
     assert!(!stderr.contains("sms-key-at-rest"));
+}
+
+/// Issue 13.10: a learner writing in the app (or on WeChat, SMS, email) who waits in the queue
+/// is told on that channel when a person will answer — the opening hours when the team is off,
+/// that everyone is busy when nobody is online, the minutes when someone is.
+async fn learners_on_other_channels_are_told_the_wait_or_the_opening_hours(backend: TestBackend) {
+    use chrono::Timelike;
+    let hour = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).hour();
+    let closed_hours = format!("{:02}:00-{:02}:59", (hour + 2) % 24, (hour + 2) % 24);
+    let closed = TestApp::builder(backend.clone())
+        .configure(|config| {
+            config.channel_wait_notice = true;
+            config.business_hours = closed_hours.clone();
+        })
+        .spawn()
+        .await;
+    let notice = async |app: &TestApp, learner: &str| -> String {
+        let receipt = app.post("/api/v1/feedback", learner, json!({"text": "视频一直加载不出来", "category": "playback"})).await.expect(201);
+        let id = receipt["conversation_id"].as_i64().unwrap();
+        let messages = app.get(&format!("/api/v1/conversations/{id}/messages"), learner).await.expect(200);
+        messages
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["author_kind"] == "system")
+            .map(|m| m["body"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (learner, _) = closed.learner("L7201").await;
+    let told = notice(&closed, &learner).await;
+    assert!(told.contains("不在人工服务时间") && told.contains(&closed_hours), "{told}");
+
+    let open = TestApp::builder(backend)
+        .configure(|config| {
+            config.channel_wait_notice = true;
+            config.business_hours = "00:00-23:59".to_owned();
+        })
+        .spawn()
+        .await;
+    let (learner, _) = open.learner("L7202").await;
+    assert!(notice(&open, &learner).await.contains("客服暂时都在忙"), "nobody online");
+    // An agent of tier 1 online with room: the conversation is theirs at once, no notice needed.
+    let t1 = open.login("t1@edudesk.demo").await;
+    open.call(Method::PUT, "/api/v1/presence", Some(&t1), Some(json!({"presence": "online"}))).await.expect(200);
+    let (learner, _) = open.learner("L7203").await;
+    let told = notice(&open, &learner).await;
+    assert!(!told.contains("客服暂时都在忙") && !told.contains("不在人工服务时间"), "{told}");
 }

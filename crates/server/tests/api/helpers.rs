@@ -197,6 +197,9 @@ impl TestApp {
             // A test may pause longer than the production 10 s between two requests on one
             // pooled connection; the deadline is tested on its own (bad_input.rs).
             header_read_timeout_seconds: 120,
+            // Channel tests check exactly what reaches the learner; the wait notice has its own
+            // test (channels.rs).
+            channel_wait_notice: false,
             ..Config::default()
         };
         TestAppBuilder { backend, config }
