@@ -99,6 +99,7 @@ async fn execute(state: &AppState, job: &Job) -> AppResult<()> {
             crate::services::incidents::check(state).await?;
             Ok(state.store.reschedule_job(job.id, state.clock.now_ms() + crate::services::incidents::EVERY_MS).await?)
         }
+        crate::services::incidents::NOTIFY => crate::services::incidents::notify(state, &job.payload).await,
         FOLLOW_UP => crate::services::follow_ups::run(state, job).await,
         crate::services::surveys::SEND_SURVEY => crate::services::surveys::send(state, &job.payload).await,
         crate::services::delivery::DELIVER => crate::channels::deliver(state, &job.payload).await,

@@ -3,7 +3,8 @@
 //! four weeks times an EWMA level of the last day). A spike opens an incident for the
 //! category (one open at a time) that links the category's conversations of the window and,
 //! while open, every new one; an agent answers them all at once; a banner written for the
-//! incident shows in the widget and the help centre until it is resolved.
+//! incident shows in the widget and the help centre until it is resolved. Owners' systems hear
+//! of a new incident at `webhook_url`, signed (job `incident_notify`).
 
 use std::collections::BTreeMap;
 
@@ -20,6 +21,8 @@ use crate::{
     services::messages::{self, FollowUp, Post},
 };
 
+/// Job kind that tells the owners (the integration at `webhook_url`) an incident opened.
+pub const NOTIFY: &str = "incident_notify";
 /// Job kind of the periodic spike check.
 pub const SPIKE_CHECK: &str = "spike_check";
 /// How often it runs.
@@ -100,4 +103,29 @@ pub async fn answer_all(state: &AppState, principal: Principal, id: i64, body: &
 /// The banners of open incidents, for learners.
 pub async fn banners(state: &AppState) -> AppResult<Vec<String>> {
     Ok(state.store.incidents(true).await?.into_iter().filter_map(|incident| incident.banner).collect())
+}
+
+/// The `incident_notify` job: POSTs `{"type": "incident.opened", "incident": {...}}` to
+/// `webhook_url`, signed like the event webhooks (`X-EduDesk-Signature: t=..,v1=..`); a
+/// receiver that fails gets it again with the job queue's backoff.
+pub async fn notify(state: &AppState, payload: &str) -> AppResult<()> {
+    let (Some(url), Some(secret)) = (&state.config.webhook_url, &state.config.webhook_secret) else { return Ok(()) };
+    let id = serde_json::from_str::<serde_json::Value>(payload).ok().and_then(|p| p["incident_id"].as_i64()).unwrap_or_default();
+    let incident = state.store.incident(id).await?;
+    let body = serde_json::json!({"type": "incident.opened", "incident": incident}).to_string();
+    let now = state.clock.now_ms();
+    let response = state
+        .outbound
+        .http
+        .post(url)
+        .header("content-type", "application/json")
+        .header("x-edudesk-signature", crate::services::webhooks::signature(secret.expose(), now / 1000, &body))
+        .body(body)
+        .send()
+        .await
+        .map_err(|error| crate::error::AppError::Unavailable(format!("incident webhook: {error}")))?;
+    if !response.status().is_success() {
+        return Err(crate::error::AppError::Unavailable(format!("incident webhook: the receiver answered {}", response.status())));
+    }
+    Ok(())
 }

@@ -13,7 +13,30 @@ use crate::{
 backend_tests!(a_spike_opens_an_incident_that_answers_everyone_and_shows_a_banner);
 
 async fn a_spike_opens_an_incident_that_answers_everyone_and_shows_a_banner(backend: TestBackend) {
-    let app = TestApp::spawn(backend).await;
+    // The owners' integration hears of the incident, signed.
+    let received: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>> = Default::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let sink = received.clone();
+    let router = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let sink = sink.clone();
+            async move {
+                let signature = headers.get("x-edudesk-signature").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                sink.lock().unwrap().push((signature, body));
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let app = TestApp::builder(backend)
+        .configure(|config| {
+            config.webhook_url = Some(format!("http://{address}/hook"));
+            config.webhook_secret = Some(edudesk::config::Secret::new("owners-secret"));
+        })
+        .spawn()
+        .await;
     let lead = app.login("lead@edudesk.demo").await;
     let t1 = app.login("t1@edudesk.demo").await;
     let (learner, _) = app.learner("L9301").await;
@@ -53,6 +76,14 @@ async fn a_spike_opens_an_incident_that_answers_everyone_and_shows_a_banner(back
     let incident = &incidents[0];
     assert_eq!((incident["category"].as_str(), incident["conversations"].as_i64()), (Some("payment"), Some(8)), "{incident}");
     app.get("/api/v1/incidents", &learner).await.problem(403);
+    let (signature, body) = crate::helpers::eventually("the owners' notification", async || {
+        received.lock().unwrap().iter().find(|(_, body)| body.contains("incident.opened")).cloned()
+    })
+    .await;
+    let notified: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((notified["incident"]["category"].as_str(), notified["incident"]["id"].clone()), (Some("payment"), incident["id"].clone()));
+    let t = signature.split(',').next().and_then(|t| t.strip_prefix("t=")).unwrap().parse::<i64>().unwrap();
+    assert_eq!(signature, edudesk::services::webhooks::signature("owners-secret", t, &body), "signed with the webhook secret");
     let path = format!("/api/v1/incidents/{}", incident["id"]);
 
     // A banner for learners, escaped wherever it shows.
