@@ -71,6 +71,11 @@ pub async fn check(state: &AppState) -> AppResult<usize> {
                     incident = incident.id,
                     "volume spike: incident opened"
                 );
+                // The owners' systems hear of it (signed, retried until they answer).
+                if state.config.webhook_url.is_some() {
+                    let payload = serde_json::json!({"incident_id": incident.id});
+                    state.store.enqueue_job(NOTIFY, &payload, now, Some(&format!("incident-notify-{}", incident.id)), now).await?;
+                }
             }
         }
     }
