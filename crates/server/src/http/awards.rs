@@ -30,7 +30,7 @@ pub struct Leaderboard {
 }
 
 fn this_month(state: &AppState) -> String {
-    let zone: chrono_tz::Tz = state.config.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let zone = state.sla.calendar.time_zone;
     chrono::DateTime::<chrono::Utc>::from_timestamp_millis(state.clock.now_ms()).unwrap_or_default().with_timezone(&zone).format("%Y-%m").to_string()
 }
 

@@ -188,7 +188,7 @@ pub async fn report(State(state): State<AppState>, auth: Auth, language: Languag
     if !METRICS.contains(&metric) {
         return Err(AppError::BadRequest(format!("metric: '{metric}' is not one of {}", METRICS.join(", "))));
     }
-    let zone: chrono_tz::Tz = state.config.time_zone.parse().map_err(|_| AppError::Internal(anyhow::anyhow!("time_zone does not parse")))?;
+    let zone = state.sla.calendar.time_zone;
     let today = chrono::Utc::now().with_timezone(&zone).date_naive();
     let to = params.to.as_deref().map(|raw| day(raw, "to")).transpose()?.unwrap_or(today);
     let from = params.from.as_deref().map(|raw| day(raw, "from")).transpose()?.unwrap_or(to - chrono::Duration::days(6));

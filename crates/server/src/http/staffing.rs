@@ -39,7 +39,7 @@ pub async fn plan(State(state): State<AppState>, auth: Auth, ApiQuery(params): A
     let date = match params.date {
         Some(date) => date,
         None => {
-            let zone: chrono_tz::Tz = state.config.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+            let zone = state.sla.calendar.time_zone;
             chrono::DateTime::<chrono::Utc>::from_timestamp_millis(state.clock.now_ms()).unwrap_or_default().with_timezone(&zone).format("%Y-%m-%d").to_string()
         }
     };

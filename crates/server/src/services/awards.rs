@@ -44,7 +44,7 @@ fn month_bounds(state: &AppState, month: &str) -> AppResult<(i64, i64)> {
     let bad = || AppError::BadRequest(format!("month: '{month}' is not YYYY-MM"));
     let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").map_err(|_| bad())?;
     let next = first.checked_add_months(chrono::Months::new(1)).ok_or_else(bad)?;
-    let zone: chrono_tz::Tz = state.config.time_zone.parse().map_err(|_| AppError::Internal(anyhow::anyhow!("time_zone does not parse")))?;
+    let zone = state.sla.calendar.time_zone;
     let start = |date: NaiveDate| zone.from_local_datetime(&date.and_time(chrono::NaiveTime::MIN)).earliest().map(|t| t.timestamp_millis()).unwrap_or(0);
     Ok((start(first), start(next)))
 }
@@ -53,7 +53,7 @@ fn month_bounds(state: &AppState, month: &str) -> AppResult<(i64, i64)> {
 /// whose work nothing was said, are not ranked).
 pub async fn standings(state: &AppState, month: &str) -> AppResult<Vec<Standing>> {
     let (from, to) = month_bounds(state, month)?;
-    let zone: chrono_tz::Tz = state.config.time_zone.parse().map_err(|_| AppError::Internal(anyhow::anyhow!("time_zone does not parse")))?;
+    let zone = state.sla.calendar.time_zone;
     let facts = state.store.kpi_facts(from, to).await?;
     let rows = tokio::task::spawn_blocking(move || kpi::compute(&facts, GroupBy::Agent, zone)).await.map_err(|error| AppError::Internal(error.into()))?;
     let mut quality: HashMap<i64, (f64, usize)> = HashMap::new();

@@ -147,7 +147,7 @@ async fn tell_the_wait(state: &AppState, conversation: &Conversation, first: &Me
     }
     let availability = routing::availability(state).await?;
     let zh = edudesk_bot::features::looks_chinese(&first.body);
-    let zone: chrono_tz::Tz = state.config.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let zone = state.sla.calendar.time_zone;
     let back = availability.next_opening_at.with_timezone(&zone).format("%m-%d %H:%M");
     let hours = &state.config.business_hours;
     let body = match (availability.open_now, availability.expected_wait_minutes, zh) {

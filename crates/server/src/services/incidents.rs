@@ -34,7 +34,7 @@ const HOUR: i64 = 3_600_000;
 
 /// One check over every category; returns how many incidents it opened.
 pub async fn check(state: &AppState) -> AppResult<usize> {
-    let zone: chrono_tz::Tz = state.config.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+    let zone = state.sla.calendar.time_zone;
     let now = state.clock.now_ms();
     let window_start = now - WINDOW_MINUTES * 60_000;
     let since = now - i64::from(HISTORY_WEEKS) * 7 * 24 * HOUR;

@@ -55,7 +55,7 @@ pub struct StaffingPlan {
 /// The plan for `date` (`YYYY-MM-DD` in the team's time zone).
 pub async fn plan(state: &AppState, date: &str) -> AppResult<StaffingPlan> {
     let day = NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| AppError::BadRequest(format!("date: '{date}' is not YYYY-MM-DD")))?;
-    let zone: chrono_tz::Tz = state.config.time_zone.parse().map_err(|_| AppError::Internal(anyhow::anyhow!("time_zone does not parse")))?;
+    let zone = state.sla.calendar.time_zone;
     let since = state.clock.now_ms() - i64::from(HISTORY_WEEKS) * 7 * 24 * 3_600_000;
     let arrivals = state.store.arrivals_since(since).await?;
     let mut by_channel: BTreeMap<String, Vec<(u32, u32)>> = BTreeMap::new();

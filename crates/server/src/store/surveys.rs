@@ -187,16 +187,15 @@ impl Store {
 
     /// Feedback items, newest first, optionally of some teams and one status.
     pub async fn feedback_items(&self, teams: Option<&[String]>, status: Option<&str>, limit: i64) -> StoreResult<Vec<FeedbackItem>> {
+        // The owning teams are few (product, tech, ops): filtered here, before the limit, so a
+        // member's items are never cut off by other teams' newer ones.
         let rows: Vec<FeedbackItem> =
-            sqlx::query_as(&format!("SELECT {ITEM_COLUMNS} FROM feedback_items WHERE ($1 IS NULL OR status = $1) ORDER BY created_at DESC, id DESC LIMIT $2"))
+            sqlx::query_as(&format!("SELECT {ITEM_COLUMNS} FROM feedback_items WHERE ($1 IS NULL OR status = $1) ORDER BY created_at DESC, id DESC"))
                 .bind(status)
-                .bind(limit)
                 .fetch_all(&self.read)
                 .await?;
-        Ok(match teams {
-            Some(teams) => rows.into_iter().filter(|item| teams.contains(&item.owner_team)).collect(),
-            None => rows,
-        })
+        let mine = |item: &FeedbackItem| teams.is_none_or(|teams| teams.contains(&item.owner_team));
+        Ok(rows.into_iter().filter(mine).take(usize::try_from(limit).unwrap_or(0)).collect())
     }
 
     pub async fn feedback_item(&self, id: i64) -> StoreResult<FeedbackItem> {
