@@ -130,6 +130,8 @@ string_enum! {
         CollaboratorsAdded => "collaborators_added",
         /// The bot passed the conversation to a person, with its summary.
         HandedOver => "handed_over",
+        /// An in-browser call rang, was accepted, declined, missed or ended.
+        Call => "call",
     }
 }
 

@@ -154,6 +154,18 @@ pub struct Config {
     pub bot: edudesk_bot::BotSettings,
     /// Channels to configure at start (`[[channels]]` in the file; the console edits them too).
     pub channels: Vec<ChannelEntry>,
+    /// STUN servers for in-browser calls (`stun:host:3478`, comma-separated in the variable).
+    pub stun_urls: Vec<String>,
+    /// TURN servers for in-browser calls (`turn:host:3478?transport=udp`, `turns:host:5349`).
+    pub turn_urls: Vec<String>,
+    /// coturn's `static-auth-secret`: TURN credentials are derived from it per client.
+    pub turn_secret: Option<Secret>,
+    /// How long a client's TURN credentials stay valid, in seconds.
+    pub turn_ttl_seconds: u64,
+    /// Calls use relayed paths only, so neither side learns the other's IP address.
+    pub call_relay_only: bool,
+    /// Seconds a call rings before it counts as missed.
+    pub call_ring_seconds: u64,
     /// Where the help centre's search index lives; empty: in memory, rebuilt at start.
     /// Either way it is rebuilt from the database when missing or out of date.
     pub search_index_dir: Option<PathBuf>,
@@ -209,6 +221,12 @@ impl Default for Config {
             staffing_service_level_percent: 80,
             staffing_patience_seconds: 180,
             bot: edudesk_bot::BotSettings::default(),
+            stun_urls: Vec::new(),
+            turn_urls: Vec::new(),
+            turn_secret: None,
+            turn_ttl_seconds: 3600,
+            call_relay_only: false,
+            call_ring_seconds: 45,
             search_index_dir: None,
             channels: Vec::new(),
         }
@@ -268,8 +286,19 @@ pub const ENV_VARIABLES: &[&str] = &[
     "STAFFING_TARGET_SECONDS",
     "STAFFING_SERVICE_LEVEL_PERCENT",
     "STAFFING_PATIENCE_SECONDS",
+    "STUN_URLS",
+    "TURN_URLS",
+    "TURN_SECRET",
+    "TURN_TTL_SECONDS",
+    "CALL_RELAY_ONLY",
+    "CALL_RING_SECONDS",
     "SEARCH_INDEX_DIR",
 ];
+
+/// A comma-separated list of URLs, blanks dropped.
+fn url_list(value: &str) -> Vec<String> {
+    value.split(',').map(str::trim).filter(|url| !url.is_empty()).map(str::to_owned).collect()
+}
 
 /// "unknown setting EDUDESK_X", with the nearest known name when one is close (a typo).
 fn unknown_variable(name: &str) -> String {
@@ -366,6 +395,12 @@ impl Config {
                 "STAFFING_SERVICE_LEVEL_PERCENT" => self.staffing_service_level_percent = value.parse().with_context(|| invalid("a percentage, 1 to 99"))?,
                 "STAFFING_PATIENCE_SECONDS" => self.staffing_patience_seconds = value.parse().with_context(|| invalid("a number of seconds"))?,
                 "NPS_SAMPLE_PERCENT" => self.nps_sample_percent = value.parse().with_context(|| invalid("a percentage, 0 to 100"))?,
+                "STUN_URLS" => self.stun_urls = url_list(&value),
+                "TURN_URLS" => self.turn_urls = url_list(&value),
+                "TURN_SECRET" => self.turn_secret = Some(Secret(value)).filter(|secret| !secret.expose().is_empty()),
+                "TURN_TTL_SECONDS" => self.turn_ttl_seconds = value.parse().with_context(|| invalid("a number of seconds"))?,
+                "CALL_RELAY_ONLY" => self.call_relay_only = value.parse().with_context(|| invalid("true or false"))?,
+                "CALL_RING_SECONDS" => self.call_ring_seconds = value.parse().with_context(|| invalid("a number of seconds"))?,
                 "SEARCH_INDEX_DIR" => self.search_index_dir = Some(PathBuf::from(value)).filter(|dir| !dir.as_os_str().is_empty()),
                 // The test suite's own settings (EDUDESK_TEST_*) are not the server's.
                 other if other.starts_with("TEST_") => {}
@@ -388,6 +423,24 @@ impl Config {
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
+        if let Some(url) = self.stun_urls.iter().find(|url| !(url.starts_with("stun:") || url.starts_with("stuns:"))) {
+            bail!("stun_urls: {url} is not a stun: or stuns: URL");
+        }
+        if let Some(url) = self.turn_urls.iter().find(|url| !(url.starts_with("turn:") || url.starts_with("turns:"))) {
+            bail!("turn_urls: {url} is not a turn: or turns: URL");
+        }
+        if !self.turn_urls.is_empty() && self.turn_secret.is_none() {
+            bail!("turn_urls needs turn_secret (coturn's static-auth-secret)");
+        }
+        if self.call_relay_only && self.turn_urls.is_empty() {
+            bail!("call_relay_only needs turn_urls (a relay to go through)");
+        }
+        if !(60..=86_400).contains(&self.turn_ttl_seconds) {
+            bail!("turn_ttl_seconds must be 60 to 86400");
+        }
+        if !(5..=600).contains(&self.call_ring_seconds) {
+            bail!("call_ring_seconds must be 5 to 600");
+        }
         if self.nps_sample_percent > 100 {
             bail!("nps_sample_percent must be 0 to 100");
         }

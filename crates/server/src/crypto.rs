@@ -1,6 +1,7 @@
 //! The small cryptographic pieces everything else builds on: argon2id password hashes
 //! (on blocking threads), random tokens and their stored hashes, and HMAC-SHA256 signatures
-//! (the platform's learner signatures, signed webhooks both ways), compared in constant time.
+//! (the platform's learner signatures, signed webhooks both ways), compared in constant time,
+//! and coturn's TURN credentials.
 //!
 //! This is the lowest layer of the server: it depends on no other module.
 
@@ -62,6 +63,15 @@ pub fn hmac_hex(secret: &str, data: &[u8]) -> String {
 }
 
 /// Checks a learner signature in constant time. Malformed hex is simply wrong.
+/// TURN credentials in coturn's shared-secret scheme: base64(HMAC-SHA1(secret, user name)).
+/// (SHA-1 because coturn's `use-auth-secret` defines it so; the user name carries the expiry.)
+pub fn turn_password(secret: &str, username: &str) -> String {
+    use base64::Engine;
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    mac.update(username.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
 pub fn verify_learner_signature(secret: &str, learner_id: &str, signature: &str) -> bool {
     let Ok(given) = hex::decode(signature.trim()) else { return false };
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));

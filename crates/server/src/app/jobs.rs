@@ -8,6 +8,7 @@
 //! - `spike_check` (every 5 minutes): volume spikes per category open incidents;
 //! - `follow_up`: [`crate::services::follow_ups`];
 //! - `csat_survey`: a resolved conversation's survey ([`crate::services::surveys`]);
+//! - `call_ring_timeout`: an in-browser call nobody answered is missed ([`crate::services::calls`]);
 //! - `deliver`: one attempt to send a queued delivery through its channel.
 
 use std::time::Duration;
@@ -101,6 +102,7 @@ async fn execute(state: &AppState, job: &Job) -> AppResult<()> {
         }
         crate::services::incidents::NOTIFY => crate::services::incidents::notify(state, &job.payload).await,
         FOLLOW_UP => crate::services::follow_ups::run(state, job).await,
+        crate::services::calls::RING_TIMEOUT => crate::services::calls::ring_timeout(state, &job.payload).await,
         crate::services::surveys::SEND_SURVEY => crate::services::surveys::send(state, &job.payload).await,
         crate::services::delivery::DELIVER => crate::channels::deliver(state, &job.payload).await,
         other => Err(AppError::Internal(anyhow::anyhow!("unknown job kind {other}"))),

@@ -20,6 +20,9 @@ use sha2::{Digest, Sha256};
 const SOURCES: &[(&str, &str)] = &[
     ("console.css", include_str!("../../web/console.css")),
     ("shared/api.js", include_str!("../../web/shared/api.js")),
+    ("shared/board.js", include_str!("../../web/shared/board.js")),
+    ("shared/call.js", include_str!("../../web/shared/call.js")),
+    ("shared/call-text.js", include_str!("../../web/shared/call-text.js")),
     ("shared/dom.js", include_str!("../../web/shared/dom.js")),
     ("shared/i18n.js", include_str!("../../web/shared/i18n.js")),
     ("shared/socket.js", include_str!("../../web/shared/socket.js")),
@@ -35,6 +38,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("console/kb.js", include_str!("../../web/console/kb.js")),
     ("console/kpis.js", include_str!("../../web/console/kpis.js")),
     ("console/main.js", include_str!("../../web/console/main.js")),
+    ("console/media.js", include_str!("../../web/console/media.js")),
     ("console/quality.js", include_str!("../../web/console/quality.js")),
     ("console/realtime.js", include_str!("../../web/console/realtime.js")),
     ("console/sop-defs.js", include_str!("../../web/console/sop-defs.js")),

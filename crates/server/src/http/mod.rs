@@ -7,6 +7,7 @@ pub mod assets;
 mod attachments;
 mod auth;
 mod awards;
+mod calls;
 mod channels;
 pub mod client_ip;
 mod contacts;
@@ -128,6 +129,12 @@ pub fn router(state: AppState) -> Router {
         .route("/users/{id}", get(users::get).patch(users::update))
         .route("/presence", axum::routing::put(users::set_presence))
         .route("/ws", get(ws::upgrade))
+        .route("/conversations/{id}/calls", post(calls::start).get(calls::list))
+        .route("/calls/ice-servers", get(calls::ice_servers))
+        .route("/conversations/{id}/board", get(calls::board))
+        .route("/calls/{id}/accept", post(calls::accept))
+        .route("/calls/{id}/decline", post(calls::decline))
+        .route("/calls/{id}/hangup", post(calls::hang_up))
         .route("/kb/articles", get(kb::list))
         .route("/kb/articles/{id}", get(kb::get).put(kb::save))
         .route("/kb/articles/{id}/versions", get(kb::versions))

@@ -8,8 +8,8 @@ use utoipa::{
 };
 
 use super::{
-    attachments, auth, awards, channels, contacts, conversations, feedback, health, incidents, kb, kpis, quality, queues, sops, staffing, surveys, tasks,
-    users, widget,
+    attachments, auth, awards, calls, channels, contacts, conversations, feedback, health, incidents, kb, kpis, quality, queues, sops, staffing, surveys,
+    tasks, users, widget,
 };
 
 #[derive(OpenApi)]
@@ -35,6 +35,7 @@ use super::{
         staffing::plan, staffing::shifts, staffing::set_shifts,
         incidents::list, incidents::check, incidents::update, incidents::answer,
         awards::leaderboard, awards::list, awards::announce_star, awards::nominate, awards::decide,
+        calls::start, calls::list, calls::accept, calls::decline, calls::hang_up, calls::ice_servers, calls::board,
     ),
     modifiers(&SecuritySchemes)
 )]

@@ -29,7 +29,7 @@ use crate::{
     http::session,
     realtime::{Event, Participant, Route, hub::Delivery},
     services::{
-        conversations,
+        boards, calls, conversations,
         messages::{self, FollowUp, Post},
         sessions::resolve_session,
         writer::Appended,
@@ -116,6 +116,20 @@ enum ClientFrame {
     Read {
         conversation_id: i64,
         seq: i64,
+    },
+    /// Loads a conversation's whiteboard (answered by `board_state`).
+    BoardJoin {
+        conversation_id: i64,
+    },
+    /// A whiteboard change or pointer position.
+    BoardOp {
+        conversation_id: i64,
+        op: Value,
+    },
+    /// WebRTC signalling for the other participant of an accepted call.
+    CallSignal {
+        call_id: i64,
+        data: Value,
     },
 }
 
@@ -285,6 +299,33 @@ impl Connection {
                     true
                 }
                 None => self.send(&error_frame(409, "subscribe to the conversation first")).await,
+            },
+            ClientFrame::BoardJoin { conversation_id } if self.routes.contains_key(&conversation_id) => {
+                match boards::board(&self.state, self.principal, conversation_id).await {
+                    Ok(board) => {
+                        self.send(&json!({"type": "board_state", "conversation_id": conversation_id, "seq": board.seq, "elements": board.elements})).await
+                    }
+                    Err(error) => self.send(&error_frame(error.status().as_u16(), error.to_string())).await,
+                }
+            }
+            ClientFrame::BoardOp { conversation_id, op } if self.routes.contains_key(&conversation_id) => {
+                match boards::change(&self.state, self.principal, &self.me, conversation_id, op).await {
+                    Ok(()) => true,
+                    Err(error) => {
+                        let mut frame = error_frame(error.status().as_u16(), error.to_string());
+                        frame["board"] = json!(conversation_id);
+                        self.send(&frame).await
+                    }
+                }
+            }
+            ClientFrame::BoardJoin { .. } | ClientFrame::BoardOp { .. } => self.send(&error_frame(409, "subscribe to the conversation first")).await,
+            ClientFrame::CallSignal { call_id, data } => match calls::signal(&self.state, self.principal, &self.me, call_id, data).await {
+                Ok(()) => true,
+                Err(error) => {
+                    let mut frame = error_frame(error.status().as_u16(), error.to_string());
+                    frame["call_id"] = json!(call_id);
+                    self.send(&frame).await
+                }
             },
             ClientFrame::Read { conversation_id, seq } => match self.routes.get(&conversation_id) {
                 Some(route) => {

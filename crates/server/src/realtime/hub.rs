@@ -190,12 +190,25 @@ impl Hub {
         let delivery = Arc::new(Delivery { event, frame });
         let registry = self.lock();
         let mut recipients: HashSet<u64> = HashSet::new();
-        let for_learner = !matches!(&delivery.event, Event::Message { message, .. } if message.internal) && !matches!(&delivery.event, Event::Call { .. });
+        let for_learner = match &delivery.event {
+            Event::Message { message, .. } => !message.internal,
+            Event::Call { .. } => false,
+            Event::Signal { to, .. } => to.kind == "contact",
+            _ => true,
+        };
         if for_learner && let Some(ids) = registry.by_contact.get(&route.contact_id) {
             recipients.extend(ids);
         }
         match &delivery.event {
-            Event::Conversation { .. } | Event::Call { .. } => {
+            // A call's signals go to one participant only: the learner (above) or one agent.
+            Event::Signal { to, .. } => {
+                if to.kind == "agent"
+                    && let Some(ids) = registry.by_user.get(&to.id)
+                {
+                    recipients.extend(ids);
+                }
+            }
+            Event::Conversation { .. } | Event::Call { .. } | Event::MediaCall { .. } => {
                 // Every staff socket's inbox that may see the conversation, and collaborators
                 // following it.
                 for (id, connection) in &registry.connections {
@@ -208,7 +221,7 @@ impl Hub {
                     }
                 }
             }
-            Event::Message { .. } | Event::Typing { .. } | Event::Read { .. } => {
+            Event::Message { .. } | Event::Typing { .. } | Event::Read { .. } | Event::Board { .. } => {
                 if let Some(ids) = registry.by_conversation.get(&route.conversation_id) {
                     recipients.extend(ids);
                 }

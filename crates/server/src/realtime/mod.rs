@@ -58,6 +58,12 @@ pub enum Event {
     Read { route: Route, who: Participant, seq: i64 },
     /// A phone call rang, was answered or ended (staff only: the console's call pop-up).
     Call { route: Route, call: Box<CallPopup> },
+    /// An in-browser call rang, was answered or ended (the learner and the staff who see it).
+    MediaCall { route: Route, call: Box<crate::store::media_calls::MediaCall> },
+    /// A WebRTC signalling payload for one participant of a call only.
+    Signal { route: Route, call_id: i64, from: Participant, to: Participant, data: serde_json::Value },
+    /// A whiteboard change (numbered) or a pointer position (not numbered).
+    Board { route: Route, from: Participant, seq: Option<i64>, op: serde_json::Value },
 }
 
 /// What the console shows when a call comes in: the call, who is calling, and their
@@ -92,7 +98,10 @@ impl Event {
             | Event::Conversation { route, .. }
             | Event::Typing { route, .. }
             | Event::Read { route, .. }
-            | Event::Call { route, .. } => route,
+            | Event::Call { route, .. }
+            | Event::MediaCall { route, .. }
+            | Event::Signal { route, .. }
+            | Event::Board { route, .. } => route,
         }
     }
 
@@ -107,6 +116,13 @@ impl Event {
             Event::Typing { who, typing, .. } => serde_json::json!({"type": "typing", "conversation_id": conversation_id, "who": who, "typing": typing}),
             Event::Read { who, seq, .. } => serde_json::json!({"type": "read", "conversation_id": conversation_id, "who": who, "seq": seq}),
             Event::Call { call, .. } => serde_json::json!({"type": "call", "conversation_id": conversation_id, "call": call}),
+            Event::MediaCall { call, .. } => serde_json::json!({"type": "media_call", "conversation_id": conversation_id, "call": call}),
+            Event::Board { from, seq, op, .. } => {
+                serde_json::json!({"type": "board", "conversation_id": conversation_id, "from": from, "seq": seq, "op": op})
+            }
+            Event::Signal { call_id, from, data, .. } => {
+                serde_json::json!({"type": "call_signal", "conversation_id": conversation_id, "call_id": call_id, "from": from, "data": data})
+            }
         }
     }
 }

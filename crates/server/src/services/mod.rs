@@ -17,7 +17,9 @@
 
 pub mod attachments;
 pub mod awards;
+pub mod boards;
 pub mod bot;
+pub mod calls;
 pub mod conversations;
 pub mod delivery;
 pub mod follow_ups;

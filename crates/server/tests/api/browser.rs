@@ -66,6 +66,11 @@ struct Browser<'a> {
 
 impl<'a> Browser<'a> {
     async fn open(driver: &'a Driver, language: &str) -> Browser<'a> {
+        Browser::open_with(driver, language, &[]).await
+    }
+
+    /// A window with extra Chromium flags (e.g. fake camera and microphone for calls).
+    async fn open_with(driver: &'a Driver, language: &str, extra: &[&str]) -> Browser<'a> {
         let profile = std::env::temp_dir().join(format!("edudesk-chrome-{}", &edudesk::crypto::new_token()[..12]));
         let args = [
             "--headless",
@@ -81,6 +86,7 @@ impl<'a> Browser<'a> {
         .map(str::to_owned)
         .into_iter()
         .chain([format!("--user-data-dir={}", profile.display()), format!("--lang={language}")])
+        .chain(extra.iter().map(|flag| (*flag).to_owned()))
         .collect::<Vec<_>>();
         let capabilities = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
             "binary": CHROMIUM, "args": args, "prefs": {"intl.accept_languages": language}}}}});
@@ -126,6 +132,19 @@ impl<'a> Browser<'a> {
         let element = self.script(element_script, json!([])).await;
         let id = element[ELEMENT].as_str().unwrap_or_else(|| panic!("no element from {element_script}: {element}")).to_owned();
         self.command(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": text}))).await;
+    }
+
+    /// Drags the mouse (real WebDriver pointer input) across `points`, viewport coordinates.
+    async fn drag(&self, points: &[(f64, f64)]) {
+        let mut actions = vec![json!({"type": "pointerMove", "duration": 0, "x": points[0].0 as i64, "y": points[0].1 as i64, "origin": "viewport"})];
+        actions.push(json!({"type": "pointerDown", "button": 0}));
+        for (x, y) in &points[1..] {
+            actions.push(json!({"type": "pointerMove", "duration": 100, "x": *x as i64, "y": *y as i64, "origin": "viewport"}));
+        }
+        actions.push(json!({"type": "pointerUp", "button": 0}));
+        let body = json!({"actions": [{"type": "pointer", "id": "mouse", "parameters": {"pointerType": "mouse"}, "actions": actions}]});
+        self.command(reqwest::Method::POST, "/actions", Some(body)).await;
+        self.command(reqwest::Method::DELETE, "/actions", None).await;
     }
 
     async fn screenshot(&self, name: &str) {
@@ -1052,4 +1071,251 @@ async fn supervisors_read_kpis_in_the_console() {
     assert_eq!(rows, json!(1));
     let options = agent.script("return [...document.querySelectorAll('#kpi-group option')].map(o => o.value);", json!([])).await;
     assert_eq!(options, json!(["agent"]));
+}
+
+/// Chromium flags for calls: a fake camera and microphone (a test pattern and a beep), every
+/// media prompt answered yes (camera, microphone, and the screen picker, which then shares
+/// the whole fake screen).
+const CALL_FLAGS: &[&str] = &["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--auto-select-desktop-capture-source=Entire screen"];
+
+/// JS: `expr` over the call panel (`panel`: its data attributes say the state, frames decoded,
+/// decoding video tracks, quality level and candidate type), or null while there is none.
+fn on_panel(scope: &str, expr: &str) -> String {
+    format!("{scope} const panel = scope?.querySelector('.call-panel'); if (!panel) return null; return {expr};")
+}
+const WIDGET_SCOPE: &str = "const scope = document.querySelector('#edudesk-widget')?.shadowRoot;";
+const CONSOLE_SCOPE: &str = "const scope = document.querySelector('#media-call');";
+
+/// Waits until the panel in `scope` has decoded more video frames than `more_than`; returns how many.
+async fn frames_rise(browser: &Browser<'_>, scope: &str, more_than: i64, who: &str) -> i64 {
+    let script = on_panel(scope, "Number(panel.dataset.frames) > arguments[0] ? Number(panel.dataset.frames) : null");
+    browser.wait_for(&format!("{who}'s video frames above {more_than}"), &script, json!([more_than])).await.as_i64().unwrap()
+}
+
+async fn panel_attribute(browser: &Browser<'_>, scope: &str, name: &str) -> Value {
+    browser.script(&on_panel(scope, "({...panel.dataset})"), json!([])).await.get(name).cloned().unwrap_or(Value::Null)
+}
+
+/// Issue 14: the learner rings from the widget, the agent accepts in the console, and video
+/// flows both ways through the server's signalling (framesDecoded rises on both sides); the
+/// learner shares their screen and the agent decodes a second video track; the agent hangs
+/// up and the call is on the ticket with its duration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_call_with_screen_sharing_between_widget_and_console() {
+    if browsers_missing() {
+        return;
+    }
+    let stage = Stage::start().await;
+    let learner = Browser::open_with(&stage.driver, "zh-CN", CALL_FLAGS).await;
+    open_widget(&learner, &stage.base).await;
+    learner_sends(&learner, "视频一直黑屏，可以视频通话帮我看看吗？").await;
+    let conversation = widget_conversation(&learner).await;
+    let agent = Browser::open_with(&stage.driver, "zh-CN", CALL_FLAGS).await;
+    resize(&agent, 1440, 900).await;
+    console_login(&agent, &stage.base, "t1@edudesk.demo").await;
+
+    learner.wait_for("the video call button", &format!("{WIDGET} return root.querySelector('.call-video')?.hidden === false;"), json!([])).await;
+    learner.script(&format!("{WIDGET} root.querySelector('.call-video').click();"), json!([])).await;
+    agent.wait_for("the incoming call", "return !!document.querySelector('#media-call-prompts .call-accept');", json!([])).await;
+    agent.screenshot("call-incoming").await;
+    agent.script("document.querySelector('#media-call-prompts .call-accept').click();", json!([])).await;
+    // Accepting opened the conversation too.
+    agent
+        .wait_for("the conversation", &format!("return document.querySelector('#composer-input')?.dataset.conversation === '{conversation}';"), json!([]))
+        .await;
+
+    let learner_frames = frames_rise(&learner, WIDGET_SCOPE, 0, "the learner").await;
+    let agent_frames = frames_rise(&agent, CONSOLE_SCOPE, 0, "the agent").await;
+    frames_rise(&learner, WIDGET_SCOPE, learner_frames + 10, "the learner").await;
+    frames_rise(&agent, CONSOLE_SCOPE, agent_frames + 10, "the agent").await;
+    assert_eq!(panel_attribute(&agent, CONSOLE_SCOPE, "tracks").await, "1", "one camera");
+    let level = agent.wait_for("a quality level", &on_panel(CONSOLE_SCOPE, "Number(panel.dataset.level) || null"), json!([])).await;
+    assert!((1..=5).contains(&level.as_i64().unwrap()), "five levels: {level}");
+
+    // The agent asks to see the screen; the learner consents and shares it.
+    agent.script("document.querySelector('#media-call .call-ask-screen').click();", json!([])).await;
+    learner.wait_for("the consent prompt", &format!("{WIDGET} return !!root.querySelector('.call-share-consent');"), json!([])).await;
+    learner.script(&format!("{WIDGET} root.querySelector('.call-share-consent').click();"), json!([])).await;
+    agent.wait_for("a second decoding video track", &on_panel(CONSOLE_SCOPE, "panel.dataset.tracks === '2'"), json!([])).await;
+    agent.screenshot("call-screen-shared").await;
+    learner.screenshot("call-learner").await;
+
+    // A sketch on the whiteboard during the call is attached to the conversation at its end.
+    agent.script("document.querySelector('#board-open').click();", json!([])).await;
+    let (left, top, _, _) = board_canvas(&agent, CONSOLE_BOARD).await;
+    agent.drag(&[(left + 40.0, top + 40.0), (left + 160.0, top + 90.0), (left + 260.0, top + 60.0)]).await;
+    agent.wait_for("the stroke to be numbered", &format!("{CONSOLE_BOARD} return board?.dataset.count === '1';"), json!([])).await;
+    agent.script("document.querySelector('#media-call .call-hangup').click();", json!([])).await;
+    learner.wait_for("the call to end", &on_panel(WIDGET_SCOPE, "panel.dataset.state === 'ended'"), json!([])).await;
+    let lead = api_token(&stage.base, "lead@edudesk.demo").await;
+    let calls: Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/conversations/{conversation}/calls", stage.base))
+        .bearer_auth(&lead)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((calls[0]["state"].as_str(), calls[0]["media"].as_str()), (Some("ended"), Some("video")), "{calls}");
+    assert!(calls[0]["duration_seconds"].as_i64().is_some(), "{calls}");
+    // The snapshot arrives in the learner's chat as an image.
+    learner.wait_for("the whiteboard snapshot in the chat", &format!("{WIDGET} return !!root.querySelector('.msg[data-seq] img');"), json!([])).await;
+}
+
+const WIDGET_BOARD: &str = "const board = document.querySelector('#edudesk-widget')?.shadowRoot?.querySelector('.board');";
+const CONSOLE_BOARD: &str = "const board = document.querySelector('#board-panel .board');";
+
+/// The viewport rectangle of the board's canvas `[left, top, width, height]`, once shown.
+async fn board_canvas(browser: &Browser<'_>, scope: &str) -> (f64, f64, f64, f64) {
+    let script = format!(
+        "{scope} if (!board) return null; const r = board.querySelector('canvas').getBoundingClientRect(); return r.width > 0 ? [r.left, r.top, r.width, r.height] : null;"
+    );
+    let rect = browser.wait_for("the whiteboard", &script, json!([])).await;
+    let at = |i: usize| rect[i].as_f64().unwrap();
+    (at(0), at(1), at(2), at(3))
+}
+
+/// What a board shows: (change number, elements, digest of ids and versions).
+async fn board_digest(browser: &Browser<'_>, scope: &str) -> Value {
+    browser.script(&format!("{scope} return board ? [board.dataset.seq, board.dataset.count, board.dataset.digest] : null;"), json!([])).await
+}
+
+/// Issue 14.4: the learner (widget) and the agent (console) draw on the conversation's
+/// whiteboard with real mouse input and converge on the same board; a supervisor who opens it
+/// later gets the whole board; undo and clear reach everyone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whiteboard_strokes_converge_between_pages_and_a_late_joiner() {
+    if browsers_missing() {
+        return;
+    }
+    let stage = Stage::start().await;
+    let learner = Browser::open(&stage.driver, "zh-CN").await;
+    open_widget(&learner, &stage.base).await;
+    learner_sends(&learner, "优惠券输入框在哪里？").await;
+    let conversation = widget_conversation(&learner).await;
+    let agent = desktop_console(&stage.driver, &stage.base, "t1@edudesk.demo").await;
+    open_in_console(&agent, conversation).await;
+    agent.wait_for("the whiteboard button", "return !!document.querySelector('#board-open');", json!([])).await;
+    agent.script("document.querySelector('#board-open').click();", json!([])).await;
+    learner.script(&format!("{WIDGET} root.querySelector('.board-open').click();"), json!([])).await;
+
+    // The learner draws a stroke; the agent a rectangle.
+    let (left, top, width, height) = board_canvas(&learner, WIDGET_BOARD).await;
+    learner.drag(&[(left + width * 0.1, top + height * 0.2), (left + width * 0.3, top + height * 0.5), (left + width * 0.5, top + height * 0.3)]).await;
+    agent.script("document.querySelector('#board-panel [data-tool=rect]').click();", json!([])).await;
+    let (left, top, width, height) = board_canvas(&agent, CONSOLE_BOARD).await;
+    agent.drag(&[(left + width * 0.5, top + height * 0.5), (left + width * 0.8, top + height * 0.8)]).await;
+    // And a text, typed in the toolbar and placed with a click.
+    agent.script("document.querySelector('#board-panel [data-tool=text]').click();", json!([])).await;
+    agent.type_into("return document.querySelector('#board-panel .board-text');", "点这里输入优惠码").await;
+    agent.drag(&[(left + width * 0.2, top + height * 0.8), (left + width * 0.2, top + height * 0.8)]).await;
+
+    let converged = |browser: &'static str| format!("{} return board?.dataset.count === '3' ? board.dataset.digest : null;", browser);
+    let on_learner = learner.wait_for("three elements on the learner's board", &converged(WIDGET_BOARD), json!([])).await;
+    let on_agent = agent.wait_for("three elements on the agent's board", &converged(CONSOLE_BOARD), json!([])).await;
+    assert_eq!(on_learner, on_agent, "both pages show the same elements at the same versions");
+    learner.screenshot("board-learner").await;
+    agent.screenshot("board-agent").await;
+
+    // A late joiner loads the whole board.
+    let lead = desktop_console(&stage.driver, &stage.base, "lead@edudesk.demo").await;
+    lead.script("document.querySelector('.view[data-view=\"all\"]').click();", json!([])).await;
+    open_in_console(&lead, conversation).await;
+    lead.wait_for("the whiteboard button", "return !!document.querySelector('#board-open');", json!([])).await;
+    lead.script("document.querySelector('#board-open').click();", json!([])).await;
+    let on_lead = lead.wait_for("the late joiner's board", &converged(CONSOLE_BOARD), json!([])).await;
+    assert_eq!(on_lead, on_agent, "the late joiner sees what the others see");
+
+    // Undo takes back the learner's own stroke everywhere; clear empties every page.
+    learner.script(&format!("{WIDGET} root.querySelector('.board-undo').click();"), json!([])).await;
+    let two = |scope: &'static str| format!("{scope} return board?.dataset.count === '2' ? board.dataset.digest : null;");
+    let after_undo = agent.wait_for("the undo on the agent's board", &two(CONSOLE_BOARD), json!([])).await;
+    assert_eq!(lead.wait_for("the undo on the late joiner's board", &two(CONSOLE_BOARD), json!([])).await, after_undo);
+    assert_eq!(learner.wait_for("the undo on the learner's board", &two(WIDGET_BOARD), json!([])).await, after_undo);
+    agent.script("document.querySelector('#board-panel .board-clear').click();", json!([])).await;
+    for (browser, scope) in [(&learner, WIDGET_BOARD), (&agent, CONSOLE_BOARD), (&lead, CONSOLE_BOARD)] {
+        browser.wait_for("the cleared board", &format!("{scope} return board?.dataset.count === '0';"), json!([])).await;
+    }
+    let digests = [board_digest(&learner, WIDGET_BOARD).await, board_digest(&agent, CONSOLE_BOARD).await, board_digest(&lead, CONSOLE_BOARD).await];
+    assert!(digests.iter().all(|digest| digest == &digests[0]), "{digests:?}");
+}
+
+/// A coturn server from Debian's package, started from docs/coturn/turnserver.conf with
+/// this test's port, secret and loopback addresses.
+struct Turn {
+    _child: Child,
+    port: u16,
+    secret: String,
+    _config: PathBuf,
+}
+
+impl Turn {
+    async fn start() -> Option<Turn> {
+        if !std::path::Path::new("/usr/bin/turnserver").exists() {
+            eprintln!("skipped: needs Debian's coturn (.ci/run installs it)");
+            return None;
+        }
+        let port = free_port();
+        let secret = edudesk::crypto::new_token()[..24].to_owned();
+        let shipped = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/coturn/turnserver.conf")).unwrap();
+        let mut config: Vec<String> = shipped
+            .lines()
+            .filter(|line| !line.starts_with("log-file") && !line.starts_with("tls-listening-port"))
+            .map(|line| match line.split_once('=') {
+                Some(("listening-port", _)) => format!("listening-port={port}"),
+                Some(("listening-ip", _)) => "listening-ip=127.0.0.1".to_owned(),
+                Some(("relay-ip", _)) => "relay-ip=127.0.0.1".to_owned(),
+                Some(("static-auth-secret", _)) => format!("static-auth-secret={secret}"),
+                _ => line.to_owned(),
+            })
+            .collect();
+        // Both browsers are on this machine: their relayed addresses are loopback peers.
+        config.extend(["allow-loopback-peers", "no-tls", "no-dtls", "log-file=stdout"].map(str::to_owned));
+        let path = std::env::temp_dir().join(format!("edudesk-turn-{port}.conf"));
+        std::fs::write(&path, config.join("\n")).unwrap();
+        let log = std::fs::File::create(std::env::temp_dir().join(format!("edudesk-turn-{port}.log"))).unwrap();
+        let child = Command::new("/usr/bin/turnserver").arg("-c").arg(&path).stdout(Stdio::from(log)).stderr(Stdio::null()).kill_on_drop(true).spawn().unwrap();
+        // Ready when it accepts TCP on its port (it listens on TCP and UDP alike).
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                return Some(Turn { _child: child, port, secret, _config: path });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("coturn did not start");
+    }
+}
+
+/// Issue 14.2: with `call_relay_only` every path goes through coturn — the agent rings, the
+/// learner accepts, and both sides decode video over a relayed candidate pair.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_only_call_goes_through_coturn() {
+    if browsers_missing() {
+        return;
+    }
+    let Some(turn) = Turn::start().await else { return };
+    let turn_url = format!("turn:127.0.0.1:{}?transport=udp", turn.port);
+    let stage = Stage::start_with_env(&[("EDUDESK_TURN_URLS", &turn_url), ("EDUDESK_TURN_SECRET", &turn.secret), ("EDUDESK_CALL_RELAY_ONLY", "true")]).await;
+    let learner = Browser::open_with(&stage.driver, "en-US", CALL_FLAGS).await;
+    open_widget(&learner, &stage.base).await;
+    learner_sends(&learner, "Can you call me? The coupon page is confusing.").await;
+    let conversation = widget_conversation(&learner).await;
+    let agent = Browser::open_with(&stage.driver, "en-US", CALL_FLAGS).await;
+    resize(&agent, 1440, 900).await;
+    console_login(&agent, &stage.base, "t1@edudesk.demo").await;
+    open_in_console(&agent, conversation).await;
+    agent.wait_for("the call button", "return !!document.querySelector('#call-video');", json!([])).await;
+    agent.script("document.querySelector('#call-video').click();", json!([])).await;
+    learner.wait_for("the incoming call", &format!("{WIDGET} return !!root.querySelector('.call-accept');"), json!([])).await;
+    learner.script(&format!("{WIDGET} root.querySelector('.call-accept').click();"), json!([])).await;
+
+    let learner_frames = frames_rise(&learner, WIDGET_SCOPE, 0, "the learner").await;
+    let agent_frames = frames_rise(&agent, CONSOLE_SCOPE, 0, "the agent").await;
+    frames_rise(&learner, WIDGET_SCOPE, learner_frames + 10, "the learner").await;
+    frames_rise(&agent, CONSOLE_SCOPE, agent_frames + 10, "the agent").await;
+    assert_eq!(panel_attribute(&learner, WIDGET_SCOPE, "path").await, "relay", "the learner's side goes through TURN");
+    assert_eq!(panel_attribute(&agent, CONSOLE_SCOPE, "path").await, "relay", "the agent's side goes through TURN");
+    learner.script(&format!("{WIDGET} root.querySelector('.call-hangup').click();"), json!([])).await;
+    agent.wait_for("the call to end", &on_panel(CONSOLE_SCOPE, "panel.dataset.state === 'ended'"), json!([])).await;
 }

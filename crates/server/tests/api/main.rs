@@ -20,6 +20,7 @@ mod auth;
 mod awards;
 mod bad_input;
 mod browser;
+mod calls;
 mod cli;
 mod conversations;
 mod messages;

@@ -74,6 +74,13 @@ async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
         row(Method::POST, format!("{c}/messages"), Some(json!({"body": "hello"})), [401, 201, 404, 403, 201, 201, 201, 201]),
         row(Method::POST, format!("{c}/messages"), Some(json!({"body": "note", "internal": true})), [401, 403, 404, 403, 201, 201, 201, 201]),
         row(Method::GET, format!("{c}/events"), None, [401, 200, 404, 403, 200, 200, 200, 200]),
+        row(Method::GET, format!("{c}/calls"), None, [401, 200, 404, 403, 200, 200, 200, 200]),
+        row(Method::POST, format!("{c}/calls"), Some(json!({"media": "smoke"})), [401, 422, 404, 403, 422, 422, 422, 422]),
+        row(Method::POST, "/api/v1/calls/999999/accept", None, [401, 404, 404, 404, 404, 404, 404, 404]),
+        row(Method::POST, "/api/v1/calls/999999/decline", None, [401, 404, 404, 404, 404, 404, 404, 404]),
+        row(Method::POST, "/api/v1/calls/999999/hangup", None, [401, 404, 404, 404, 404, 404, 404, 404]),
+        row(Method::GET, "/api/v1/calls/ice-servers", None, [401, 200, 200, 200, 200, 200, 200, 200]),
+        row(Method::GET, format!("{c}/board"), None, [401, 200, 404, 403, 200, 200, 200, 200]),
         row(Method::GET, format!("{c}/deliveries"), None, [401, 403, 404, 403, 200, 200, 200, 200]),
         row(
             Method::POST,

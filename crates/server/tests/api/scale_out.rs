@@ -64,4 +64,20 @@ async fn learner_on_node_a_and_agent_on_node_b_chat_both_ways() {
     }
     agent.send(json!({"type": "typing", "conversation_id": conversation, "typing": true})).await;
     assert_eq!(learner.next_of("typing").await["who"]["kind"], "agent");
+
+    // A call across the nodes: rung on A, accepted on B, signals relayed both ways.
+    let call = post_json(&client, format!("{}/api/v1/conversations/{conversation}/calls", node_a.base), Some(&learner_token), json!({"media": "video"})).await;
+    let call_id = call["id"].as_i64().unwrap();
+    assert_eq!(agent.next_of("media_call").await["call"]["state"], "ringing", "node B's agent hears node A's ring");
+    let accepted = post_json(&client, format!("{}/api/v1/calls/{call_id}/accept", node_b.base), Some(&agent_token), json!({})).await;
+    assert_eq!(accepted["state"], "accepted");
+    loop {
+        if learner.next_of("media_call").await["call"]["state"] == "accepted" {
+            break;
+        }
+    }
+    learner.send(json!({"type": "call_signal", "call_id": call_id, "data": {"description": {"type": "offer", "sdp": "v=0 from A"}}})).await;
+    assert_eq!(agent.next_of("call_signal").await["data"]["description"]["sdp"], "v=0 from A");
+    agent.send(json!({"type": "call_signal", "call_id": call_id, "data": {"candidate": {"candidate": "candidate:1 1 udp 1 192.0.2.9 5000 typ host"}}})).await;
+    assert_eq!(learner.next_of("call_signal").await["data"]["candidate"]["candidate"], "candidate:1 1 udp 1 192.0.2.9 5000 typ host");
 }

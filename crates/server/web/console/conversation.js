@@ -8,12 +8,13 @@ import { el, byId } from "../shared/dom.js";
 import { newClientId } from "../shared/socket.js";
 import { api, upload } from "./api.js";
 import { lang, t, optionLabel, locale } from "./i18n.js";
-import { emit } from "./hub.js";
+import { emit, on } from "./hub.js";
 import { me, users } from "./staff.js";
 import { rt } from "./realtime.js";
 import { toast } from "./toast.js";
 import { allSops } from "./sop-defs.js";
 import { renderSop } from "./sop.js";
+import { startCall, callTexts, openBoard } from "./media.js";
 
 // Canned replies; {{learner.name}} and {{agent.name}} are filled in when chosen.
 const CANNED = {
@@ -103,6 +104,9 @@ export function renderConversation() {
       el("label", {}, t.assign, " ", select("assignee", assignees, c.assignee_id ? String(c.assignee_id) : "", names, change("assignee_id"))),
       el("button", { id: "take", onclick: () => change("assignee_id")({ target: { value: String(me.id) } }) }, t.takeIt),
       el("button", { id: "escalate", onclick: escalate }, t.escalate),
+      c.status !== "closed" ? el("button", { id: "call-voice", title: callTexts().voice, onclick: () => startCall(c.id, "voice") }, "📞") : null,
+      c.status !== "closed" ? el("button", { id: "call-video", title: callTexts().video, onclick: () => startCall(c.id, "video") }, "📹") : null,
+      el("button", { id: "board-open", title: callTexts().board, onclick: () => openBoard(c.id) }, "🖊"),
       ["resolved", "closed"].includes(c.status) ? el("button", { id: "to-draft", onclick: async () => {
         try { const draft = await api("POST", `/conversations/${c.id}/article`); emit("go", "kb", draft.id); } catch (error) { toast(error.message, "error"); }
       } }, t.toDraft) : null,
@@ -300,6 +304,8 @@ document.addEventListener("visibilitychange", markRead);
 
 // ---- realtime ----------------------------------------------------------------------------
 rt.on("subscribed", markRead);
+// Another module (a call being accepted) asks for a conversation.
+on("conversation:open", (id) => { openConversation(id).catch((error) => toast(error.message, "error")); });
 
 // A message, or the ack of ours (carrying it with its seq): stored by seq, so never twice.
 function onMessage(frame) {

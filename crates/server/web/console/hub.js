@@ -6,6 +6,7 @@
 //   "inbox:stale"        a conversation changed here: refresh the lists soon, the queues now
 //   "inbox:render"       re-render the lists (e.g. the highlighted row)
 //   "team:stale"         refetch the team (counts of open conversations changed)
+//   "conversation:open" (id) open a conversation (e.g. a call was accepted)
 //   "go" (screen, arg)   switch to a screen, e.g. ("kb", articleId)
 
 const listeners = new Map();

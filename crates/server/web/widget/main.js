@@ -19,6 +19,9 @@ import { createSocket, newClientId } from "../shared/socket.js";
 import { pickLang, translator } from "../shared/i18n.js";
 import { TEXT } from "./text.js";
 import { MARKUP } from "./markup.js";
+import { createCalls } from "../shared/call.js";
+import { CALL_TEXT } from "../shared/call-text.js";
+import { createBoard, BOARD_TEXT } from "../shared/board.js";
 
 let started = false;
 
@@ -165,6 +168,8 @@ function run(options) {
     });
     if (state.resolved) list.appendChild(el("div", { class: "notice" }, T.resolved));
     $(".agent").textContent = state.agentName ? T.servedBy + state.agentName : "";
+    // Calls need a conversation to belong to.
+    $(".call-voice").hidden = $(".call-video").hidden = $(".board-open").hidden = !state.conversationId;
     list.scrollTop = list.scrollHeight;
   }
 
@@ -387,6 +392,34 @@ function run(options) {
     if (rt.subscribed && panel.classList.contains("open") && document.visibilityState === "visible") rt.read(state.conversationId, maxSeq());
   }
   document.addEventListener("visibilitychange", markRead);
+
+  // ---- calls: the learner rings the agents, or answers an agent's call -----------------
+  const CT = CALL_TEXT[lang];
+  const callArea = $(".call-area");
+  const callPanel = el("div", {}), callPrompt = el("div", {});
+  callArea.append(callPrompt, callPanel);
+  const calls = createCalls({
+    api, rt, token: ensureSession, container: callPanel, texts: CT, side: "contact",
+    onIncoming: (call, ringsForMe) => {
+      callPrompt.replaceChildren();
+      if (!ringsForMe || call.conversation_id !== state.conversationId) return;
+      panel.classList.add("open");
+      callPrompt.append(el("div", { class: "call-incoming", "data-call": call.id },
+        (call.media === "video" ? "📹 " : "📞 ") + CT.incoming + " ",
+        el("button", { class: "call-accept", onclick: () => { callPrompt.replaceChildren(); calls.accept(call).catch((error) => flash(error.message)); } }, CT.accept),
+        el("button", { class: "call-decline", onclick: () => { callPrompt.replaceChildren(); calls.decline(call).catch((error) => flash(error.message)); } }, CT.decline)));
+    },
+  });
+  // The shared whiteboard, in and outside calls.
+  const board = createBoard({ rt, container: $(".board-area"), texts: BOARD_TEXT[lang] });
+  $(".board-open").title = BOARD_TEXT[lang].title;
+  $(".board-open").addEventListener("click", () => {
+    if (board.isOpen()) board.close(); else if (state.conversationId) board.open(state.conversationId);
+  });
+  $(".call-voice").title = CT.voice;
+  $(".call-video").title = CT.video;
+  $(".call-voice").addEventListener("click", () => { if (state.conversationId) calls.start(state.conversationId, "voice").catch((error) => flash(error.message)); });
+  $(".call-video").addEventListener("click", () => { if (state.conversationId) calls.start(state.conversationId, "video").catch((error) => flash(error.message)); });
 
   // ---- user actions ------------------------------------------------------------------
   let typingSent = 0, typingTimer = null;

@@ -30,12 +30,22 @@ export const MARKUP =
   ".greeting{background:#eff6ff;border:1px solid #bfdbfe;border-radius:10px;padding:8px 11px;font-size:13px;color:#1e3a8a;margin-bottom:8px}" +
   ".notice{background:#f0fdf4;border:1px solid #bbf7d0;border-radius:10px;padding:8px 11px;font-size:13px;color:#166534;margin:8px 0}" +
   "header .human{font-size:12px;background:#fff;color:#2563eb;border-radius:12px;padding:3px 10px;margin-right:6px}" +
+  "header .call-voice,header .call-video,header .board-open{font-size:16px;padding:2px 6px}" +
+  ".board-area .board{border-bottom:1px solid #e2e8f0;padding:4px;background:#f8fafc}.board-canvas{width:100%;height:auto;border:1px solid #cbd5e1;border-radius:6px;background:#fff;touch-action:none;display:block}" +
+  ".board-toolbar{display:flex;flex-wrap:wrap;gap:3px;align-items:center;font-size:12px;margin-bottom:4px}.board-toolbar button{padding:2px 6px;border:1px solid #cbd5e1;border-radius:5px;background:#fff;font-size:12px;cursor:pointer}" +
+  ".board-toolbar .active{outline:2px solid #2563eb}.board-color{width:18px;height:18px;padding:0!important}.board-text{font-size:12px;width:140px}" +
+  ".call-area .call-panel,.call-area .call-incoming{margin:6px;padding:8px;border-radius:10px;background:#0f172a;color:#e2e8f0;font-size:13px}" +
+  ".call-area .call-incoming{background:#dcfce7;color:#14532d;border:1px solid #86efac}" +
+  ".call-area button{margin:4px 4px 0 0;padding:4px 8px;border-radius:6px;border:1px solid #cbd5e1;background:#fff;color:#1f2937;font-size:12px;cursor:pointer}" +
+  ".call-area .danger{background:#dc2626;color:#fff;border-color:#b91c1c}.call-area .call-quality{color:#4ade80;margin-left:6px}" +
+  ".call-area .call-videos{display:flex;flex-wrap:wrap;gap:4px;margin:6px 0}.call-area video{width:150px;max-height:120px;background:#000;border-radius:6px}" +
+  ".call-area .call-consent{background:#fef3c7;color:#92400e;padding:6px;border-radius:6px;margin:6px 0}" +
   "@media (max-width:480px){.panel{right:0;bottom:0;width:100vw;height:100vh;max-height:100vh;border-radius:0}}" +
   "</style>" +
   "<button class='launcher' part='launcher'></button>" +
   "<section class='panel' role='dialog'>" +
-  "<header><div><div class='title'></div><div class='agent'></div></div><div><button class='human' type='button'></button><button class='close'>×</button></div></header>" +
-  "<div class='status'></div><div class='messages' aria-live='polite'></div><div class='typing'></div>" +
+  "<header><div><div class='title'></div><div class='agent'></div></div><div><button class='call-voice' type='button' hidden>📞</button><button class='call-video' type='button' hidden>📹</button><button class='board-open' type='button' hidden>🖊</button><button class='human' type='button'></button><button class='close'>×</button></div></header>" +
+  "<div class='status'></div><div class='call-area'></div><div class='board-area'></div><div class='messages' aria-live='polite'></div><div class='typing'></div>" +
   "<div class='suggest' aria-live='polite'></div>" +
   "<form><button class='attach' type='button'></button><input class='file' type='file' accept='image/png,image/jpeg,image/gif,image/webp' hidden>" +
   "<textarea class='input'></textarea><button class='send' type='submit'></button></form>" +

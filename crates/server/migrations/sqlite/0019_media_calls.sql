@@ -1,0 +1,18 @@
+-- In-browser calls (issue 14): voice or video between the learner's widget and an agent's
+-- console, signalled over the realtime socket, each belonging to a conversation. At most one
+-- call of a conversation is live (ringing or accepted) at a time.
+CREATE TABLE media_calls (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id  INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    media            TEXT    NOT NULL CHECK (media IN ('voice', 'video')),
+    started_by       TEXT    NOT NULL CHECK (started_by IN ('contact', 'agent')),
+    agent_id         INTEGER REFERENCES users (id),
+    state            TEXT    NOT NULL CHECK (state IN ('ringing', 'accepted', 'declined', 'missed', 'ended')),
+    created_at       INTEGER NOT NULL,
+    accepted_at      INTEGER,
+    ended_at         INTEGER,
+    duration_seconds INTEGER,
+    end_reason       TEXT
+);
+CREATE INDEX media_calls_conversation ON media_calls (conversation_id, id);
+CREATE UNIQUE INDEX media_calls_one_live ON media_calls (conversation_id) WHERE state IN ('ringing', 'accepted');
