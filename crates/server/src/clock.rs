@@ -18,4 +18,10 @@ impl Clock {
     pub fn now_ms(&self) -> i64 {
         now_ms() + self.offset_ms
     }
+
+    /// Today's date in `zone` (the team's calendar, not the server's or a browser's: at 16:00
+    /// UTC it is already tomorrow in Shanghai).
+    pub fn today_in(&self, zone: chrono_tz::Tz) -> chrono::NaiveDate {
+        chrono::DateTime::<chrono::Utc>::from_timestamp_millis(self.now_ms()).unwrap_or_default().with_timezone(&zone).date_naive()
+    }
 }

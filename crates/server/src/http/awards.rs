@@ -30,8 +30,7 @@ pub struct Leaderboard {
 }
 
 fn this_month(state: &AppState) -> String {
-    let zone = state.sla.calendar.time_zone;
-    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(state.clock.now_ms()).unwrap_or_default().with_timezone(&zone).format("%Y-%m").to_string()
+    state.clock.today_in(state.sla.calendar.time_zone).format("%Y-%m").to_string()
 }
 
 /// Agents and teams ranked by balanced score for a month (staff).

@@ -189,7 +189,7 @@ pub async fn report(State(state): State<AppState>, auth: Auth, language: Languag
         return Err(AppError::BadRequest(format!("metric: '{metric}' is not one of {}", METRICS.join(", "))));
     }
     let zone = state.sla.calendar.time_zone;
-    let today = chrono::Utc::now().with_timezone(&zone).date_naive();
+    let today = state.clock.today_in(zone);
     let to = params.to.as_deref().map(|raw| day(raw, "to")).transpose()?.unwrap_or(today);
     let from = params.from.as_deref().map(|raw| day(raw, "from")).transpose()?.unwrap_or(to - chrono::Duration::days(6));
     if from > to {

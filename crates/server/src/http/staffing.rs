@@ -17,7 +17,7 @@ use crate::{
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PlanParams {
-    /// `YYYY-MM-DD` [default: today, in the team's time zone].
+    /// `YYYY-MM-DD`, `today` or `tomorrow` (in the team's time zone) [default: today].
     pub date: Option<String>,
 }
 
@@ -36,12 +36,11 @@ fn supervisor(auth: &Auth) -> AppResult<()> {
 #[tracing::instrument(skip_all)]
 pub async fn plan(State(state): State<AppState>, auth: Auth, ApiQuery(params): ApiQuery<PlanParams>) -> AppResult<ApiJson<StaffingPlan>> {
     supervisor(&auth)?;
-    let date = match params.date {
-        Some(date) => date,
-        None => {
-            let zone = state.sla.calendar.time_zone;
-            chrono::DateTime::<chrono::Utc>::from_timestamp_millis(state.clock.now_ms()).unwrap_or_default().with_timezone(&zone).format("%Y-%m-%d").to_string()
-        }
+    let today = state.clock.today_in(state.sla.calendar.time_zone);
+    let date = match params.date.as_deref() {
+        None | Some("today") => today.to_string(),
+        Some("tomorrow") => (today + chrono::Duration::days(1)).to_string(),
+        Some(date) => date.to_owned(),
     };
     Ok(ApiJson(staffing::plan(&state, &date).await?))
 }

@@ -984,8 +984,10 @@ async fn supervisors_read_kpis_in_the_console() {
     let answer = json!({"rating": 4, "resolved": true, "comment": "希望增加倍速播放功能"});
     assert_eq!(http.post(format!("{base}/api/v1/surveys/{token}")).json(&answer).send().await.unwrap().status(), 200);
 
-    // Issue 13.5: t1 works tomorrow 9:00–12:00; the KPI screen shows tomorrow's staffing plan.
-    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).date_naive();
+    // Issue 13.5: t1 works tomorrow 9:00–12:00; the KPI screen shows tomorrow's staffing plan
+    // (tomorrow in the team's time zone, which may be two days after today in UTC).
+    let plan: Value = http.get(format!("{base}/api/v1/staffing?date=tomorrow")).bearer_auth(&lead_api).send().await.unwrap().json().await.unwrap();
+    let tomorrow = chrono::NaiveDate::parse_from_str(plan["date"].as_str().unwrap(), "%Y-%m-%d").unwrap();
     let weekday = chrono::Datelike::weekday(&tomorrow).num_days_from_monday();
     let shift = json!([{"weekday": weekday, "start_hour": 9, "end_hour": 12}]);
     let shifts_url = format!("{base}/api/v1/users/{}/shifts", me["user"]["id"]);
@@ -1244,20 +1246,22 @@ async fn whiteboard_strokes_converge_between_pages_and_a_late_joiner() {
 /// A coturn server from Debian's package, started from docs/coturn/turnserver.conf with
 /// this test's port, secret and loopback addresses.
 struct Turn {
-    _child: Child,
+    child: Child,
     port: u16,
     secret: String,
-    _config: PathBuf,
 }
 
 impl Turn {
-    async fn start() -> Option<Turn> {
-        if !std::path::Path::new("/usr/bin/turnserver").exists() {
+    fn installed() -> bool {
+        let installed = std::path::Path::new("/usr/bin/turnserver").exists();
+        if !installed {
             eprintln!("skipped: needs Debian's coturn (.ci/run installs it)");
-            return None;
         }
-        let port = free_port();
-        let secret = edudesk::crypto::new_token()[..24].to_owned();
+        installed
+    }
+
+    /// Starts coturn on `port` with `secret`, and waits until it accepts connections.
+    async fn start(port: u16, secret: &str) -> Turn {
         let shipped = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/coturn/turnserver.conf")).unwrap();
         let mut config: Vec<String> = shipped
             .lines()
@@ -1274,27 +1278,34 @@ impl Turn {
         config.extend(["allow-loopback-peers", "no-tls", "no-dtls", "log-file=stdout"].map(str::to_owned));
         let path = std::env::temp_dir().join(format!("edudesk-turn-{port}.conf"));
         std::fs::write(&path, config.join("\n")).unwrap();
-        let log = std::fs::File::create(std::env::temp_dir().join(format!("edudesk-turn-{port}.log"))).unwrap();
+        let log = std::fs::File::options().create(true).append(true).open(std::env::temp_dir().join(format!("edudesk-turn-{port}.log"))).unwrap();
         let child = Command::new("/usr/bin/turnserver").arg("-c").arg(&path).stdout(Stdio::from(log)).stderr(Stdio::null()).kill_on_drop(true).spawn().unwrap();
         // Ready when it accepts TCP on its port (it listens on TCP and UDP alike).
         for _ in 0..200 {
             if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-                return Some(Turn { _child: child, port, secret, _config: path });
+                return Turn { child, port, secret: secret.to_owned() };
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("coturn did not start");
     }
+
+    async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
 }
 
-/// Issue 14.2: with `call_relay_only` every path goes through coturn — the agent rings, the
-/// learner accepts, and both sides decode video over a relayed candidate pair.
+/// Issue 14.1–14.3 over coturn: with `call_relay_only` every path goes through the relay. The
+/// agent rings a voice call, the learner accepts, and audio flows over relayed candidates on
+/// both sides; each turns a camera on (voice → video, renegotiated) and the other decodes it.
+/// Then the relay dies mid-call: the connection drops, ICE restarts on its own, and video
+/// flows again once coturn is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_relay_only_call_goes_through_coturn() {
-    if browsers_missing() {
+async fn a_relay_only_call_goes_through_coturn_and_recovers_when_the_relay_restarts() {
+    if browsers_missing() || !Turn::installed() {
         return;
     }
-    let Some(turn) = Turn::start().await else { return };
+    let turn = Turn::start(free_port(), &edudesk::crypto::new_token()[..24]).await;
     let turn_url = format!("turn:127.0.0.1:{}?transport=udp", turn.port);
     let stage = Stage::start_with_env(&[("EDUDESK_TURN_URLS", &turn_url), ("EDUDESK_TURN_SECRET", &turn.secret), ("EDUDESK_CALL_RELAY_ONLY", "true")]).await;
     let learner = Browser::open_with(&stage.driver, "en-US", CALL_FLAGS).await;
@@ -1305,17 +1316,40 @@ async fn a_relay_only_call_goes_through_coturn() {
     resize(&agent, 1440, 900).await;
     console_login(&agent, &stage.base, "t1@edudesk.demo").await;
     open_in_console(&agent, conversation).await;
-    agent.wait_for("the call button", "return !!document.querySelector('#call-video');", json!([])).await;
-    agent.script("document.querySelector('#call-video').click();", json!([])).await;
+    agent.wait_for("the call button", "return !!document.querySelector('#call-voice');", json!([])).await;
+    agent.script("document.querySelector('#call-voice').click();", json!([])).await;
     learner.wait_for("the incoming call", &format!("{WIDGET} return !!root.querySelector('.call-accept');"), json!([])).await;
     learner.script(&format!("{WIDGET} root.querySelector('.call-accept').click();"), json!([])).await;
 
-    let learner_frames = frames_rise(&learner, WIDGET_SCOPE, 0, "the learner").await;
+    // A voice call, over the relay on both sides.
+    let relayed = "['connected', 'completed'].includes(panel.dataset.ice) && panel.dataset.path === 'relay'";
+    learner.wait_for("the learner's relayed connection", &on_panel(WIDGET_SCOPE, relayed), json!([])).await;
+    agent.wait_for("the agent's relayed connection", &on_panel(CONSOLE_SCOPE, relayed), json!([])).await;
+    assert_eq!(panel_attribute(&agent, CONSOLE_SCOPE, "media").await, "voice");
+
+    // Voice → video, from either side.
+    learner.script(&format!("{WIDGET} root.querySelector('.call-camera').click();"), json!([])).await;
     let agent_frames = frames_rise(&agent, CONSOLE_SCOPE, 0, "the agent").await;
-    frames_rise(&learner, WIDGET_SCOPE, learner_frames + 10, "the learner").await;
     frames_rise(&agent, CONSOLE_SCOPE, agent_frames + 10, "the agent").await;
-    assert_eq!(panel_attribute(&learner, WIDGET_SCOPE, "path").await, "relay", "the learner's side goes through TURN");
-    assert_eq!(panel_attribute(&agent, CONSOLE_SCOPE, "path").await, "relay", "the agent's side goes through TURN");
+    agent.script("document.querySelector('#media-call .call-camera').click();", json!([])).await;
+    let learner_frames = frames_rise(&learner, WIDGET_SCOPE, 0, "the learner").await;
+    frames_rise(&learner, WIDGET_SCOPE, learner_frames + 10, "the learner").await;
+
+    // The relay goes away: the connection drops...
+    let (port, secret) = (turn.port, turn.secret.clone());
+    turn.stop().await;
+    let broken = "['disconnected', 'failed', 'checking', 'new'].includes(panel.dataset.ice)";
+    agent.wait_for("the connection to drop", &on_panel(CONSOLE_SCOPE, broken), json!([])).await;
+    // ...and comes back: ICE restarts and video flows again on both sides.
+    let turn = Turn::start(port, &secret).await;
+    agent.wait_for("the agent's connection to come back", &on_panel(CONSOLE_SCOPE, relayed), json!([])).await;
+    learner.wait_for("the learner's connection to come back", &on_panel(WIDGET_SCOPE, relayed), json!([])).await;
+    let agent_frames = frames_rise(&agent, CONSOLE_SCOPE, 0, "the agent").await;
+    frames_rise(&agent, CONSOLE_SCOPE, agent_frames + 10, "the agent after the restart").await;
+    let learner_frames = frames_rise(&learner, WIDGET_SCOPE, 0, "the learner").await;
+    frames_rise(&learner, WIDGET_SCOPE, learner_frames + 10, "the learner after the restart").await;
+
     learner.script(&format!("{WIDGET} root.querySelector('.call-hangup').click();"), json!([])).await;
     agent.wait_for("the call to end", &on_panel(CONSOLE_SCOPE, "panel.dataset.state === 'ended'"), json!([])).await;
+    turn.stop().await;
 }

@@ -60,7 +60,9 @@ async fn the_day_plan_compares_the_forecast_with_who_is_scheduled(backend: TestB
     assert_eq!((hours[3]["forecast"].as_f64(), hours[3]["needed"].as_u64(), hours[3]["scheduled"].as_u64()), (Some(0.0), Some(0), Some(0)));
     assert_eq!(hours[3]["service_level"], serde_json::Value::Null);
 
-    app.get("/api/v1/staffing?date=tomorrow", &lead).await.problem(400);
+    // "tomorrow" is the team's tomorrow, whatever the server's or the browser's date.
+    assert_eq!(app.get("/api/v1/staffing?date=tomorrow", &lead).await.expect(200)["date"], planned.to_string());
+    app.get("/api/v1/staffing?date=someday", &lead).await.problem(400);
     app.get("/api/v1/staffing", &t1).await.problem(403);
     app.get("/api/v1/staffing", &learner).await.problem(403);
 }

@@ -14,8 +14,9 @@ export async function renderKpis() {
   if (!pane) return;
   for (const id of ["views", "list", "sop-panel", "profile"]) byId(id)?.replaceChildren();
   const overseer = me.role !== "agent";
-  const day = (offset) => new Date(Date.now() - offset * 864e5).toISOString().slice(0, 10);
-  const chosen = chosenReport || { from: day(6), to: day(0), group: overseer ? "agent" : "agent", metric: "conversations" };
+  // Without a chosen range the server picks the last seven days of the team's calendar (the
+  // browser's date may be another day than the team's), and the pickers show what it chose.
+  const chosen = chosenReport || { from: "", to: "", group: "agent", metric: "conversations" };
   const from = el("input", { type: "date", id: "kpi-from", value: chosen.from });
   const to = el("input", { type: "date", id: "kpi-to", value: chosen.to });
   const groups = overseer ? ["agent", "tier", "channel", "category", "day", "week", "total"] : ["agent"];
@@ -23,10 +24,14 @@ export async function renderKpis() {
   const charted = ["conversations", "first_response_median_s", "resolution_median_s", "resolution_rate", "one_touch_rate", "reopen_rate", "first_response_sla", "resolution_sla", "csat", "average_rating"];
   const metric = el("select", { id: "kpi-metric" }, ...charted.map((m) => el("option", { value: m, selected: chosen.metric === m }, t.kpiNames[m])));
   const show = el("button", { class: "primary", id: "kpi-show", onclick: () => { chosenReport = { from: from.value, to: to.value, group: group.value, metric: metric.value }; renderKpis(); } }, t.show);
-  const query = new URLSearchParams({ from: chosen.from, to: chosen.to, group_by: chosen.group }).toString();
+  const range = chosen.from && chosen.to ? { from: chosen.from, to: chosen.to } : {};
+  let query = new URLSearchParams({ ...range, group_by: chosen.group }).toString();
   const children = [el("h2", {}, t.kpis), el("div", { class: "kpi-form" }, from, " – ", to, " ", group, " ", metric, " ", show)];
   try {
     const report = await api("GET", `/kpis?${query}`);
+    from.value = report.from;
+    to.value = report.to;
+    query = new URLSearchParams({ from: report.from, to: report.to, group_by: chosen.group }).toString();
     const columns = ["conversations", "handled", "responded", "first_response_median_s", "resolved", "resolution_rate", "resolution_median_s", "one_touch_rate", "reopen_rate", "first_response_sla", "resolution_sla", "rated", "csat", "average_rating"];
     const shown = (key, value) => {
       if (value === null || value === undefined) return "—";
@@ -51,9 +56,8 @@ export async function renderKpis() {
 // Tomorrow's staffing plan (supervisors): per hour the forecast, the agents needed (Erlang C),
 // those scheduled and the gap, the service level and abandonment the scheduled agents reach.
 async function staffingSection() {
-  const tomorrow = new Date(Date.now() + 864e5).toISOString().slice(0, 10);
   try {
-    const plan = await api("GET", `/staffing?date=${tomorrow}`);
+    const plan = await api("GET", "/staffing?date=tomorrow");
     const busy = plan.hours.filter((hour) => hour.forecast > 0 || hour.scheduled > 0);
     const pct = (value) => (value === null || value === undefined ? "—" : `${Math.round(value * 100)}%`);
     return [el("h3", {}, `${t.staffing.title} · ${plan.date}`),

@@ -17,6 +17,9 @@ import { el } from "./dom.js";
 
 const STATS_EVERY_MS = 1000;
 const DISCONNECTED_GRACE_MS = 3000;
+// A connection not back this long after its last restart is restarted again (the relay or
+// the network may have come back since).
+const RESTART_AGAIN_MS = 8000;
 
 // options:
 //   api        the REST client (shared/api.js)
@@ -98,8 +101,9 @@ export function createCalls({ api, rt, token = () => Promise.resolve(null), cont
     let disconnectedTimer = null;
     pc.oniceconnectionstatechange = () => {
       clearTimeout(disconnectedTimer);
-      if (pc.iceConnectionState === "failed") pc.restartIce();
-      if (pc.iceConnectionState === "disconnected") disconnectedTimer = setTimeout(() => { if (pc.iceConnectionState === "disconnected") pc.restartIce(); }, DISCONNECTED_GRACE_MS);
+      if (["connected", "completed"].includes(pc.iceConnectionState)) current.healthyAt = Date.now();
+      if (pc.iceConnectionState === "failed") restart();
+      if (pc.iceConnectionState === "disconnected") disconnectedTimer = setTimeout(() => { if (pc.iceConnectionState === "disconnected") restart(); }, DISCONNECTED_GRACE_MS);
       render();
     };
     current.local = await navigator.mediaDevices.getUserMedia({ audio: true, video: call.media === "video" });
@@ -110,6 +114,14 @@ export function createCalls({ api, rt, token = () => Promise.resolve(null), cont
     current.stats = setInterval(measure, STATS_EVERY_MS);
     render();
   }
+
+  // ICE restart: new candidates (a new network, a relay back up), renegotiated.
+  function restart() {
+    if (!current?.pc) return;
+    current.restartedAt = Date.now();
+    current.pc.restartIce();
+  }
+  window.addEventListener("online", restart);
 
   async function onSignal(data) {
     const pc = current?.pc;
@@ -208,6 +220,9 @@ export function createCalls({ api, rt, token = () => Promise.resolve(null), cont
     const newLost = lost - current.lastLost, newReceived = received - current.lastReceived;
     const loss = newLost + newReceived > 0 ? newLost / (newLost + newReceived) : 0;
     Object.assign(current, { lastAt: now, lastBytes: bytes, lastLost: lost, lastReceived: received });
+    const healthy = ["connected", "completed"].includes(pc.iceConnectionState);
+    if (healthy) current.healthyAt = now;
+    else if (current.healthyAt && now - current.healthyAt > RESTART_AGAIN_MS && now - (current.restartedAt || 0) > RESTART_AGAIN_MS) restart();
     current.quality = { level: level(rtt, loss, kbps), rtt, loss, kbps, frames, decoding, path };
     render();
   }
