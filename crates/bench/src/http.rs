@@ -1,10 +1,12 @@
-//! HTTP benchmark: `POST /api/v1/conversations/{id}/messages` (see BENCHMARKS.md).
+//! HTTP benchmarks (see BENCHMARKS.md), one scenario per run:
+//! - `messages`: learners `POST /api/v1/conversations/{id}/messages`;
+//! - `replies`: an agent answers those conversations, same endpoint;
+//! - `creates`: learners open new conversations, `POST /api/v1/conversations`.
 //!
 //! Starts a real `edudesk serve` process (the release binary next to this one) on a fresh
 //! SQLite file or PostgreSQL database, opens one conversation per client, then has N
-//! concurrent clients post messages over keep-alive HTTP/1.1 connections for a fixed
-//! time. Reports throughput and latency percentiles, then checks that every acknowledged
-//! message is stored.
+//! concurrent clients send over keep-alive HTTP/1.1 connections for a fixed time. Reports
+//! throughput and latency percentiles, then checks that what was acknowledged is stored.
 
 use std::{
     path::PathBuf,
@@ -40,6 +42,12 @@ pub struct Args {
     /// Seconds of unmeasured warm-up.
     #[arg(long, default_value_t = 2)]
     warmup: u64,
+    /// `messages` (learners post), `replies` (an agent posts) or `creates` (new conversations).
+    #[arg(long, default_value = "messages")]
+    scenario: String,
+    /// Run the server with the bot answering learners (as `--demo` does by default).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    bot: bool,
     /// The edudesk binary [default: next to this one].
     #[arg(long)]
     edudesk: Option<PathBuf>,
@@ -133,6 +141,10 @@ async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database
         .arg("--database-url")
         .arg(database_url)
         .env("RUST_LOG", "warn")
+        .env("EDUDESK_BOT_ENABLED", args.bot.to_string())
+        // Every simulated learner comes from this one address: the per-address limit on new
+        // widget sessions (60 a minute) would otherwise stop the set-up.
+        .env("EDUDESK_PUBLIC_WRITES_PER_IP", "1000000")
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()?;
@@ -144,6 +156,18 @@ async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database
         }
     };
 
+    if !matches!(args.scenario.as_str(), "messages" | "replies" | "creates") {
+        bail!("unknown scenario {}; use messages, replies or creates", args.scenario);
+    }
+    // Replies come from a supervisor, who may answer every conversation.
+    let agent_token = if args.scenario == "replies" {
+        let mut connection = Connection::open(&addr).await?;
+        let (_, login) =
+            connection.send("POST", "/api/v1/auth/login", None, &json!({"email": "lead@edudesk.demo", "password": edudesk::demo::DEMO_PASSWORD})).await?;
+        Some(login["token"].as_str().context("a staff token")?.to_owned())
+    } else {
+        None
+    };
     // One learner, conversation and connection per client.
     let mut clients = Vec::new();
     for n in 0..args.clients {
@@ -159,6 +183,7 @@ async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database
             bail!("creating a conversation answered {status}: {created}");
         }
         let path = format!("/api/v1/conversations/{}/messages", created["id"]);
+        let token = agent_token.clone().unwrap_or(token);
         clients.push((connection, token, path));
     }
 
@@ -167,6 +192,7 @@ async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database
     let stop_at = warmup_until + Duration::from_secs(args.seconds);
     let mut tasks = Vec::new();
     for (n, (mut connection, token, path)) in clients.into_iter().enumerate() {
+        let creates = args.scenario == "creates";
         tasks.push(tokio::spawn(async move {
             let mut latencies_us: Vec<u32> = Vec::new();
             let mut acknowledged = 0u64;
@@ -176,9 +202,14 @@ async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database
                 if now >= stop_at {
                     break;
                 }
-                let body = json!({"body": format!("你好，我的课程视频打不开了 #{i}"), "client_id": format!("b{n}-{i}")});
+                let text = format!("你好，我的课程视频打不开了 #{i}");
+                let (target, body) = if creates {
+                    ("/api/v1/conversations", json!({"channel": "widget", "message": {"body": text, "client_id": format!("b{n}-{i}")}}))
+                } else {
+                    (path.as_str(), json!({"body": text, "client_id": format!("b{n}-{i}")}))
+                };
                 let sent = Instant::now();
-                match connection.send("POST", &path, Some(&token), &body).await {
+                match connection.send("POST", target, Some(&token), &body).await {
                     Ok((201, _)) => {
                         acknowledged += 1;
                         if sent >= warmup_until {
@@ -204,7 +235,9 @@ async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database
     latencies.sort_unstable();
     let measured = latencies.len() as f64 / args.seconds as f64;
     println!(
-        "backend={} clients={} seconds={} messages={} throughput={:.0}/s p50={:.2}ms p90={:.2}ms p99={:.2}ms max={:.2}ms errors={}",
+        "scenario={} bot={} backend={} clients={} seconds={} requests={} throughput={:.0}/s p50={:.2}ms p90={:.2}ms p99={:.2}ms max={:.2}ms errors={}",
+        args.scenario,
+        args.bot,
         args.backend,
         args.clients,
         args.seconds,
@@ -217,8 +250,9 @@ async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database
         errors
     );
 
-    // Every acknowledged message of the first client is stored, in order.
-    if let Some((mut connection, token, path, count)) = check {
+    // Every acknowledged message of the first client is stored, in order (with the bot on,
+    // its answers are there too: counted are the client's own).
+    if let Some((mut connection, token, path, count)) = check.filter(|_| args.scenario != "creates") {
         let mut stored = 0u64;
         let mut after = 0i64;
         loop {
@@ -228,10 +262,10 @@ async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database
                 break;
             }
             after = page.last().and_then(|m| m["seq"].as_i64()).unwrap_or(after);
-            stored += page.len() as u64;
+            stored += page.iter().filter(|m| m["client_id"].as_str().is_some_and(|id| id.starts_with("b0-"))).count() as u64;
         }
-        if stored != count + 1 {
-            bail!("client 0 had {count} messages acknowledged but {} are stored", stored.saturating_sub(1));
+        if stored != count {
+            bail!("client 0 had {count} messages acknowledged but {stored} are stored");
         }
         println!("verified: client 0's {count} acknowledged messages are all stored; {acknowledged} acknowledged in total");
     }

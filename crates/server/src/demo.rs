@@ -93,6 +93,7 @@ pub async fn seed(store: &Store) -> AppResult<bool> {
             at: crate::store::now_ms(),
             due: Some(crate::store::conversations::due_ms(edudesk_core::sla::SlaPolicy::default().due_times(chrono::Utc::now(), tier, priority, 0))),
             bot_active: false,
+            sop: None,
         };
         store.create_conversation(&new).await?;
     }

@@ -97,6 +97,7 @@ pub async fn open(state: &AppState, opening: Opening) -> AppResult<Opened> {
     let tier = opening.tier.unwrap_or_else(|| state.categories.tier_of(category.as_deref()));
     let at = now_ms();
     let due = state.sla.due_times(to_utc(at), tier, opening.priority, 0);
+    let sop = sops::offer_for_category(state, category.as_deref()).await?;
     let new = NewConversation {
         at,
         due: Some(due_ms(due)),
@@ -110,6 +111,7 @@ pub async fn open(state: &AppState, opening: Opening) -> AppResult<Opened> {
         body: opening.body,
         client_id: opening.client_id,
         bot_active: opening.bot && state.config.bot_enabled,
+        sop,
     };
     let (conversation, message, replayed) = state.store.create_conversation(&new).await?;
     if replayed {
@@ -121,7 +123,6 @@ pub async fn open(state: &AppState, opening: Opening) -> AppResult<Opened> {
     if opening.deliver_first {
         delivery::send_to_learner(state, &message).await?;
     }
-    let conversation = sops::start_for_category(state, conversation).await?;
     state.bus.publish(Event::conversation(&conversation)).await;
     state.bus.publish(Event::Message { route: Route::of(&conversation), message: message.clone() }).await;
     let conversation = if conversation.bot_active {

@@ -112,7 +112,7 @@ async fn store_inbound(state: &AppState, inbound: &Inbound) -> AppResult<Ingeste
     };
     if let Some(conversation_id) = existing {
         let appended = messages::append(state, conversation_id, Author::Contact(contact_id), body.as_str().to_owned(), false, None, "in").await?;
-        messages::after_commit(state, &appended.message).await;
+        messages::after_commit(state, &appended).await;
         return Ok(Ingested { conversation_id, contact_id, message: Some(appended.message), duplicate: false });
     }
     let opened = conversations::open(

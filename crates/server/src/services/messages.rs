@@ -9,7 +9,7 @@ use crate::{
     crypto::new_token,
     error::{AppError, AppResult},
     services::{attachments, bot, conversations, delivery, writer::Appended},
-    store::{batch::NewMessage, messages::Author, messages::Message},
+    store::{batch::NewMessage, messages::Author},
 };
 
 /// A message someone posts in a conversation.
@@ -86,10 +86,10 @@ pub async fn post(state: &AppState, principal: Principal, post: Post, follow_up:
     };
     if !appended.replayed {
         match follow_up {
-            FollowUp::Inline => after_commit(state, &appended.message).await,
+            FollowUp::Inline => after_commit(state, &appended).await,
             FollowUp::Background => {
-                let (state, message) = (state.clone(), appended.message.clone());
-                tokio::spawn(async move { after_commit(&state, &message).await });
+                let (state, appended) = (state.clone(), appended.clone());
+                tokio::spawn(async move { after_commit(&state, &appended).await });
             }
         }
     }
@@ -116,16 +116,23 @@ pub async fn append(
 /// What follows a newly committed message, whichever way it came (REST, socket, channel):
 /// the bot answers a learner in a conversation it handles; an agent's public reply takes the
 /// conversation from the bot and goes out on the conversation's channel.
-pub async fn after_commit(state: &AppState, message: &Message) {
+///
+/// What the commit saw (the bot handling the conversation, a channel to send through) spares
+/// a read each: a reply in a widget chat the bot has left costs nothing more here.
+pub async fn after_commit(state: &AppState, appended: &Appended) {
+    let message = &appended.message;
     let outcome = match message.author_kind {
-        AuthorKind::Contact if state.config.bot_enabled => {
+        AuthorKind::Contact if state.config.bot_enabled && appended.bot_active => {
             bot::after_learner_message(state, message.conversation_id, &message.body).await;
             Ok(())
         }
-        AuthorKind::Agent if !message.internal => match bot::agent_stepped_in(state, message.conversation_id).await {
-            Ok(()) => delivery::after_outbound(state, message).await,
-            Err(error) => Err(error),
-        },
+        AuthorKind::Agent if !message.internal => {
+            let stepped_in = if appended.bot_active { bot::agent_stepped_in(state, message.conversation_id).await } else { Ok(()) };
+            match stepped_in {
+                Ok(()) if appended.channel_account.is_some() => delivery::after_outbound(state, message).await,
+                other => other,
+            }
+        }
         _ => Ok(()),
     };
     if let Err(error) = outcome {

@@ -56,6 +56,16 @@ pub async fn load(store: &Store, dir: &Path) -> anyhow::Result<usize> {
 
 /// Offers the SOP for a new conversation's category, if there is one. It binds (its
 /// mandatory steps gate escalation and resolution) once an agent works it.
+/// The SOP a new conversation of `category` starts with, offered: (id, version, progress
+/// JSON) for [`crate::store::conversations::NewConversation::sop`].
+pub async fn offer_for_category(state: &AppState, category: Option<&str>) -> AppResult<Option<(String, i64, String)>> {
+    let Some(category) = category else { return Ok(None) };
+    let sops = state.store.sops().await?;
+    let Some(sop) = sops.into_iter().find(|sop| sop.categories.iter().any(|c| c == category)) else { return Ok(None) };
+    let progress = serde_json::to_string(&sop.offer()).map_err(|error| AppError::Internal(error.into()))?;
+    Ok(Some((sop.id, sop.version, progress)))
+}
+
 pub async fn start_for_category(state: &AppState, conversation: Conversation) -> AppResult<Conversation> {
     let Some(category) = conversation.category.as_deref().filter(|_| conversation.sop.is_none()) else { return Ok(conversation) };
     let sops = state.store.sops().await?;

@@ -41,6 +41,10 @@ pub struct Appended {
     pub replayed: bool,
     /// Who may see the conversation (for realtime delivery).
     pub scope: ConversationScope,
+    /// Whether the bot was handling the conversation at the commit, and the channel account
+    /// replies go out through: what follows a message needs no read of its own to know.
+    pub bot_active: bool,
+    pub channel_account: Option<String>,
 }
 
 /// Rows per multi-row statement, well under SQLite's and PostgreSQL's parameter limits.
@@ -55,7 +59,7 @@ pub struct Committed {
 
 /// What became of one message of a batch while the batch is being written.
 enum Pending {
-    Done(StoreResult<Appended>),
+    Done(Box<StoreResult<Appended>>),
     /// Same conversation and client id as an earlier message of this batch.
     SameAs(usize),
     /// A sequence number is allocated; the row is inserted with the batch.
@@ -80,9 +84,15 @@ struct ConversationState {
     resolution_due_at: Option<i64>,
     sla_warned: String,
     sla_breached: String,
+    bot_active: i64,
+    channel_account: Option<String>,
 }
 
 impl ConversationState {
+    fn appended(&self, message: Message, replayed: bool) -> Appended {
+        Appended { message, replayed, scope: self.scope(), bot_active: self.bot_active != 0, channel_account: self.channel_account.clone() }
+    }
+
     /// The learner answered a pending conversation: the SLA clocks run again, and the
     /// time waited on them extends the resolution target.
     fn resume_sla(&mut self, sla: &SlaPolicy, now: i64) {
@@ -132,7 +142,7 @@ pub async fn commit(store: &Store, sla: &SlaPolicy, messages: &[&NewMessage]) ->
         }
         first_of.insert(key, index);
         let Some(conversation) = conversations.get_mut(&new.conversation_id) else {
-            pending.push(Pending::Done(Err(StoreError::not_found("conversation"))));
+            pending.push(Pending::Done(Box::new(Err(StoreError::not_found("conversation")))));
             continue;
         };
         let access = new.on_behalf_of.map_or(Access::Staff, |principal| principal.conversation_access(&conversation.scope()));
@@ -140,7 +150,7 @@ pub async fn commit(store: &Store, sla: &SlaPolicy, messages: &[&NewMessage]) ->
         let outcome = match (access, existing.remove(&(new.conversation_id, new.client_id.clone()))) {
             (Access::Hidden, _) => Err(StoreError::not_found("conversation")),
             (Access::Forbidden, _) => Err(StoreError::Forbidden("this conversation is outside your tier and not assigned to you".to_owned())),
-            (_, Some(message)) if message_is_by(&message, new.author) => Ok(Appended { message, replayed: true, scope: conversation.scope() }),
+            (_, Some(message)) if message_is_by(&message, new.author) => Ok(conversation.appended(message, true)),
             (_, Some(_)) => Err(StoreError::Conflict(REUSED_CLIENT_ID.to_owned())),
             (_, None) if status == Status::Closed => Err(StoreError::Conflict("the conversation is closed; start a new one".to_owned())),
             (_, None) => {
@@ -161,7 +171,7 @@ pub async fn commit(store: &Store, sla: &SlaPolicy, messages: &[&NewMessage]) ->
                 continue;
             }
         };
-        pending.push(Pending::Done(outcome));
+        pending.push(Pending::Done(Box::new(outcome)));
     }
 
     let inserts: Vec<(&NewMessage, i64)> =
@@ -185,14 +195,14 @@ pub async fn commit(store: &Store, sla: &SlaPolicy, messages: &[&NewMessage]) ->
     let mut outcomes: Vec<StoreResult<Appended>> = Vec::with_capacity(messages.len());
     for (new, state) in messages.iter().zip(pending) {
         let outcome = match state {
-            Pending::Done(outcome) => outcome,
+            Pending::Done(outcome) => *outcome,
             Pending::SameAs(first) => match &outcomes[first] {
                 Ok(appended) if message_is_by(&appended.message, new.author) => Ok(Appended { replayed: true, ..appended.clone() }),
                 Ok(_) => Err(StoreError::Conflict(REUSED_CLIENT_ID.to_owned())),
                 Err(error) => Err(StoreError::Conflict(format!("an identical message in the same batch was refused: {error}"))),
             },
             Pending::Insert(seq) => match (ids.get(&(new.conversation_id, new.client_id.clone())), conversations.get(&new.conversation_id)) {
-                (Some(id), Some(conversation)) => Ok(Appended { message: stored(new, *id, seq, now), replayed: false, scope: conversation.scope() }),
+                (Some(id), Some(conversation)) => Ok(conversation.appended(stored(new, *id, seq, now), false)),
                 _ => Err(StoreError::Internal(anyhow::anyhow!("an inserted message was not returned"))),
             },
         };
@@ -258,7 +268,7 @@ async fn conversation_states(
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT id, contact_id, tier, assignee_id, status, last_seq, resolved_at, first_response_at, created_at, priority, pending_since, sla_paused_minutes,
-                resolution_due_at, sla_warned, sla_breached FROM conversations WHERE id IN ({}){lock}",
+                resolution_due_at, sla_warned, sla_breached, bot_active, channel_account FROM conversations WHERE id IN ({}){lock}",
             placeholders.join(", ")
         );
         let mut query = sqlx::query_as::<_, ConversationState>(&sql);

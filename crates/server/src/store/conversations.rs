@@ -178,6 +178,9 @@ pub struct NewConversation {
     pub due: Option<(i64, i64)>,
     /// The bot answers first; the conversation joins a queue when it hands over.
     pub bot_active: bool,
+    /// The SOP of its category, offered from the start: (id, version, progress as JSON),
+    /// written with the conversation (one transaction, not a second one after it).
+    pub sop: Option<(String, i64, String)>,
 }
 
 /// Filters for listing conversations. `visible_to_tier`/`or_assignee` restrict an agent
@@ -230,8 +233,8 @@ impl Store {
         let mut tx = self.write.begin().await?;
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO conversations (contact_id, channel, subject, status, priority, category, tier, last_seq, created_at, updated_at, client_id, queued_at,
-                first_response_due_at, resolution_due_at, bot_active)
-             VALUES ($1, $2, $3, 'open', $4, $5, $6, 1, $7, $7, $8, $7, $9, $10, $11)
+                first_response_due_at, resolution_due_at, bot_active, sop_id, sop_version, sop_progress)
+             VALUES ($1, $2, $3, 'open', $4, $5, $6, 1, $7, $7, $8, $7, $9, $10, $11, $12, $13, $14)
              ON CONFLICT (contact_id, client_id) DO NOTHING RETURNING id",
         )
         .bind(new.contact_id)
@@ -245,6 +248,9 @@ impl Store {
         .bind(new.due.map(|due| due.0))
         .bind(new.due.map(|due| due.1))
         .bind(i64::from(new.bot_active))
+        .bind(new.sop.as_ref().map(|sop| sop.0.as_str()))
+        .bind(new.sop.as_ref().map(|sop| sop.1))
+        .bind(new.sop.as_ref().map(|sop| sop.2.as_str()))
         .fetch_optional(&mut *tx)
         .await?;
         let Some(id) = inserted else {
@@ -265,6 +271,9 @@ impl Store {
         let actor = new.author.actor();
         let data = json!({"channel": new.channel, "tier": new.tier, "priority": new.priority, "category": new.category});
         events::append(&mut tx, id, EventKind::Created, actor, data, now).await?;
+        if let Some((sop_id, version, _)) = &new.sop {
+            events::append(&mut tx, id, EventKind::SopStarted, super::events::Actor::default(), json!({"sop_id": sop_id, "version": version}), now).await?;
+        }
         tx.commit().await?;
         Ok((self.conversation(id).await?, message, false))
     }
