@@ -14,7 +14,7 @@ import { rt } from "./realtime.js";
 import { toast } from "./toast.js";
 import { allSops } from "./sop-defs.js";
 import { renderSop } from "./sop.js";
-import { startCall, callTexts, openBoard } from "./media.js";
+import { startCall, callTexts, openBoard, closeBoardUnless } from "./media.js";
 
 // Canned replies; {{learner.name}} and {{agent.name}} are filled in when chosen.
 const CANNED = {
@@ -58,6 +58,7 @@ export async function openConversation(id) {
   // A pop-up or link from another screen: back to the inbox first.
   emit("inbox:enter");
   if (open) rt.unsubscribe(open.id);
+  closeBoardUnless(id);
   open = await api("GET", `/conversations/${id}`);
   messages = new Map();
   contact = null;

@@ -40,6 +40,12 @@ export function openBoard(conversationId) {
   board.open(conversationId);
 }
 
+// Another conversation was opened: a board of a conversation no longer followed would stop
+// receiving changes, so it closes (it reloads whole when opened again).
+export function closeBoardUnless(conversationId) {
+  if (board.isOpen() && board.conversation() !== conversationId) board.close();
+}
+
 const calls = createCalls({
   api: { request: (method, path, body) => api(method, path, body) },
   rt,
