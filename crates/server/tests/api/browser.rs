@@ -1088,6 +1088,19 @@ fn on_panel(scope: &str, expr: &str) -> String {
 const WIDGET_SCOPE: &str = "const scope = document.querySelector('#edudesk-widget')?.shadowRoot;";
 const CONSOLE_SCOPE: &str = "const scope = document.querySelector('#media-call');";
 
+/// Two browsers with fake camera and microphone: a learner on the demo page who has written
+/// `first` in the widget, and t1 signed in to the console; returns them and the conversation.
+async fn call_parties<'a>(stage: &'a Stage, language: &str, first: &str) -> (Browser<'a>, Browser<'a>, i64) {
+    let learner = Browser::open_with(&stage.driver, language, CALL_FLAGS).await;
+    open_widget(&learner, &stage.base).await;
+    learner_sends(&learner, first).await;
+    let conversation = widget_conversation(&learner).await;
+    let agent = Browser::open_with(&stage.driver, language, CALL_FLAGS).await;
+    resize(&agent, 1440, 900).await;
+    console_login(&agent, &stage.base, "t1@edudesk.demo").await;
+    (learner, agent, conversation)
+}
+
 /// Waits until the panel in `scope` has decoded more video frames than `more_than`; returns how many.
 async fn frames_rise(browser: &Browser<'_>, scope: &str, more_than: i64, who: &str) -> i64 {
     let script = on_panel(scope, "Number(panel.dataset.frames) > arguments[0] ? Number(panel.dataset.frames) : null");
@@ -1108,13 +1121,7 @@ async fn a_video_call_with_screen_sharing_between_widget_and_console() {
         return;
     }
     let stage = Stage::start().await;
-    let learner = Browser::open_with(&stage.driver, "zh-CN", CALL_FLAGS).await;
-    open_widget(&learner, &stage.base).await;
-    learner_sends(&learner, "视频一直黑屏，可以视频通话帮我看看吗？").await;
-    let conversation = widget_conversation(&learner).await;
-    let agent = Browser::open_with(&stage.driver, "zh-CN", CALL_FLAGS).await;
-    resize(&agent, 1440, 900).await;
-    console_login(&agent, &stage.base, "t1@edudesk.demo").await;
+    let (learner, agent, conversation) = call_parties(&stage, "zh-CN", "视频一直黑屏，可以视频通话帮我看看吗？").await;
 
     learner.wait_for("the video call button", &format!("{WIDGET} return root.querySelector('.call-video')?.hidden === false;"), json!([])).await;
     learner.script(&format!("{WIDGET} root.querySelector('.call-video').click();"), json!([])).await;
@@ -1308,13 +1315,7 @@ async fn a_relay_only_call_goes_through_coturn_and_recovers_when_the_relay_resta
     let turn = Turn::start(free_port(), &edudesk::crypto::new_token()[..24]).await;
     let turn_url = format!("turn:127.0.0.1:{}?transport=udp", turn.port);
     let stage = Stage::start_with_env(&[("EDUDESK_TURN_URLS", &turn_url), ("EDUDESK_TURN_SECRET", &turn.secret), ("EDUDESK_CALL_RELAY_ONLY", "true")]).await;
-    let learner = Browser::open_with(&stage.driver, "en-US", CALL_FLAGS).await;
-    open_widget(&learner, &stage.base).await;
-    learner_sends(&learner, "Can you call me? The coupon page is confusing.").await;
-    let conversation = widget_conversation(&learner).await;
-    let agent = Browser::open_with(&stage.driver, "en-US", CALL_FLAGS).await;
-    resize(&agent, 1440, 900).await;
-    console_login(&agent, &stage.base, "t1@edudesk.demo").await;
+    let (learner, agent, conversation) = call_parties(&stage, "en-US", "Can you call me? The coupon page is confusing.").await;
     open_in_console(&agent, conversation).await;
     agent.wait_for("the call button", "return !!document.querySelector('#call-voice');", json!([])).await;
     agent.script("document.querySelector('#call-voice').click();", json!([])).await;

@@ -288,7 +288,6 @@ export function createCalls({ api, rt, token = () => Promise.resolve(null), cont
     current.remote.forEach((video) => { if (video.paused) video.play().catch(() => {}); });
     onChange(current.call);
   }
-  setInterval(() => { if (current?.call.state === "accepted") render(); }, 1000);
 
   // The server's frames about calls.
   rt.on("media_call", (frame) => {
