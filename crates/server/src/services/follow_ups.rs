@@ -98,14 +98,6 @@ pub async fn run(state: &AppState, job: &Job) -> AppResult<()> {
         // The learner came back and it is being worked on: "did it work?" would be out of place.
         return Ok(());
     }
-    let now = state.clock.now_ms();
-    // A retried job must not add the task twice.
-    let already = state.store.task_for_job(job.id).await?;
-    if !already {
-        let assignee = follow_up.assignee_id.or(conversation.assignee_id);
-        let due = follow_up.due_at.unwrap_or(now).min(now);
-        state.store.create_task_for_job(job.id, conversation.id, assignee, "follow_up", &follow_up.title, due).await?;
-    }
     if let Some(text) = follow_up.message.filter(|text| !text.trim().is_empty()) {
         // The job id makes the message idempotent across retries.
         let message = NewMessage {
@@ -125,6 +117,14 @@ pub async fn run(state: &AppState, job: &Job) -> AppResult<()> {
             Err(AppError::Conflict(_)) => {}
             Err(error) => return Err(error),
         }
+    }
+    // The task comes after the message, so an agent who sees it finds the message already
+    // sent; a retried job must not add the task twice.
+    let now = state.clock.now_ms();
+    if !state.store.task_for_job(job.id).await? {
+        let assignee = follow_up.assignee_id.or(conversation.assignee_id);
+        let due = follow_up.due_at.unwrap_or(now).min(now);
+        state.store.create_task_for_job(job.id, conversation.id, assignee, "follow_up", &follow_up.title, due).await?;
     }
     Ok(())
 }

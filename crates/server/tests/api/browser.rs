@@ -128,10 +128,20 @@ impl<'a> Browser<'a> {
     }
 
     /// Types real key strokes into the element a script returns.
+    /// A live update may replace the element between finding it and typing (WebDriver then
+    /// refuses with "stale element reference" and types nothing): find it again and retype.
     async fn type_into(&self, element_script: &str, text: &str) {
-        let element = self.script(element_script, json!([])).await;
-        let id = element[ELEMENT].as_str().unwrap_or_else(|| panic!("no element from {element_script}: {element}")).to_owned();
-        self.command(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": text}))).await;
+        for _ in 0..5 {
+            let element = self.script(element_script, json!([])).await;
+            let id = element[ELEMENT].as_str().unwrap_or_else(|| panic!("no element from {element_script}: {element}")).to_owned();
+            let typed = self.command(reqwest::Method::POST, &format!("/element/{id}/value"), Some(json!({"text": text}))).await;
+            match typed.get("error").and_then(Value::as_str) {
+                None => return,
+                Some("stale element reference") => continue,
+                Some(_) => panic!("typing into {element_script} failed: {typed}"),
+            }
+        }
+        panic!("{element_script} kept being replaced while typing");
     }
 
     /// Drags the mouse (real WebDriver pointer input) across `points`, viewport coordinates.

@@ -12,20 +12,30 @@ import { me } from "./staff.js";
 import { toast } from "./toast.js";
 import { allSops, loadSops, sopLabel, localiseIds } from "./sop-defs.js";
 
-export async function renderSop(host) {
+// Live updates of the conversation call this often: it leaves the panel alone when nothing
+// it shows changed (so a field being typed in keeps its focus and its element) and never
+// replaces the SOP editor; `force` redraws anyway (leaving the editor).
+export async function renderSop(host, { force = false } = {}) {
   const panel = byId("sop-panel");
   if (!panel || !host.conversation()) return;
+  if (!force && byId("sop-form-edit")) return;
+  // The panel's heading carries what it was drawn from; a cleared panel has none.
+  const unchanged = (signature) => !force && panel.firstElementChild?.dataset.signature === signature;
   if (!host.conversation().sop) {
     const sops = await api("GET", "/sops");
+    const signature = JSON.stringify([lang, host.conversation().id, sops]);
+    if (unchanged(signature)) return;
     const choose = el("select", { id: "sop-choose", onchange: async (e) => {
       if (!e.target.value) return;
       try { const view = await api("POST", `/conversations/${host.conversation().id}/sop`, { sop_id: e.target.value }); host.setConversation(view.conversation); } catch (error) { toast(error.message, "error"); }
       renderSop(host);
     } }, el("option", { value: "" }, t.startSop), ...sops.map((s) => el("option", { value: s.id }, typeof s.title === "string" ? s.title : s.title[lang])));
-    panel.replaceChildren(el("h3", {}, t.sop), choose);
+    panel.replaceChildren(el("h3", { "data-signature": signature }, t.sop), choose);
     return;
   }
   const view = await api("GET", `/conversations/${host.conversation().id}/sop`);
+  const signature = JSON.stringify([lang, me.role, host.conversation().id, view]);
+  if (unchanged(signature)) return;
   // Answers typed but not yet saved survive a re-render of the same step (read after the
   // request above, so nothing typed meanwhile is lost).
   const drafts = {};
@@ -39,7 +49,7 @@ export async function renderSop(host) {
     // A hand-over step moves the conversation: the lists, queues and the step all change.
     await host.refresh();
   };
-  const children = [el("h3", {}, `${t.sop}: ${title(view.title)}`)];
+  const children = [el("h3", { "data-signature": signature }, `${t.sop}: ${title(view.title)}`)];
   if (!step) {
     children.push(el("p", {}, t.sopDone));
   } else {
@@ -117,5 +127,5 @@ async function editSop(id, host) {
         await loadSops(allSops());
       } catch (error) { status.textContent = localiseIds(error.message); }
     } }, t.save),
-    el("button", { onclick: () => renderSop(host) }, t.cancel));
+    el("button", { onclick: () => renderSop(host, { force: true }) }, t.cancel));
 }
