@@ -165,9 +165,44 @@ pub fn parse_skills(raw: &str) -> Result<Vec<String>, InputError> {
     Ok(skills)
 }
 
+/// At most this many tags on one conversation.
+pub const MAX_TAGS: usize = 10;
+
+/// A conversation's tags: each one line of 1 to 32 characters without commas, trimmed and
+/// lower-cased; duplicates merged, sorted; at most [`MAX_TAGS`].
+pub fn parse_tags(raw: &[String]) -> Result<Vec<String>, InputError> {
+    let mut tags = Vec::with_capacity(raw.len());
+    for tag in raw {
+        let tag = ShortText::parse("tags", tag, 32)?.into_string().to_lowercase();
+        if tag.contains(',') {
+            return Err(InputError::new("tags", "a tag must not contain a comma"));
+        }
+        tags.push(tag);
+    }
+    tags.sort();
+    tags.dedup();
+    if tags.len() > MAX_TAGS {
+        return Err(InputError::new("tags", format!("at most {MAX_TAGS} tags")));
+    }
+    Ok(tags)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags_are_trimmed_merged_and_bounded() {
+        let raw = |tags: &[&str]| tags.iter().map(|tag| (*tag).to_owned()).collect::<Vec<_>>();
+        assert_eq!(parse_tags(&raw(&[" VIP ", "退款", "vip"])), Ok(vec!["vip".to_owned(), "退款".to_owned()]));
+        assert!(parse_tags(&raw(&[" "])).is_err(), "blank");
+        assert!(parse_tags(&raw(&["a,b"])).is_err(), "comma");
+        assert!(parse_tags(&raw(&["two\nlines"])).is_err(), "line break");
+        assert!(parse_tags(&raw(&[&"长".repeat(33)])).is_err(), "too long");
+        let many: Vec<String> = (0..11).map(|i| format!("t{i}")).collect();
+        assert!(parse_tags(&many).is_err(), "too many");
+        assert_eq!(parse_tags(&many[..10]).map(|tags| tags.len()), Ok(10));
+    }
 
     #[test]
     fn emails_are_normalised_and_checked() {

@@ -18,7 +18,10 @@ use edudesk_core::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiJson, ApiPath, ApiQuery, authorize, double_option};
+use super::{
+    ApiJson, ApiPath, ApiQuery, authorize, double_option,
+    search::{self, SearchFilters},
+};
 use crate::{
     AppState,
     error::{AppError, AppResult},
@@ -28,7 +31,7 @@ use crate::{
         messages::{self, FollowUp, Post},
     },
     store::{
-        conversations::{AssigneeFilter, Conversation, ConversationChanges, ConversationFilter},
+        conversations::{Conversation, ConversationChanges, ConversationFilter},
         events::Event,
         messages::{Author, Message},
     },
@@ -80,6 +83,19 @@ pub struct ListParams {
     pub tier: Option<String>,
     /// `me`, `none` or a user id.
     pub assignee: Option<String>,
+    /// Words in the subject or a message (staff also search internal notes), or `#id`.
+    pub q: Option<String>,
+    /// `widget`, `email`, `wechat`, `sms`, `phone`, `app`...
+    pub channel: Option<String>,
+    pub category: Option<String>,
+    /// Staff: conversations with this tag.
+    pub tag: Option<String>,
+    /// `ok`, `warned` or `breached`.
+    pub sla: Option<String>,
+    /// First day created, `YYYY-MM-DD` in the team's time zone.
+    pub from: Option<String>,
+    /// Last day created (inclusive).
+    pub to: Option<String>,
     /// Staff only: one learner's conversations.
     pub contact_id: Option<i64>,
     /// Page backwards: only conversations with a smaller id.
@@ -220,29 +236,27 @@ pub async fn list(
     auth: Auth,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> AppResult<ApiJson<Vec<crate::store::conversations::ConversationItem>>> {
-    let nonempty = |value: &Option<String>| value.as_deref().map(str::trim).filter(|value| !value.is_empty()).map(str::to_owned);
-    let status = nonempty(&params.status)
-        .map(|raw| Status::parse(&raw).ok_or_else(|| AppError::BadRequest(format!("status: '{raw}' is not one of open, pending, resolved, closed"))))
-        .transpose()?;
-    let tier = nonempty(&params.tier)
-        .map(|raw| raw.parse::<i64>().ok().and_then(Tier::new).ok_or_else(|| AppError::BadRequest(format!("tier: '{raw}' is not 1, 2 or 3"))))
-        .transpose()?;
     let limit = params.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(AppError::BadRequest("limit: must be between 1 and 200".to_owned()));
     }
-    let mut filter = ConversationFilter { status, tier, before_id: params.before, limit, ..ConversationFilter::default() };
+    let mut filter = ConversationFilter { before_id: params.before, limit, ..ConversationFilter::default() };
+    let filters = SearchFilters {
+        status: params.status,
+        tier: params.tier,
+        assignee: params.assignee,
+        q: params.q,
+        channel: params.channel,
+        category: params.category,
+        tag: params.tag,
+        sla: params.sla,
+        from: params.from,
+        to: params.to,
+    };
+    search::apply(&state, &auth.principal, &filters, &mut filter)?;
     match auth.principal {
         Principal::Learner { contact_id } => filter.contact_id = Some(contact_id),
         Principal::Staff(staff) => {
-            filter.assignee = match nonempty(&params.assignee).as_deref() {
-                None => None,
-                Some("me") => Some(AssigneeFilter::User(staff.user_id)),
-                Some("none") => Some(AssigneeFilter::Nobody),
-                Some(raw) => {
-                    Some(AssigneeFilter::User(raw.parse().map_err(|_| AppError::BadRequest(format!("assignee: '{raw}' is not me, none or a user id")))?))
-                }
-            };
             filter.contact_id = params.contact_id;
             if !staff.role.oversees_all() {
                 filter.max_tier = Some((staff.tier, staff.user_id));
@@ -250,7 +264,16 @@ pub async fn list(
         }
     }
     let conversations = state.store.conversations(&filter).await?;
-    Ok(ApiJson(state.store.with_previews(conversations).await?))
+    let mut items = state.store.with_previews(conversations).await?;
+    // Tags are the team's own labels: staff see them, learners never.
+    if auth.principal.staff().is_some() {
+        let ids: Vec<i64> = items.iter().map(|item| item.conversation.id).collect();
+        let mut tags = state.store.tags_of(&ids).await?;
+        for item in &mut items {
+            item.tags = tags.remove(&item.conversation.id).unwrap_or_default();
+        }
+    }
+    Ok(ApiJson(items))
 }
 
 /// One conversation.

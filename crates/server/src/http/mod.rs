@@ -25,6 +25,7 @@ pub mod openapi;
 pub mod pages;
 mod quality;
 mod queues;
+mod search;
 mod security;
 pub mod server;
 pub mod session;
@@ -132,6 +133,10 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}/calls", post(calls::start).get(calls::list))
         .route("/calls/ice-servers", get(calls::ice_servers))
         .route("/conversations/{id}/board", get(calls::board))
+        .route("/conversations/{id}/tags", get(search::tags).put(search::set_tags))
+        .route("/tags", get(search::tags_in_use))
+        .route("/views", get(search::views).post(search::save_view))
+        .route("/views/{id}", axum::routing::delete(search::delete_view))
         .route("/calls/{id}/accept", post(calls::accept))
         .route("/calls/{id}/decline", post(calls::decline))
         .route("/calls/{id}/hangup", post(calls::hang_up))

@@ -8,8 +8,8 @@ use utoipa::{
 };
 
 use super::{
-    attachments, auth, awards, calls, channels, contacts, conversations, feedback, health, incidents, kb, kpis, quality, queues, sops, staffing, surveys,
-    tasks, users, widget,
+    attachments, auth, awards, calls, channels, contacts, conversations, feedback, health, incidents, kb, kpis, quality, queues, search, sops, staffing,
+    surveys, tasks, users, widget,
 };
 
 #[derive(OpenApi)]
@@ -36,6 +36,7 @@ use super::{
         incidents::list, incidents::check, incidents::update, incidents::answer,
         awards::leaderboard, awards::list, awards::announce_star, awards::nominate, awards::decide,
         calls::start, calls::list, calls::accept, calls::decline, calls::hang_up, calls::ice_servers, calls::board,
+        search::tags, search::set_tags, search::tags_in_use, search::views, search::save_view, search::delete_view,
     ),
     modifiers(&SecuritySchemes)
 )]

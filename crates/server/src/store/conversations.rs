@@ -194,6 +194,61 @@ pub struct ConversationFilter {
     pub max_tier: Option<(Tier, i64)>,
     pub before_id: Option<i64>,
     pub limit: i64,
+    /// Words in the subject or any message (internal notes only when `search_internal`), or
+    /// the conversation's number.
+    pub text: Option<String>,
+    pub search_internal: bool,
+    pub channel: Option<Channel>,
+    pub category: Option<String>,
+    pub tag: Option<String>,
+    pub sla: Option<SlaState>,
+    /// Created at or after this UTC millisecond.
+    pub created_from: Option<i64>,
+    /// Created before this UTC millisecond.
+    pub created_before: Option<i64>,
+}
+
+/// Where a conversation stands against its SLA clocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SlaState {
+    /// Neither warned nor breached.
+    Ok,
+    /// A clock passed its warning point but none has breached.
+    Warned,
+    /// A clock breached.
+    Breached,
+}
+
+impl SlaState {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "ok" => Some(Self::Ok),
+            "warned" => Some(Self::Warned),
+            "breached" => Some(Self::Breached),
+            _ => None,
+        }
+    }
+}
+
+/// `value` as a LIKE pattern matching it anywhere, its own `%`, `_` and `\` taken literally.
+fn contains_pattern(value: &str) -> String {
+    let mut pattern = String::with_capacity(value.len() + 2);
+    pattern.push('%');
+    for c in value.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// A value bound to a numbered placeholder of a query built from optional conditions.
+enum Arg {
+    Int(i64),
+    Text(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,6 +276,9 @@ pub struct ConversationItem {
     pub contact_name: Option<String>,
     /// The latest public message, at most 120 characters.
     pub preview: Option<String>,
+    /// The team's tags on it (staff only; left out when there are none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl Store {
@@ -289,58 +347,80 @@ impl Store {
 
     /// Conversations matching `filter`, newest first.
     pub async fn conversations(&self, filter: &ConversationFilter) -> StoreResult<Vec<Conversation>> {
-        // Placeholders are numbered in the order the conditions are added.
+        // Each condition takes its values' placeholders in order; the values are bound in the
+        // same order below.
         let mut conditions = Vec::new();
-        let mut next = 0;
-        let mut placeholder = || {
-            next += 1;
-            format!("${next}")
+        let mut args = Vec::new();
+        let mut arg = |value: Arg| {
+            args.push(value);
+            format!("${}", args.len())
         };
-        if filter.status.is_some() {
-            conditions.push(format!("status = {}", placeholder()));
+        if let Some(status) = filter.status {
+            conditions.push(format!("status = {}", arg(Arg::Text(status.as_str().to_owned()))));
         }
-        if filter.tier.is_some() {
-            conditions.push(format!("tier = {}", placeholder()));
+        if let Some(tier) = filter.tier {
+            conditions.push(format!("tier = {}", arg(Arg::Int(tier.level()))));
         }
         match filter.assignee {
             Some(AssigneeFilter::Nobody) => conditions.push("assignee_id IS NULL".to_owned()),
-            Some(AssigneeFilter::User(_)) => conditions.push(format!("assignee_id = {}", placeholder())),
+            Some(AssigneeFilter::User(user)) => conditions.push(format!("assignee_id = {}", arg(Arg::Int(user)))),
             None => {}
         }
-        if filter.contact_id.is_some() {
-            conditions.push(format!("contact_id = {}", placeholder()));
+        if let Some(contact_id) = filter.contact_id {
+            conditions.push(format!("contact_id = {}", arg(Arg::Int(contact_id))));
         }
-        if filter.max_tier.is_some() {
-            let (tier, user) = (placeholder(), placeholder());
+        if let Some((tier, user)) = filter.max_tier {
+            let (tier, user) = (arg(Arg::Int(tier.level())), arg(Arg::Int(user)));
             conditions.push(format!("(tier <= {tier} OR assignee_id = {user})"));
         }
-        if filter.before_id.is_some() {
-            conditions.push(format!("id < {}", placeholder()));
+        if let Some(before_id) = filter.before_id {
+            conditions.push(format!("id < {}", arg(Arg::Int(before_id))));
         }
-        let limit = placeholder();
+        if let Some(text) = filter.text.as_deref() {
+            let pattern = arg(Arg::Text(contains_pattern(text)));
+            let internal = if filter.search_internal { "" } else { " AND m.internal = 0" };
+            let number = text.trim().trim_start_matches('#').parse::<i64>().ok().map(|id| format!(" OR id = {}", arg(Arg::Int(id)))).unwrap_or_default();
+            conditions.push(format!(
+                "(lower(COALESCE(subject, '')) LIKE {pattern} ESCAPE '\\' \
+                 OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id AND lower(m.body) LIKE {pattern} ESCAPE '\\'{internal}){number})"
+            ));
+        }
+        if let Some(channel) = filter.channel {
+            conditions.push(format!("channel = {}", arg(Arg::Text(channel.as_str().to_owned()))));
+        }
+        if let Some(category) = filter.category.as_deref() {
+            conditions.push(format!("category = {}", arg(Arg::Text(category.to_owned()))));
+        }
+        if let Some(tag) = filter.tag.as_deref() {
+            conditions.push(format!(
+                "EXISTS (SELECT 1 FROM conversation_tags t WHERE t.conversation_id = conversations.id AND t.tag = {})",
+                arg(Arg::Text(tag.to_owned()))
+            ));
+        }
+        match filter.sla {
+            Some(SlaState::Ok) => conditions.push("sla_warned = '' AND sla_breached = ''".to_owned()),
+            Some(SlaState::Warned) => conditions.push("sla_warned <> '' AND sla_breached = ''".to_owned()),
+            Some(SlaState::Breached) => conditions.push("sla_breached <> ''".to_owned()),
+            None => {}
+        }
+        if let Some(from) = filter.created_from {
+            conditions.push(format!("created_at >= {}", arg(Arg::Int(from))));
+        }
+        if let Some(before) = filter.created_before {
+            conditions.push(format!("created_at < {}", arg(Arg::Int(before))));
+        }
+        let limit = arg(Arg::Int(filter.limit));
         let where_clause = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
         let sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations {where_clause} ORDER BY id DESC LIMIT {limit}");
 
         let mut query = sqlx::query_as::<_, ConversationRow>(&sql);
-        if let Some(status) = filter.status {
-            query = query.bind(status.as_str());
+        for value in args {
+            query = match value {
+                Arg::Int(value) => query.bind(value),
+                Arg::Text(value) => query.bind(value),
+            };
         }
-        if let Some(tier) = filter.tier {
-            query = query.bind(tier.level());
-        }
-        if let Some(AssigneeFilter::User(user)) = filter.assignee {
-            query = query.bind(user);
-        }
-        if let Some(contact_id) = filter.contact_id {
-            query = query.bind(contact_id);
-        }
-        if let Some((tier, user)) = filter.max_tier {
-            query = query.bind(tier.level()).bind(user);
-        }
-        if let Some(before_id) = filter.before_id {
-            query = query.bind(before_id);
-        }
-        let rows = query.bind(filter.limit).fetch_all(&self.read).await?;
+        let rows = query.fetch_all(&self.read).await?;
         rows.into_iter().map(Conversation::try_from).collect()
     }
 
@@ -569,7 +649,7 @@ impl Store {
                     let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
                     if flat.chars().count() > 120 { format!("{}…", flat.chars().take(120).collect::<String>()) } else { flat }
                 });
-                ConversationItem { conversation, contact_name, preview }
+                ConversationItem { conversation, contact_name, preview, tags: Vec::new() }
             })
             .collect())
     }

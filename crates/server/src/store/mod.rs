@@ -31,6 +31,7 @@ pub mod outbox;
 pub mod privacy;
 pub mod qa;
 pub mod routing;
+pub mod search;
 pub mod secrets;
 pub mod sessions;
 pub mod shifts;

@@ -1364,3 +1364,97 @@ async fn a_relay_only_call_goes_through_coturn_and_recovers_when_the_relay_resta
     agent.wait_for("the call to end", &on_panel(CONSOLE_SCOPE, "panel.dataset.state === 'ended'"), json!([])).await;
     turn.stop().await;
 }
+
+/// A learner's widget conversation made through the API (no bot), for console tests; its id.
+async fn learner_conversation(base: &str, learner_id: &str, body: &str) -> i64 {
+    let http = reqwest::Client::new();
+    let signature = edudesk::crypto::learner_signature(edudesk::demo::DEMO_PLATFORM_SECRET, learner_id);
+    let session: Value = http
+        .post(format!("{base}/api/v1/widget/sessions"))
+        .json(&json!({"learner_id": learner_id, "signature": signature}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let opened: Value = http
+        .post(format!("{base}/api/v1/conversations"))
+        .bearer_auth(session["token"].as_str().unwrap())
+        .json(&json!({"channel": "widget", "bot": false, "message": {"body": body}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    opened["id"].as_i64().unwrap_or_else(|| panic!("{opened}"))
+}
+
+/// Issue 13.2: an agent tags a conversation, searches with words and the tag, saves the
+/// search as a view, finds it again after a reload and deletes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_tags_searches_and_saves_a_view_in_the_console() {
+    if browsers_missing() {
+        return;
+    }
+    let stage = Stage::start().await;
+    let (base, driver) = (stage.base.clone(), &stage.driver);
+    let refund = learner_conversation(&base, "L1001", "我想申请退款，课程买错了").await;
+    let black = learner_conversation(&base, "L1002", "视频黑屏，退款也行").await;
+    let other = learner_conversation(&base, "L1003", "证书在哪里下载").await;
+    let agent = Browser::open(driver, "zh-CN").await;
+    console_login(&agent, &base, "t1@edudesk.demo").await;
+
+    // Tags typed in the conversation's header are saved when the field is left.
+    open_in_console(&agent, refund).await;
+    agent.wait_for("the tags field", "return !!document.querySelector('#conv-tags');", json!([])).await;
+    agent.type_into("return document.querySelector('#conv-tags');", "VIP，买错课").await;
+    agent.script("document.querySelector('#conv-tags').blur();", json!([])).await;
+    agent.wait_for("the tags saved", "return document.querySelector('#conv-tags')?.value === 'vip, 买错课';", json!([])).await;
+
+    // Search: words first (both refund conversations), then the tag narrows to one.
+    let shown = "return JSON.stringify([...document.querySelectorAll('#list .conv-item')].map(e => Number(e.dataset.id)).sort((a, b) => a - b));";
+    let expect = |ids: &[i64]| {
+        let mut ids = ids.to_vec();
+        ids.sort();
+        serde_json::to_string(&ids).unwrap()
+    };
+    agent.script("document.querySelector('.view[data-view=\"search\"]').click();", json!([])).await;
+    agent.wait_for("the search form", "return !!document.querySelector('#search-form');", json!([])).await;
+    agent.type_into("return document.querySelector('#search-form [name=q]');", "退款").await;
+    agent.script("document.querySelector('#search-apply').click();", json!([])).await;
+    agent.wait_for("both refund conversations", &format!("{} === arguments[0];", shown.trim_end_matches(';')), json!([expect(&[refund, black])])).await;
+    assert!(!agent.script(shown, json!([])).await.as_str().unwrap().contains(&other.to_string()));
+    agent.type_into("return document.querySelector('#search-form [name=tag]');", "vip").await;
+    agent.script("document.querySelector('#search-apply').click();", json!([])).await;
+    agent.wait_for("the tagged one", &format!("{} === arguments[0];", shown.trim_end_matches(';')), json!([expect(&[refund])])).await;
+    agent.screenshot("search-1-filters").await;
+
+    // Saved as a view: a button of its own, still there after a reload.
+    agent.type_into("return document.querySelector('#search-name');", "VIP 退款").await;
+    agent.script("document.querySelector('#search-save').click();", json!([])).await;
+    let saved_button = "return [...document.querySelectorAll('.view')].find(b => b.textContent.startsWith('VIP 退款'))?.classList.contains('active');";
+    agent.wait_for("the saved view chosen", saved_button, json!([])).await;
+    // Still signed in: the reload goes straight to the inbox.
+    agent.goto(&format!("{base}/console")).await;
+    agent
+        .wait_for("the saved view after a reload", "return [...document.querySelectorAll('.view')].some(b => b.textContent.startsWith('VIP 退款'));", json!([]))
+        .await;
+    agent.script("[...document.querySelectorAll('.view')].find(b => b.textContent.startsWith('VIP 退款')).click();", json!([])).await;
+    agent.wait_for("the saved view's list", &format!("{} === arguments[0];", shown.trim_end_matches(';')), json!([expect(&[refund])])).await;
+    agent.screenshot("search-2-saved-view").await;
+
+    // Nothing found says so; deleting the view removes its button.
+    agent.script("document.querySelector('.view[data-view=\"search\"]').click();", json!([])).await;
+    agent.type_into("return document.querySelector('#search-form [name=q]');", "没有这个词").await;
+    agent.script("document.querySelector('#search-apply').click();", json!([])).await;
+    agent.wait_for("the empty result", "return !!document.querySelector('#search-empty');", json!([])).await;
+    agent.script("[...document.querySelectorAll('.view')].find(b => b.textContent.startsWith('VIP 退款')).click();", json!([])).await;
+    agent.wait_for("the delete button", "return !!document.querySelector('#view-delete');", json!([])).await;
+    agent.script("document.querySelector('#view-delete').click();", json!([])).await;
+    agent.wait_for("the view gone", "return ![...document.querySelectorAll('.view')].some(b => b.textContent.startsWith('VIP 退款'));", json!([])).await;
+    let token = api_token(&base, "t1@edudesk.demo").await;
+    let views: Value = reqwest::Client::new().get(format!("{base}/api/v1/views")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(views, json!([]));
+}

@@ -32,6 +32,7 @@ mod realtime;
 mod role_matrix;
 mod routing;
 mod scale_out;
+mod search;
 mod sla;
 mod sops;
 mod staffing;

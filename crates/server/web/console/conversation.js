@@ -37,6 +37,7 @@ let messages = new Map();    // its messages by seq (a seq seen twice is stored 
 let contact = null;          // its learner
 let escalation = null;       // its latest escalation event
 let escalating = false;      // the escalation form is shown
+let tags = [];               // the team's tags on it
 
 export const openId = () => open?.id ?? null;
 
@@ -60,6 +61,7 @@ export async function openConversation(id) {
   if (open) rt.unsubscribe(open.id);
   closeBoardUnless(id);
   open = await api("GET", `/conversations/${id}`);
+  tags = await api("GET", `/conversations/${id}/tags`).catch(() => []);
   messages = new Map();
   contact = null;
   escalating = false;
@@ -94,6 +96,9 @@ export function renderConversation() {
   const previous = byId("composer-input");
   const typed = previous && open && Number(previous.dataset.conversation) === c.id ? previous.value : "";
   const hadFocus = previous && document.activeElement === previous;
+  // So does a tag being typed.
+  const previousTags = byId("conv-tags");
+  const tagsDraft = previousTags && Number(previousTags.dataset.conversation) === c.id && document.activeElement === previousTags ? previousTags.value : null;
   const input = el("textarea", { id: "composer-input", oninput: sendTyping, "data-conversation": c.id });
   input.value = typed;
   input.addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) send(); });
@@ -112,6 +117,7 @@ export function renderConversation() {
         try { const draft = await api("POST", `/conversations/${c.id}/article`); emit("go", "kb", draft.id); } catch (error) { toast(error.message, "error"); }
       } }, t.toDraft) : null,
       el("div", { class: "sla", id: "sla" }, ...slaLine(c)),
+      el("input", { id: "conv-tags", "data-conversation": c.id, value: tags.join(", "), placeholder: t.search.tags, "aria-label": t.search.tags, onchange: saveTags }),
       escalating ? escalateForm(c) : null),
     escalationInfo() ?? "",
     el("div", { class: "messages", id: "messages" }),
@@ -121,7 +127,16 @@ export function renderConversation() {
         el("label", { class: "attach", title: t.attach }, "📎 ", el("input", { type: "file", id: "composer-file", "aria-label": t.attach })),
         el("button", { class: "primary", id: "composer-send", onclick: send }, t.send))));
   if (hadFocus) input.focus();
+  if (tagsDraft !== null) { const field = byId("conv-tags"); field.value = tagsDraft; field.focus(); }
   renderMessages();
+}
+
+// The team's tags on the open conversation, saved when the field changes (comma-separated).
+async function saveTags(e) {
+  const id = open?.id;
+  const wanted = e.target.value.split(/[,，、]/).map((tag) => tag.trim()).filter(Boolean);
+  try { tags = await api("PUT", `/conversations/${id}/tags`, { tags: wanted }); emit("inbox:stale"); } catch (error) { toast(error.message, "error"); }
+  if (open?.id === id) renderConversation();
 }
 
 function slaLine(c) {

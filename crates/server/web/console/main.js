@@ -96,7 +96,7 @@ function renderShell() {
     el("div", { class: "offline-banner", id: "offline" }, t.reconnecting),
     el("div", { class: "calls", id: "calls" }),
     el("div", { class: "layout" },
-      el("nav", { class: "sidebar" }, el("div", { class: "views", id: "views" }), el("div", { id: "list" }),
+      el("nav", { class: "sidebar" }, el("div", { class: "views", id: "views" }), el("div", { id: "search-bar" }), el("div", { id: "list" }),
         el("h3", { class: "team" }, t.queues), el("ul", { class: "team", id: "queues" }),
         el("h3", { class: "team" }, t.tasks), el("ul", { class: "team", id: "tasks" }),
         el("h3", { class: "team" }, t.team), el("ul", { class: "team", id: "team" })),
