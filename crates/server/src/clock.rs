@@ -25,3 +25,10 @@ impl Clock {
         chrono::DateTime::<chrono::Utc>::from_timestamp_millis(self.now_ms()).unwrap_or_default().with_timezone(&zone).date_naive()
     }
 }
+
+/// Where the day `date` begins in `zone`, in UTC milliseconds (the earliest instant, should a
+/// time-zone change make midnight ambiguous).
+pub fn day_start_ms(zone: chrono_tz::Tz, date: chrono::NaiveDate) -> i64 {
+    use chrono::TimeZone;
+    zone.from_local_datetime(&date.and_time(chrono::NaiveTime::MIN)).earliest().map(|t| t.timestamp_millis()).unwrap_or(0)
+}

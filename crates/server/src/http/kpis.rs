@@ -8,7 +8,7 @@ use axum::{
     http::header,
     response::{IntoResponse, Response},
 };
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use edudesk_core::kpi::{self, GroupBy, KpiRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -157,7 +157,7 @@ pub struct KpiReport {
     pub rows: Vec<NamedRow>,
 }
 
-fn day(raw: &str, what: &str) -> AppResult<NaiveDate> {
+pub(super) fn day(raw: &str, what: &str) -> AppResult<NaiveDate> {
     NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| AppError::BadRequest(format!("{what}: '{raw}' is not a date like 2026-12-01")))
 }
 
@@ -198,7 +198,7 @@ pub async fn report(State(state): State<AppState>, auth: Auth, language: Languag
     if (to - from).num_days() >= MAX_DAYS {
         return Err(AppError::BadRequest(format!("from: at most {MAX_DAYS} days at a time")));
     }
-    let start_of = |date: NaiveDate| zone.from_local_datetime(&date.and_time(chrono::NaiveTime::MIN)).earliest().map(|t| t.timestamp_millis()).unwrap_or(0);
+    let start_of = |date: NaiveDate| crate::clock::day_start_ms(zone, date);
     let facts = state.store.kpi_facts(start_of(from), start_of(to + chrono::Duration::days(1))).await?;
     let mut rows = tokio::task::spawn_blocking(move || kpi::compute(&facts, by, zone)).await.map_err(|error| AppError::Internal(error.into()))?;
     if own_only {

@@ -3,7 +3,7 @@
 //! member's saved views (`/views`).
 
 use axum::{extract::State, http::StatusCode, response::IntoResponse};
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use edudesk_core::{
     Access, Channel, Principal, Status, Tier,
     input::{ShortText, parse_category, parse_tags},
@@ -106,10 +106,8 @@ pub(crate) fn apply(state: &AppState, principal: &Principal, filters: &SearchFil
         filter.sla = Some(SlaState::parse(raw).ok_or_else(|| AppError::BadRequest(format!("sla: '{raw}' is not ok, warned or breached")))?);
     }
     let zone = state.sla.calendar.time_zone;
-    let day = |raw: &str, what: &str| {
-        NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| AppError::BadRequest(format!("{what}: '{raw}' is not a date like 2026-12-01")))
-    };
-    let start_of = |date: NaiveDate| zone.from_local_datetime(&date.and_time(chrono::NaiveTime::MIN)).earliest().map(|t| t.timestamp_millis()).unwrap_or(0);
+    let day = super::kpis::day;
+    let start_of = |date: NaiveDate| crate::clock::day_start_ms(zone, date);
     let from = nonempty(&filters.from).map(|raw| day(raw, "from")).transpose()?;
     let to = nonempty(&filters.to).map(|raw| day(raw, "to")).transpose()?;
     if let (Some(from), Some(to)) = (from, to)

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use edudesk_core::{
     StaffPrincipal, Status,
     awards::{AgentMonth, Balanced, leaderboard},
@@ -45,7 +45,7 @@ fn month_bounds(state: &AppState, month: &str) -> AppResult<(i64, i64)> {
     let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").map_err(|_| bad())?;
     let next = first.checked_add_months(chrono::Months::new(1)).ok_or_else(bad)?;
     let zone = state.sla.calendar.time_zone;
-    let start = |date: NaiveDate| zone.from_local_datetime(&date.and_time(chrono::NaiveTime::MIN)).earliest().map(|t| t.timestamp_millis()).unwrap_or(0);
+    let start = |date: NaiveDate| crate::clock::day_start_ms(zone, date);
     Ok((start(first), start(next)))
 }
 
