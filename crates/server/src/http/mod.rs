@@ -34,6 +34,7 @@ mod staffing;
 mod surveys;
 mod tasks;
 mod users;
+mod wall;
 mod webhooks;
 mod widget;
 mod ws;
@@ -135,6 +136,7 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}/board", get(calls::board))
         .route("/conversations/{id}/tags", get(search::tags).put(search::set_tags))
         .route("/tags", get(search::tags_in_use))
+        .route("/wall", get(wall::wall))
         .route("/views", get(search::views).post(search::save_view))
         .route("/views/{id}", axum::routing::delete(search::delete_view))
         .route("/calls/{id}/accept", post(calls::accept))

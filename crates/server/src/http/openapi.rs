@@ -9,7 +9,7 @@ use utoipa::{
 
 use super::{
     attachments, auth, awards, calls, channels, contacts, conversations, feedback, health, incidents, kb, kpis, quality, queues, search, sops, staffing,
-    surveys, tasks, users, widget,
+    surveys, tasks, users, wall, widget,
 };
 
 #[derive(OpenApi)]
@@ -37,6 +37,7 @@ use super::{
         awards::leaderboard, awards::list, awards::announce_star, awards::nominate, awards::decide,
         calls::start, calls::list, calls::accept, calls::decline, calls::hang_up, calls::ice_servers, calls::board,
         search::tags, search::set_tags, search::tags_in_use, search::views, search::save_view, search::delete_view,
+        wall::wall,
     ),
     modifiers(&SecuritySchemes)
 )]

@@ -48,7 +48,7 @@ impl Conversation {
 }
 
 #[derive(FromRow)]
-struct ConversationRow {
+pub(super) struct ConversationRow {
     id: i64,
     contact_id: i64,
     channel: String,
@@ -76,7 +76,7 @@ struct ConversationRow {
     bot_active: i64,
 }
 
-const CONVERSATION_COLUMNS: &str = "id, contact_id, channel, subject, status, priority, category, tier, assignee_id, last_seq, \
+pub(super) const CONVERSATION_COLUMNS: &str = "id, contact_id, channel, subject, status, priority, category, tier, assignee_id, last_seq, \
      created_at, updated_at, first_response_at, resolved_at, closed_at, first_response_due_at, resolution_due_at, pending_since, \
      sla_paused_minutes, sla_warned, sla_breached, sop_id, sop_version, sop_progress, bot_active";
 

@@ -38,6 +38,7 @@ pub mod shifts;
 pub mod sops;
 pub mod surveys;
 pub mod users;
+pub mod wall;
 
 use std::{str::FromStr, time::Duration};
 

@@ -1070,8 +1070,58 @@ async fn supervisors_read_kpis_in_the_console() {
     assert!(award.as_str().unwrap().contains("Tina") && award.as_str().unwrap().contains("耐心细致"), "{award}");
     lead.screenshot("console-awards").await;
 
+    // Issue 13.2: the live wall. t1 is on it with nobody waiting for their reply; a learner
+    // writes, the conversation goes to t1, and the wall counts the wait without a reload.
+    let t1_id = me["user"]["id"].as_i64().unwrap();
+    lead.script("document.querySelector('#wall-toggle').click();", json!([])).await;
+    let t1_awaiting = format!("return document.querySelector('#wall-agents tr[data-agent=\"{t1_id}\"] .awaiting')?.textContent;");
+    assert_eq!(lead.wait_for("t1 on the wall", &t1_awaiting, json!([])).await, json!("0"));
+    lead.wait_for("the tier-1 queue", "return !!document.querySelector('#wall-queues tr[data-tier=\"1\"]');", json!([])).await;
+    let created_today = "return Number(document.querySelector('#wall-today .card[data-key=\"created\"] .value').textContent);";
+    let created_before = lead.script(created_today, json!([])).await.as_i64().unwrap();
+    let waiting: Value = http
+        .post(format!("{base}/api/v1/conversations"))
+        .bearer_auth(&learner)
+        .json(&json!({"channel": "widget", "bot": false, "message": {"body": "证书什么时候发", "client_id": "wall-1"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let waiting = waiting["id"].as_i64().unwrap();
+    let assign = http.patch(format!("{base}/api/v1/conversations/{waiting}")).bearer_auth(&lead_api).json(&json!({"assignee_id": t1_id}));
+    assert_eq!(assign.send().await.unwrap().status(), 200);
+    lead.wait_for("the wait counted live", &format!("{} return text === '1' || null;", t1_awaiting.replacen("return", "const text =", 1)), json!([])).await;
+    let created_after = lead.script(created_today, json!([])).await.as_i64().unwrap();
+    assert!(created_after > created_before, "{created_before} then {created_after}");
+    lead.wait_for("the trend chart", "const img = document.querySelector('#wall-trend'); return img?.complete && img.naturalWidth > 0;", json!([])).await;
+    lead.screenshot("console-wall").await;
+    // From the wall to t1's page: their KPIs, the conversation waiting, the review and the rating.
+    lead.script(&format!("document.querySelector('#wall-agents tr[data-agent=\"{t1_id}\"] a').click();"), json!([])).await;
+    lead.wait_for("t1's page", &format!("return document.querySelector('#agent-name')?.dataset.agent === '{t1_id}';"), json!([])).await;
+    let open = lead.wait_for("t1's open conversations", "return document.querySelector('#agent-open li')?.dataset.conversation;", json!([])).await;
+    assert_eq!(open, json!(waiting.to_string()));
+    let page = lead.script("return ['#agent-kpis', '#agent-reviews', '#agent-ratings'].map(s => document.querySelector(s).textContent);", json!([])).await;
+    assert!(page[0].as_str().unwrap().contains("100%"), "t1 resolved what they handled: {page}");
+    assert!(page[1].as_str().unwrap().contains(&format!("#{conversation}")) && page[1].as_str().unwrap().contains("先确认设备再给方案"), "{page}");
+    assert!(page[2].as_str().unwrap().contains("★★★★☆") && page[2].as_str().unwrap().contains("倍速"), "{page}");
+    lead.screenshot("console-agent-page").await;
+    lead.script("document.querySelector('#agent-back').click();", json!([])).await;
+    lead.wait_for("back on the wall", &t1_awaiting, json!([])).await;
+
     // An agent: their own row, no other groupings.
     let agent = desktop_console(driver, &base, "t1@edudesk.demo").await;
+    // Their own page from the top bar; the wall is not theirs.
+    agent.script("document.querySelector('#agent-toggle').click();", json!([])).await;
+    agent.wait_for("t1's own page", &format!("return document.querySelector('#agent-name')?.dataset.agent === '{t1_id}';"), json!([])).await;
+    let own = agent.wait_for("their open conversation", "return document.querySelector('#agent-open li')?.dataset.conversation;", json!([])).await;
+    assert_eq!(own, json!(waiting.to_string()));
+    assert_eq!(
+        agent.script("return [!!document.querySelector('#wall-toggle'), !!document.querySelector('#agent-back')];", json!([])).await,
+        json!([false, false])
+    );
+    agent.script("document.querySelector('#agent-toggle').click();", json!([])).await;
     agent.script("document.querySelector('#kpi-toggle').click();", json!([])).await;
     let rows = agent
         .wait_for(

@@ -38,4 +38,5 @@ mod sops;
 mod staffing;
 mod surveys;
 mod users;
+mod wall;
 mod widget;

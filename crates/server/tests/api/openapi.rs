@@ -17,6 +17,7 @@ async fn openapi_lists_every_endpoint(backend: TestBackend) {
         ("/api/v1/health", "get"),
         ("/api/v1/ready", "get"),
         ("/api/v1/kpis", "get"),
+        ("/api/v1/wall", "get"),
         ("/api/v1/auth/login", "post"),
         ("/api/v1/auth/logout", "post"),
         ("/api/v1/auth/me", "get"),

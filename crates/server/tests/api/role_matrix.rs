@@ -58,6 +58,7 @@ async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
         row(Method::GET, "/api/v1/health", None, [200; 8]),
         row(Method::GET, "/api/v1/ready", None, [200; 8]),
         row(Method::GET, "/api/v1/kpis", None, [401, 403, 403, 403, 403, 403, 200, 200]),
+        row(Method::GET, "/api/v1/wall", None, [401, 403, 403, 403, 403, 403, 200, 200]),
         row(Method::GET, "/api/v1/kpis?group_by=agent", None, [401, 403, 403, 200, 200, 200, 200, 200]),
         row(Method::GET, "/api/v1/openapi.json", None, [200; 8]),
         row(Method::GET, "/api/v1/auth/me", None, [401, 200, 200, 200, 200, 200, 200, 200]),

@@ -7,6 +7,15 @@ import { api } from "./api.js";
 import { lang, t } from "./i18n.js";
 import { me } from "./staff.js";
 
+// One KPI value as people read it: durations in s/m/h, shares in %, ratings to a decimal.
+export function formatKpi(key, value) {
+  if (value === null || value === undefined) return "—";
+  if (key.endsWith("_s")) return value < 90 ? `${Math.round(value)}s` : value < 5400 ? `${Math.round(value / 60)}m` : `${(value / 3600).toFixed(1)}h`;
+  if (key.endsWith("rate") || key.endsWith("sla") || key === "csat") return `${Math.round(value * 100)}%`;
+  if (key === "average_rating") return value.toFixed(1);
+  return String(value);
+}
+
 let chosenReport = null;   // the range, grouping and metric last shown (kept between visits)
 
 export async function renderKpis() {
@@ -33,13 +42,7 @@ export async function renderKpis() {
     to.value = report.to;
     query = new URLSearchParams({ from: report.from, to: report.to, group_by: chosen.group }).toString();
     const columns = ["conversations", "handled", "responded", "first_response_median_s", "resolved", "resolution_rate", "resolution_median_s", "one_touch_rate", "reopen_rate", "first_response_sla", "resolution_sla", "rated", "csat", "average_rating"];
-    const shown = (key, value) => {
-      if (value === null || value === undefined) return "—";
-      if (key.endsWith("_s")) return value < 90 ? `${Math.round(value)}s` : value < 5400 ? `${Math.round(value / 60)}m` : `${(value / 3600).toFixed(1)}h`;
-      if (key.endsWith("rate") || key.endsWith("sla") || key === "csat") return `${Math.round(value * 100)}%`;
-      if (key === "average_rating") return value.toFixed(1);
-      return String(value);
-    };
+    const shown = formatKpi;
     const table = el("table", { id: "kpi-table", class: "kpi-table" },
       el("tr", {}, el("th", {}, t.kpiNames.group), ...columns.map((c) => el("th", {}, t.kpiNames[c]))),
       ...report.rows.map((row) => el("tr", { "data-group": row.group }, el("td", {}, row.name || (row.group === "none" ? t.nobody : row.group)), ...columns.map((c) => el("td", {}, shown(c, row[c]))))));
