@@ -8,6 +8,7 @@
 pub mod access;
 pub mod awards;
 pub mod feedback;
+pub mod hiring;
 pub mod input;
 pub mod kpi;
 pub mod lang;

@@ -27,6 +27,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// What was there is no more (an expired link).
+    #[error("{0}")]
+    Gone(String),
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -68,6 +71,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Gone(_) => StatusCode::GONE,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -84,6 +88,7 @@ impl AppError {
             AppError::Forbidden(_) => "https://edudesk.dev/problems/forbidden",
             AppError::NotFound(_) => "https://edudesk.dev/problems/not-found",
             AppError::Conflict(_) => "https://edudesk.dev/problems/conflict",
+            AppError::Gone(_) => "https://edudesk.dev/problems/gone",
             AppError::PayloadTooLarge(_) => "https://edudesk.dev/problems/payload-too-large",
             AppError::UnsupportedMediaType(_) => "https://edudesk.dev/problems/unsupported-media-type",
             AppError::Unprocessable(_) => "https://edudesk.dev/problems/invalid-input",

@@ -15,6 +15,7 @@ mod conversations;
 mod feedback;
 mod health;
 mod help;
+mod hiring;
 mod incidents;
 mod kb;
 mod kpis;
@@ -175,7 +176,10 @@ pub fn router(state: AppState) -> Router {
         .route("/surveys", get(surveys::list))
         .route("/surveys/{token}", get(surveys::get).post(surveys::answer))
         .route("/feedback-items", get(surveys::feedback_items))
-        .route("/feedback-items/{id}", axum::routing::patch(surveys::update_feedback));
+        .route("/feedback-items/{id}", axum::routing::patch(surveys::update_feedback))
+        .route("/hiring/candidates", get(hiring::list).post(hiring::invite))
+        .route("/hiring/candidates/{id}", get(hiring::get))
+        .route("/hiring/candidates/{id}/review", axum::routing::put(hiring::review));
     // The widget calls the API from the platform's pages (another origin) with a bearer
     // token; cookies are never sent cross-origin (no credentials allowed).
     let cors = tower_http::cors::CorsLayer::new()
@@ -201,6 +205,7 @@ pub fn router(state: AppState) -> Router {
         .route("/demo", get(pages::demo_page))
         .route("/survey/{token}", get(surveys::page).post(surveys::submit))
         .route("/s/{token}", get(surveys::short_link))
+        .route("/hiring/{token}", get(hiring::page).post(hiring::submit))
         .route("/help", get(help::home))
         .route("/help/search", get(help::search))
         .route("/help/categories/{name}", get(help::category))

@@ -8,8 +8,8 @@ use utoipa::{
 };
 
 use super::{
-    attachments, auth, awards, calls, channels, contacts, conversations, feedback, health, incidents, kb, kpis, quality, queues, search, sops, staffing,
-    surveys, tasks, users, wall, widget,
+    attachments, auth, awards, calls, channels, contacts, conversations, feedback, health, hiring, incidents, kb, kpis, quality, queues, search, sops,
+    staffing, surveys, tasks, users, wall, widget,
 };
 
 #[derive(OpenApi)]
@@ -38,6 +38,7 @@ use super::{
         calls::start, calls::list, calls::accept, calls::decline, calls::hang_up, calls::ice_servers, calls::board,
         search::tags, search::set_tags, search::tags_in_use, search::views, search::save_view, search::delete_view,
         wall::wall,
+        hiring::invite, hiring::list, hiring::get, hiring::review,
     ),
     modifiers(&SecuritySchemes)
 )]

@@ -7,6 +7,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Redirect, Response},
 };
+use edudesk_core::lang::Lang;
 use serde::Deserialize;
 
 use crate::{
@@ -90,6 +91,25 @@ pub async fn demo_page(State(state): State<AppState>, Query(params): Query<DemoP
         .replace("{{email}}", &escape_html(email))
         .replace("{{signature}}", &escape_html(&signature));
     Ok((StatusCode::OK, Html(page)).into_response())
+}
+
+/// A small public page (a survey, a candidate's test) in `lang`, styled inline: no script.
+pub fn html_page(lang: Lang, title: &str, body: &str, status: StatusCode) -> Response {
+    let page = format!(
+        "<!doctype html><html lang=\"{html_lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><style>body{{margin:0;font:16px/1.6 system-ui,-apple-system,'Noto Sans CJK SC',sans-serif;color:#1f2937}}\
+         main{{max-width:560px;margin:0 auto;padding:16px 20px}}fieldset{{border:1px solid #e2e8f0;border-radius:8px;margin:12px 0}}\
+         label{{display:block;margin:4px 0}}label.nps{{display:inline-block;margin-right:10px}}textarea{{width:100%;box-sizing:border-box;font:inherit}}\
+         .passage{{padding:10px 12px;background:#f1f5f9;border-radius:8px;user-select:none}}.error{{color:#b91c1c}}\
+         button{{padding:8px 18px;border-radius:6px;border:0;background:#1e3a8a;color:#fff}}.notice{{color:#166534}}</style></head>\
+         <body><main>{body}</main></body></html>",
+        html_lang = lang.html(),
+        title = escape_html(title),
+    );
+    let mut response = (status, Html(page)).into_response();
+    // These pages are personal (a survey, a candidate's test): never kept by shared caches.
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 #[cfg(test)]

@@ -8,14 +8,19 @@
 
 use axum::{
     extract::{Form, Query, State, rejection::FormRejection},
-    http::{HeaderValue, StatusCode, header},
-    response::{Html, IntoResponse, Redirect, Response},
+    http::StatusCode,
+    response::{Redirect, Response},
 };
 use edudesk_core::{Principal, lang::Lang};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{ApiJson, ApiPath, ApiQuery, client_ip::ClientIp, pages::escape_html, session::Auth};
+use super::{
+    ApiJson, ApiPath, ApiQuery,
+    client_ip::ClientIp,
+    pages::{escape_html, html_page},
+    session::Auth,
+};
 use crate::{
     AppState,
     error::{AppError, AppResult},
@@ -304,21 +309,4 @@ fn problem_page(lang: Lang, error: &AppError) -> Response {
         tracing::error!(%error, "survey page failed");
     }
     html_page(lang, text(lang, "Survey", "问卷"), &format!("<h1>{}</h1><p>{}</p>", text(lang, "Survey", "问卷"), escape_html(&detail)), status)
-}
-
-fn html_page(lang: Lang, title: &str, body: &str, status: StatusCode) -> Response {
-    let page = format!(
-        "<!doctype html><html lang=\"{html_lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><style>body{{margin:0;font:16px/1.6 system-ui,-apple-system,'Noto Sans CJK SC',sans-serif;color:#1f2937}}\
-         main{{max-width:560px;margin:0 auto;padding:16px 20px}}fieldset{{border:1px solid #e2e8f0;border-radius:8px;margin:12px 0}}\
-         label{{display:block;margin:4px 0}}label.nps{{display:inline-block;margin-right:10px}}textarea{{width:100%}}\
-         button{{padding:8px 18px;border-radius:6px;border:0;background:#1e3a8a;color:#fff}}.notice{{color:#166534}}</style></head>\
-         <body><main>{body}</main></body></html>",
-        html_lang = lang.html(),
-        title = escape_html(title),
-    );
-    let mut response = (status, Html(page)).into_response();
-    // A survey page is personal: never kept by shared caches.
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }

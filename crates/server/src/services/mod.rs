@@ -23,6 +23,7 @@ pub mod calls;
 pub mod conversations;
 pub mod delivery;
 pub mod follow_ups;
+pub mod hiring;
 pub mod inbox;
 pub mod incidents;
 pub mod learning;

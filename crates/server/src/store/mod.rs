@@ -20,6 +20,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod error;
 pub mod events;
+pub mod hiring;
 pub mod incidents;
 pub mod jobs;
 pub mod kb;

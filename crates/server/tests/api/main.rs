@@ -9,6 +9,7 @@ mod helpers;
 mod bot;
 mod channels;
 mod email;
+mod hiring;
 mod incidents;
 mod jobs;
 mod kb;
