@@ -1508,3 +1508,92 @@ async fn an_agent_tags_searches_and_saves_a_view_in_the_console() {
     let views: Value = reqwest::Client::new().get(format!("{base}/api/v1/views")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     assert_eq!(views, json!([]));
 }
+
+/// Issue 13.9: a supervisor invites a candidate from the console; the candidate takes the
+/// test in their own browser (typing in Chinese and English, the written scenario, the
+/// quiz); the supervisor reads the results and records a review.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_candidate_takes_the_hiring_test_and_the_supervisor_reviews_it() {
+    if browsers_missing() {
+        return;
+    }
+    let stage = Stage::start().await;
+    let (base, driver) = (stage.base.clone(), &stage.driver);
+    let lead = desktop_console(driver, &base, "lead@edudesk.demo").await;
+    lead.script("document.querySelector('#hiring-toggle').click();", json!([])).await;
+    lead.wait_for("the invitation form", "return !!document.querySelector('#hiring-form');", json!([])).await;
+    lead.type_into("return document.querySelector('#hiring-name');", "王小明").await;
+    lead.script("document.querySelector('#hiring-invite').click();", json!([])).await;
+    let link = lead.wait_for("the test link", "return document.querySelector('#hiring-link')?.value;", json!([])).await;
+    let link = link.as_str().unwrap().to_owned();
+    assert!(link.starts_with(&format!("{base}/hiring/")), "{link}");
+    let row = "return document.querySelector('#hiring-candidates tr[data-candidate]')?.textContent;";
+    assert!(lead.wait_for("the candidate listed", row, json!([])).await.as_str().unwrap().contains("王小明"));
+
+    // The candidate: the page speaks the invitation's language whatever the browser's.
+    let candidate = Browser::open(driver, "en-US").await;
+    candidate.goto(&link).await;
+    for part in ["中文打字", "英文打字"] {
+        let heading = candidate.wait_for("the part's heading", "return document.querySelector('h2')?.textContent;", json!([])).await;
+        assert!(heading.as_str().unwrap().contains(part), "{heading}");
+        candidate.script("document.querySelector('#start').click();", json!([])).await;
+        let passage = candidate.wait_for("the passage", "return document.querySelector('#passage')?.textContent;", json!([])).await;
+        candidate.type_into("return document.querySelector('#typed');", passage.as_str().unwrap()).await;
+        candidate.script("document.querySelector('#submit').click();", json!([])).await;
+        candidate.wait_for("the next part", "return !document.querySelector('#passage') && !!document.querySelector('#start, #scenario');", json!([])).await;
+    }
+    candidate.wait_for("the scenario", "return !!document.querySelector('#scenario');", json!([])).await;
+    // Too short an answer is refused and kept, not lost.
+    candidate.type_into("return document.querySelector('#answer');", "抱歉").await;
+    candidate.script("document.querySelector('#submit').click();", json!([])).await;
+    let kept = candidate.wait_for("the refusal", "return document.querySelector('#error') && document.querySelector('#answer').value;", json!([])).await;
+    assert_eq!(kept, json!("抱歉"));
+    candidate
+        .type_into(
+            "return document.querySelector('#answer');",
+            "，让您久等了，非常理解您的着急。请问您用的是什么设备和浏览器？我这边先帮您查一下，今天之内回复您。",
+        )
+        .await;
+    candidate.script("document.querySelector('#submit').click();", json!([])).await;
+    candidate.wait_for("the quiz", "return !!document.querySelector('fieldset[data-question=\"0\"]');", json!([])).await;
+    let keys: Vec<usize> = edudesk_core::hiring::QUIZ.iter().map(|question| question.answer).collect();
+    candidate
+        .script(
+            "arguments[0].forEach((key, n) => document.querySelector(`input[name=q${n}][value=\"${key}\"]`).click()); document.querySelector('#submit').click();",
+            json!([keys]),
+        )
+        .await;
+    let done = candidate.wait_for("the thank-you page", "return document.querySelector('#done')?.textContent;", json!([])).await;
+    assert!(done.as_str().unwrap().contains("谢谢"), "{done}");
+    candidate.screenshot("hiring-1-candidate-done").await;
+
+    // The supervisor's screen: results in the table, the answer with its signals, the review.
+    lead.script("document.querySelector('#hiring-toggle').click();", json!([])).await;
+    lead.wait_for("back in the inbox", "return !document.querySelector('#hiring-form');", json!([])).await;
+    lead.script("document.querySelector('#hiring-toggle').click();", json!([])).await;
+    let done_row = "const r = document.querySelector('#hiring-candidates tr[data-candidate]'); \
+        return r?.querySelector('.quiz').textContent === '6/6' && [...r.querySelectorAll('td')].map(td => td.textContent);";
+    let cells = lead.wait_for("the results", done_row, json!([])).await;
+    assert!(cells[2].as_str().unwrap().contains("100%") && cells[3].as_str().unwrap().contains("100%"), "typed exactly: {cells}");
+    lead.script("document.querySelector('#hiring-candidates tr[data-candidate]').click();", json!([])).await;
+    let answer = lead.wait_for("the written answer", "return document.querySelector('#hiring-answer')?.textContent;", json!([])).await;
+    assert!(answer.as_str().unwrap().starts_with("抱歉，让您久等了"), "{answer}");
+    let signals = lead.script("return [...document.querySelectorAll('#hiring-signals [data-signal].ok')].map(s => s.dataset.signal);", json!([])).await;
+    assert_eq!(signals, json!(["acknowledges", "owns", "asks", "next_step"]));
+    lead.script(
+        "document.querySelector('#hiring-score').value = '4'; document.querySelector('#hiring-decision').value = 'hire'; \
+         document.querySelector('#hiring-note').value = '共情到位'; document.querySelector('#hiring-save').click();",
+        json!([]),
+    )
+    .await;
+    lead.wait_for(
+        "the review in the table",
+        "return document.querySelector('#hiring-candidates tr[data-candidate] .decision')?.textContent.includes('4/5');",
+        json!([]),
+    )
+    .await;
+    lead.screenshot("hiring-2-review").await;
+    let token = api_token(&base, "lead@edudesk.demo").await;
+    let listed: Value = reqwest::Client::new().get(format!("{base}/api/v1/hiring/candidates")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!((&listed[0]["review"]["decision"], &listed[0]["review"]["note"]), (&json!("hire"), &json!("共情到位")), "{listed}");
+}

@@ -1,7 +1,7 @@
 // The hiring screen (supervisors and admins), in the middle pane: invite a candidate (the
 // personal test link is shown once, to copy), the candidates with their results — typing
 // speed and accuracy in Chinese and English, the quiz score, the review — and, for the one
-// picked, the written answer with what it shows, each quiz answer, and the review form.
+// picked, the written answer with what it shows, the quiz score, and the review form.
 import { el, byId } from "../shared/dom.js";
 import { api } from "./api.js";
 import { t } from "./i18n.js";
