@@ -45,6 +45,7 @@ pub fn main(args: Args) -> anyhow::Result<()> {
             max_concurrent: args.capacity,
             load: random.next(args.capacity as u64) as i64,
             last_assigned: random.next(1_000_000) as i64,
+            certified: true,
         })
         .collect();
     let waiting: Vec<Waiting> = (0..args.conversations)

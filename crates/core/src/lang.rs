@@ -5,7 +5,8 @@
 //! English; any `zh-*` tag is Chinese, any `en-*` English, other languages are skipped.
 
 /// A language EduDesk writes in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Lang {
     Zh,
     #[default]

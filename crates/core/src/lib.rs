@@ -20,6 +20,7 @@ pub mod sla;
 pub mod sop;
 pub mod spikes;
 pub mod staffing;
+pub mod training;
 
 pub use access::{Access, ConversationScope, Principal, StaffPrincipal};
 pub use lifecycle::{StatusChangeError, transition};

@@ -99,12 +99,14 @@ pub struct AgentState {
     pub load: i64,
     /// When they last got a conversation (any monotonic number; smaller is longer ago).
     pub last_assigned: i64,
+    /// Certified for their tier (issue 13.8): trainees get no conversations from routing.
+    pub certified: bool,
 }
 
 impl AgentState {
     /// Whether this agent may take a conversation of `tier` needing `skill`.
     pub fn can_take(&self, tier: Tier, skill: Option<&str>) -> bool {
-        self.presence == Presence::Online && self.tier == tier && self.load < self.max_concurrent && self.covers(skill)
+        self.certified && self.presence == Presence::Online && self.tier == tier && self.load < self.max_concurrent && self.covers(skill)
     }
 
     /// Whether the agent handles `skill` (generalists handle everything).
@@ -165,7 +167,16 @@ mod tests {
     use super::*;
 
     fn agent(user_id: i64, tier: Tier, presence: Presence, load: i64, max: i64, skills: &[&str]) -> AgentState {
-        AgentState { user_id, tier, presence, skills: skills.iter().map(|s| (*s).to_owned()).collect(), max_concurrent: max, load, last_assigned: 0 }
+        AgentState {
+            user_id,
+            tier,
+            presence,
+            skills: skills.iter().map(|s| (*s).to_owned()).collect(),
+            max_concurrent: max,
+            load,
+            last_assigned: 0,
+            certified: true,
+        }
     }
 
     #[test]
@@ -192,6 +203,15 @@ mod tests {
         agents[1].last_assigned = 10;
         agents[2].last_assigned = 5;
         assert_eq!(pick_agent(&agents, Tier::ONE, None), Some(2));
+    }
+
+    #[test]
+    fn trainees_not_certified_for_their_tier_get_nothing() {
+        let mut agents = vec![agent(1, Tier::ONE, Presence::Online, 0, 5, &[]), agent(2, Tier::ONE, Presence::Online, 3, 5, &[])];
+        agents[0].certified = false;
+        assert_eq!(pick_agent(&agents, Tier::ONE, None), Some(1), "the busier certified agent, not the idle trainee");
+        agents[1].certified = false;
+        assert_eq!(pick_agent(&agents, Tier::ONE, None), None);
     }
 
     #[test]
@@ -241,6 +261,7 @@ mod tests {
                 max_concurrent: max,
                 load,
                 last_assigned: last,
+                certified: true,
             }
         })
     }

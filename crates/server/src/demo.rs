@@ -49,7 +49,9 @@ pub async fn seed(store: &Store) -> AppResult<bool> {
             teams: vec![format!("tier-{tier}")],
             max_concurrent: 5,
         };
-        store.create_user(&new).await?;
+        let user = store.create_user(&new).await?;
+        // The demo team is trained already: certified for their tiers, so routing uses them.
+        store.certify(user.id, tier.level(), "granted", None, crate::store::now_ms()).await?;
     }
     crate::knowledge::import::import(store, crate::knowledge::import::DEMO_ARTICLES).await.map_err(crate::error::AppError::Internal)?;
     seed_channels(store).await?;

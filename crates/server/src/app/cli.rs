@@ -277,6 +277,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 max_concurrent: 5,
             };
             let user = store.create_user(&new).await?;
+            // Staff added at the command line are the team an operator sets up: certified for
+            // their tier (staff added later through the console start as trainees).
+            store.certify(user.id, user.tier.level(), "granted", None, crate::store::now_ms()).await?;
             store.close().await;
             println!("added {} ({}, tier {}) with id {}", user.email, user.role, user.tier, user.id);
             Ok(())

@@ -48,6 +48,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("console/users.js", include_str!("../../web/console/users.js")),
     ("console/wall.js", include_str!("../../web/console/wall.js")),
     ("console/hiring.js", include_str!("../../web/console/hiring.js")),
+    ("console/training.js", include_str!("../../web/console/training.js")),
     ("widget/main.js", include_str!("../../web/widget/main.js")),
     ("widget/markup.js", include_str!("../../web/widget/markup.js")),
     ("widget/text.js", include_str!("../../web/widget/text.js")),

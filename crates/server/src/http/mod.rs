@@ -34,6 +34,7 @@ mod sops;
 mod staffing;
 mod surveys;
 mod tasks;
+mod training;
 mod users;
 mod wall;
 mod webhooks;
@@ -179,7 +180,15 @@ pub fn router(state: AppState) -> Router {
         .route("/feedback-items/{id}", axum::routing::patch(surveys::update_feedback))
         .route("/hiring/candidates", get(hiring::list).post(hiring::invite))
         .route("/hiring/candidates/{id}", get(hiring::get))
-        .route("/hiring/candidates/{id}/review", axum::routing::put(hiring::review));
+        .route("/hiring/candidates/{id}/review", axum::routing::put(hiring::review))
+        .route("/training", get(training::course))
+        .route("/training/attempts", post(training::start_attempt))
+        .route("/training/attempts/{id}/answers", post(training::submit_attempt))
+        .route("/training/team", get(training::team))
+        .route("/training/certifications", post(training::grant))
+        .route("/training/practice", post(training::start_practice))
+        .route("/training/practice/{id}", get(training::practice))
+        .route("/training/practice/{id}/replies", post(training::reply_practice));
     // The widget calls the API from the platform's pages (another origin) with a bearer
     // token; cookies are never sent cross-origin (no credentials allowed).
     let cors = tower_http::cors::CorsLayer::new()

@@ -9,7 +9,7 @@ use utoipa::{
 
 use super::{
     attachments, auth, awards, calls, channels, contacts, conversations, feedback, health, hiring, incidents, kb, kpis, quality, queues, search, sops,
-    staffing, surveys, tasks, users, wall, widget,
+    staffing, surveys, tasks, training, users, wall, widget,
 };
 
 #[derive(OpenApi)]
@@ -39,6 +39,8 @@ use super::{
         search::tags, search::set_tags, search::tags_in_use, search::views, search::save_view, search::delete_view,
         wall::wall,
         hiring::invite, hiring::list, hiring::get, hiring::review,
+        training::course, training::start_attempt, training::submit_attempt, training::team, training::grant,
+        training::start_practice, training::practice, training::reply_practice,
     ),
     modifiers(&SecuritySchemes)
 )]

@@ -64,6 +64,12 @@ impl Auth {
         self.principal.staff().copied().ok_or_else(|| AppError::Forbidden("this needs a staff account".to_owned()))
     }
 
+    /// The supervisor or admin behind the request, or 403.
+    pub fn require_supervisor(&self) -> AppResult<StaffPrincipal> {
+        let staff = self.staff()?;
+        if staff.role.oversees_all() { Ok(staff) } else { Err(AppError::Forbidden("only supervisors and admins may do this".to_owned())) }
+    }
+
     /// 403 unless the caller is an admin.
     pub fn require_admin(&self) -> AppResult<StaffPrincipal> {
         let staff = self.staff()?;

@@ -30,6 +30,11 @@ pub struct CreateUser {
     #[serde(default)]
     pub teams: Vec<String>,
     pub max_concurrent: Option<i64>,
+    /// Certify them for `tier` at once (someone trained elsewhere). Otherwise they start as a
+    /// trainee: no conversations from routing until they pass the tier's training course or a
+    /// supervisor certifies them.
+    #[serde(default)]
+    pub certified: bool,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -89,7 +94,7 @@ pub async fn set_presence(State(state): State<AppState>, auth: Auth, ApiJson(req
     security(("bearer" = []), ("cookie" = [])))]
 #[tracing::instrument(skip_all)]
 pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request): ApiJson<CreateUser>) -> AppResult<(StatusCode, ApiJson<User>)> {
-    auth.require_admin()?;
+    let admin = auth.require_admin()?;
     let email = Email::parse(&request.email)?;
     let password = Password::parse(&request.password)?;
     let display_name = match request.display_name.as_deref() {
@@ -106,7 +111,11 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
         teams: parse_list("teams", &request.teams)?,
         max_concurrent: parse_capacity(request.max_concurrent)?.unwrap_or(5),
     };
-    Ok((StatusCode::CREATED, ApiJson(state.store.create_user(&new).await?)))
+    let user = state.store.create_user(&new).await?;
+    if request.certified {
+        state.store.certify(user.id, user.tier.level(), "granted", Some(admin.user_id), state.clock.now_ms()).await?;
+    }
+    Ok((StatusCode::CREATED, ApiJson(user)))
 }
 
 /// All staff accounts (staff).
@@ -137,6 +146,13 @@ pub async fn update(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiP
     let admin = auth.require_admin()?;
     if id == admin.user_id && (request.active == Some(false) || request.role.is_some_and(|role| role != Role::Admin)) {
         return Err(AppError::Conflict("admins cannot deactivate or demote themselves; ask another admin".to_owned()));
+    }
+    // A move up goes through training: certified for the new tier first (moving down needs
+    // nothing; routing still waits for the certification of whatever tier they hold).
+    if let Some(tier) = request.tier
+        && tier > state.store.user(id).await?.tier
+    {
+        crate::services::training::require_certified(&state, id, tier).await?;
     }
     let password_hash = match request.password.as_deref() {
         Some(raw) => Some(crypto::hash_password(Password::parse(raw)?).await?),

@@ -37,6 +37,7 @@ pub mod sla;
 pub mod sops;
 pub mod staffing;
 pub mod surveys;
+pub mod training;
 pub mod webhooks;
 pub mod writer;
 

@@ -183,9 +183,9 @@ impl Store {
         Ok(())
     }
 
-    /// When the next job is due, if any.
+    /// When the next job is due, if any (leases share the table but are never due).
     pub async fn next_job_due(&self) -> StoreResult<Option<i64>> {
-        Ok(sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE dead = 0").fetch_one(&self.read).await?)
+        Ok(sqlx::query_scalar("SELECT MIN(run_at) FROM jobs WHERE dead = 0 AND kind <> 'lease'").fetch_one(&self.read).await?)
     }
 
     /// Whether the job already made its task (a retried job must not make it twice).

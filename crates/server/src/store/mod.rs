@@ -38,6 +38,7 @@ pub mod sessions;
 pub mod shifts;
 pub mod sops;
 pub mod surveys;
+pub mod training;
 pub mod users;
 pub mod wall;
 

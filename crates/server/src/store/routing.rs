@@ -24,6 +24,7 @@ struct AgentRow {
     max_concurrent: i64,
     last_assigned_at: i64,
     load: i64,
+    certified_tier: i64,
 }
 
 #[derive(FromRow)]
@@ -49,11 +50,13 @@ pub struct Escalation {
 const WAITING: &str = "assignee_id IS NULL AND status = 'open' AND bot_active = 0";
 
 impl Store {
-    /// Every active agent (role `agent`) with their current load.
+    /// Every active agent (role `agent`) with their current load and whether they are
+    /// certified for their tier.
     pub async fn routing_agents(&self) -> StoreResult<Vec<AgentState>> {
         let rows = sqlx::query_as::<_, AgentRow>(
             "SELECT id, tier, presence, skills, max_concurrent, last_assigned_at,
-                (SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = users.id AND c.status IN ('open', 'pending')) AS load
+                (SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = users.id AND c.status IN ('open', 'pending')) AS load,
+                (SELECT COALESCE(MAX(tier), 0) FROM certifications k WHERE k.user_id = users.id) AS certified_tier
              FROM users WHERE active = 1 AND role = 'agent' ORDER BY id",
         )
         .fetch_all(&self.read)
@@ -68,6 +71,7 @@ impl Store {
                 max_concurrent: row.max_concurrent,
                 load: row.load,
                 last_assigned: row.last_assigned_at,
+                certified: row.certified_tier >= row.tier,
             })
             .collect())
     }

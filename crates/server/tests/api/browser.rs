@@ -779,7 +779,8 @@ async fn the_console_fits_the_screen_and_the_agents_work() {
     admin.type_into("return document.querySelector('#user-name');", "Nina 新人").await;
     admin.type_into("return document.querySelector('#user-skills');", "coupon, refund").await;
     admin.type_into("return document.querySelector('#user-password');", "a-long-enough-password").await;
-    admin.script("document.querySelector('#user-save').click();", json!([])).await;
+    // Trained elsewhere: certified at once, so routing gives her conversations.
+    admin.script("document.querySelector('#user-certified').click(); document.querySelector('#user-save').click();", json!([])).await;
     admin
         .wait_for(
             "the new user listed",
@@ -792,6 +793,10 @@ async fn the_console_fits_the_screen_and_the_agents_work() {
         http.get(format!("{base}/api/v1/users")).bearer_auth(api_token(&base, "admin@edudesk.demo").await).send().await.unwrap().json().await.unwrap();
     let nina = users.as_array().unwrap().iter().find(|u| u["email"] == "new.agent@edudesk.demo").expect("created").clone();
     assert_eq!((nina["role"].as_str(), nina["skills"].clone()), (Some("agent"), json!(["coupon", "refund"])));
+    let team: Value =
+        http.get(format!("{base}/api/v1/training/team")).bearer_auth(api_token(&base, "admin@edudesk.demo").await).send().await.unwrap().json().await.unwrap();
+    let member = team.as_array().unwrap().iter().find(|m| m["user_id"] == nina["id"]).cloned().unwrap_or_default();
+    assert_eq!(member["certified_tier"], 1, "{member}");
 }
 
 /// Issue 10.16: the widget greets with opening hours and the wait, names the agent on human
@@ -1596,4 +1601,89 @@ async fn a_candidate_takes_the_hiring_test_and_the_supervisor_reviews_it() {
     let token = api_token(&base, "lead@edudesk.demo").await;
     let listed: Value = reqwest::Client::new().get(format!("{base}/api/v1/hiring/candidates")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
     assert_eq!((&listed[0]["review"]["decision"], &listed[0]["review"]["note"]), (&json!("hire"), &json!("共情到位")), "{listed}");
+}
+
+/// Issue 13.8: a new agent starts as a trainee, reads a lesson, passes the four quizzes of
+/// tier 1 in the console (right answers marked) and is certified; practises with a simulated
+/// learner, finding the article with the practice's KB search; the supervisor sees it all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trainee_is_certified_and_practises_in_the_console() {
+    if browsers_missing() {
+        return;
+    }
+    let stage = Stage::start().await;
+    let (base, driver) = (stage.base.clone(), &stage.driver);
+    let http = reqwest::Client::new();
+    let admin = api_token(&base, "admin@edudesk.demo").await;
+    let new = json!({"email": "nina@edudesk.demo", "password": "edudesk-demo", "role": "agent", "tier": 1, "display_name": "Nina"});
+    let created: Value = http.post(format!("{base}/api/v1/users")).bearer_auth(&admin).json(&new).send().await.unwrap().json().await.unwrap();
+    let nina_id = created["id"].as_i64().unwrap();
+    let store = edudesk::store::Store::connect(&stage.database.url, 1).await.unwrap();
+
+    let nina = desktop_console(driver, &base, "nina@edudesk.demo").await;
+    nina.script("document.querySelector('#training-toggle').click();", json!([])).await;
+    let certified = nina.wait_for("the certification line", "return document.querySelector('#training-certified')?.dataset.tier;", json!([])).await;
+    assert_eq!(certified, json!("0"), "a new agent is a trainee");
+    // Lessons open: the product module lists the KB's articles by category.
+    nina.script("document.querySelector('.module[data-module=\"product\"] details').open = true;", json!([])).await;
+    let links = nina.script("return document.querySelectorAll('.module[data-module=\"product\"] details[open] a').length;", json!([])).await;
+    assert!(links.as_i64().unwrap() > 1, "{links}");
+
+    let mut previous = json!("");
+    for module in ["product", "skills", "tools", "sops"] {
+        nina.script(&format!("document.querySelector('.module[data-module=\"{module}\"] .start-quiz').click();"), json!([])).await;
+        let fresh = "const f = document.querySelector('#training-quiz'); return f && f.dataset.attempt !== arguments[0] && f.dataset.attempt;";
+        let attempt = nina.wait_for("the quiz", fresh, json!([previous])).await;
+        previous = attempt.clone();
+        let row = store.attempt(attempt.as_str().unwrap().parse().unwrap(), nina_id).await.unwrap();
+        let questions: Vec<edudesk_core::training::QuizQuestion> = serde_json::from_str(&row.questions).unwrap();
+        let keys: Vec<usize> = questions.iter().map(|question| question.answer).collect();
+        nina.script(
+            "arguments[0].forEach((key, n) => document.querySelector(`#training-quiz input[name=q${n}][value=\"${key}\"]`).click()); document.querySelector('#quiz-submit').click();",
+            json!([keys]),
+        )
+        .await;
+        let result = nina.wait_for("the quiz result", "return document.querySelector('#quiz-result')?.dataset.passed;", json!([])).await;
+        assert_eq!(result, json!("true"), "{module}");
+        let marked = nina.script("return document.querySelectorAll('#training-quiz label.right').length;", json!([])).await;
+        assert_eq!(marked, json!(keys.len()), "every right answer is marked");
+    }
+    nina.wait_for("certified for tier 1", "return document.querySelector('#training-certified')?.dataset.tier === '1';", json!([])).await;
+    nina.screenshot("training-1-certified").await;
+
+    // Practice: ask about the setup, then send the article found with the practice's search.
+    nina.script("document.querySelector('#practice-start').click();", json!([])).await;
+    let practice = nina.wait_for("the practice", "return document.querySelector('#practice')?.dataset.practice;", json!([])).await;
+    nina.type_into("return document.querySelector('#practice-reply');", "抱歉让您久等了，请问您用的是什么设备和浏览器？").await;
+    nina.script("document.querySelector('#practice-send').click();", json!([])).await;
+    nina.wait_for("the learner's details", "return document.querySelectorAll('#practice-transcript .line').length === 3;", json!([])).await;
+    let row = store.practice(practice.as_str().unwrap().parse().unwrap(), nina_id).await.unwrap();
+    let scenario: edudesk_core::training::Scenario = serde_json::from_str(&row.scenario).unwrap();
+    nina.type_into("return document.querySelector('#practice-reply');", "我来帮您，").await;
+    nina.type_into("return document.querySelector('#practice-search');", &scenario.article_title).await;
+    nina.wait_for(
+        "the article found",
+        "return !!document.querySelector('#practice-hits button[data-article=\"' + arguments[0] + '\"]');",
+        json!([scenario.article_id]),
+    )
+    .await;
+    nina.script(
+        "document.querySelector('#practice-hits button[data-article=\"' + arguments[0] + '\"]').click(); document.querySelector('#practice-send').click();",
+        json!([scenario.article_id]),
+    )
+    .await;
+    let total = nina.wait_for("the practice score", "return document.querySelector('#practice-score')?.dataset.total;", json!([])).await;
+    assert_eq!(total, json!("100"), "solved on the second reply, with empathy, a question and a next step");
+    assert_eq!(nina.script("return document.querySelector('#practice-article').textContent;", json!([])).await, json!(scenario.article_title));
+    nina.screenshot("training-2-practice").await;
+    assert_eq!(nina.script("return !!document.querySelector('#training-team');", json!([])).await, json!(false), "agents do not see the team");
+
+    // The supervisor's view: Nina certified for tier 1 with one practice of 100.
+    let lead = desktop_console(driver, &base, "lead@edudesk.demo").await;
+    lead.script("document.querySelector('#training-toggle').click();", json!([])).await;
+    let row = lead
+        .wait_for("Nina in the team table", &format!("return document.querySelector('#training-team tr[data-user=\"{nina_id}\"]')?.textContent;"), json!([]))
+        .await;
+    assert!(row.as_str().unwrap().contains("T1") && row.as_str().unwrap().contains("1 · 100"), "{row}");
+    lead.screenshot("training-3-team").await;
 }

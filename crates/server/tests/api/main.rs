@@ -38,6 +38,7 @@ mod sla;
 mod sops;
 mod staffing;
 mod surveys;
+mod training;
 mod users;
 mod wall;
 mod widget;

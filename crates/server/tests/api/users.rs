@@ -29,8 +29,10 @@ async fn admins_create_and_change_users(backend: TestBackend) {
     assert_eq!(login["user"]["tier"], 2);
 
     let id = created["id"].as_i64().unwrap();
-    let changed = app.patch(&format!("/api/v1/users/{id}"), &admin, json!({"tier": 3, "max_concurrent": 8, "teams": ["finance"]})).await.expect(200);
-    assert_eq!((changed["tier"].as_i64(), changed["max_concurrent"].as_i64()), (Some(3), Some(8)));
+    // Up a tier needs training (tests/api/training.rs); down is free.
+    app.patch(&format!("/api/v1/users/{id}"), &admin, json!({"tier": 3})).await.problem(409);
+    let changed = app.patch(&format!("/api/v1/users/{id}"), &admin, json!({"tier": 1, "max_concurrent": 8, "teams": ["finance"]})).await.expect(200);
+    assert_eq!((changed["tier"].as_i64(), changed["max_concurrent"].as_i64()), (Some(1), Some(8)));
     assert_eq!(changed["teams"], json!(["finance"]));
     app.patch(&format!("/api/v1/users/{id}"), &admin, json!({"max_concurrent": -1})).await.problem(422);
 

@@ -23,12 +23,13 @@ import { renderQuality } from "./quality.js";
 import { renderAwards } from "./awards.js";
 import { renderWall, renderAgentPage } from "./wall.js";
 import { renderHiring } from "./hiring.js";
+import { renderTraining } from "./training.js";
 
 const app = document.getElementById("app");
 
 // The screens besides the inbox, each drawn by its own module.
 const SCREENS = { channels: renderChannels, users: renderUsers, kb: renderKb, kpis: renderKpis, feedback: renderFeedback, quality: renderQuality, awards: renderAwards,
-  wall: renderWall, agent: renderAgentPage, hiring: renderHiring };
+  wall: renderWall, agent: renderAgentPage, hiring: renderHiring, training: renderTraining };
 
 // ---- sign in ---------------------------------------------------------------------------
 function renderLogin(message = "") {
@@ -95,10 +96,11 @@ function renderShell() {
   const awardsButton = el("button", { id: "awards-toggle", onclick: () => toggle("awards") }, mode === "awards" ? t.inbox : t.awards);
   const wallButton = me.role !== "agent" ? el("button", { id: "wall-toggle", onclick: () => toggle("wall") }, mode === "wall" ? t.inbox : t.wall.title) : null;
   const hiringButton = me.role !== "agent" ? el("button", { id: "hiring-toggle", onclick: () => toggle("hiring") }, mode === "hiring" ? t.inbox : t.hiring.title) : null;
+  const trainingButton = el("button", { id: "training-toggle", onclick: () => toggle("training") }, mode === "training" ? t.inbox : t.training.title);
   const myPageButton = el("button", { id: "agent-toggle", onclick: () => toggle("agent") }, mode === "agent" ? t.inbox : t.wall.myPage);
   const logout = el("button", { id: "logout", onclick: async () => { await api("POST", "/auth/logout"); rt.close(); location.reload(); } }, t.logout);
   app.replaceChildren(
-    el("div", { class: "topbar" }, el("span", { class: "brand" }, "EduDesk"), el("span", { id: "me" }, `${me.display_name} · ${t.tierLabel} ${me.tier}`), wallButton, myPageButton, kpiButton, feedbackButton, qualityButton, awardsButton, hiringButton, kbButton, channelsButton, usersButton, presence, language, logout),
+    el("div", { class: "topbar" }, el("span", { class: "brand" }, "EduDesk"), el("span", { id: "me" }, `${me.display_name} · ${t.tierLabel} ${me.tier}`), wallButton, myPageButton, kpiButton, feedbackButton, qualityButton, awardsButton, trainingButton, hiringButton, kbButton, channelsButton, usersButton, presence, language, logout),
     el("div", { class: "offline-banner", id: "offline" }, t.reconnecting),
     el("div", { class: "calls", id: "calls" }),
     el("div", { class: "layout" },

@@ -34,6 +34,8 @@ function editUser(user, message = "") {
   const teams = input("user-teams", (u.teams || []).join(", "));
   const capacity = input("user-capacity", u.max_concurrent, { type: "number", min: 0, max: 100 });
   const active = el("input", { id: "user-active", type: "checkbox", checked: u.active ? true : null });
+  // A new account starts as a trainee unless certified here (trained elsewhere).
+  const certified = el("input", { id: "user-certified", type: "checkbox" });
   const password = input("user-password", "", { type: "password", autocomplete: "new-password", placeholder: user ? t.resetPassword : t.newPassword });
   const status = el("p", { id: "user-status", class: "missing", role: "status" }, message);
   const split = (text) => text.split(/[,，]/).map((x) => x.trim()).filter(Boolean);
@@ -41,13 +43,13 @@ function editUser(user, message = "") {
     const body = { display_name: name.value.trim() || null, role: role.value, tier: Number(tier.value), skills: split(skills.value), teams: split(teams.value), max_concurrent: Number(capacity.value) };
     if (password.value) body.password = password.value;
     try {
-      const saved = user ? await api("PATCH", `/users/${user.id}`, { ...body, active: active.checked }) : await api("POST", "/users", { ...body, email: email.value.trim(), password: password.value });
+      const saved = user ? await api("PATCH", `/users/${user.id}`, { ...body, active: active.checked }) : await api("POST", "/users", { ...body, email: email.value.trim(), password: password.value, certified: certified.checked });
       renderUsers(saved.id, `${t.saved}: ${saved.display_name}`);
     } catch (error) { status.textContent = error.message; }
   } }, t.save);
   const row = (label, node) => [el("label", { for: node.id }, label), node];
   pane.replaceChildren(el("h2", {}, user ? u.display_name : t.newUser),
     el("div", { class: "form-grid" }, ...row(t.email, email), ...row(t.displayName, name), ...row(t.role, role), ...row(t.tierLabel, tier), ...row(t.skills, skills),
-      ...row(t.teams, teams), ...row(t.capacity, capacity), ...(user ? row(t.active, active) : []), ...row(user ? t.resetPassword : t.newPassword, password)),
+      ...row(t.teams, teams), ...row(t.capacity, capacity), ...(user ? row(t.active, active) : row(t.certifiedNow, certified)), ...row(user ? t.resetPassword : t.newPassword, password)),
     el("p", {}, save), status);
 }
