@@ -40,6 +40,8 @@ pub struct ConversationFacts {
     pub id: i64,
     pub channel: String,
     pub category: Option<String>,
+    /// The course the learner asked from, if the platform named it.
+    pub course: Option<String>,
     pub tier: i64,
     /// UTC milliseconds.
     pub created_at: i64,
@@ -63,6 +65,9 @@ pub enum GroupBy {
     Tier,
     Channel,
     Category,
+    Course,
+    /// Hour of the day (local), `09:00`: when learners come.
+    Hour,
     Day,
     Week,
     /// Everything in one row.
@@ -76,6 +81,8 @@ impl GroupBy {
             "tier" => GroupBy::Tier,
             "channel" => GroupBy::Channel,
             "category" => GroupBy::Category,
+            "course" => GroupBy::Course,
+            "hour" => GroupBy::Hour,
             "day" => GroupBy::Day,
             "week" => GroupBy::Week,
             "total" => GroupBy::Total,
@@ -87,8 +94,8 @@ impl GroupBy {
 /// The KPIs of one group.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct KpiRow {
-    /// The group: an agent's user id (or `none`), a tier, channel, category, date (`2026-12-01`),
-    /// ISO week (`2026-W49`) or `total`.
+    /// The group: an agent's user id (or `none`), a tier, channel, category, course (or `unknown`),
+    /// hour of the day (`09:00`), date (`2026-12-01`), ISO week (`2026-W49`) or `total`.
     pub group: String,
     pub conversations: u64,
     pub bot_contained: u64,
@@ -156,6 +163,8 @@ fn group_of(facts: &ConversationFacts, measured: &Measured, by: GroupBy, zone: T
         GroupBy::Tier => facts.tier.to_string(),
         GroupBy::Channel => facts.channel.clone(),
         GroupBy::Category => facts.category.clone().unwrap_or_else(|| "uncategorised".to_owned()),
+        GroupBy::Course => facts.course.clone().unwrap_or_else(|| "unknown".to_owned()),
+        GroupBy::Hour => local().map(|t| t.format("%H:00").to_string()).unwrap_or_default(),
         GroupBy::Day => local().map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default(),
         GroupBy::Week => local()
             .map(|t| {

@@ -83,6 +83,9 @@ pub struct Config {
     pub webhook_url: Option<String>,
     /// The HMAC-SHA256 key that signs webhook deliveries (required with `webhook_url`).
     pub webhook_secret: Option<Secret>,
+    /// Who hears by email when a spike opens an incident (the product or ops owners), sent
+    /// from the first enabled email mailbox; comma-separated in `EDUDESK_INCIDENT_EMAILS`.
+    pub incident_emails: Vec<String>,
     /// Key that encrypts channel secrets in the database (any length; hashed into a key).
     /// Without it a key is generated once and kept in `<data_dir>/secret.key`.
     pub secret_key: Option<Secret>,
@@ -190,6 +193,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             webhook_url: None,
             webhook_secret: None,
+            incident_emails: Vec::new(),
             staff_session_hours: 12,
             learner_session_days: 30,
             session_cache_seconds: 5,
@@ -259,6 +263,7 @@ pub const ENV_VARIABLES: &[&str] = &[
     "TRUSTED_PROXIES",
     "WEBHOOK_URL",
     "WEBHOOK_SECRET",
+    "INCIDENT_EMAILS",
     "STAFF_SESSION_HOURS",
     "LEARNER_SESSION_DAYS",
     "SESSION_CACHE_SECONDS",
@@ -366,6 +371,7 @@ impl Config {
                         .collect::<anyhow::Result<_>>()?
                 }
                 "WEBHOOK_URL" => self.webhook_url = Some(value).filter(|url| !url.is_empty()),
+                "INCIDENT_EMAILS" => self.incident_emails = value.split(',').map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned).collect(),
                 "WEBHOOK_SECRET" => self.webhook_secret = Some(Secret(value)).filter(|secret| !secret.expose().is_empty()),
                 "METRICS_TOKEN" => self.metrics_token = Some(Secret(value)).filter(|token| !token.expose().is_empty()),
                 "STAFF_SESSION_HOURS" => self.staff_session_hours = value.parse().with_context(|| invalid("a number of hours"))?,
@@ -462,6 +468,9 @@ impl Config {
             if self.webhook_secret.is_none() {
                 bail!("webhook_url needs webhook_secret (deliveries are signed)");
             }
+        }
+        for address in &self.incident_emails {
+            edudesk_core::input::Email::parse(address).map_err(|error| anyhow::anyhow!("incident_emails: {error}"))?;
         }
         if self.body_limit_bytes < 1024 {
             bail!("body_limit_bytes must be at least 1024");

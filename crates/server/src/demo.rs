@@ -96,6 +96,7 @@ pub async fn seed(store: &Store) -> AppResult<bool> {
             due: Some(crate::store::conversations::due_ms(edudesk_core::sla::SlaPolicy::default().due_times(chrono::Utc::now(), tier, priority, 0))),
             bot_active: false,
             sop: None,
+            course: None,
         };
         store.create_conversation(&new).await?;
     }

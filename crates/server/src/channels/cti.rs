@@ -191,6 +191,7 @@ async fn new_call(state: &AppState, channel: &ChannelConfig, account: &str, call
                 client_id: format!("call-{}", crate::crypto::new_token()),
                 bot: false,
                 deliver_first: false,
+                course: None,
             };
             conversations::open(state, opening).await?.conversation.id
         }

@@ -691,14 +691,48 @@ pub async fn send(state: &AppState, channel: &ChannelConfig, delivery: &Delivery
         }
         None => builder.header(lettre::message::header::ContentType::TEXT_PLAIN).body(text.to_owned()).map_err(building)?,
     };
+    smtp_transport(channel).send(email).await.map_err(|error| AppError::Internal(anyhow::anyhow!("SMTP: {error}")))?;
+    state.store.set_delivery_external_id(delivery.id, &message_id).await?;
+    Ok(())
+}
+
+/// The SMTP connection of a mailbox (its host, port and, when set, login).
+fn smtp_transport(channel: &ChannelConfig) -> AsyncSmtpTransport<Tokio1Executor> {
     let host = channel.setting("smtp_host").unwrap_or("127.0.0.1");
     let mut transport =
         AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(setting_u16(channel, "smtp_port", 25)).timeout(Some(Duration::from_secs(15)));
     if let (Some(user), Ok(password)) = (channel.setting("smtp_username"), channel.secret("password")) {
         transport = transport.credentials(lettre::transport::smtp::authentication::Credentials::new(user.to_owned(), password.to_owned()));
     }
-    transport.build().send(email).await.map_err(|error| AppError::Internal(anyhow::anyhow!("SMTP: {error}")))?;
-    state.store.set_delivery_external_id(delivery.id, &message_id).await?;
+    transport.build()
+}
+
+/// The first enabled email mailbox (by name), for mail that belongs to no conversation.
+pub async fn first_mailbox(state: &AppState) -> AppResult<ChannelConfig> {
+    state
+        .store
+        .channels()
+        .await?
+        .into_iter()
+        .filter(|row| row.kind == "email" && row.enabled == 1)
+        .min_by(|a, b| a.name.cmp(&b.name))
+        .map(ChannelConfig::of)
+        .ok_or_else(|| AppError::Unprocessable("no email mailbox is enabled to send from".to_owned()))
+}
+
+/// Sends a plain-text notice from `channel`'s address to `to` (staff or owners, not learners).
+pub async fn send_notice(channel: &ChannelConfig, to: &[String], subject: &str, text: &str) -> AppResult<()> {
+    let address = channel.setting("address").ok_or_else(|| AppError::Internal(anyhow::anyhow!("channel {} has no address", channel.account())))?;
+    let from: Mailbox = address.parse().map_err(|error| AppError::Internal(anyhow::anyhow!("address: {error}")))?;
+    let mut builder = lettre::Message::builder().from(from).subject(subject);
+    for recipient in to {
+        builder = builder.to(recipient.parse().map_err(|error| AppError::Internal(anyhow::anyhow!("recipient {recipient}: {error}")))?);
+    }
+    let email = builder
+        .header(lettre::message::header::ContentType::TEXT_PLAIN)
+        .body(text.to_owned())
+        .map_err(|error| AppError::Internal(anyhow::anyhow!("building the email: {error}")))?;
+    smtp_transport(channel).send(email).await.map_err(|error| AppError::Internal(anyhow::anyhow!("SMTP: {error}")))?;
     Ok(())
 }
 

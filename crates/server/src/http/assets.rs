@@ -49,6 +49,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("console/wall.js", include_str!("../../web/console/wall.js")),
     ("console/hiring.js", include_str!("../../web/console/hiring.js")),
     ("console/training.js", include_str!("../../web/console/training.js")),
+    ("console/incidents.js", include_str!("../../web/console/incidents.js")),
     ("widget/main.js", include_str!("../../web/widget/main.js")),
     ("widget/markup.js", include_str!("../../web/widget/markup.js")),
     ("widget/text.js", include_str!("../../web/widget/text.js")),

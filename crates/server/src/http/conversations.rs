@@ -64,6 +64,9 @@ pub struct CreateConversation {
     /// Staff starting an email: the mailbox it goes out from (`email/<name>`) [default: the
     /// only enabled one]. The first message is mailed to the learner's address.
     pub channel_account: Option<String>,
+    /// The course the learner is on (the widget sends the platform's `course` attribute); at
+    /// most 100 characters. Volume and spikes are counted per course too.
+    pub course: Option<String>,
 }
 
 /// A conversation with the message that was posted with it.
@@ -197,6 +200,10 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
         _ => None,
     };
     let learner_widget = request.channel == Channel::Widget && matches!(auth.principal, Principal::Learner { .. });
+    let course = match request.course.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(course) => Some(edudesk_core::input::ShortText::parse("course", course, 100)?.into_string()),
+    };
     let opening = Opening {
         contact_id,
         channel: request.channel,
@@ -210,6 +217,7 @@ pub async fn create(State(state): State<AppState>, auth: Auth, ApiJson(request):
         body: body.as_str().to_owned(),
         client_id,
         bot: wants_bot && learner_widget,
+        course,
     };
     let Opened { conversation, message, replayed } = conversations::open(&state, opening).await?;
     Ok(created(CreatedConversation { conversation, message }, replayed))

@@ -31,7 +31,7 @@ pub struct KpiParams {
     pub from: Option<String>,
     /// Last day, included [default: today].
     pub to: Option<String>,
-    /// `total` (default), `agent`, `tier`, `channel`, `category`, `day` or `week`.
+    /// `total` (default), `agent`, `tier`, `channel`, `category`, `course`, `hour` (of the day), `day` or `week`.
     pub group_by: Option<String>,
     /// `json` (default), `csv`, or `svg` (a bar chart of `metric` per group).
     pub format: Option<String>,
@@ -67,6 +67,8 @@ fn label(name: &str, chinese: bool) -> &str {
         ("tier", "按层级", "by tier"),
         ("channel", "按渠道", "by channel"),
         ("category", "按分类", "by category"),
+        ("course", "按课程", "by course"),
+        ("hour", "按时段", "by hour of day"),
         ("day", "按天", "by day"),
         ("week", "按周", "by week"),
         ("total", "合计", "total"),
@@ -169,8 +171,9 @@ pub(super) fn day(raw: &str, what: &str) -> AppResult<NaiveDate> {
 pub async fn report(State(state): State<AppState>, auth: Auth, language: Language, ApiQuery(params): ApiQuery<KpiParams>) -> AppResult<Response> {
     let staff = auth.staff()?;
     let group_name = params.group_by.as_deref().unwrap_or("total");
-    let by = GroupBy::parse(group_name)
-        .ok_or_else(|| AppError::BadRequest(format!("group_by: '{group_name}' is not one of total, agent, tier, channel, category, day, week")))?;
+    let by = GroupBy::parse(group_name).ok_or_else(|| {
+        AppError::BadRequest(format!("group_by: '{group_name}' is not one of total, agent, tier, channel, category, course, hour, day, week"))
+    })?;
     let own_only = !staff.role.oversees_all();
     if own_only && by != GroupBy::Agent {
         return Err(AppError::Forbidden("agents see their own KPIs: use group_by=agent".to_owned()));

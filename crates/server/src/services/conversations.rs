@@ -75,6 +75,8 @@ pub struct Opening {
     /// Send the first message to the learner on the conversation's channel (staff starting
     /// an email).
     pub deliver_first: bool,
+    /// The course the learner was on (the widget passes the platform's `course` attribute).
+    pub course: Option<String>,
 }
 
 /// An opened conversation, its first message, and whether it had been opened before with
@@ -112,6 +114,7 @@ pub async fn open(state: &AppState, opening: Opening) -> AppResult<Opened> {
         client_id: opening.client_id,
         bot_active: opening.bot && state.config.bot_enabled,
         sop,
+        course: opening.course,
     };
     let (conversation, message, replayed) = state.store.create_conversation(&new).await?;
     if replayed {

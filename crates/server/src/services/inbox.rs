@@ -130,6 +130,7 @@ async fn store_inbound(state: &AppState, inbound: &Inbound) -> AppResult<Ingeste
             client_id: format!("in-{}", crate::crypto::new_token()),
             bot: inbound.bot,
             deliver_first: false,
+            course: None,
         },
     )
     .await?;

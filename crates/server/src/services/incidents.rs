@@ -1,5 +1,5 @@
-//! Spikes and incidents. Every few minutes each category's last 30 minutes are judged
-//! against its seasonal baseline (`edudesk_core::spikes`: the hour-of-week profile of the last
+//! Spikes and incidents. Every few minutes each category's and each course's last 30 minutes
+//! are judged against its own seasonal baseline (`edudesk_core::spikes`: the hour-of-week profile of the last
 //! four weeks times an EWMA level of the last day). A spike opens an incident for the
 //! category (one open at a time) that links the category's conversations of the window and,
 //! while open, every new one; an agent answers them all at once; a banner written for the
@@ -19,10 +19,13 @@ use crate::{
     AppState,
     error::AppResult,
     services::messages::{self, FollowUp, Post},
+    store::incidents::Dimension,
 };
 
 /// Job kind that tells the owners (the integration at `webhook_url`) an incident opened.
 pub const NOTIFY: &str = "incident_notify";
+/// Job kind that emails the owners (`incident_emails`) an incident opened.
+pub const EMAIL: &str = "incident_email";
 /// Job kind of the periodic spike check.
 pub const SPIKE_CHECK: &str = "spike_check";
 /// How often it runs.
@@ -32,14 +35,27 @@ const WINDOW_MINUTES: i64 = 30;
 const HISTORY_WEEKS: u32 = 4;
 const HOUR: i64 = 3_600_000;
 
-/// One check over every category; returns how many incidents it opened.
+/// One check over every category and every course; returns how many incidents it opened.
 pub async fn check(state: &AppState) -> AppResult<usize> {
+    let mut opened = 0;
+    for dimension in Dimension::ALL {
+        opened += check_dimension(state, dimension).await?;
+    }
+    // Open incidents keep collecting their category's (or course's) new conversations.
+    for incident in state.store.incidents(true).await? {
+        state.store.link_incident(&incident, incident.opened_at - WINDOW_MINUTES * 60_000).await?;
+    }
+    Ok(opened)
+}
+
+/// Each category's (or course's) window against its own seasonal baseline.
+async fn check_dimension(state: &AppState, dimension: Dimension) -> AppResult<usize> {
     let zone = state.sla.calendar.time_zone;
     let now = state.clock.now_ms();
     let window_start = now - WINDOW_MINUTES * 60_000;
     let since = now - i64::from(HISTORY_WEEKS) * 7 * 24 * HOUR;
     let mut by_category: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    for (category, at) in state.store.categorised_arrivals(since).await? {
+    for (category, at) in state.store.arrivals(dimension, since).await? {
         by_category.entry(category).or_default().push(at);
     }
     let local = |at: i64| zone.timestamp_millis_opt(at).single().map(|t| (t.weekday().num_days_from_monday(), t.hour()));
@@ -60,11 +76,12 @@ pub async fn check(state: &AppState) -> AppResult<usize> {
         let observed = arrivals.iter().filter(|at| **at >= window_start).count() as f64;
         let assessment: Assessment = spikes::assess(observed, profiled(now), spikes::level(&recent), WINDOW_MINUTES as f64);
         if assessment.spike {
-            let (incident, new) = state.store.open_incident(&category, assessment.observed, assessment.expected, now).await?;
+            let (incident, new) = state.store.open_incident(dimension, &category, assessment.observed, assessment.expected, now).await?;
             state.store.link_incident(&incident, window_start).await?;
             if new {
                 opened += 1;
                 tracing::warn!(
+                    dimension = dimension.as_str(),
                     category,
                     observed = assessment.observed,
                     expected = assessment.expected,
@@ -72,16 +89,17 @@ pub async fn check(state: &AppState) -> AppResult<usize> {
                     "volume spike: incident opened"
                 );
                 // The owners' systems hear of it (signed, retried until they answer).
+                let payload = serde_json::json!({"incident_id": incident.id});
                 if state.config.webhook_url.is_some() {
-                    let payload = serde_json::json!({"incident_id": incident.id});
                     state.store.enqueue_job(NOTIFY, &payload, now, Some(&format!("incident-notify-{}", incident.id)), now).await?;
+                }
+                // And the owners by email, as a job of its own: a failing mail server does not
+                // send the webhook twice, nor the other way round.
+                if !state.config.incident_emails.is_empty() {
+                    state.store.enqueue_job(EMAIL, &payload, now, Some(&format!("incident-email-{}", incident.id)), now).await?;
                 }
             }
         }
-    }
-    // Open incidents keep collecting their category's new conversations.
-    for incident in state.store.incidents(true).await? {
-        state.store.link_incident(&incident, incident.opened_at - WINDOW_MINUTES * 60_000).await?;
     }
     Ok(opened)
 }
@@ -133,4 +151,30 @@ pub async fn notify(state: &AppState, payload: &str) -> AppResult<()> {
         return Err(crate::error::AppError::Unavailable(format!("incident webhook: the receiver answered {}", response.status())));
     }
     Ok(())
+}
+
+/// The `incident_email` job: tells the owners (`incident_emails`) by email, from the first
+/// enabled mailbox, what spiked, by how much and where to act; retried like any job.
+pub async fn email_owners(state: &AppState, payload: &str) -> AppResult<()> {
+    if state.config.incident_emails.is_empty() {
+        return Ok(());
+    }
+    let id = serde_json::from_str::<serde_json::Value>(payload).ok().and_then(|p| p["incident_id"].as_i64()).unwrap_or_default();
+    let incident = state.store.incident(id).await?;
+    let mailbox = crate::channels::email::first_mailbox(state).await?;
+    let (what_zh, what_en) = if incident.dimension == "course" { ("课程", "course") } else { ("分类", "category") };
+    let opened =
+        state.sla.calendar.time_zone.timestamp_millis_opt(incident.opened_at).single().map(|t| t.format("%Y-%m-%d %H:%M %Z").to_string()).unwrap_or_default();
+    let console = format!("{}/console", state.config.public_url.as_deref().unwrap_or(""));
+    let subject = format!("[EduDesk] 突发事件 #{id}：{what_zh}“{}”咨询量激增 / Incident #{id}: {what_en} \"{}\" spiking", incident.category, incident.category);
+    let text = format!(
+        "{what_zh}“{cat}”最近 30 分钟有 {observed} 个新会话，预期约 {expected:.1} 个。\n发现时间：{opened}\n已关联 {linked} 个会话。请在客服后台的“突发事件”中查看、统一回复并发布公告：{console}\n\n\
+         The {what_en} \"{cat}\" had {observed} new conversations in the last 30 minutes against about {expected:.1} expected.\nOpened: {opened}\n\
+         {linked} conversations are linked. See, answer and post a banner under Incidents in the console: {console}\n",
+        cat = incident.category,
+        observed = incident.observed,
+        expected = incident.expected,
+        linked = incident.conversations,
+    );
+    crate::channels::email::send_notice(&mailbox, &state.config.incident_emails, &subject, &text).await
 }

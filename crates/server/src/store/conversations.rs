@@ -39,6 +39,8 @@ pub struct Conversation {
     pub sop: Option<SopState>,
     /// The bot is answering it; it joins its tier's queue when the bot hands over.
     pub bot_active: bool,
+    /// The course the learner was on when they asked (from the platform), if known.
+    pub course: Option<String>,
 }
 
 impl Conversation {
@@ -74,11 +76,12 @@ pub(super) struct ConversationRow {
     sop_version: Option<i64>,
     sop_progress: Option<String>,
     bot_active: i64,
+    course: Option<String>,
 }
 
 pub(super) const CONVERSATION_COLUMNS: &str = "id, contact_id, channel, subject, status, priority, category, tier, assignee_id, last_seq, \
      created_at, updated_at, first_response_at, resolved_at, closed_at, first_response_due_at, resolution_due_at, pending_since, \
-     sla_paused_minutes, sla_warned, sla_breached, sop_id, sop_version, sop_progress, bot_active";
+     sla_paused_minutes, sla_warned, sla_breached, sop_id, sop_version, sop_progress, bot_active, course";
 
 /// The SOP a conversation runs and how far it got.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -156,6 +159,7 @@ impl TryFrom<ConversationRow> for Conversation {
                 _ => None,
             },
             bot_active: row.bot_active != 0,
+            course: row.course,
         })
     }
 }
@@ -178,6 +182,8 @@ pub struct NewConversation {
     pub due: Option<(i64, i64)>,
     /// The bot answers first; the conversation joins a queue when it hands over.
     pub bot_active: bool,
+    /// The course the learner was on (from the platform).
+    pub course: Option<String>,
     /// The SOP of its category, offered from the start: (id, version, progress as JSON),
     /// written with the conversation (one transaction, not a second one after it).
     pub sop: Option<(String, i64, String)>,
@@ -291,8 +297,8 @@ impl Store {
         let mut tx = self.write.begin().await?;
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO conversations (contact_id, channel, subject, status, priority, category, tier, last_seq, created_at, updated_at, client_id, queued_at,
-                first_response_due_at, resolution_due_at, bot_active, sop_id, sop_version, sop_progress)
-             VALUES ($1, $2, $3, 'open', $4, $5, $6, 1, $7, $7, $8, $7, $9, $10, $11, $12, $13, $14)
+                first_response_due_at, resolution_due_at, bot_active, sop_id, sop_version, sop_progress, course)
+             VALUES ($1, $2, $3, 'open', $4, $5, $6, 1, $7, $7, $8, $7, $9, $10, $11, $12, $13, $14, $15)
              ON CONFLICT (contact_id, client_id) DO NOTHING RETURNING id",
         )
         .bind(new.contact_id)
@@ -309,6 +315,7 @@ impl Store {
         .bind(new.sop.as_ref().map(|sop| sop.0.as_str()))
         .bind(new.sop.as_ref().map(|sop| sop.1))
         .bind(new.sop.as_ref().map(|sop| sop.2.as_str()))
+        .bind(new.course.as_deref())
         .fetch_optional(&mut *tx)
         .await?;
         let Some(id) = inserted else {

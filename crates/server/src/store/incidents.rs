@@ -1,5 +1,5 @@
-//! Storage for spikes and incidents: hourly arrivals per category (what the baseline learns
-//! from), incidents (one open per category), and the conversations each one links.
+//! Storage for spikes and incidents: arrivals per category and per course (what the baselines
+//! learn from), incidents (one open per category or course), and the conversations each links.
 
 use serde::Serialize;
 use sqlx::FromRow;
@@ -8,10 +8,36 @@ use utoipa::ToSchema;
 use super::Store;
 use super::error::{StoreError, StoreResult};
 
+/// What a spike is counted over: conversations of one category, or of one course.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    Category,
+    Course,
+}
+
+impl Dimension {
+    pub const ALL: [Dimension; 2] = [Dimension::Category, Dimension::Course];
+
+    /// Its name, which is also the conversations' column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dimension::Category => "category",
+            Dimension::Course => "course",
+        }
+    }
+
+    fn of(name: &str) -> Dimension {
+        if name == "course" { Dimension::Course } else { Dimension::Category }
+    }
+}
+
 /// An incident opened by a spike.
 #[derive(Debug, Clone, Serialize, ToSchema, FromRow)]
 pub struct Incident {
     pub id: i64,
+    /// `category` or `course`: what spiked.
+    pub dimension: String,
+    /// The category, or the course, that spiked.
     pub category: String,
     /// `open` or `resolved`.
     pub status: String,
@@ -28,44 +54,50 @@ pub struct Incident {
     pub conversations: i64,
 }
 
-const COLUMNS: &str = "i.id, i.category, i.status, i.observed, i.expected, i.banner, i.opened_at, i.resolved_at, i.resolved_by,
+const COLUMNS: &str = "i.id, i.dimension, i.category, i.status, i.observed, i.expected, i.banner, i.opened_at, i.resolved_at, i.resolved_by,
     (SELECT COUNT(*) FROM incident_conversations l WHERE l.incident_id = i.id) AS conversations";
 
 impl Store {
-    /// Conversations with a category created since `since`: (category, created_at).
-    pub async fn categorised_arrivals(&self, since: i64) -> StoreResult<Vec<(String, i64)>> {
-        Ok(sqlx::query_as("SELECT category, created_at FROM conversations WHERE created_at >= $1 AND category IS NOT NULL")
+    /// Conversations created since `since` with a category (or course): (it, created_at).
+    pub async fn arrivals(&self, dimension: Dimension, since: i64) -> StoreResult<Vec<(String, i64)>> {
+        let column = dimension.as_str();
+        Ok(sqlx::query_as(&format!("SELECT {column}, created_at FROM conversations WHERE created_at >= $1 AND {column} IS NOT NULL"))
             .bind(since)
             .fetch_all(&self.read)
             .await?)
     }
 
-    /// Opens an incident for `category` unless one is open; the open one either way, and
-    /// whether it is new.
-    pub async fn open_incident(&self, category: &str, observed: f64, expected: f64, now: i64) -> StoreResult<(Incident, bool)> {
+    /// Opens an incident for a category (or course) unless one is open; the open one either
+    /// way, and whether it is new.
+    pub async fn open_incident(&self, dimension: Dimension, category: &str, observed: f64, expected: f64, now: i64) -> StoreResult<(Incident, bool)> {
         let inserted = sqlx::query(
-            "INSERT INTO incidents (category, observed, expected, opened_at) VALUES ($1, $2, $3, $4) ON CONFLICT (category) WHERE status = 'open' DO NOTHING",
+            "INSERT INTO incidents (dimension, category, observed, expected, opened_at) VALUES ($5, $1, $2, $3, $4)
+             ON CONFLICT (dimension, category) WHERE status = 'open' DO NOTHING",
         )
         .bind(category)
         .bind(observed)
         .bind(expected)
         .bind(now)
+        .bind(dimension.as_str())
         .execute(&self.write)
         .await?
         .rows_affected();
-        let incident = sqlx::query_as(&format!("SELECT {COLUMNS} FROM incidents i WHERE i.category = $1 AND i.status = 'open'"))
+        let incident = sqlx::query_as(&format!("SELECT {COLUMNS} FROM incidents i WHERE i.dimension = $2 AND i.category = $1 AND i.status = 'open'"))
             .bind(category)
+            .bind(dimension.as_str())
             .fetch_one(&self.write)
             .await?;
         Ok((incident, inserted > 0))
     }
 
-    /// Links the category's conversations created since `since` to the incident; how many are new.
+    /// Links the category's (or course's) conversations created since `since` to the
+    /// incident; how many are new.
     pub async fn link_incident(&self, incident: &Incident, since: i64) -> StoreResult<u64> {
-        Ok(sqlx::query(
+        let column = Dimension::of(&incident.dimension).as_str();
+        Ok(sqlx::query(&format!(
             "INSERT INTO incident_conversations (incident_id, conversation_id)
-             SELECT $1, id FROM conversations WHERE category = $2 AND created_at >= $3 ON CONFLICT DO NOTHING",
-        )
+             SELECT $1, id FROM conversations WHERE {column} = $2 AND created_at >= $3 ON CONFLICT DO NOTHING"
+        ))
         .bind(incident.id)
         .bind(&incident.category)
         .bind(since)

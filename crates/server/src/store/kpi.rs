@@ -15,6 +15,7 @@ struct ConversationRow {
     id: i64,
     channel: String,
     category: Option<String>,
+    course: Option<String>,
     tier: i64,
     created_at: i64,
     bot_active: i64,
@@ -42,7 +43,7 @@ impl Store {
     /// The facts of every conversation created in `[from, to)` (UTC ms).
     pub async fn kpi_facts(&self, from: i64, to: i64) -> StoreResult<Vec<ConversationFacts>> {
         let conversations: Vec<ConversationRow> = sqlx::query_as(
-            "SELECT id, channel, category, tier, created_at, bot_active FROM conversations WHERE created_at >= $1 AND created_at < $2 ORDER BY id",
+            "SELECT id, channel, category, course, tier, created_at, bot_active FROM conversations WHERE created_at >= $1 AND created_at < $2 ORDER BY id",
         )
         .bind(from)
         .bind(to)
@@ -72,6 +73,7 @@ impl Store {
                 id: c.id,
                 channel: c.channel,
                 category: c.category,
+                course: c.course,
                 tier: c.tier,
                 created_at: c.created_at,
                 with_bot: c.bot_active != 0,

@@ -812,7 +812,7 @@ async fn the_widget_tells_learners_what_they_need_to_know() {
     let (base, driver) = (stage.base.clone(), &stage.driver);
     // Issue 13.4: an open incident's banner is the first thing the widget shows.
     let store = edudesk::store::Store::connect(&stage.database.url, 1).await.unwrap();
-    let (incident, _) = store.open_incident("payment", 8.0, 0.5, 0).await.unwrap();
+    let (incident, _) = store.open_incident(edudesk::store::incidents::Dimension::Category, "payment", 8.0, 0.5, 0).await.unwrap();
     store.update_incident(incident.id, Some(Some("支付通道故障，我们正在处理")), None, 0).await.unwrap();
     let learner = Browser::open(driver, "zh-CN").await;
     open_widget(&learner, &base).await;
@@ -840,6 +840,8 @@ async fn the_widget_tells_learners_what_they_need_to_know() {
         (handed["bot_active"] == false).then_some(handed)
     })
     .await;
+    // The demo page names its course in the widget's attributes: the conversation carries it.
+    assert_eq!(handed["course"], "Python 入门", "{handed}");
     assert_eq!(handed["bot_active"], false, "{handed}");
     let post = |body: &'static str, client_id: &'static str| {
         http.post(format!("{base}/api/v1/conversations/{conversation}/messages"))
@@ -990,6 +992,24 @@ async fn supervisors_read_kpis_in_the_console() {
         201
     );
     assert_eq!(http.patch(&url).bearer_auth(&t1).json(&json!({"status": "resolved"})).send().await.unwrap().status(), 200);
+    // Two more served and resolved by t1: three this month qualify them for the service star.
+    for n in 0..2 {
+        let more: Value = http
+            .post(format!("{base}/api/v1/conversations"))
+            .bearer_auth(&learner)
+            .json(&json!({"channel": "widget", "bot": false, "message": {"body": format!("证书姓名改错了 {n}"), "client_id": format!("kpi-more-{n}")}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let more_url = format!("{base}/api/v1/conversations/{}", more["id"]);
+        assert_eq!(http.patch(&more_url).bearer_auth(&lead_api).json(&json!({"assignee_id": me["user"]["id"]})).send().await.unwrap().status(), 200);
+        let reply = json!({"body": "已为您更正", "client_id": format!("kpi-more-r{n}")});
+        assert_eq!(http.post(format!("{more_url}/messages")).bearer_auth(&t1).json(&reply).send().await.unwrap().status(), 201);
+        assert_eq!(http.patch(&more_url).bearer_auth(&t1).json(&json!({"status": "resolved"})).send().await.unwrap().status(), 200);
+    }
     // The learner answers the survey that follows: 4 stars, a wish for the product.
     let token = crate::helpers::eventually("the survey message", async || {
         let messages: Value = http.get(format!("{url}/messages")).bearer_auth(&learner).send().await.unwrap().json().await.unwrap();
@@ -1073,6 +1093,10 @@ async fn supervisors_read_kpis_in_the_console() {
     lead.script("document.querySelector('#nominations .decide[data-approve=\"true\"]').click();", json!([])).await;
     let award = lead.wait_for("the best case awarded", "return document.querySelector('#awards li[data-kind=\"best_case\"]')?.textContent;", json!([])).await;
     assert!(award.as_str().unwrap().contains("Tina") && award.as_str().unwrap().contains("耐心细致"), "{award}");
+    // The month's service star, announced: the whole team sees it in the top bar.
+    lead.script("document.querySelector('#announce-star').click();", json!([])).await;
+    let star = lead.wait_for("the star in the top bar", "return document.querySelector('#star')?.textContent;", json!([])).await;
+    assert!(star.as_str().unwrap().contains("Tina"), "{star}");
     lead.screenshot("console-awards").await;
 
     // Issue 13.2: the live wall. t1 is on it with nobody waiting for their reply; a learner
@@ -1117,6 +1141,8 @@ async fn supervisors_read_kpis_in_the_console() {
 
     // An agent: their own row, no other groupings.
     let agent = desktop_console(driver, &base, "t1@edudesk.demo").await;
+    let star = agent.wait_for("the star for the team", "return document.querySelector('#star')?.textContent;", json!([])).await;
+    assert!(star.as_str().unwrap().contains("Tina"), "{star}");
     // Their own page from the top bar; the wall is not theirs.
     agent.script("document.querySelector('#agent-toggle').click();", json!([])).await;
     agent.wait_for("t1's own page", &format!("return document.querySelector('#agent-name')?.dataset.agent === '{t1_id}';"), json!([])).await;
@@ -1686,4 +1712,77 @@ async fn a_trainee_is_certified_and_practises_in_the_console() {
         .await;
     assert!(row.as_str().unwrap().contains("T1") && row.as_str().unwrap().contains("1 · 100"), "{row}");
     lead.screenshot("training-3-team").await;
+}
+
+/// Issue 13.4: the incidents screen. Learners of one course write in a burst; a supervisor
+/// runs the check from the console, answers every linked learner at once, puts up a banner
+/// the widget shows, and resolves the incident; an agent sees it without the supervisor's tools.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_course_incident_is_answered_and_resolved_from_the_console() {
+    if browsers_missing() {
+        return;
+    }
+    let stage = Stage::start().await;
+    let (base, driver) = (stage.base.clone(), &stage.driver);
+    let http = reqwest::Client::new();
+    let signature = edudesk::crypto::learner_signature(edudesk::demo::DEMO_PLATFORM_SECRET, "L7001");
+    let session: Value = http
+        .post(format!("{base}/api/v1/widget/sessions"))
+        .json(&json!({"learner_id": "L7001", "signature": signature}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let learner = session["token"].as_str().unwrap().to_owned();
+    // Four each in two categories the demo has no conversations in: only the course spikes.
+    for (n, category) in ["course_info", "account", "course_info", "account", "course_info", "account", "course_info", "account"].iter().enumerate() {
+        let body = json!({"channel": "widget", "bot": false, "category": category, "course": "Python 入门", "message": {"body": format!("第 3 课打不开 {n}")}});
+        assert_eq!(http.post(format!("{base}/api/v1/conversations")).bearer_auth(&learner).json(&body).send().await.unwrap().status(), 201);
+    }
+
+    let lead = desktop_console(driver, &base, "lead@edudesk.demo").await;
+    lead.script("document.querySelector('#incidents-toggle').click();", json!([])).await;
+    lead.wait_for("the check button", "return !!document.querySelector('#incident-check');", json!([])).await;
+    lead.script("document.querySelector('#incident-check').click();", json!([])).await;
+    let card = "document.querySelector('#incident-list .incident[data-status=\"open\"]')";
+    let text = lead.wait_for("the course incident", &format!("return {card}?.textContent;"), json!([])).await;
+    assert!(text.as_str().unwrap().contains("课程: Python 入门") && text.as_str().unwrap().contains("8 个会话"), "{text}");
+    lead.type_into(&format!("return {card}.querySelector('.incident-answer');"), "第 3 课的视频源故障，正在修复，预计 30 分钟内恢复").await;
+    lead.script(&format!("{card}.querySelector('.incident-send').click();"), json!([])).await;
+    let answered = lead.wait_for("everyone answered", &format!("return {card}.querySelector('.sent').dataset.answered;"), json!([])).await;
+    assert_eq!(answered, json!("8"));
+    lead.type_into(&format!("return {card}.querySelector('.incident-banner');"), "Python 入门第 3 课视频故障，正在修复").await;
+    lead.script(&format!("{card}.querySelector('.incident-banner-save').click();"), json!([])).await;
+    crate::helpers::eventually("the banner in the widget's status", async || {
+        let status: Value = http.get(format!("{base}/api/v1/widget/status")).send().await.unwrap().json().await.unwrap();
+        (status["banners"] == json!(["Python 入门第 3 课视频故障，正在修复"])).then_some(())
+    })
+    .await;
+    lead.screenshot("incidents-1-open").await;
+
+    // An agent sees the incident and can answer, but neither checks nor edits the banner.
+    let agent = desktop_console(driver, &base, "t1@edudesk.demo").await;
+    agent.script("document.querySelector('#incidents-toggle').click();", json!([])).await;
+    agent.wait_for("the incident for the agent", &format!("return !!{card};"), json!([])).await;
+    let tools = agent
+        .script(
+            &format!(
+                "return [!!document.querySelector('#incident-check'), !!{card}.querySelector('.incident-banner'), !!{card}.querySelector('.incident-send')];"
+            ),
+            json!([]),
+        )
+        .await;
+    assert_eq!(tools, json!([false, false, true]));
+
+    lead.script(&format!("{card}.querySelector('.incident-resolve').click();"), json!([])).await;
+    lead.wait_for(
+        "resolved",
+        "const all = document.querySelectorAll('#incident-list .incident'); return all.length === 1 && all[0].dataset.status === 'resolved';",
+        json!([]),
+    )
+    .await;
+    let status: Value = http.get(format!("{base}/api/v1/widget/status")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(status["banners"], json!([]), "{status}");
 }

@@ -234,3 +234,38 @@ async fn email_goes_both_ways_through_real_mail_servers() {
     let notes = app.get(&format!("/api/v1/conversations/{started_id}/messages"), &lead).await.expect(200);
     assert!(notes.as_array().unwrap().iter().any(|m| m["internal"] == true && m["body"].as_str().unwrap().contains("Mailbox full")), "{notes}");
 }
+
+/// Issue 13.4: when a spike opens an incident, the owners in `incident_emails` get an email
+/// from the support mailbox saying what spiked and by how much.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owners_hear_of_an_incident_by_email() {
+    let required = std::env::var("EDUDESK_TEST_MAIL").is_ok_and(|v| v == "1");
+    let Some(mut owner) = imap("owner", "owner-pass").await else {
+        assert!(!required, "EDUDESK_TEST_MAIL=1 but the owner's mailbox is not reachable (scripts/mail-servers)");
+        eprintln!("skipped: no owner mailbox on 127.0.0.1:143 (run scripts/mail-servers as root)");
+        return;
+    };
+    empty(&mut owner).await;
+    let app = TestApp::builder(TestBackend::Sqlite).configure(|config| config.incident_emails = vec!["owner@edudesk.test".to_owned()]).spawn().await;
+    let admin = app.login("admin@edudesk.demo").await;
+    // Sending only: the mailbox's IMAP side points nowhere, so this test never reads (and
+    // takes) the mail the other email test puts in the shared support mailbox.
+    let config = json!({"settings": {"imap_host": "127.0.0.1", "imap_port": 1, "smtp_host": "127.0.0.1", "smtp_port": 25,
+        "address": "support@edudesk.test", "username": "support", "poll_seconds": 3600}, "secrets": {"password": "support-pass"}});
+    app.call(Method::PUT, "/api/v1/channels/email/support", Some(&admin), Some(config)).await.expect(200);
+    let (learner, _) = app.learner("L9401").await;
+    for n in 0..8 {
+        let body = json!({"channel": "widget", "category": "payment", "message": {"body": format!("付款失败 {n}")}});
+        app.post("/api/v1/conversations", &learner, body).await.expect(201);
+    }
+    let lead = app.login("lead@edudesk.demo").await;
+    let incident = app.post("/api/v1/incidents/check", &lead, json!({})).await.expect(200);
+    assert_eq!(incident["opened"], 1);
+    let mail = eventually("the owners' email", async || messages_in(&mut owner, "INBOX").await.into_iter().next()).await;
+    let parsed = mail_parser::MessageParser::default().parse(&mail).unwrap();
+    let subject = parsed.subject().unwrap_or_default().to_owned();
+    assert!(subject.contains("payment") && subject.contains("Incident #"), "{subject}");
+    let text = parsed.body_text(0).unwrap().to_string();
+    assert!(text.contains("有 8 个新会话") && text.contains("8 new conversations"), "{text}");
+    assert_eq!(parsed.from().and_then(|from| from.first()).and_then(|a| a.address()), Some("support@edudesk.test"));
+}

@@ -10,7 +10,7 @@ use crate::{
     helpers::{TestApp, TestBackend},
 };
 
-backend_tests!(a_spike_opens_an_incident_that_answers_everyone_and_shows_a_banner);
+backend_tests!(a_spike_opens_an_incident_that_answers_everyone_and_shows_a_banner, a_course_spike_opens_its_own_incident_and_volume_counts_by_course_and_hour);
 
 async fn a_spike_opens_an_incident_that_answers_everyone_and_shows_a_banner(backend: TestBackend) {
     // The owners' integration hears of the incident, signed.
@@ -112,4 +112,54 @@ async fn a_spike_opens_an_incident_that_answers_everyone_and_shows_a_banner(back
     // Resolved: the banner is gone.
     assert_eq!(app.patch(&path, &lead, json!({"status": "resolved"})).await.expect(200)["status"], "resolved");
     assert_eq!(app.call(Method::GET, "/api/v1/widget/status", None, None).await.expect(200)["banners"], json!([]));
+}
+
+/// Issue 13.4: the widget names the course the learner asks from; a course far above its
+/// baseline opens an incident of its own even when no single category spikes; the KPI report
+/// counts volume by course and by hour of the day.
+async fn a_course_spike_opens_its_own_incident_and_volume_counts_by_course_and_hour(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let lead = app.login("lead@edudesk.demo").await;
+    let (learner, _) = app.learner("L9302").await;
+    let open = |course: &'static str, category: &'static str, n: usize| {
+        let (app, learner) = (&app, learner.clone());
+        async move {
+            for i in 0..n {
+                let body = json!({"channel": "widget", "category": category, "course": format!(" {course} "),
+                    "message": {"body": format!("{course} {category} {i}"), "client_id": edudesk::crypto::new_token()}});
+                let created = app.post("/api/v1/conversations", &learner, body).await.expect(201);
+                assert_eq!(created["course"], course, "kept, trimmed: {created}");
+            }
+        }
+    };
+    // Eight from one course spread over two categories (four each, and none in the demo's
+    // conversations: no category spike), two from another course.
+    open("Python 入门", "course_info", 4).await;
+    open("Python 入门", "account", 4).await;
+    open("数据分析", "payment", 2).await;
+    let long = "课".repeat(101);
+    let body = json!({"channel": "widget", "course": long, "message": {"body": "太长了"}});
+    let detail = app.post("/api/v1/conversations", &learner, body).await.problem(422);
+    assert!(detail.contains("course"), "{detail}");
+
+    assert_eq!(app.post("/api/v1/incidents/check", &lead, json!({})).await.expect(200)["opened"], 1);
+    let incidents = app.get("/api/v1/incidents?open=true", &lead).await.expect(200);
+    assert_eq!(incidents.as_array().unwrap().len(), 1, "{incidents}");
+    let incident = &incidents[0];
+    assert_eq!(
+        (incident["dimension"].as_str(), incident["category"].as_str(), incident["conversations"].as_i64()),
+        (Some("course"), Some("Python 入门"), Some(8)),
+        "{incident}"
+    );
+
+    let by_course = app.get("/api/v1/kpis?group_by=course", &lead).await.expect(200);
+    let count = |report: &serde_json::Value, group: &str| {
+        report["rows"].as_array().unwrap().iter().find(|row| row["group"] == group).map(|row| row["conversations"].as_i64().unwrap())
+    };
+    assert_eq!((count(&by_course, "Python 入门"), count(&by_course, "数据分析")), (Some(8), Some(2)), "{by_course}");
+    let total = app.get("/api/v1/kpis", &lead).await.expect(200)["rows"][0]["conversations"].as_i64().unwrap();
+    let by_hour = app.get("/api/v1/kpis?group_by=hour", &lead).await.expect(200);
+    let hours = by_hour["rows"].as_array().unwrap();
+    assert!(hours.iter().all(|row| row["group"].as_str().unwrap().ends_with(":00")), "{by_hour}");
+    assert_eq!(hours.iter().map(|row| row["conversations"].as_i64().unwrap()).sum::<i64>(), total, "every conversation in one hour");
 }

@@ -5,6 +5,7 @@
 import { el, byId } from "../shared/dom.js";
 import { api } from "./api.js";
 import { t } from "./i18n.js";
+import { emit } from "./hub.js";
 import { me, users } from "./staff.js";
 import { toast } from "./toast.js";
 
@@ -32,7 +33,7 @@ export async function renderAwards() {
         ...board.teams.map((row) => el("tr", { "data-team": row.team }, el("td", {}, String(row.rank)), el("td", {}, row.team), el("td", {}, row.score.toFixed(2))))));
     if (overseer) {
       children.push(el("p", {}, el("button", { class: "primary", id: "announce-star", onclick: async () => {
-        try { await api("POST", "/awards/service-star", { month: board.month }); toast(t.awardNames.announced); renderAwards(); } catch (error) { toast(error.message, "error"); }
+        try { await api("POST", "/awards/service-star", { month: board.month }); toast(t.awardNames.announced); emit("star:changed"); renderAwards(); } catch (error) { toast(error.message, "error"); }
       } }, `${t.awardNames.announce} (${board.month})`)));
     }
     const given = awards.filter((award) => award.status === "approved");

@@ -28,7 +28,7 @@ export async function renderKpis() {
   const chosen = chosenReport || { from: "", to: "", group: "agent", metric: "conversations" };
   const from = el("input", { type: "date", id: "kpi-from", value: chosen.from });
   const to = el("input", { type: "date", id: "kpi-to", value: chosen.to });
-  const groups = overseer ? ["agent", "tier", "channel", "category", "day", "week", "total"] : ["agent"];
+  const groups = overseer ? ["agent", "tier", "channel", "category", "course", "hour", "day", "week", "total"] : ["agent"];
   const group = el("select", { id: "kpi-group" }, ...groups.map((g) => el("option", { value: g, selected: chosen.group === g }, t.kpiGroups[g])));
   const charted = ["conversations", "first_response_median_s", "resolution_median_s", "resolution_rate", "one_touch_rate", "reopen_rate", "first_response_sla", "resolution_sla", "csat", "average_rating"];
   const metric = el("select", { id: "kpi-metric" }, ...charted.map((m) => el("option", { value: m, selected: chosen.metric === m }, t.kpiNames[m])));

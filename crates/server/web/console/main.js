@@ -24,12 +24,13 @@ import { renderAwards } from "./awards.js";
 import { renderWall, renderAgentPage } from "./wall.js";
 import { renderHiring } from "./hiring.js";
 import { renderTraining } from "./training.js";
+import { renderIncidents } from "./incidents.js";
 
 const app = document.getElementById("app");
 
 // The screens besides the inbox, each drawn by its own module.
 const SCREENS = { channels: renderChannels, users: renderUsers, kb: renderKb, kpis: renderKpis, feedback: renderFeedback, quality: renderQuality, awards: renderAwards,
-  wall: renderWall, agent: renderAgentPage, hiring: renderHiring, training: renderTraining };
+  wall: renderWall, agent: renderAgentPage, hiring: renderHiring, training: renderTraining, incidents: renderIncidents };
 
 // ---- sign in ---------------------------------------------------------------------------
 function renderLogin(message = "") {
@@ -62,6 +63,7 @@ async function boot() {
   if (me.presence === "offline") setMe(await api("PUT", "/presence", { presence: "online" }));
   renderShell();
   rt.connect();
+  loadStar();
   await loadSops();
   await Promise.all([refreshLists(), refreshTeam()]);
 }
@@ -82,6 +84,27 @@ function toggle(name) {
   else showInbox();
 }
 
+// The month's 服务之星, announced to the whole team in the top bar: the latest star of this
+// month or the last (loaded at start and when a supervisor announces one).
+let star = null;
+async function loadStar() {
+  try {
+    const [awards, users] = await Promise.all([api("GET", "/awards?status=approved"), api("GET", "/users")]);
+    const recent = new Date();
+    recent.setMonth(recent.getMonth() - 1);
+    const since = `${recent.getFullYear()}-${String(recent.getMonth() + 1).padStart(2, "0")}`;
+    const latest = awards.filter((a) => a.kind === "service_star" && a.month >= since).sort((a, b) => b.month.localeCompare(a.month))[0];
+    star = latest ? { ...latest, name: users.find((u) => u.id === latest.agent_id)?.display_name ?? `#${latest.agent_id}` } : null;
+  } catch { star = null; }
+  const slot = document.getElementById("star");
+  if (slot) slot.replaceWith(starBadge());
+}
+on("star:changed", loadStar);
+
+function starBadge() {
+  return el("span", { id: "star", title: star?.reason ?? "", "data-agent": star ? String(star.agent_id) : "" }, star ? `⭐ ${star.month} ${t.awardNames.star}: ${star.name}` : "");
+}
+
 function renderShell() {
   const mode = screen();
   const presence = el("select", { id: "presence", onchange: async (e) => { setMe(await api("PUT", "/presence", { presence: e.target.value })); refreshTeam(); } },
@@ -96,11 +119,12 @@ function renderShell() {
   const awardsButton = el("button", { id: "awards-toggle", onclick: () => toggle("awards") }, mode === "awards" ? t.inbox : t.awards);
   const wallButton = me.role !== "agent" ? el("button", { id: "wall-toggle", onclick: () => toggle("wall") }, mode === "wall" ? t.inbox : t.wall.title) : null;
   const hiringButton = me.role !== "agent" ? el("button", { id: "hiring-toggle", onclick: () => toggle("hiring") }, mode === "hiring" ? t.inbox : t.hiring.title) : null;
+  const incidentsButton = el("button", { id: "incidents-toggle", onclick: () => toggle("incidents") }, mode === "incidents" ? t.inbox : t.incidents.title);
   const trainingButton = el("button", { id: "training-toggle", onclick: () => toggle("training") }, mode === "training" ? t.inbox : t.training.title);
   const myPageButton = el("button", { id: "agent-toggle", onclick: () => toggle("agent") }, mode === "agent" ? t.inbox : t.wall.myPage);
   const logout = el("button", { id: "logout", onclick: async () => { await api("POST", "/auth/logout"); rt.close(); location.reload(); } }, t.logout);
   app.replaceChildren(
-    el("div", { class: "topbar" }, el("span", { class: "brand" }, "EduDesk"), el("span", { id: "me" }, `${me.display_name} · ${t.tierLabel} ${me.tier}`), wallButton, myPageButton, kpiButton, feedbackButton, qualityButton, awardsButton, trainingButton, hiringButton, kbButton, channelsButton, usersButton, presence, language, logout),
+    el("div", { class: "topbar" }, el("span", { class: "brand" }, "EduDesk"), el("span", { id: "me" }, `${me.display_name} · ${t.tierLabel} ${me.tier}`), starBadge(), wallButton, myPageButton, incidentsButton, kpiButton, feedbackButton, qualityButton, awardsButton, trainingButton, hiringButton, kbButton, channelsButton, usersButton, presence, language, logout),
     el("div", { class: "offline-banner", id: "offline" }, t.reconnecting),
     el("div", { class: "calls", id: "calls" }),
     el("div", { class: "layout" },

@@ -303,7 +303,11 @@ function run(options) {
     if (creating || state.conversationId || !first) return;
     creating = true;
     ensureSession()
-      .then((token) => api.request("POST", "/conversations", { channel: "widget", message: { body: first.body, client_id: first.client_id } }, { token }))
+      .then((token) => api.request("POST", "/conversations", {
+        channel: "widget", message: { body: first.body, client_id: first.client_id },
+        // The course page the learner asked from, when the platform names it: volume and spikes per course.
+        ...(typeof attributes.course === "string" && attributes.course.trim() ? { course: attributes.course.trim().slice(0, 100) } : {}),
+      }, { token }))
       .then((conversation) => {
         state.conversationId = conversation.id;
         accept(conversation.message);
