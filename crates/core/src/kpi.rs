@@ -17,6 +17,11 @@
 //! - **agent**: whoever resolved it, else whoever answered first; "none" if no person did.
 //! - **CSAT**: of the conversations whose learner rated the service (1–5) in the survey, the
 //!   share rating 4 or 5; with the average rating. A conversation counts once (its survey).
+//! - **team**: the teams of the conversation's agent (an agent in two teams counts for both).
+//! - **occupancy** (agents, teams, total): of the time the agents were online (the presence
+//!   log), the share during which they had a conversation in hand — from their first public
+//!   reply to its resolution (or, unresolved, their last reply); concurrent conversations count
+//!   once, so it is at most 100 %. Volume per hour of the day and per course are groupings too.
 
 use std::collections::BTreeMap;
 
@@ -62,6 +67,8 @@ pub struct ConversationFacts {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupBy {
     Agent,
+    /// The teams of the agent who handled it (an agent in two teams counts for both).
+    Team,
     Tier,
     Channel,
     Category,
@@ -78,6 +85,7 @@ impl GroupBy {
     pub fn parse(raw: &str) -> Option<GroupBy> {
         Some(match raw {
             "agent" => GroupBy::Agent,
+            "team" => GroupBy::Team,
             "tier" => GroupBy::Tier,
             "channel" => GroupBy::Channel,
             "category" => GroupBy::Category,
@@ -118,6 +126,9 @@ pub struct KpiRow {
     /// Share of those ratings that are 4 or 5.
     pub csat: Option<f64>,
     pub average_rating: Option<f64>,
+    /// Agents, teams and the total: the share of the agents' online time during which they had
+    /// a conversation in hand (see [`occupancy`]); none for other groupings.
+    pub occupancy: Option<f64>,
 }
 
 /// One conversation measured.
@@ -160,6 +171,7 @@ fn group_of(facts: &ConversationFacts, measured: &Measured, by: GroupBy, zone: T
     let local = || zone.timestamp_millis_opt(facts.handed_over_at.unwrap_or(facts.created_at)).single();
     match by {
         GroupBy::Agent => measured.agent.map_or_else(|| "none".to_owned(), |id| id.to_string()),
+        GroupBy::Team => "none".to_owned(),
         GroupBy::Tier => facts.tier.to_string(),
         GroupBy::Channel => facts.channel.clone(),
         GroupBy::Category => facts.category.clone().unwrap_or_else(|| "uncategorised".to_owned()),
@@ -195,10 +207,23 @@ fn share(part: u64, whole: u64) -> Option<f64> {
 
 /// The KPIs of `conversations`, one row per group, in the group's order.
 pub fn compute(conversations: &[ConversationFacts], by: GroupBy, zone: Tz) -> Vec<KpiRow> {
+    compute_with_teams(conversations, by, zone, &BTreeMap::new())
+}
+
+/// [`compute`], with each agent's teams for [`GroupBy::Team`] (handled by nobody, or by an
+/// agent in no team: `none`).
+pub fn compute_with_teams(conversations: &[ConversationFacts], by: GroupBy, zone: Tz, teams: &BTreeMap<i64, Vec<String>>) -> Vec<KpiRow> {
     let mut groups: BTreeMap<String, Vec<Measured>> = BTreeMap::new();
     for facts in conversations {
         let measured = measure(facts);
-        groups.entry(group_of(facts, &measured, by, zone)).or_default().push(measured);
+        if by == GroupBy::Team {
+            match measured.agent.and_then(|agent| teams.get(&agent)).filter(|teams| !teams.is_empty()) {
+                Some(teams) => teams.iter().for_each(|team| groups.entry(team.clone()).or_default().push(measured)),
+                None => groups.entry("none".to_owned()).or_default().push(measured),
+            }
+        } else {
+            groups.entry(group_of(facts, &measured, by, zone)).or_default().push(measured);
+        }
     }
     groups
         .into_iter()
@@ -231,16 +256,74 @@ pub fn compute(conversations: &[ConversationFacts], by: GroupBy, zone: Tz) -> Ve
                 rated: ratings.len() as u64,
                 csat: share(ratings.iter().filter(|r| **r >= 4.0).count() as u64, ratings.len() as u64),
                 average_rating: average(&ratings),
+                occupancy: None,
             }
         })
         .collect()
+}
+
+/// Time intervals `[start, end)` in UTC ms.
+pub type Intervals = Vec<(i64, i64)>;
+
+/// Sorted, merged, empty ones dropped.
+fn union(mut intervals: Intervals) -> Intervals {
+    intervals.retain(|(start, end)| end > start);
+    intervals.sort_unstable();
+    let mut merged: Intervals = Vec::with_capacity(intervals.len());
+    for (start, end) in intervals {
+        match merged.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
+}
+
+/// Total length (ms) of the overlap of two merged interval lists.
+fn overlap_ms(a: &[(i64, i64)], b: &[(i64, i64)]) -> i64 {
+    let (mut i, mut j, mut total) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        let (start, end) = (a[i].0.max(b[j].0), a[i].1.min(b[j].1));
+        total += (end - start).max(0);
+        if a[i].1 < b[j].1 { i += 1 } else { j += 1 }
+    }
+    total
+}
+
+/// The time an agent had work in hand: for each conversation they handled, from their first
+/// public reply to its resolution (or, unresolved, to their last reply), clipped to `[from, to)`.
+pub fn busy_intervals(conversations: &[ConversationFacts], from: i64, to: i64) -> BTreeMap<i64, Intervals> {
+    let mut busy: BTreeMap<i64, Intervals> = BTreeMap::new();
+    for facts in conversations {
+        let Some(agent) = measure(facts).agent else { continue };
+        let replies: Vec<i64> = facts.agent_replies.iter().filter(|(_, by)| *by == Some(agent)).map(|(at, _)| *at).collect();
+        let Some(&first) = replies.first() else { continue };
+        let resolved = facts.status_changes.iter().find(|c| (c.to == "resolved" || c.to == "closed") && c.at >= first).map(|c| c.at);
+        let end = resolved.unwrap_or_else(|| replies.last().copied().unwrap_or(first));
+        busy.entry(agent).or_default().push((first.max(from), end.min(to)));
+    }
+    busy
+}
+
+/// Occupancy: of the time agents were online, the share during which they had at least one
+/// conversation in hand (concurrent conversations count once, so it never exceeds 100 %).
+/// `online` and `busy` per agent; returns (online ms, occupied ms) summed over `agents`.
+pub fn occupancy<'a>(agents: impl IntoIterator<Item = &'a i64>, online: &BTreeMap<i64, Intervals>, busy: &BTreeMap<i64, Intervals>) -> (i64, i64) {
+    let mut totals = (0, 0);
+    for agent in agents {
+        let online = union(online.get(agent).cloned().unwrap_or_default());
+        let busy = union(busy.get(agent).cloned().unwrap_or_default());
+        totals.0 += online.iter().map(|(start, end)| end - start).sum::<i64>();
+        totals.1 += overlap_ms(&online, &busy);
+    }
+    totals
 }
 
 /// The rows as CSV (RFC 4180: quoted where needed), with a header line.
 pub fn to_csv(rows: &[KpiRow]) -> String {
     let mut out = String::from(
         "group,conversations,bot_contained,handled,responded,first_response_avg_s,first_response_median_s,resolved,resolution_rate,\
-         resolution_avg_s,resolution_median_s,one_touch_rate,reopened,reopen_rate,first_response_sla,resolution_sla,rated,csat,average_rating\r\n",
+         resolution_avg_s,resolution_median_s,one_touch_rate,reopened,reopen_rate,first_response_sla,resolution_sla,rated,csat,average_rating,occupancy\r\n",
     );
     let number = |value: Option<f64>| value.map(|v| format!("{:.3}", v)).unwrap_or_default();
     for row in rows {
@@ -248,7 +331,7 @@ pub fn to_csv(rows: &[KpiRow]) -> String {
         // A leading =, +, - or @ would be a formula in a spreadsheet.
         let group = if group.starts_with(['=', '+', '-', '@']) { format!("'{group}") } else { group };
         out.push_str(&format!(
-            "{group},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
+            "{group},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
             row.conversations,
             row.bot_contained,
             row.handled,
@@ -267,6 +350,7 @@ pub fn to_csv(rows: &[KpiRow]) -> String {
             row.rated,
             number(row.csat),
             number(row.average_rating),
+            number(row.occupancy),
         ));
     }
     out
@@ -365,6 +449,32 @@ mod tests {
         assert_eq!(by_day.iter().map(|r| r.group.as_str()).collect::<Vec<_>>(), vec!["2026-12-01"]);
         assert_eq!(compute(&fixture(), GroupBy::Week, zone)[0].group, "2026-W49");
         assert!(compute(&[], GroupBy::Total, zone).is_empty());
+    }
+
+    #[test]
+    fn teams_count_an_agents_conversations_in_each_of_their_teams() {
+        let teams = BTreeMap::from([(7, vec!["a".to_owned(), "b".to_owned()]), (8, vec!["b".to_owned()])]);
+        let rows = compute_with_teams(&fixture(), GroupBy::Team, chrono_tz::Asia::Shanghai, &teams);
+        let groups: Vec<(&str, u64, u64)> = rows.iter().map(|r| (r.group.as_str(), r.conversations, r.resolved)).collect();
+        // a: A and C (agent 7); b: A, C and B (agents 7 and 8); none: the contained D.
+        assert_eq!(groups, vec![("a", 2, 1), ("b", 3, 2), ("none", 1, 0)]);
+    }
+
+    #[test]
+    fn occupancy_is_the_online_time_with_work_in_hand() {
+        let busy = busy_intervals(&fixture(), T0 - 60 * MINUTE, T0 + 120 * MINUTE);
+        // Agent 7: A from the first reply (+2) to the resolution (+10); C's single unresolved
+        // reply is an instant. Agent 8: B from +9 to its resolution at +30.
+        assert_eq!(busy[&7], vec![(T0 + 2 * MINUTE, T0 + 10 * MINUTE), (T0 + 61 * MINUTE, T0 + 61 * MINUTE)]);
+        assert_eq!(busy[&8], vec![(T0 + 9 * MINUTE, T0 + 30 * MINUTE)]);
+        let online = BTreeMap::from([(7, vec![(T0, T0 + 60 * MINUTE)]), (8, vec![(T0, T0 + 20 * MINUTE)])]);
+        assert_eq!(occupancy(&[7], &online, &busy), (60 * MINUTE, 8 * MINUTE));
+        assert_eq!(occupancy(&[7, 8], &online, &busy), (80 * MINUTE, 19 * MINUTE));
+        // Concurrent conversations count once; offline work does not count.
+        let busy = BTreeMap::from([(9, vec![(0, 30), (10, 20), (50, 70), (100, 120)])]);
+        let online = BTreeMap::from([(9, vec![(0, 60), (55, 65)])]);
+        assert_eq!(occupancy(&[9], &online, &busy), (65, 45), "online 0–65 merged; busy 0–30 and 50–65 of it");
+        assert_eq!(occupancy(&[10], &online, &busy), (0, 0), "never online: no occupancy");
     }
 
     #[test]

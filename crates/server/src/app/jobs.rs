@@ -101,7 +101,7 @@ async fn execute(state: &AppState, job: &Job) -> AppResult<()> {
             Ok(state.store.reschedule_job(job.id, state.clock.now_ms() + crate::services::incidents::EVERY_MS).await?)
         }
         crate::services::incidents::NOTIFY => crate::services::incidents::notify(state, &job.payload).await,
-        crate::services::incidents::EMAIL => crate::services::incidents::email_owners(state, &job.payload).await,
+        crate::services::incidents::EMAIL => crate::channels::email::incident_to_owners(state, &job.payload).await,
         FOLLOW_UP => crate::services::follow_ups::run(state, job).await,
         crate::services::calls::RING_TIMEOUT => crate::services::calls::ring_timeout(state, &job.payload).await,
         crate::services::surveys::SEND_SURVEY => crate::services::surveys::send(state, &job.payload).await,

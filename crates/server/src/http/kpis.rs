@@ -3,6 +3,8 @@
 //! ([`edudesk_core::kpi`] has the definitions). Supervisors and admins see every group;
 //! an agent sees their own row (`group_by=agent`).
 
+use std::collections::BTreeMap;
+
 use axum::{
     extract::State,
     http::header,
@@ -31,7 +33,7 @@ pub struct KpiParams {
     pub from: Option<String>,
     /// Last day, included [default: today].
     pub to: Option<String>,
-    /// `total` (default), `agent`, `tier`, `channel`, `category`, `course`, `hour` (of the day), `day` or `week`.
+    /// `total` (default), `agent`, `team`, `tier`, `channel`, `category`, `course`, `hour` (of the day), `day` or `week`.
     pub group_by: Option<String>,
     /// `json` (default), `csv`, or `svg` (a bar chart of `metric` per group).
     pub format: Option<String>,
@@ -64,6 +66,8 @@ fn label(name: &str, chinese: bool) -> &str {
         ("csat", "满意度 (CSAT)", "CSAT"),
         ("average_rating", "平均评分", "Average rating"),
         ("agent", "按客服", "by agent"),
+        ("team", "按团队", "by team"),
+        ("occupancy", "占用率", "Occupancy"),
         ("tier", "按层级", "by tier"),
         ("channel", "按渠道", "by channel"),
         ("category", "按分类", "by category"),
@@ -97,6 +101,7 @@ const METRICS: &[&str] = &[
     "rated",
     "csat",
     "average_rating",
+    "occupancy",
 ];
 
 fn xml_escape(text: &str) -> String {
@@ -172,7 +177,7 @@ pub async fn report(State(state): State<AppState>, auth: Auth, language: Languag
     let staff = auth.staff()?;
     let group_name = params.group_by.as_deref().unwrap_or("total");
     let by = GroupBy::parse(group_name).ok_or_else(|| {
-        AppError::BadRequest(format!("group_by: '{group_name}' is not one of total, agent, tier, channel, category, course, hour, day, week"))
+        AppError::BadRequest(format!("group_by: '{group_name}' is not one of total, agent, team, tier, channel, category, course, hour, day, week"))
     })?;
     let own_only = !staff.role.oversees_all();
     if own_only && by != GroupBy::Agent {
@@ -202,8 +207,35 @@ pub async fn report(State(state): State<AppState>, auth: Auth, language: Languag
         return Err(AppError::BadRequest(format!("from: at most {MAX_DAYS} days at a time")));
     }
     let start_of = |date: NaiveDate| crate::clock::day_start_ms(zone, date);
-    let facts = state.store.kpi_facts(start_of(from), start_of(to + chrono::Duration::days(1))).await?;
-    let mut rows = tokio::task::spawn_blocking(move || kpi::compute(&facts, by, zone)).await.map_err(|error| AppError::Internal(error.into()))?;
+    let (window_start, window_end) = (start_of(from), start_of(to + chrono::Duration::days(1)));
+    let facts = state.store.kpi_facts(window_start, window_end).await?;
+    // Teams and occupancy need the staff's teams and the presence log.
+    let users = state.store.users().await?;
+    let teams: BTreeMap<i64, Vec<String>> = users.iter().map(|user| (user.id, user.teams.clone())).collect();
+    let measured_until = window_end.min(state.clock.now_ms());
+    let online = if matches!(by, GroupBy::Agent | GroupBy::Team | GroupBy::Total) {
+        state.store.online_intervals(window_start, measured_until).await?
+    } else {
+        BTreeMap::new()
+    };
+    let mut rows = tokio::task::spawn_blocking(move || {
+        let mut rows = kpi::compute_with_teams(&facts, by, zone, &teams);
+        if !online.is_empty() {
+            let busy = kpi::busy_intervals(&facts, window_start, measured_until);
+            for row in &mut rows {
+                let agents: Vec<i64> = match by {
+                    GroupBy::Agent => row.group.parse().into_iter().collect(),
+                    GroupBy::Team => teams.iter().filter(|(_, teams)| teams.contains(&row.group)).map(|(id, _)| *id).collect(),
+                    _ => online.keys().copied().collect(),
+                };
+                let (online_ms, occupied_ms) = kpi::occupancy(&agents, &online, &busy);
+                row.occupancy = (online_ms > 0).then(|| occupied_ms as f64 / online_ms as f64);
+            }
+        }
+        rows
+    })
+    .await
+    .map_err(|error| AppError::Internal(error.into()))?;
     if own_only {
         let me = staff.user_id.to_string();
         rows.retain(|row| row.group == me);

@@ -152,29 +152,3 @@ pub async fn notify(state: &AppState, payload: &str) -> AppResult<()> {
     }
     Ok(())
 }
-
-/// The `incident_email` job: tells the owners (`incident_emails`) by email, from the first
-/// enabled mailbox, what spiked, by how much and where to act; retried like any job.
-pub async fn email_owners(state: &AppState, payload: &str) -> AppResult<()> {
-    if state.config.incident_emails.is_empty() {
-        return Ok(());
-    }
-    let id = serde_json::from_str::<serde_json::Value>(payload).ok().and_then(|p| p["incident_id"].as_i64()).unwrap_or_default();
-    let incident = state.store.incident(id).await?;
-    let mailbox = crate::channels::email::first_mailbox(state).await?;
-    let (what_zh, what_en) = if incident.dimension == "course" { ("课程", "course") } else { ("分类", "category") };
-    let opened =
-        state.sla.calendar.time_zone.timestamp_millis_opt(incident.opened_at).single().map(|t| t.format("%Y-%m-%d %H:%M %Z").to_string()).unwrap_or_default();
-    let console = format!("{}/console", state.config.public_url.as_deref().unwrap_or(""));
-    let subject = format!("[EduDesk] 突发事件 #{id}：{what_zh}“{}”咨询量激增 / Incident #{id}: {what_en} \"{}\" spiking", incident.category, incident.category);
-    let text = format!(
-        "{what_zh}“{cat}”最近 30 分钟有 {observed} 个新会话，预期约 {expected:.1} 个。\n发现时间：{opened}\n已关联 {linked} 个会话。请在客服后台的“突发事件”中查看、统一回复并发布公告：{console}\n\n\
-         The {what_en} \"{cat}\" had {observed} new conversations in the last 30 minutes against about {expected:.1} expected.\nOpened: {opened}\n\
-         {linked} conversations are linked. See, answer and post a banner under Incidents in the console: {console}\n",
-        cat = incident.category,
-        observed = incident.observed,
-        expected = incident.expected,
-        linked = incident.conversations,
-    );
-    crate::channels::email::send_notice(&mailbox, &state.config.incident_emails, &subject, &text).await
-}

@@ -201,11 +201,58 @@ impl Store {
     }
 
     pub async fn set_presence(&self, id: i64, presence: edudesk_core::Presence) -> StoreResult<User> {
-        let updated = sqlx::query("UPDATE users SET presence = $2 WHERE id = $1").bind(id).bind(presence.as_str()).execute(&self.write).await?;
+        let mut tx = self.write.begin().await?;
+        let updated = sqlx::query("UPDATE users SET presence = $2 WHERE id = $1").bind(id).bind(presence.as_str()).execute(&mut *tx).await?;
         if updated.rows_affected() == 0 {
             return Err(StoreError::not_found("user"));
         }
+        // The log occupancy is measured from (KPIs).
+        sqlx::query("INSERT INTO presence_log (user_id, presence, at) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(presence.as_str())
+            .bind(super::now_ms())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         self.user(id).await
+    }
+
+    /// Each staff member's online time within `[from, to)` (UTC ms), from the presence log:
+    /// the state they were in at `from` and every change after it.
+    pub async fn online_intervals(&self, from: i64, to: i64) -> StoreResult<std::collections::BTreeMap<i64, edudesk_core::kpi::Intervals>> {
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT user_id, presence, at FROM presence_log p
+             WHERE at < $2 AND (at >= $1 OR at = (SELECT MAX(at) FROM presence_log q WHERE q.user_id = p.user_id AND q.at < $1))
+             ORDER BY user_id, at",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.read)
+        .await?;
+        let mut changes: std::collections::BTreeMap<i64, Vec<(bool, i64)>> = std::collections::BTreeMap::new();
+        for (user, presence, at) in rows {
+            changes.entry(user).or_default().push((presence == "online", at));
+        }
+        let mut online: std::collections::BTreeMap<i64, edudesk_core::kpi::Intervals> = std::collections::BTreeMap::new();
+        for (user, changes) in changes {
+            let mut since: Option<i64> = None;
+            let mut intervals = Vec::new();
+            for (is_online, at) in changes {
+                match (is_online, since) {
+                    (true, None) => since = Some(at),
+                    (false, Some(start)) => {
+                        intervals.push((start.max(from), at.min(to)));
+                        since = None;
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(start) = since {
+                intervals.push((start.max(from), to));
+            }
+            online.insert(user, intervals);
+        }
+        Ok(online)
     }
 
     pub async fn credentials(&self, email: &Email) -> StoreResult<Option<Credentials>> {

@@ -17,6 +17,8 @@ async fn kpis_count_what_agents_did_and_only_the_right_people_see_them(backend: 
     let t1 = app.login("t1@edudesk.demo").await;
     let lead = app.login("lead@edudesk.demo").await;
     let t1_id = app.get("/api/v1/auth/me", &t1).await.expect(200)["user"]["id"].as_i64().unwrap();
+    // t1 is online while working (occupancy is measured from the presence log).
+    app.call(Method::PUT, "/api/v1/presence", Some(&t1), Some(json!({"presence": "online"}))).await.expect(200);
     // One conversation answered once and resolved, one answered twice, resolved, reopened by
     // the learner; one nobody answered yet.
     let (first, _) = app.learner("L8001").await;
@@ -47,6 +49,20 @@ async fn kpis_count_what_agents_did_and_only_the_right_people_see_them(backend: 
     let nobody = rows.iter().find(|r| r["group"] == "none").unwrap_or_else(|| panic!("the unanswered one: {by_agent}"));
     assert!(nobody["conversations"].as_i64().unwrap() >= 1 && nobody["responded"] == 0, "{nobody}");
     assert_eq!(by_agent["time_zone"], "Asia/Shanghai");
+
+    // Occupancy: t1 was online, so it is a share; t3 never went online: none.
+    let occupancy = mine["occupancy"].as_f64().unwrap_or_else(|| panic!("t1 was online: {mine}"));
+    assert!((0.0..=1.0).contains(&occupancy), "{mine}");
+    let t3 = app.login("t3@edudesk.demo").await;
+    let t3_id = app.get("/api/v1/auth/me", &t3).await.expect(200)["user"]["id"].as_i64().unwrap();
+    let by_agent_all = rows.iter().find(|r| r["group"] == t3_id.to_string().as_str());
+    assert!(by_agent_all.is_none_or(|row| row["occupancy"].is_null()), "{by_agent}");
+    // By team: t1's team counts their two conversations.
+    let by_team = app.get("/api/v1/kpis?group_by=team", &lead).await.expect(200);
+    let team = by_team["rows"].as_array().unwrap().iter().find(|r| r["group"] == "tier-1").unwrap_or_else(|| panic!("{by_team}"));
+    assert_eq!(team["conversations"], 2, "{team}");
+    assert!(team["occupancy"].is_number(), "{team}");
+    app.get("/api/v1/kpis?group_by=team", &t1).await.problem(403);
 
     let total = app.get("/api/v1/kpis", &lead).await.expect(200);
     assert_eq!(total["rows"].as_array().unwrap().len(), 1);

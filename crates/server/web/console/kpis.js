@@ -11,7 +11,7 @@ import { me } from "./staff.js";
 export function formatKpi(key, value) {
   if (value === null || value === undefined) return "—";
   if (key.endsWith("_s")) return value < 90 ? `${Math.round(value)}s` : value < 5400 ? `${Math.round(value / 60)}m` : `${(value / 3600).toFixed(1)}h`;
-  if (key.endsWith("rate") || key.endsWith("sla") || key === "csat") return `${Math.round(value * 100)}%`;
+  if (key.endsWith("rate") || key.endsWith("sla") || key === "csat" || key === "occupancy") return `${Math.round(value * 100)}%`;
   if (key === "average_rating") return value.toFixed(1);
   return String(value);
 }
@@ -28,9 +28,9 @@ export async function renderKpis() {
   const chosen = chosenReport || { from: "", to: "", group: "agent", metric: "conversations" };
   const from = el("input", { type: "date", id: "kpi-from", value: chosen.from });
   const to = el("input", { type: "date", id: "kpi-to", value: chosen.to });
-  const groups = overseer ? ["agent", "tier", "channel", "category", "course", "hour", "day", "week", "total"] : ["agent"];
+  const groups = overseer ? ["agent", "team", "tier", "channel", "category", "course", "hour", "day", "week", "total"] : ["agent"];
   const group = el("select", { id: "kpi-group" }, ...groups.map((g) => el("option", { value: g, selected: chosen.group === g }, t.kpiGroups[g])));
-  const charted = ["conversations", "first_response_median_s", "resolution_median_s", "resolution_rate", "one_touch_rate", "reopen_rate", "first_response_sla", "resolution_sla", "csat", "average_rating"];
+  const charted = ["conversations", "first_response_median_s", "resolution_median_s", "resolution_rate", "one_touch_rate", "reopen_rate", "first_response_sla", "resolution_sla", "csat", "average_rating", "occupancy"];
   const metric = el("select", { id: "kpi-metric" }, ...charted.map((m) => el("option", { value: m, selected: chosen.metric === m }, t.kpiNames[m])));
   const show = el("button", { class: "primary", id: "kpi-show", onclick: () => { chosenReport = { from: from.value, to: to.value, group: group.value, metric: metric.value }; renderKpis(); } }, t.show);
   const range = chosen.from && chosen.to ? { from: chosen.from, to: chosen.to } : {};
@@ -41,7 +41,7 @@ export async function renderKpis() {
     from.value = report.from;
     to.value = report.to;
     query = new URLSearchParams({ from: report.from, to: report.to, group_by: chosen.group }).toString();
-    const columns = ["conversations", "handled", "responded", "first_response_median_s", "resolved", "resolution_rate", "resolution_median_s", "one_touch_rate", "reopen_rate", "first_response_sla", "resolution_sla", "rated", "csat", "average_rating"];
+    const columns = ["conversations", "handled", "responded", "first_response_median_s", "resolved", "resolution_rate", "resolution_median_s", "one_touch_rate", "reopen_rate", "first_response_sla", "resolution_sla", "rated", "csat", "average_rating", "occupancy"];
     const shown = formatKpi;
     const table = el("table", { id: "kpi-table", class: "kpi-table" },
       el("tr", {}, el("th", {}, t.kpiNames.group), ...columns.map((c) => el("th", {}, t.kpiNames[c]))),
