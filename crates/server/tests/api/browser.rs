@@ -960,17 +960,7 @@ async fn supervisors_read_kpis_in_the_console() {
     let (base, driver) = (stage.base.clone(), &stage.driver);
     let http = reqwest::Client::new();
     let t1 = api_token(&base, "t1@edudesk.demo").await;
-    let signature = edudesk::crypto::learner_signature(edudesk::demo::DEMO_PLATFORM_SECRET, "L1001");
-    let session: Value = http
-        .post(format!("{base}/api/v1/widget/sessions"))
-        .json(&json!({"learner_id": "L1001", "signature": signature}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let learner = session["token"].as_str().unwrap().to_owned();
+    let learner = learner_token(&base, "L1001").await;
     let opened: Value = http
         .post(format!("{base}/api/v1/conversations"))
         .bearer_auth(&learner)
@@ -1446,11 +1436,10 @@ async fn a_relay_only_call_goes_through_coturn_and_recovers_when_the_relay_resta
     turn.stop().await;
 }
 
-/// A learner's widget conversation made through the API (no bot), for console tests; its id.
-async fn learner_conversation(base: &str, learner_id: &str, body: &str) -> i64 {
-    let http = reqwest::Client::new();
+/// A demo learner's widget session, signed by the demo platform; its token.
+async fn learner_token(base: &str, learner_id: &str) -> String {
     let signature = edudesk::crypto::learner_signature(edudesk::demo::DEMO_PLATFORM_SECRET, learner_id);
-    let session: Value = http
+    let session: Value = reqwest::Client::new()
         .post(format!("{base}/api/v1/widget/sessions"))
         .json(&json!({"learner_id": learner_id, "signature": signature}))
         .send()
@@ -1459,9 +1448,16 @@ async fn learner_conversation(base: &str, learner_id: &str, body: &str) -> i64 {
         .json()
         .await
         .unwrap();
+    session["token"].as_str().unwrap_or_else(|| panic!("no session: {session}")).to_owned()
+}
+
+/// A learner's widget conversation made through the API (no bot), for console tests; its id.
+async fn learner_conversation(base: &str, learner_id: &str, body: &str) -> i64 {
+    let http = reqwest::Client::new();
+    let token = learner_token(base, learner_id).await;
     let opened: Value = http
         .post(format!("{base}/api/v1/conversations"))
-        .bearer_auth(session["token"].as_str().unwrap())
+        .bearer_auth(&token)
         .json(&json!({"channel": "widget", "bot": false, "message": {"body": body}}))
         .send()
         .await
@@ -1725,17 +1721,7 @@ async fn a_course_incident_is_answered_and_resolved_from_the_console() {
     let stage = Stage::start().await;
     let (base, driver) = (stage.base.clone(), &stage.driver);
     let http = reqwest::Client::new();
-    let signature = edudesk::crypto::learner_signature(edudesk::demo::DEMO_PLATFORM_SECRET, "L7001");
-    let session: Value = http
-        .post(format!("{base}/api/v1/widget/sessions"))
-        .json(&json!({"learner_id": "L7001", "signature": signature}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let learner = session["token"].as_str().unwrap().to_owned();
+    let learner = learner_token(&base, "L7001").await;
     // Four each in two categories the demo has no conversations in: only the course spikes.
     for (n, category) in ["course_info", "account", "course_info", "account", "course_info", "account", "course_info", "account"].iter().enumerate() {
         let body = json!({"channel": "widget", "bot": false, "category": category, "course": "Python 入门", "message": {"body": format!("第 3 课打不开 {n}")}});
