@@ -191,7 +191,8 @@ pub async fn deliver(state: &AppState, payload: &str) -> AppResult<()> {
     if delivery.state != "queued" {
         return Ok(());
     }
-    let message = state.store.message(delivery.message_id).await?;
+    // A survey invitation gets its real link here, on its way to the learner only.
+    let message = crate::services::surveys::for_learner(state, state.store.message(delivery.message_id).await?).await?;
     let (kind, name) = delivery.channel.split_once('/').unwrap_or((delivery.channel.as_str(), ""));
     let outcome = match state.store.channel(kind, name).await.map(ChannelConfig::of) {
         Ok(channel) => match kind {

@@ -176,6 +176,7 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}/review", axum::routing::put(quality::review))
         .route("/surveys", get(surveys::list))
         .route("/surveys/{token}", get(surveys::get).post(surveys::answer))
+        .route("/conversations/{id}/survey", get(surveys::get_own).post(surveys::answer_own))
         .route("/feedback-items", get(surveys::feedback_items))
         .route("/feedback-items/{id}", axum::routing::patch(surveys::update_feedback))
         .route("/hiring/candidates", get(hiring::list).post(hiring::invite))

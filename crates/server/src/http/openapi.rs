@@ -30,7 +30,7 @@ use super::{
         channels::list, channels::save, channels::deliveries, feedback::create, contacts::merge,
         contacts::create, contacts::get, contacts::export, contacts::erase,
         users::list, users::create, users::get, users::update, users::set_presence,
-        surveys::get, surveys::answer, surveys::list, surveys::feedback_items, surveys::update_feedback,
+        surveys::get, surveys::answer, surveys::get_own, surveys::answer_own, surveys::list, surveys::feedback_items, surveys::update_feedback,
         quality::sample, quality::review, quality::reviews,
         staffing::plan, staffing::shifts, staffing::set_shifts,
         incidents::list, incidents::check, incidents::update, incidents::answer,

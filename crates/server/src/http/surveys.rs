@@ -53,6 +53,43 @@ pub async fn answer(
     Ok(ApiJson(SurveyView::of(&survey, state.clock.now_ms())))
 }
 
+/// The learner's own survey of a conversation: only the learner who owns it (staff are
+/// refused, so nobody answers a survey in a learner's name; another learner's is not found).
+async fn learners_survey(state: &AppState, auth: &Auth, conversation_id: i64) -> AppResult<Survey> {
+    if auth.principal.staff().is_some() {
+        return Err(AppError::Forbidden("only the learner answers their survey".to_owned()));
+    }
+    crate::services::conversations::access(state, auth.principal, conversation_id).await?;
+    Ok(state.store.survey_of_conversation(conversation_id).await?)
+}
+
+/// The survey sent after one's conversation, for the widget's pop-up (the learner who owns it).
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/survey", tag = "surveys", params(("id" = i64, Path)),
+    responses((status = 200, body = SurveyView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(conversation_id = id))]
+pub async fn get_own(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiPath<i64>) -> AppResult<ApiJson<SurveyView>> {
+    let survey = learners_survey(&state, &auth, id).await?;
+    Ok(ApiJson(SurveyView::of(&survey, state.clock.now_ms())))
+}
+
+/// Answers the survey of one's conversation with one's widget session (the learner who owns it).
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/survey", tag = "surveys", params(("id" = i64, Path)), request_body = AnswerInput,
+    responses((status = 200, body = SurveyView), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem),
+        (status = 409, body = crate::error::Problem), (status = 422, body = crate::error::Problem)),
+    security(("bearer" = [])))]
+#[tracing::instrument(skip_all, fields(conversation_id = id))]
+pub async fn answer_own(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<AnswerInput>,
+) -> AppResult<ApiJson<SurveyView>> {
+    let survey = learners_survey(&state, &auth, id).await?;
+    let survey = surveys::answer(&state, &survey.token, input).await?;
+    Ok(ApiJson(SurveyView::of(&survey, state.clock.now_ms())))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SurveyListParams {

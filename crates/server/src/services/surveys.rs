@@ -19,7 +19,7 @@ use crate::{
     store::{
         conversations::Conversation,
         error::StoreError,
-        messages::Author,
+        messages::{Author, Message},
         surveys::{Answers, FeedbackItem, NewSurvey, Survey},
     },
 };
@@ -110,11 +110,28 @@ pub async fn send(state: &AppState, payload: &str) -> AppResult<()> {
     delivery::send_to_learner(state, &appended.message).await
 }
 
+/// Where the survey's secret token goes in an invitation. The message is stored and shown to
+/// staff with this placeholder, so nobody but the learner can answer (an agent rating
+/// themselves); the real link is put in only on the way out to the learner ([`for_learner`]),
+/// and the widget answers with the learner's session instead of the token.
+pub const TOKEN_PLACEHOLDER: &str = "{survey}";
+
+/// A message as the learner receives it on an outside channel: an invitation's placeholder
+/// links become the survey's real ones. Any other message is returned as it is.
+pub async fn for_learner(state: &AppState, mut message: Message) -> AppResult<Message> {
+    if message.author_kind == edudesk_core::AuthorKind::System && message.body.contains(TOKEN_PLACEHOLDER) {
+        let survey = state.store.survey_of_conversation(message.conversation_id).await?;
+        message.body = message.body.replace(TOKEN_PLACEHOLDER, &survey.token);
+    }
+    Ok(message)
+}
+
 /// The survey's message in the learner's language, shaped for its channel; links are
-/// absolute with `base` (the public URL) when there is one.
+/// absolute with `base` (the public URL) when there is one, with [`TOKEN_PLACEHOLDER`] for
+/// the token.
 fn invitation(base: &str, survey: &Survey, channel: Channel) -> String {
     let base = base.trim_end_matches('/');
-    let link = format!("{base}/survey/{}", survey.token);
+    let link = format!("{base}/survey/{TOKEN_PLACEHOLDER}");
     let zh = survey.lang == "zh";
     match channel {
         // One click in the mail records the rating; the page then asks the rest.
@@ -130,7 +147,7 @@ fn invitation(base: &str, survey: &Survey, channel: Channel) -> String {
             format!("{intro}\n\n{}", lines.join("\n"))
         }
         Channel::Sms => {
-            let short = format!("{base}/s/{}", survey.token);
+            let short = format!("{base}/s/{TOKEN_PLACEHOLDER}");
             if zh { format!("您对本次客服满意吗？请评分：{short}") } else { format!("How did we do? Rate us: {short}") }
         }
         _ if zh => format!("您好！您的问题已处理完毕。您对这次服务满意吗？请为我们评分：{link}"),
@@ -312,14 +329,18 @@ mod tests {
     fn each_channel_gets_the_survey_in_its_shape() {
         let mut asked = survey(None, None, None);
         asked.token = "Abc123Abc123Abc1".to_owned();
+        // Stored (and shown to staff) without the token; the learner's copy gets it on the way out.
+        let learner = |text: String| text.replace(TOKEN_PLACEHOLDER, &asked.token);
         let email = invitation("https://help.example.com/", &asked, Channel::Email);
+        assert!(!email.contains("Abc123Abc123Abc1") && email.contains("/survey/{survey}?rating=5"), "{email}");
+        let email = learner(email);
         for rating in 1..=5 {
             assert!(email.contains(&format!("https://help.example.com/survey/Abc123Abc123Abc1?rating={rating}")), "one click per rating: {email}");
         }
-        let sms = invitation("https://help.example.com", &asked, Channel::Sms);
+        let sms = learner(invitation("https://help.example.com", &asked, Channel::Sms));
         assert!(sms.ends_with("https://help.example.com/s/Abc123Abc123Abc1") && sms.chars().count() < 70, "short: {sms}");
         let widget = invitation("", &asked, Channel::Widget);
-        assert!(widget.contains("/survey/Abc123Abc123Abc1") && widget.contains("评分"), "{widget}");
+        assert!(widget.contains("/survey/{survey}") && widget.contains("评分") && !widget.contains("Abc123"), "{widget}");
         asked.lang = "en".to_owned();
         assert!(invitation("", &asked, Channel::Wechat).contains("How did we do?"));
     }

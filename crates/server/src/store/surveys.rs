@@ -135,6 +135,15 @@ impl Store {
             .ok_or_else(|| StoreError::not_found("survey"))
     }
 
+    /// The survey sent after a conversation (one per conversation).
+    pub async fn survey_of_conversation(&self, conversation_id: i64) -> StoreResult<Survey> {
+        sqlx::query_as(&format!("SELECT {SURVEY_COLUMNS} FROM surveys WHERE conversation_id = $1"))
+            .bind(conversation_id)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or_else(|| StoreError::not_found("survey"))
+    }
+
     /// Records answers (what is given replaces what was there).
     pub async fn answer_survey(&self, id: i64, answers: &Answers, now: i64) -> StoreResult<Survey> {
         sqlx::query(

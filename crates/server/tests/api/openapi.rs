@@ -22,6 +22,8 @@ async fn openapi_lists_every_endpoint(backend: TestBackend) {
         ("/api/v1/hiring/candidates", "post"),
         ("/api/v1/hiring/candidates/{id}", "get"),
         ("/api/v1/hiring/candidates/{id}/review", "put"),
+        ("/api/v1/conversations/{id}/survey", "get"),
+        ("/api/v1/conversations/{id}/survey", "post"),
         ("/api/v1/training", "get"),
         ("/api/v1/training/attempts", "post"),
         ("/api/v1/training/attempts/{id}/answers", "post"),

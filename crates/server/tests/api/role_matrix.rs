@@ -94,6 +94,8 @@ async fn every_role_gets_exactly_its_rights(backend: TestBackend) {
         row(Method::POST, "/api/v1/calls/999999/hangup", None, [401, 404, 404, 404, 404, 404, 404, 404]),
         row(Method::GET, "/api/v1/calls/ice-servers", None, [401, 200, 200, 200, 200, 200, 200, 200]),
         row(Method::GET, format!("{c}/board"), None, [401, 200, 404, 403, 200, 200, 200, 200]),
+        row(Method::GET, format!("{c}/survey"), None, [401, 404, 404, 403, 403, 403, 403, 403]),
+        row(Method::POST, format!("{c}/survey"), Some(json!({"rating": 5})), [401, 404, 404, 403, 403, 403, 403, 403]),
         row(Method::GET, format!("{c}/tags"), None, [401, 403, 404, 403, 200, 200, 200, 200]),
         row(Method::PUT, format!("{c}/tags"), Some(json!({"tags": ["matrix"]})), [401, 403, 404, 403, 200, 200, 200, 200]),
         row(Method::GET, "/api/v1/tags", None, [401, 403, 403, 200, 200, 200, 200, 200]),

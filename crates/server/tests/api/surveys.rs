@@ -14,7 +14,8 @@ use crate::{
 backend_tests!(
     a_resolved_conversation_asks_the_learner_and_staff_read_the_answers,
     the_survey_page_works_without_javascript_and_email_ratings_take_one_click,
-    a_learner_is_asked_once_per_quiet_period_and_erasure_removes_their_comments
+    a_learner_is_asked_once_per_quiet_period_and_erasure_removes_their_comments,
+    only_the_learner_answers_their_own_survey
 );
 
 async fn csat_app(backend: TestBackend) -> TestApp {
@@ -36,16 +37,35 @@ async fn served_and_resolved(app: &TestApp, learner: &str, body: &str) -> (i64, 
     app.patch(&path, &lead, json!({"assignee_id": lead_id})).await.expect(200);
     app.post(&format!("{path}/messages"), &lead, json!({"body": "已为您处理好了"})).await.expect(201);
     app.patch(&path, &lead, json!({"status": "resolved"})).await.expect(200);
-    let token = eventually("the survey message", async || {
-        let messages = app.get(&format!("{path}/messages"), learner).await.expect(200);
-        messages.as_array()?.iter().find_map(|m| {
-            let body = m["body"].as_str()?;
-            let token = body.split("/survey/").nth(1)?.chars().take_while(char::is_ascii_alphanumeric).collect::<String>();
-            (m["author_kind"] == "system").then_some(token)
-        })
+    // The invitation in the conversation carries no token (staff read it too): the learner's
+    // link gets it only on its way out, so the test reads it where the server keeps it.
+    let invitation = eventually("the survey message", async || {
+        let messages = app.get(&format!("{path}/messages"), &lead).await.expect(200);
+        messages.as_array()?.iter().find(|m| m["author_kind"] == "system" && m["body"].as_str().is_some_and(|b| b.contains("/survey/"))).cloned()
     })
     .await;
+    let token = app.store.survey_of_conversation(conversation).await.unwrap().token;
+    let body = invitation["body"].as_str().unwrap();
+    assert!(body.contains("/survey/{survey}") && !body.contains(&token), "staff never see the survey's key: {body}");
     (conversation, token)
+}
+
+/// Nobody answers a survey in the learner's name: the learner answers their own with their
+/// widget session; staff are refused; another learner's is not found.
+async fn only_the_learner_answers_their_own_survey(backend: TestBackend) {
+    let app = csat_app(backend).await;
+    let (learner, _) = app.learner("L8011").await;
+    let (conversation, _) = served_and_resolved(&app, &learner, "证书名字错了").await;
+    let path = format!("/api/v1/conversations/{conversation}/survey");
+    let lead = app.login("lead@edudesk.demo").await;
+    app.get(&path, &lead).await.problem(403);
+    app.post(&path, &lead, json!({"rating": 5})).await.problem(403);
+    let (stranger, _) = app.learner("L8012").await;
+    app.post(&path, &stranger, json!({"rating": 5})).await.problem(404);
+    app.post(&path, &learner, json!({"rating": 9})).await.problem(422);
+    let answered = app.post(&path, &learner, json!({"rating": 4, "comment": "挺快的"})).await.expect(200);
+    assert_eq!(answered["rating"], 4, "{answered}");
+    assert_eq!(app.get(&path, &learner).await.expect(200)["rating"], 4);
 }
 
 async fn a_resolved_conversation_asks_the_learner_and_staff_read_the_answers(backend: TestBackend) {

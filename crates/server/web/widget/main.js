@@ -156,10 +156,13 @@ function run(options) {
         list.appendChild(el("div", { class: "who" }, message.author_kind === "bot" ? T.bot : (message.author_name || T.agent)));
       }
       const bubble = el("div", { class: "msg " + (mine ? "mine" : "theirs") + (message.author_kind === "bot" ? " bot" : ""), "data-seq": String(seq) });
-      if (message.attachment_id) bubble.appendChild(attachment(message.attachment_id, message.body)); else appendText(bubble, message.body, message.author_kind === "bot");
+      // The survey invitation: its link (a placeholder: the widget answers with the learner's
+      // own session) gives way to the pop-up.
+      const survey = message.author_kind === "system" && /\S*\/survey\/\{survey\}\S*/.exec(message.body || "");
+      const text = survey ? message.body.replace(survey[0], "").trim() : message.body;
+      if (message.attachment_id) bubble.appendChild(attachment(message.attachment_id, message.body)); else appendText(bubble, text, message.author_kind === "bot");
       list.appendChild(bubble);
-      const survey = message.author_kind === "system" && /\/survey\/([A-Za-z0-9]{16})/.exec(message.body || "");
-      if (survey) list.appendChild(surveyPanel(survey[1]));
+      if (survey) list.appendChild(surveyPanel(message.conversation_id || state.conversationId));
       if (mine && seq === lastMine && state.agentRead >= seq) list.appendChild(el("div", { class: "meta read" }, T.read));
     });
     pending.forEach((item) => {
@@ -174,13 +177,15 @@ function run(options) {
   }
 
   // ---- CSAT: the survey the server sends after a resolve shows as a pop-up in the chat ----
-  // Five rating buttons, then an optional comment; answers go to /surveys/{token}, whose
-  // token (from the message) is the learner's key. What was answered is remembered.
-  function surveyPanel(token) {
+  // Five rating buttons, then an optional comment; answers go to the conversation's survey
+  // with the learner's own session (the message carries no key anyone else could use).
+  // What was answered is remembered.
+  function surveyPanel(conversationId) {
     state.surveys = state.surveys || {};
+    const token = "c" + conversationId;
     const answered = state.surveys[token] || {};
     const panel = el("div", { class: "csat", "data-survey": token });
-    const answer = (body) => api.request("POST", "/surveys/" + token, body);
+    const answer = (body) => ensureSession().then((session) => api.request("POST", "/conversations/" + conversationId + "/survey", body, { token: session }));
     if (!answered.rating) {
       panel.appendChild(el("div", { class: "csat-title" }, T.rate));
       const row = el("div", { class: "csat-ratings" });
