@@ -290,6 +290,30 @@ fn overlap_ms(a: &[(i64, i64)], b: &[(i64, i64)]) -> i64 {
     total
 }
 
+/// Each person's online time within `[from, to)` from their presence changes
+/// `(user, online?, at)`, in time order per user, starting with the state they were in at
+/// `from` (a change before it).
+pub fn online_intervals(changes: &[(i64, bool, i64)], from: i64, to: i64) -> BTreeMap<i64, Intervals> {
+    let mut online: BTreeMap<i64, Intervals> = BTreeMap::new();
+    let mut since: BTreeMap<i64, i64> = BTreeMap::new();
+    for &(user, is_online, at) in changes {
+        match (is_online, since.get(&user).copied()) {
+            (true, None) => {
+                since.insert(user, at);
+            }
+            (false, Some(start)) => {
+                online.entry(user).or_default().push((start.max(from), at.min(to)));
+                since.remove(&user);
+            }
+            _ => {}
+        }
+    }
+    for (user, start) in since {
+        online.entry(user).or_default().push((start.max(from), to));
+    }
+    online
+}
+
 /// The time an agent had work in hand: for each conversation they handled, from their first
 /// public reply to its resolution (or, unresolved, to their last reply), clipped to `[from, to)`.
 pub fn busy_intervals(conversations: &[ConversationFacts], from: i64, to: i64) -> BTreeMap<i64, Intervals> {
@@ -475,6 +499,16 @@ mod tests {
         let online = BTreeMap::from([(9, vec![(0, 60), (55, 65)])]);
         assert_eq!(occupancy(&[9], &online, &busy), (65, 45), "online 0–65 merged; busy 0–30 and 50–65 of it");
         assert_eq!(occupancy(&[10], &online, &busy), (0, 0), "never online: no occupancy");
+    }
+
+    #[test]
+    fn online_time_runs_from_going_online_to_leaving_within_the_window() {
+        // 7 went online before the window and away inside it; 8 came and went twice, the second
+        // time still online at the end; repeating "online" changes nothing.
+        let changes = [(7, true, 50), (7, false, 300), (8, true, 120), (8, true, 150), (8, false, 200), (8, true, 400)];
+        let online = online_intervals(&changes, 100, 500);
+        assert_eq!(online[&7], vec![(100, 300)]);
+        assert_eq!(online[&8], vec![(120, 200), (400, 500)]);
     }
 
     #[test]

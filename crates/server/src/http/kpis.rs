@@ -209,9 +209,11 @@ pub async fn report(State(state): State<AppState>, auth: Auth, language: Languag
     let start_of = |date: NaiveDate| crate::clock::day_start_ms(zone, date);
     let (window_start, window_end) = (start_of(from), start_of(to + chrono::Duration::days(1)));
     let facts = state.store.kpi_facts(window_start, window_end).await?;
-    // Teams and occupancy need the staff's teams and the presence log.
-    let users = state.store.users().await?;
+    // Teams and the total's occupancy need the staff (teams, who is an agent); occupancy the
+    // presence log. Other groupings need neither.
+    let users = if matches!(by, GroupBy::Team | GroupBy::Total) { state.store.users().await? } else { Vec::new() };
     let teams: BTreeMap<i64, Vec<String>> = users.iter().map(|user| (user.id, user.teams.clone())).collect();
+    let agents: Vec<i64> = users.iter().filter(|user| user.role == edudesk_core::model::Role::Agent).map(|user| user.id).collect();
     let measured_until = window_end.min(state.clock.now_ms());
     let online = if matches!(by, GroupBy::Agent | GroupBy::Team | GroupBy::Total) {
         state.store.online_intervals(window_start, measured_until).await?
@@ -226,7 +228,8 @@ pub async fn report(State(state): State<AppState>, auth: Auth, language: Languag
                 let agents: Vec<i64> = match by {
                     GroupBy::Agent => row.group.parse().into_iter().collect(),
                     GroupBy::Team => teams.iter().filter(|(_, teams)| teams.contains(&row.group)).map(|(id, _)| *id).collect(),
-                    _ => online.keys().copied().collect(),
+                    // The total: every agent (supervisors' online time is not agents' capacity).
+                    _ => agents.clone(),
                 };
                 let (online_ms, occupied_ms) = kpi::occupancy(&agents, &online, &busy);
                 row.occupancy = (online_ms > 0).then(|| occupied_ms as f64 / online_ms as f64);

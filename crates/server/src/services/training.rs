@@ -28,8 +28,18 @@ use crate::{
 };
 
 /// The bot's dev set shipped with the demo KB: real learner wordings and the article each
-/// needs. Practice scenarios open with them.
-const DEV_QUERIES: &str = include_str!("../../kb/dev-queries.jsonl");
+/// needs, by article (read once). Quizzes and practice scenarios ask with them.
+static DEV_QUERIES: std::sync::LazyLock<BTreeMap<String, Vec<String>>> = std::sync::LazyLock::new(|| {
+    let mut asked: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in include_str!("../../kb/dev-queries.jsonl").lines().filter(|line| !line.trim().is_empty()) {
+        if let Ok(query) = serde_json::from_str::<serde_json::Value>(line)
+            && let (Some(text), Some(expect)) = (query["query"].as_str(), query["expect"].as_str())
+        {
+            asked.entry(expect.to_owned()).or_default().push(text.to_owned());
+        }
+    }
+    asked
+});
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ArticleRef {
@@ -186,20 +196,12 @@ fn parse<T: for<'de> Deserialize<'de>>(text: &str) -> AppResult<T> {
 async fn article_facts(state: &AppState, lang: Lang) -> AppResult<Vec<ArticleFacts>> {
     let filter = ArticleFilter { lang: Some(lang.code().to_owned()), category: None, visibility: Some("published".to_owned()) };
     let articles = state.store.articles(&filter).await?;
-    let mut asked: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for line in DEV_QUERIES.lines().filter(|line| !line.trim().is_empty()) {
-        if let Ok(query) = serde_json::from_str::<serde_json::Value>(line)
-            && let (Some(text), Some(expect)) = (query["query"].as_str(), query["expect"].as_str())
-        {
-            asked.entry(expect.to_owned()).or_default().push(text.to_owned());
-        }
-    }
     Ok(articles
         .into_iter()
         .map(|article| {
             let content = article.content;
             let mut asks = content.questions.clone();
-            asks.extend(asked.remove(&content.id).unwrap_or_default());
+            asks.extend(DEV_QUERIES.get(&content.id).into_iter().flatten().cloned());
             ArticleFacts { id: content.id, title: content.title, category: content.category, asks }
         })
         .collect())

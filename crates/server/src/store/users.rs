@@ -229,30 +229,8 @@ impl Store {
         .bind(to)
         .fetch_all(&self.read)
         .await?;
-        let mut changes: std::collections::BTreeMap<i64, Vec<(bool, i64)>> = std::collections::BTreeMap::new();
-        for (user, presence, at) in rows {
-            changes.entry(user).or_default().push((presence == "online", at));
-        }
-        let mut online: std::collections::BTreeMap<i64, edudesk_core::kpi::Intervals> = std::collections::BTreeMap::new();
-        for (user, changes) in changes {
-            let mut since: Option<i64> = None;
-            let mut intervals = Vec::new();
-            for (is_online, at) in changes {
-                match (is_online, since) {
-                    (true, None) => since = Some(at),
-                    (false, Some(start)) => {
-                        intervals.push((start.max(from), at.min(to)));
-                        since = None;
-                    }
-                    _ => {}
-                }
-            }
-            if let Some(start) = since {
-                intervals.push((start.max(from), to));
-            }
-            online.insert(user, intervals);
-        }
-        Ok(online)
+        let changes: Vec<(i64, bool, i64)> = rows.into_iter().map(|(user, presence, at)| (user, presence == "online", at)).collect();
+        Ok(edudesk_core::kpi::online_intervals(&changes, from, to))
     }
 
     pub async fn credentials(&self, email: &Email) -> StoreResult<Option<Credentials>> {
