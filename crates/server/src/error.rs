@@ -81,6 +81,18 @@ impl AppError {
         }
     }
 
+    /// What the user is told — over HTTP and over the realtime socket alike. An internal
+    /// error's cause (SQL, database names, paths) goes to the log, never to the user.
+    pub fn public_detail(&self) -> String {
+        match self {
+            AppError::Internal(cause) => {
+                tracing::error!(error = ?cause, "internal error");
+                "an internal error occurred; it has been logged".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+
     fn kind(&self) -> &'static str {
         match self {
             AppError::BadRequest(_) => "https://edudesk.dev/problems/bad-request",
@@ -110,14 +122,7 @@ pub fn problem_response(status: StatusCode, kind: &'static str, detail: String) 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let detail = match &self {
-            AppError::Internal(cause) => {
-                // The cause is for the operator; the user gets no internals.
-                tracing::error!(error = ?cause, "internal error");
-                "an internal error occurred; it has been logged".to_owned()
-            }
-            other => other.to_string(),
-        };
+        let detail = self.public_detail();
         let mut response = problem_response(status, self.kind(), detail);
         if let AppError::TooManyRequests { retry_after_seconds, .. } = &self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));

@@ -33,6 +33,9 @@ pub struct Readiness {
     pub schema_version: i64,
 }
 
+/// How long readiness waits for the database.
+const READY_DATABASE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Ready to take traffic: the database answers on the writer's connection and its schema is
 /// the one this program expects (a node started before a migration, or after a restore from
 /// an older backup without migrating, is not ready). 503 with the reason otherwise.
@@ -40,7 +43,12 @@ pub struct Readiness {
 #[tracing::instrument(skip_all)]
 pub async fn ready(State(state): State<AppState>) -> AppResult<Json<Readiness>> {
     let unavailable = |why: String| crate::error::AppError::Unavailable(why);
-    let (applied, expected) = state.store.schema_versions().await.map_err(|error| unavailable(format!("the database does not answer: {error}")))?;
+    // A load balancer's check must get an answer within its own timeout, not after the
+    // pool's acquire timeout (10 s) while the database is down.
+    let versions = tokio::time::timeout(READY_DATABASE_TIMEOUT, state.store.schema_versions())
+        .await
+        .map_err(|_| unavailable(format!("the database did not answer within {} s", READY_DATABASE_TIMEOUT.as_secs())))?;
+    let (applied, expected) = versions.map_err(|error| unavailable(format!("the database does not answer: {error}")))?;
     if applied != expected {
         return Err(unavailable(format!("the database schema is at {applied}, this program needs {expected}: run `edudesk migrate`")));
     }

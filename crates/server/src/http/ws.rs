@@ -166,7 +166,7 @@ async fn hello(state: &AppState, socket: &mut WebSocket) -> Option<(Principal, S
             let hash = token_hash(&token);
             match resolve_session(state, &hash).await {
                 Ok(session) => return Some((session.principal, hash)),
-                Err(error) => error_frame(error.status().as_u16(), error.to_string()),
+                Err(error) => error_frame(error.status().as_u16(), error.public_detail()),
             }
         }
         _ => error_frame(401, "the first frame must be {\"type\":\"hello\",\"token\":...}"),
@@ -249,7 +249,13 @@ impl Connection {
         if self.last_heard.elapsed() > every * 3 {
             return false;
         }
-        let still_valid = matches!(resolve_session(&self.state, &self.session_hash).await, Ok(session) if session.principal == self.principal);
+        let still_valid = match resolve_session(&self.state, &self.session_hash).await {
+            Ok(session) => session.principal == self.principal,
+            // The database is down or busy: that says nothing about the session. Keep the
+            // socket (a blip must not sign everyone out) and check again next heartbeat.
+            Err(AppError::Unavailable(_) | AppError::Internal(_)) => true,
+            Err(_) => false,
+        };
         if !still_valid {
             let _ = self.send(&error_frame(401, "the session has ended; sign in again")).await;
             let close = CloseFrame { code: close_code::POLICY, reason: "session ended".into() };
@@ -276,7 +282,7 @@ impl Connection {
             ClientFrame::Ping => self.send(&json!({"type": "pong"})).await,
             ClientFrame::Subscribe { conversation_id, after_seq } => match self.subscribe(conversation_id, after_seq, subscriber).await {
                 Ok(alive) => alive,
-                Err(error) => self.send(&error_frame(error.status().as_u16(), error.to_string())).await,
+                Err(error) => self.send(&error_frame(error.status().as_u16(), error.public_detail())).await,
             },
             ClientFrame::Unsubscribe { conversation_id } => {
                 subscriber.unsubscribe(conversation_id);
@@ -305,14 +311,14 @@ impl Connection {
                     Ok(board) => {
                         self.send(&json!({"type": "board_state", "conversation_id": conversation_id, "seq": board.seq, "elements": board.elements})).await
                     }
-                    Err(error) => self.send(&error_frame(error.status().as_u16(), error.to_string())).await,
+                    Err(error) => self.send(&error_frame(error.status().as_u16(), error.public_detail())).await,
                 }
             }
             ClientFrame::BoardOp { conversation_id, op } if self.routes.contains_key(&conversation_id) => {
                 match boards::change(&self.state, self.principal, &self.me, conversation_id, op).await {
                     Ok(()) => true,
                     Err(error) => {
-                        let mut frame = error_frame(error.status().as_u16(), error.to_string());
+                        let mut frame = error_frame(error.status().as_u16(), error.public_detail());
                         frame["board"] = json!(conversation_id);
                         self.send(&frame).await
                     }
@@ -322,7 +328,7 @@ impl Connection {
             ClientFrame::CallSignal { call_id, data } => match calls::signal(&self.state, self.principal, &self.me, call_id, data).await {
                 Ok(()) => true,
                 Err(error) => {
-                    let mut frame = error_frame(error.status().as_u16(), error.to_string());
+                    let mut frame = error_frame(error.status().as_u16(), error.public_detail());
                     frame["call_id"] = json!(call_id);
                     self.send(&frame).await
                 }
@@ -355,7 +361,7 @@ impl Connection {
                 json!({"type": "ack", "client_id": client_id, "conversation_id": conversation_id, "seq": appended.message.seq, "message": appended.message})
             }
             Err(error) => {
-                json!({"type": "nack", "client_id": client_id, "conversation_id": conversation_id, "status": error.status().as_u16(), "detail": error.to_string()})
+                json!({"type": "nack", "client_id": client_id, "conversation_id": conversation_id, "status": error.status().as_u16(), "detail": error.public_detail()})
             }
         };
         self.send(&frame).await

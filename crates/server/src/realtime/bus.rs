@@ -9,6 +9,9 @@ use futures_util::StreamExt;
 
 use super::{Event, hub::Hub};
 
+/// After NATS comes back, sockets refill once at once and once more this much later.
+const RESYNC_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Where events go once something happened.
 #[derive(Clone, Debug)]
 pub enum Bus {
@@ -31,7 +34,34 @@ impl Bus {
             Some((scheme_and_user, host)) => format!("{}://…@{host}", scheme_and_user.split("://").next().unwrap_or("nats")),
             None => url.to_owned(),
         };
-        let client = async_nats::connect(url).await.with_context(|| format!("connecting to NATS at {shown}"))?;
+        // The client reconnects by itself (without limit). Events published while a node was
+        // cut off may be lost, so on every (re)connection — and once more a moment later, when
+        // other nodes have reconnected and flushed what they held — this node's sockets
+        // refill what they follow from the database. A slow subscription that dropped events
+        // does the same.
+        let events_hub = hub.clone();
+        let options = async_nats::ConnectOptions::new().event_callback(move |event| {
+            let hub = events_hub.clone();
+            async move {
+                match event {
+                    async_nats::Event::Connected => {
+                        tracing::info!("connected to NATS");
+                        hub.resync_all();
+                        tokio::spawn(async move {
+                            tokio::time::sleep(RESYNC_AGAIN_AFTER).await;
+                            hub.resync_all();
+                        });
+                    }
+                    async_nats::Event::Disconnected => tracing::warn!("lost the connection to NATS; reconnecting"),
+                    async_nats::Event::SlowConsumer(_) => {
+                        tracing::warn!("NATS dropped events for this node; sockets refill from the database");
+                        hub.resync_all();
+                    }
+                    other => tracing::info!(event = %other, "NATS"),
+                }
+            }
+        });
+        let client = options.connect(url).await.with_context(|| format!("connecting to NATS at {shown}"))?;
         let mut subscription = client.subscribe(format!("{prefix}.events.>")).await.context("subscribing to NATS")?;
         // The subscription is live once the server has it; a round trip makes sure.
         client.flush().await.context("flushing the NATS subscription")?;

@@ -183,6 +183,16 @@ impl Hub {
         }
     }
 
+    /// Makes every socket on this node refill what it follows from the database: events
+    /// may have been lost on the way (the bus between nodes was down or overflowed), and a
+    /// lost event is found otherwise only when a later message in the same conversation
+    /// arrives.
+    pub fn resync_all(&self) {
+        for connection in self.lock().connections.values() {
+            connection.lag.mark();
+        }
+    }
+
     /// Hands an event to every local socket that may see it.
     pub fn dispatch(&self, event: Event) {
         let frame = event.client_frame().to_string();
@@ -315,6 +325,17 @@ mod tests {
         finance.unsubscribe(1);
         hub.dispatch(message_event(1, 7, 2, true));
         assert!(finance.receiver.try_recv().is_err(), "unsubscribed: nothing more");
+    }
+
+    #[tokio::test]
+    async fn resync_all_asks_every_socket_to_refill() {
+        let hub = Arc::new(Hub::default());
+        let learner = hub.register(Principal::Learner { contact_id: 7 });
+        let agent = hub.register(Principal::Staff(StaffPrincipal { user_id: 5, role: Role::Agent, tier: Tier::ONE }));
+        hub.resync_all();
+        for socket in [&learner, &agent] {
+            tokio::time::timeout(std::time::Duration::from_secs(1), socket.lag.wait()).await.unwrap_or_else(|_| panic!("every socket resyncs"));
+        }
     }
 
     #[tokio::test]

@@ -45,9 +45,31 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict("that already exists".to_owned()),
             sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::Unprocessable("a referenced record does not exist".to_owned()),
             sqlx::Error::PoolTimedOut => StoreError::Unavailable("the database is busy; try again".to_owned()),
+            // The server went away (restart, failover, network): nothing was written, and
+            // the same request will work once it is back — a 503, not a 500.
+            sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => {
+                StoreError::Unavailable("the database is unreachable; try again".to_owned())
+            }
+            sqlx::Error::Database(db) if db.code().is_some_and(|code| connection_lost(&code)) || closed_for_maintenance(db.as_ref()) => {
+                StoreError::Unavailable("the database is restarting; try again".to_owned())
+            }
             _ => StoreError::Internal(error.into()),
         }
     }
+}
+
+/// SQLSTATEs that mean the connection or the server is going away, not that the statement
+/// is wrong: class 08 (connection exception) and 57P01–57P03 (admin shutdown, crash
+/// shutdown, cannot connect now).
+fn connection_lost(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+}
+
+/// An administrator closed the database to connections (`ALLOW_CONNECTIONS false`, used for
+/// maintenance): SQLSTATE 55000, which otherwise names programming errors, so the message
+/// decides.
+fn closed_for_maintenance(db: &dyn sqlx::error::DatabaseError) -> bool {
+    db.code().as_deref() == Some("55000") && db.message().contains("not currently accepting connections")
 }
 
 impl From<InputError> for StoreError {
@@ -59,5 +81,21 @@ impl From<InputError> for StoreError {
 impl From<StatusChangeError> for StoreError {
     fn from(error: StatusChangeError) -> Self {
         StoreError::Conflict(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_database_is_unavailable_not_a_bug() {
+        let refused = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert!(matches!(StoreError::from(refused), StoreError::Unavailable(_)));
+        assert!(matches!(StoreError::from(sqlx::Error::PoolClosed), StoreError::Unavailable(_)));
+        assert!(matches!(StoreError::from(sqlx::Error::RowNotFound), StoreError::NotFound(_)));
+        assert!(matches!(StoreError::from(sqlx::Error::Protocol("garbled".to_owned())), StoreError::Internal(_)));
+        assert!(connection_lost("08006") && connection_lost("57P01") && connection_lost("57P03"));
+        assert!(!connection_lost("23505") && !connection_lost("57014"));
     }
 }

@@ -72,6 +72,20 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// On PostgreSQL, refuses (`false`) or allows new connections to this test's database and,
+    /// when refusing, ends the ones open — the database as the app sees it during an outage.
+    pub async fn set_reachable(&self, reachable: bool) {
+        let (admin_url, name) = self.postgres.as_ref().expect("a PostgreSQL test database");
+        let mut admin = sqlx::AnyConnection::connect(admin_url).await.unwrap();
+        sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {reachable}")).execute(&mut admin).await.unwrap();
+        if !reachable {
+            sqlx::query(&format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")).execute(&mut admin).await.unwrap();
+        }
+        admin.close().await.unwrap();
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.data_dir);
@@ -143,7 +157,7 @@ impl TestAppBuilder {
         tokio::spawn(app.serve(listener, async move {
             let _ = stopped.await;
         }));
-        TestApp { base, client: reqwest::Client::new(), store, _stop: stop, _database: Arc::new(database) }
+        TestApp { base, client: reqwest::Client::new(), store, _stop: stop, database: Arc::new(database) }
     }
 }
 
@@ -153,7 +167,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: Store,
     _stop: tokio::sync::oneshot::Sender<()>,
-    _database: Arc<TestDatabase>,
+    pub database: Arc<TestDatabase>,
 }
 
 /// A parsed answer.

@@ -374,3 +374,55 @@ async fn a_collaborator_outside_the_tier_follows_and_writes_notes_over_the_socke
     assert_eq!(nack["status"], 403, "{nack}");
     assert!(nack["detail"].as_str().unwrap_or_default().contains("internal notes only"), "{nack}");
 }
+
+/// Issue 15.3: a database outage says nothing about the sessions of open sockets. The
+/// heartbeat's session check fails while PostgreSQL refuses connections; the socket must stay
+/// open (it used to be told "the session has ended" and closed — a blip signed everyone out),
+/// sends are refused with 503 and nothing written, and once the database is back the same
+/// send goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_keeps_sockets_open_and_refuses_sends_cleanly() {
+    let Some(backend) = TestBackend::postgres() else { return };
+    let app = TestApp::builder(backend).heartbeat_ms(150).configure(|config| config.session_cache_seconds = 0).spawn().await;
+    let (learner, _) = app.learner("L2011").await;
+    let conversation = app.open_conversation(&learner, "video won't play").await;
+    let mut socket = Ws::connect(&app, &learner).await;
+
+    app.database.set_reachable(false).await;
+    // Several heartbeats pass with the database gone; the socket answers pings throughout.
+    let until = tokio::time::Instant::now() + Duration::from_millis(1_200);
+    while tokio::time::Instant::now() < until {
+        let frames = socket.drain().await;
+        assert!(frames.iter().all(|frame| frame["type"] != "error" && frame["type"] != "closed"), "the socket stays open: {frames:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    socket.send(json!({"type": "send", "conversation_id": conversation, "client_id": "during-outage", "body": "hello?"})).await;
+    let refused = socket.next_of("nack").await;
+    assert_eq!((refused["status"].as_u64(), refused["client_id"].as_str()), (Some(503), Some("during-outage")), "{refused}");
+    assert!(!refused["detail"].as_str().unwrap().contains("edudesk_test"), "no database internals reach the client: {refused}");
+    // The load balancer's check says so quickly.
+    let asked = std::time::Instant::now();
+    app.call(reqwest::Method::GET, "/api/v1/ready", None, None).await.expect(503);
+    assert!(asked.elapsed() < Duration::from_secs(5), "readiness answers within its own timeout, not the pool's");
+
+    app.database.set_reachable(true).await;
+    let mut acked = None;
+    for _ in 0..50 {
+        socket.send(json!({"type": "send", "conversation_id": conversation, "client_id": "during-outage", "body": "hello?"})).await;
+        let answer = loop {
+            let frame = socket.next().await;
+            if matches!(frame["type"].as_str(), Some("ack" | "nack")) {
+                break frame;
+            }
+        };
+        if answer["type"] == "ack" {
+            acked = Some(answer);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let acked = acked.expect("the send goes through once the database is back");
+    let history = app.get(&format!("/api/v1/conversations/{conversation}/messages"), &learner).await.expect(200);
+    let copies = history.as_array().unwrap().iter().filter(|message| message["body"] == "hello?").count();
+    assert_eq!(copies, 1, "stored once, as seq {}: {history}", acked["seq"]);
+}
