@@ -15,7 +15,7 @@ use crate::{
     AppState, channels, clock,
     config::Config,
     crypto, http, knowledge, realtime,
-    services::{self, sessions::SessionCache, sops, writer::MessageWriter},
+    services::{self, conversation_writer::ConversationWriter, sessions::SessionCache, sops, writer::MessageWriter},
     store::{self, Backend, Store},
 };
 
@@ -47,6 +47,7 @@ impl App {
         };
         let sla = Arc::new(config.sla_policy()?);
         let writer = MessageWriter::start(store.clone(), bus.clone(), sla.clone(), shards, config.write_batch_max);
+        let opener = ConversationWriter::start(store.clone(), shards, config.write_batch_max);
         let dummy = edudesk_core::input::Password::parse(&crypto::new_token()).context("making the dummy password")?;
         let dummy_password_hash = crypto::hash_password(dummy).await.map_err(|error| anyhow::anyhow!("{error}"))?;
         let sessions = Arc::new(SessionCache::new(std::time::Duration::from_secs(config.session_cache_seconds)));
@@ -59,11 +60,13 @@ impl App {
             state: AppState {
                 store,
                 writer,
+                opener,
                 sessions,
                 hub,
                 bus,
                 categories,
                 sweeping,
+                routing: Arc::default(),
                 clock,
                 sla,
                 config: Arc::new(config),

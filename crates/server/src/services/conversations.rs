@@ -116,7 +116,7 @@ pub async fn open(state: &AppState, opening: Opening) -> AppResult<Opened> {
         sop,
         course: opening.course,
     };
-    let (conversation, message, replayed) = state.store.create_conversation(&new).await?;
+    let (conversation, message, replayed) = state.opener.create(new).await?;
     if replayed {
         return Ok(Opened { conversation, message, replayed });
     }

@@ -20,6 +20,7 @@ pub mod awards;
 pub mod boards;
 pub mod bot;
 pub mod calls;
+pub mod conversation_writer;
 pub mod conversations;
 pub mod delivery;
 pub mod follow_ups;
@@ -44,6 +45,7 @@ pub mod writer;
 use std::sync::Arc;
 
 use crate::{config::Config, store::Store};
+use conversation_writer::ConversationWriter;
 use writer::MessageWriter;
 
 /// What every use case, handler and adapter can reach: storage, the writer, the realtime
@@ -53,6 +55,8 @@ use writer::MessageWriter;
 pub struct AppState {
     pub store: Store,
     pub writer: MessageWriter,
+    /// Opens conversations in batches (one transaction per batch).
+    pub opener: ConversationWriter,
     pub config: Arc<Config>,
     pub sessions: Arc<sessions::SessionCache>,
     /// This node's connected sockets.
@@ -61,6 +65,8 @@ pub struct AppState {
     pub bus: crate::realtime::bus::Bus,
     /// Category → tier table and keyword rules.
     pub categories: Arc<edudesk_core::routing::CategoryTable>,
+    /// This node's recent view of each tier's online agents ([`routing::Snapshots`]).
+    pub routing: Arc<routing::Snapshots>,
     /// Held while this node sweeps the queues.
     pub sweeping: Arc<tokio::sync::Mutex<()>>,
     /// The scheduling clock (jobs, follow-ups, task due times).

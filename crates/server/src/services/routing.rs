@@ -22,18 +22,72 @@ use crate::{
 
 /// Offers one conversation to the best agent available now. Returns the conversation
 /// as it is afterwards (assigned or still waiting).
+///
+/// The choice is made on this node's snapshot of the tier's online agents ([`Snapshots`]);
+/// the assignment itself re-checks presence and capacity in the database, so a stale
+/// snapshot can cost a retry on fresh data, never an agent over capacity.
 pub async fn assign_new(state: &AppState, conversation: Conversation) -> AppResult<Conversation> {
     if conversation.assignee_id.is_some() || conversation.status != edudesk_core::Status::Open || conversation.bot_active {
         return Ok(conversation);
     }
-    let agents = state.store.routing_agents().await?;
-    let Some(index) = pick_agent(&agents, conversation.tier, conversation.category.as_deref()) else { return Ok(conversation) };
-    match state.store.auto_assign(conversation.id, agents[index].user_id, now_ms()).await? {
-        Some(assigned) => {
+    for fresh in [false, true] {
+        let agents = state.routing.agents(&state.store, conversation.tier, fresh).await?;
+        let Some(index) = pick_agent(&agents, conversation.tier, conversation.category.as_deref()) else { return Ok(conversation) };
+        let now = now_ms();
+        if let Some(assigned) = state.store.auto_assign(conversation.id, agents[index].user_id, now).await? {
+            state.routing.assigned(conversation.tier, agents[index].user_id, now);
             state.bus.publish(Event::conversation(&assigned)).await;
-            Ok(assigned)
+            return Ok(assigned);
         }
-        None => Ok(conversation),
+    }
+    Ok(conversation)
+}
+
+/// How long a tier's snapshot of online agents is used before it is read again.
+const SNAPSHOT_FRESH_FOR: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Each tier's online agents with their load, as this node last read them (at most
+/// [`SNAPSHOT_FRESH_FOR`] ago) and updated with this node's own assignments since: a burst
+/// of new conversations costs one read of the agents per tier and quarter second instead of
+/// one per conversation. Presence changes and sweeps drop the snapshots.
+#[derive(Debug, Default)]
+pub struct Snapshots {
+    tiers: std::sync::Mutex<std::collections::HashMap<i64, (std::time::Instant, Vec<AgentState>)>>,
+}
+
+impl Snapshots {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<i64, (std::time::Instant, Vec<AgentState>)>> {
+        // Each update is one insert or one field change; a panic cannot leave it half-done.
+        self.tiers.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The tier's online agents: the snapshot while fresh (unless `fresh` is asked for),
+    /// else read now.
+    async fn agents(&self, store: &crate::store::Store, tier: Tier, fresh: bool) -> AppResult<Vec<AgentState>> {
+        if !fresh
+            && let Some((read_at, agents)) = self.lock().get(&tier.level())
+            && read_at.elapsed() < SNAPSHOT_FRESH_FOR
+        {
+            return Ok(agents.clone());
+        }
+        let agents = store.online_routing_agents(tier).await?;
+        self.lock().insert(tier.level(), (std::time::Instant::now(), agents.clone()));
+        Ok(agents)
+    }
+
+    /// Counts an assignment this node made in its snapshot.
+    fn assigned(&self, tier: Tier, user_id: i64, at: i64) {
+        if let Some((_, agents)) = self.lock().get_mut(&tier.level())
+            && let Some(agent) = agents.iter_mut().find(|agent| agent.user_id == user_id)
+        {
+            agent.load += 1;
+            agent.last_assigned = at;
+        }
+    }
+
+    /// Forgets every snapshot (presence or capacity changed).
+    pub fn forget(&self) {
+        self.lock().clear();
     }
 }
 
@@ -42,6 +96,7 @@ pub async fn assign_new(state: &AppState, conversation: Conversation) -> AppResu
 /// assigned twice.
 pub async fn sweep(state: &AppState) -> AppResult<usize> {
     let _one_at_a_time = state.sweeping.lock().await;
+    state.routing.forget();
     let mut agents = state.store.routing_agents().await?;
     if !agents.iter().any(|agent| agent.presence == edudesk_core::Presence::Online && agent.load < agent.max_concurrent) {
         return Ok(0);

@@ -174,9 +174,9 @@ pub async fn commit(store: &Store, sla: &SlaPolicy, messages: &[&NewMessage]) ->
         pending.push(Pending::Done(Box::new(outcome)));
     }
 
-    let inserts: Vec<(&NewMessage, i64)> =
-        messages.iter().zip(&pending).filter_map(|(new, p)| if let Pending::Insert(seq) = p { Some((*new, *seq)) } else { None }).collect();
-    let touched: HashSet<i64> = inserts.iter().map(|(new, _)| new.conversation_id).collect();
+    let inserts: Vec<(&NewMessage, i64, i64)> =
+        messages.iter().zip(&pending).filter_map(|(new, p)| if let Pending::Insert(seq) = p { Some((*new, *seq, now)) } else { None }).collect();
+    let touched: HashSet<i64> = inserts.iter().map(|(new, ..)| new.conversation_id).collect();
     let changed: Vec<&ConversationState> = conversations.values().filter(|c| touched.contains(&c.id)).collect();
     for chunk in changed.chunks(ROWS_PER_STATEMENT) {
         write_back(&mut tx, chunk, now).await?;
@@ -188,7 +188,7 @@ pub async fn commit(store: &Store, sla: &SlaPolicy, messages: &[&NewMessage]) ->
     }
     let mut ids = HashMap::new();
     for chunk in inserts.chunks(ROWS_PER_STATEMENT) {
-        ids.extend(insert_messages(&mut tx, chunk, now).await?);
+        ids.extend(insert_messages(&mut tx, chunk).await?);
     }
     tx.commit().await?;
 
@@ -316,8 +316,9 @@ async fn write_back(tx: &mut sqlx::Transaction<'_, sqlx::Any>, conversations: &[
     Ok(())
 }
 
-/// Inserts messages with allocated sequence numbers; returns their ids by (conversation, client id).
-async fn insert_messages(tx: &mut sqlx::Transaction<'_, sqlx::Any>, rows: &[(&NewMessage, i64)], now: i64) -> StoreResult<HashMap<(i64, String), i64>> {
+/// Inserts messages with allocated sequence numbers and their times (UTC ms); returns their
+/// ids by (conversation, client id).
+pub(super) async fn insert_messages(tx: &mut sqlx::Transaction<'_, sqlx::Any>, rows: &[(&NewMessage, i64, i64)]) -> StoreResult<HashMap<(i64, String), i64>> {
     const COLUMNS: usize = 10;
     let values: Vec<String> =
         (0..rows.len()).map(|row| format!("({})", (1..=COLUMNS).map(|c| format!("${}", row * COLUMNS + c)).collect::<Vec<_>>().join(", "))).collect();
@@ -327,7 +328,7 @@ async fn insert_messages(tx: &mut sqlx::Transaction<'_, sqlx::Any>, rows: &[(&Ne
         values.join(", ")
     );
     let mut query = sqlx::query_as::<_, (i64, i64, String)>(&sql);
-    for (new, seq) in rows {
+    for (new, seq, at) in rows {
         let actor = new.author.actor();
         query = query
             .bind(new.conversation_id)
@@ -338,7 +339,7 @@ async fn insert_messages(tx: &mut sqlx::Transaction<'_, sqlx::Any>, rows: &[(&Ne
             .bind(&new.body)
             .bind(i64::from(new.internal))
             .bind(&new.client_id)
-            .bind(now)
+            .bind(*at)
             .bind(new.attachment_id);
     }
     Ok(query.fetch_all(&mut **tx).await?.into_iter().map(|(id, conversation_id, client_id)| ((conversation_id, client_id), id)).collect())

@@ -11,7 +11,7 @@ use super::error::{StoreError, StoreResult};
 use super::{
     Backend, Store,
     events::{self, Actor},
-    messages::{Author, MESSAGE_COLUMNS, Message, MessageRow, insert_message},
+    messages::{Author, Message, insert_message},
     now_ms, to_utc,
 };
 
@@ -321,16 +321,7 @@ impl Store {
         let Some(id) = inserted else {
             // Created before with this client id: answer that conversation and its first message.
             tx.rollback().await?;
-            let id: i64 = sqlx::query_scalar("SELECT id FROM conversations WHERE contact_id = $1 AND client_id = $2")
-                .bind(new.contact_id)
-                .bind(&new.client_id)
-                .fetch_one(&self.write)
-                .await?;
-            let first = sqlx::query_as::<_, MessageRow>(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq = 1"))
-                .bind(id)
-                .fetch_one(&self.write)
-                .await?;
-            return Ok((self.conversation_after_write(id).await?, Message::try_from(first)?, true));
+            return self.opened_before(new).await;
         };
         let message = insert_message(&mut tx, id, 1, new.author, &new.body, false, &new.client_id, now).await?;
         let actor = new.author.actor();

@@ -62,6 +62,24 @@ pub async fn append(
     Ok(())
 }
 
+/// Appends several events in one statement: (conversation, kind, actor, data, time).
+pub async fn append_many(tx: &mut sqlx::Transaction<'_, sqlx::Any>, rows: &[(i64, EventKind, Actor, serde_json::Value, i64)]) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let values: Vec<String> = (0..rows.len())
+        .map(|row| format!("(${}, ${}, ${}, ${}, ${}, ${})", row * 6 + 1, row * 6 + 2, row * 6 + 3, row * 6 + 4, row * 6 + 5, row * 6 + 6))
+        .collect();
+    let sql =
+        format!("INSERT INTO conversation_events (conversation_id, kind, actor_user_id, actor_contact_id, data, created_at) VALUES {}", values.join(", "));
+    let mut query = sqlx::query(&sql);
+    for (conversation_id, kind, actor, data, at) in rows {
+        query = query.bind(*conversation_id).bind(kind.as_str()).bind(actor.user_id).bind(actor.contact_id).bind(data.to_string()).bind(*at);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
+}
+
 impl Store {
     /// The event log of a conversation, oldest first; `learner_view` keeps only the
     /// kinds a learner may see.

@@ -13,6 +13,7 @@ pub mod attachments;
 pub mod awards;
 pub mod backup;
 pub mod batch;
+pub mod batch_create;
 pub mod boards;
 pub mod bot;
 pub mod channels;
@@ -112,6 +113,8 @@ pub struct Store {
     pub secrets: std::sync::Arc<secrets::SecretCipher>,
     /// Staff display names by user id, for messages published live (see `user_display_name`).
     names: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, String>>>,
+    /// The SOPs in force, parsed, and when they were read ([`sops`]).
+    sops: std::sync::Arc<std::sync::Mutex<Option<sops::CachedSops>>>,
     /// For reads. On PostgreSQL also for writes.
     pub read: AnyPool,
     /// For writes. On SQLite a single connection.
@@ -171,7 +174,14 @@ impl Store {
                 let options = AnyConnectOptions::from_str(&url).context("parsing the SQLite URL")?;
                 let write = sqlite_pool_options(1).connect_with(options.clone()).await.context("opening the SQLite database")?;
                 let read = sqlite_pool_options(max_connections).connect_with(options).await.context("opening the SQLite database")?;
-                Ok(Store { backend, read, write, secrets: std::sync::Arc::new(secrets::SecretCipher::without_key()), names: Default::default() })
+                Ok(Store {
+                    backend,
+                    read,
+                    write,
+                    secrets: std::sync::Arc::new(secrets::SecretCipher::without_key()),
+                    names: Default::default(),
+                    sops: Default::default(),
+                })
             }
             Backend::Postgres => {
                 let options = AnyConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
@@ -187,6 +197,7 @@ impl Store {
                     write: pool,
                     secrets: std::sync::Arc::new(secrets::SecretCipher::without_key()),
                     names: Default::default(),
+                    sops: Default::default(),
                 })
             }
         }

@@ -53,14 +53,27 @@ impl Store {
     /// Every active agent (role `agent`) with their current load and whether they are
     /// certified for their tier.
     pub async fn routing_agents(&self) -> StoreResult<Vec<AgentState>> {
-        let rows = sqlx::query_as::<_, AgentRow>(
+        self.agents_where("", None).await
+    }
+
+    /// The agents of `tier` who are online: the only ones a new conversation of that tier
+    /// can go to (and who decide which skill it needs). Offline agents cost no load count.
+    pub async fn online_routing_agents(&self, tier: Tier) -> StoreResult<Vec<AgentState>> {
+        self.agents_where(" AND presence = 'online' AND tier = $1", Some(tier.level())).await
+    }
+
+    async fn agents_where(&self, condition: &str, tier: Option<i64>) -> StoreResult<Vec<AgentState>> {
+        let sql = format!(
             "SELECT id, tier, presence, skills, max_concurrent, last_assigned_at,
                 (SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = users.id AND c.status IN ('open', 'pending')) AS load,
                 (SELECT COALESCE(MAX(tier), 0) FROM certifications k WHERE k.user_id = users.id) AS certified_tier
-             FROM users WHERE active = 1 AND role = 'agent' ORDER BY id",
-        )
-        .fetch_all(&self.read)
-        .await?;
+             FROM users WHERE active = 1 AND role = 'agent'{condition} ORDER BY id"
+        );
+        let mut query = sqlx::query_as::<_, AgentRow>(&sql);
+        if let Some(tier) = tier {
+            query = query.bind(tier);
+        }
+        let rows = query.fetch_all(&self.read).await?;
         Ok(rows
             .into_iter()
             .map(|row| AgentState {

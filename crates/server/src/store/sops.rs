@@ -13,6 +13,17 @@ use super::{
     events::{self, Actor},
 };
 
+/// How long the parsed SOPs are used without asking the database whether they changed.
+const SOPS_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The SOPs in force as last read, with the number of stored versions then.
+#[derive(Debug, Clone)]
+pub(super) struct CachedSops {
+    read_at: std::time::Instant,
+    versions: i64,
+    sops: std::sync::Arc<Vec<Sop>>,
+}
+
 impl Store {
     /// Stores a SOP as a new version unless the latest version is the same; returns the
     /// version in force.
@@ -52,11 +63,37 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.forget_sops();
         Ok(version)
     }
 
-    /// The latest version of every SOP.
+    /// The latest version of every SOP. Every conversation opened in a category reads them,
+    /// so they are kept parsed for [`SOPS_FRESH_FOR`]; after that one count of the stored
+    /// versions says whether they changed (on any node) before they are read again. A SOP
+    /// saved on this node is seen at once.
     pub async fn sops(&self) -> StoreResult<Vec<Sop>> {
+        let cached = self.sops.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        if let Some(cached) = &cached
+            && cached.read_at.elapsed() < SOPS_FRESH_FOR
+        {
+            return Ok(cached.sops.as_ref().clone());
+        }
+        let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sops").fetch_one(&self.read).await?;
+        let sops = match cached {
+            Some(cached) if cached.versions == versions => cached.sops,
+            _ => std::sync::Arc::new(self.sops_from_database().await?),
+        };
+        let fresh = CachedSops { read_at: std::time::Instant::now(), versions, sops: sops.clone() };
+        *self.sops.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(fresh);
+        Ok(sops.as_ref().clone())
+    }
+
+    /// Forgets the parsed SOPs (after this node saved one).
+    fn forget_sops(&self) {
+        *self.sops.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
+    async fn sops_from_database(&self) -> StoreResult<Vec<Sop>> {
         let rows: Vec<(i64, String)> =
             sqlx::query_as("SELECT s.version, s.definition FROM sops s WHERE s.version = (SELECT MAX(version) FROM sops l WHERE l.id = s.id) ORDER BY s.id")
                 .fetch_all(&self.read)

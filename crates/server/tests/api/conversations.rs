@@ -16,6 +16,8 @@ backend_tests!(
     illegal_changes_are_409_and_change_nothing,
     assignment_is_logged_and_checks_the_assignee,
     learners_see_only_public_events,
+    a_batch_of_openings_is_one_commit_and_resent_ones_answer_what_was_stored,
+    concurrent_openings_are_all_stored_once,
 );
 
 async fn learner_creates_and_reads_their_own(backend: TestBackend) {
@@ -218,4 +220,98 @@ async fn learners_see_only_public_events(backend: TestBackend) {
     let kinds: Vec<&str> = learner_view.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["created", "status_changed"]);
     assert!(learner_view.as_array().unwrap().iter().all(|e| e["actor_user_id"].is_null()), "learners do not see which agent acted");
+}
+
+fn opening(contact_id: i64, client_id: &str, body: &str) -> edudesk::store::conversations::NewConversation {
+    use edudesk_core::{Channel, Priority, Tier};
+    edudesk::store::conversations::NewConversation {
+        contact_id,
+        channel: Channel::Widget,
+        subject: None,
+        category: Some("playback".to_owned()),
+        priority: Priority::Normal,
+        tier: Tier::ONE,
+        author: edudesk::store::messages::Author::Contact(contact_id),
+        body: body.to_owned(),
+        client_id: client_id.to_owned(),
+        at: edudesk::store::now_ms(),
+        due: Some((edudesk::store::now_ms() + 60_000, edudesk::store::now_ms() + 3_600_000)),
+        bot_active: false,
+        sop: Some((
+            "video-wont-play".to_owned(),
+            1,
+            serde_json::to_string(&edudesk_core::sop::Progress { step: Some("empathise".to_owned()), ..Default::default() }).unwrap(),
+        )),
+        course: Some("IELTS Writing".to_owned()),
+    }
+}
+
+/// Issue 15.1: the conversation writer's batch commit. New conversations of one batch are
+/// stored with their first message and events; one resent after an earlier commit answers
+/// what was stored then (its first message, not the resent text); the same opening twice in
+/// one batch is stored once and the second copy answered with the first.
+async fn a_batch_of_openings_is_one_commit_and_resent_ones_answer_what_was_stored(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, ana) = app.learner("L3001").await;
+    let (bo_token, bo) = app.learner("L3002").await;
+    let (earlier, _, _) = app.store.create_conversation(&opening(ana, "x", "first words")).await.unwrap();
+
+    let batch = [opening(ana, "x", "resent words"), opening(bo, "y", "hello"), opening(bo, "y", "hello again"), opening(ana, "z", "another")];
+    let outcomes = app.store.create_conversations(&batch.iter().collect::<Vec<_>>()).await.unwrap();
+    let outcomes: Vec<_> = outcomes.into_iter().map(Result::unwrap).collect();
+    let summary: Vec<(bool, &str, i64)> = outcomes.iter().map(|(_, message, replayed)| (*replayed, message.body.as_str(), message.seq)).collect();
+    assert_eq!(summary, vec![(true, "first words", 1), (false, "hello", 1), (true, "hello", 1), (false, "another", 1)]);
+    assert_eq!(outcomes[0].0.id, earlier.id, "resent: the conversation stored before");
+    assert_eq!(outcomes[1].0.id, outcomes[2].0.id, "twice in one batch: stored once");
+    let created = &outcomes[1].0;
+    assert_eq!((created.contact_id, created.tier.level(), created.course.as_deref()), (bo, 1, Some("IELTS Writing")));
+    assert_eq!(created.sop.as_ref().map(|sop| sop.id.as_str()), Some("video-wont-play"));
+
+    // Over the API the learner sees exactly one conversation with one message and its events.
+    let mine = app.get("/api/v1/conversations", &bo_token).await.expect(200);
+    assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+    let messages = app.get(&format!("/api/v1/conversations/{}/messages", created.id), &bo_token).await.expect(200);
+    assert_eq!(messages.as_array().unwrap().len(), 1, "{messages}");
+    let lead = app.login("lead@edudesk.demo").await;
+    let events = app.get(&format!("/api/v1/conversations/{}/events", created.id), &lead).await.expect(200);
+    let kinds: Vec<&str> = events.as_array().unwrap().iter().filter_map(|event| event["kind"].as_str()).collect();
+    assert_eq!(kinds, vec!["created", "sop_started"], "{events}");
+}
+
+/// Many learners open conversations at once (so the writer batches them), some resending
+/// their request: every opening is answered 201, each stored once.
+async fn concurrent_openings_are_all_stored_once(backend: TestBackend) {
+    let app = TestApp::spawn(backend).await;
+    let mut learners = Vec::new();
+    for n in 0..12 {
+        learners.push(app.learner(&format!("L31{n:02}")).await.0);
+    }
+    let mut tasks = Vec::new();
+    for (n, token) in learners.iter().enumerate() {
+        for attempt in 0..2 {
+            let (base, client, token) = (app.base.clone(), app.client.clone(), token.clone());
+            tasks.push(tokio::spawn(async move {
+                let body = json!({"channel": "widget", "bot": false, "message": {"body": format!("learner {n} needs help"), "client_id": format!("open-{n}")}});
+                let answer = client.post(format!("{base}/api/v1/conversations")).bearer_auth(&token).json(&body).send().await.unwrap();
+                let replayed = answer.headers().get("idempotent-replayed").is_some();
+                let status = answer.status().as_u16();
+                let created: Value = answer.json().await.unwrap();
+                (n, attempt, status, replayed, created["id"].as_i64())
+            }));
+        }
+    }
+    let mut ids = std::collections::HashMap::new();
+    let mut replays = 0;
+    for task in tasks {
+        let (n, _, status, replayed, id) = task.await.unwrap();
+        assert_eq!(status, 201);
+        replays += usize::from(replayed);
+        let id = id.expect("an id");
+        assert_eq!(*ids.entry(n).or_insert(id), id, "both requests of learner {n} name one conversation");
+    }
+    assert_eq!(replays, 12, "one of each pair is a replay");
+    for token in &learners {
+        let mine = app.get("/api/v1/conversations", token).await.expect(200);
+        assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+    }
 }
