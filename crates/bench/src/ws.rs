@@ -52,6 +52,10 @@ pub struct Args {
     warmup: u64,
     #[arg(long)]
     edudesk: Option<PathBuf>,
+    /// Conversations start with the bot answering (as a widget opening does by default);
+    /// off, learners chat with agents only, which is what this measures.
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
+    bot: bool,
 }
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -83,6 +87,8 @@ async fn start_node(binary: &PathBuf, data_dir: &std::path::Path, database_url: 
     let mut child = command
         .env("RUST_LOG", "warn")
         .env("EDUDESK_PLATFORM_SECRET", edudesk::demo::DEMO_PLATFORM_SECRET)
+        // Every simulated learner signs in from this one address.
+        .env("EDUDESK_PUBLIC_WRITES_PER_IP", "1000000")
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()?;
@@ -148,6 +154,7 @@ async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database
     let mut tasks = Vec::new();
     for task in 0..16 {
         let addr = learner_node.clone();
+        let bot = args.bot;
         let range = (task * per_task)..((task + 1) * per_task).min(args.learners);
         tasks.push(tokio::spawn(async move {
             let mut connection = Connection::open(&addr).await?;
@@ -157,7 +164,7 @@ async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database
                 let signature = edudesk::crypto::learner_signature(edudesk::demo::DEMO_PLATFORM_SECRET, &learner);
                 let (_, session) = connection.send("POST", "/api/v1/widget/sessions", None, &json!({"learner_id": learner, "signature": signature})).await?;
                 let token = session["token"].as_str().context("session token")?.to_owned();
-                let open = json!({"channel": "widget", "message": {"body": "hello", "client_id": "open"}});
+                let open = json!({"channel": "widget", "bot": bot, "message": {"body": "hello", "client_id": "open"}});
                 let (status, created) = connection.send("POST", "/api/v1/conversations", Some(&token), &open).await?;
                 if status != 201 {
                     bail!("creating a conversation answered {status}: {created}");

@@ -262,13 +262,13 @@ impl Hub {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use edudesk_core::{AuthorKind, Role, StaffPrincipal, Tier};
 
     use super::*;
     use crate::{realtime::Route, store::messages::Message};
 
-    fn message_event(conversation_id: i64, contact_id: i64, seq: i64, internal: bool) -> Event {
+    pub(crate) fn message_event(conversation_id: i64, contact_id: i64, seq: i64, internal: bool) -> Event {
         let message = Message {
             id: seq,
             conversation_id,
