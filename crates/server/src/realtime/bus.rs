@@ -110,6 +110,7 @@ impl Bus {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use edudesk_core::Principal;
 
