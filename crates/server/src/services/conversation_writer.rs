@@ -78,13 +78,8 @@ async fn run(store: Store, mut receiver: mpsc::Receiver<Job>, batch_max: usize) 
                 }
             }
             Err(error) if jobs.len() == 1 => {
-                // Alone, the single-row path answers a clash with another node as a replay.
                 if let Some(job) = jobs.into_iter().next() {
-                    let outcome = match error {
-                        crate::store::error::StoreError::Conflict(_) => store.create_conversation(&job.conversation).await.map_err(AppError::from),
-                        error => Err(error.into()),
-                    };
-                    let _ = job.reply.send(outcome);
+                    let _ = job.reply.send(Err(error.into()));
                 }
             }
             Err(error) => {

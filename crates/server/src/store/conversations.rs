@@ -11,7 +11,7 @@ use super::error::{StoreError, StoreResult};
 use super::{
     Backend, Store,
     events::{self, Actor},
-    messages::{Author, Message, insert_message},
+    messages::{Author, Message},
     now_ms, to_utc,
 };
 
@@ -293,45 +293,8 @@ impl Store {
     /// and its first message are returned instead (`true` in the third field); a unique
     /// constraint makes this hold for concurrent requests too.
     pub async fn create_conversation(&self, new: &NewConversation) -> StoreResult<(Conversation, Message, bool)> {
-        let now = new.at;
-        let mut tx = self.write.begin().await?;
-        let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO conversations (contact_id, channel, subject, status, priority, category, tier, last_seq, created_at, updated_at, client_id, queued_at,
-                first_response_due_at, resolution_due_at, bot_active, sop_id, sop_version, sop_progress, course)
-             VALUES ($1, $2, $3, 'open', $4, $5, $6, 1, $7, $7, $8, $7, $9, $10, $11, $12, $13, $14, $15)
-             ON CONFLICT (contact_id, client_id) DO NOTHING RETURNING id",
-        )
-        .bind(new.contact_id)
-        .bind(new.channel.as_str())
-        .bind(new.subject.as_deref())
-        .bind(new.priority.as_str())
-        .bind(new.category.as_deref())
-        .bind(new.tier.level())
-        .bind(now)
-        .bind(&new.client_id)
-        .bind(new.due.map(|due| due.0))
-        .bind(new.due.map(|due| due.1))
-        .bind(i64::from(new.bot_active))
-        .bind(new.sop.as_ref().map(|sop| sop.0.as_str()))
-        .bind(new.sop.as_ref().map(|sop| sop.1))
-        .bind(new.sop.as_ref().map(|sop| sop.2.as_str()))
-        .bind(new.course.as_deref())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(id) = inserted else {
-            // Created before with this client id: answer that conversation and its first message.
-            tx.rollback().await?;
-            return self.opened_before(new).await;
-        };
-        let message = insert_message(&mut tx, id, 1, new.author, &new.body, false, &new.client_id, now).await?;
-        let actor = new.author.actor();
-        let data = json!({"channel": new.channel, "tier": new.tier, "priority": new.priority, "category": new.category});
-        events::append(&mut tx, id, EventKind::Created, actor, data, now).await?;
-        if let Some((sop_id, version, _)) = &new.sop {
-            events::append(&mut tx, id, EventKind::SopStarted, super::events::Actor::default(), json!({"sop_id": sop_id, "version": version}), now).await?;
-        }
-        tx.commit().await?;
-        Ok((self.conversation(id).await?, message, false))
+        // A batch of one: the same statements, so there is one way to store an opening.
+        self.create_conversations(&[new]).await?.pop().unwrap_or_else(|| Err(StoreError::Internal(anyhow::anyhow!("a batch of one answered nothing"))))
     }
 
     pub async fn conversation(&self, id: i64) -> StoreResult<Conversation> {

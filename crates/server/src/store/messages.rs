@@ -101,50 +101,6 @@ impl TryFrom<MessageRow> for Message {
     }
 }
 
-/// Inserts a message with a sequence number already allocated by the caller.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn insert_message(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    conversation_id: i64,
-    seq: i64,
-    author: Author,
-    body: &str,
-    internal: bool,
-    client_id: &str,
-    at: i64,
-) -> StoreResult<Message> {
-    let actor = author.actor();
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO messages (conversation_id, seq, author_kind, author_user_id, author_contact_id, body, internal, client_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-    )
-    .bind(conversation_id)
-    .bind(seq)
-    .bind(author.kind().as_str())
-    .bind(actor.user_id)
-    .bind(actor.contact_id)
-    .bind(body)
-    .bind(i64::from(internal))
-    .bind(client_id)
-    .bind(at)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(Message {
-        id,
-        conversation_id,
-        seq,
-        author_kind: author.kind(),
-        author_user_id: actor.user_id,
-        author_contact_id: actor.contact_id,
-        body: body.to_owned(),
-        internal,
-        client_id: client_id.to_owned(),
-        created_at: to_utc(at),
-        attachment_id: None,
-        author_name: None,
-    })
-}
-
 impl Store {
     /// One message by id.
     pub async fn message(&self, id: i64) -> StoreResult<Message> {

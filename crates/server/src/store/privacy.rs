@@ -39,6 +39,10 @@ pub struct ExportedConversation {
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub resolved_at: Option<chrono::DateTime<chrono::Utc>>,
     pub messages: Vec<ExportedMessage>,
+    /// Voice and video calls in it (times, media, outcome).
+    pub calls: Vec<super::media_calls::MediaCall>,
+    /// Its whiteboard as it stands (both sides drew on it).
+    pub board: Vec<super::boards::BoardElement>,
 }
 
 /// One message as the learner saw it.
@@ -118,8 +122,14 @@ impl Store {
                 created_at: to_utc(c.created_at),
                 resolved_at: c.resolved_at.map(to_utc),
                 messages: Vec::new(),
+                calls: Vec::new(),
+                board: Vec::new(),
             })
             .collect();
+        for conversation in &mut exported {
+            conversation.calls = self.media_calls_of(conversation.id).await?;
+            conversation.board = self.board(conversation.id).await?.elements;
+        }
         for message in messages {
             if let Some(conversation) = exported.iter_mut().find(|c| c.id == message.conversation_id) {
                 conversation.messages.push(ExportedMessage {
@@ -154,6 +164,10 @@ impl Store {
             format!("UPDATE surveys SET comment = NULL WHERE conversation_id IN ({THEIR_CONVERSATIONS})"),
             format!("UPDATE feedback_items SET text = '{ERASED}' WHERE conversation_id IN ({THEIR_CONVERSATIONS})"),
             format!("DELETE FROM jobs WHERE conversation_id IN ({THEIR_CONVERSATIONS})"),
+            // What either side wrote or drew on the whiteboard (a phone number, an order
+            // number), and the labels staff put on the learner's conversations.
+            format!("DELETE FROM board_elements WHERE conversation_id IN ({THEIR_CONVERSATIONS})"),
+            format!("DELETE FROM conversation_tags WHERE conversation_id IN ({THEIR_CONVERSATIONS})"),
             "UPDATE conversations SET subject = NULL, reply_to = NULL, bot_state = NULL, sop_progress = NULL WHERE contact_id = $1".to_owned(),
             "DELETE FROM sessions WHERE contact_id = $1 OR contact_id IN (SELECT id FROM contacts WHERE merged_into = $1)".to_owned(),
         ] {

@@ -42,6 +42,13 @@ async fn a_learner_gets_their_data_and_an_admin_erases_it(backend: TestBackend) 
         .expect(201);
     let events = app.get(&format!("/api/v1/conversations/{conversation}/events"), &lead).await.expect(200);
     assert!(events.to_string().contains("13800001111"), "the handover summary carries the transcript");
+    // The learner writes their number on the whiteboard; staff label the conversation.
+    let note = json!({"type": "text", "x": 10, "y": 10, "text": "13800001111", "size": 16});
+    app.store
+        .change_board(conversation, edudesk::store::boards::BoardChange::Put { id: "e1", element: &note }, ("contact", contact), edudesk::store::now_ms())
+        .await
+        .unwrap();
+    app.call(Method::PUT, &format!("/api/v1/conversations/{conversation}/tags"), Some(&lead), Some(json!({"tags": ["王小明", "vip"]}))).await.expect(200);
 
     // The export: for the learner and for supervisors and admins, never for agents or others.
     let export = app.get(&format!("/api/v1/contacts/{contact}/export"), &learner).await.expect(200);
@@ -53,7 +60,9 @@ async fn a_learner_gets_their_data_and_an_admin_erases_it(backend: TestBackend) 
     assert!(bodies.contains(&"密码忘了怎么办，我的手机号是13800001111") && bodies.contains(&"转人工"), "{bodies:?}");
     assert!(messages.iter().any(|m| m["author_kind"] == "bot"), "the bot's answers are part of what the learner saw");
     assert!(messages.iter().any(|m| m["attachment_id"] == file), "{messages:?}");
-    assert!(!export.to_string().contains("王小明"), "internal notes are not the learner's to see");
+    assert!(!export.to_string().contains("王小明"), "internal notes (and the team's labels) are not the learner's to see");
+    assert_eq!(export["conversations"][0]["board"][0]["element"]["text"], "13800001111", "the whiteboard is part of the export");
+    assert!(export["conversations"][0]["calls"].is_array());
     assert_eq!(app.get(&format!("/api/v1/contacts/{contact}/export"), &lead).await.expect(200)["conversations"], export["conversations"]);
     app.get(&format!("/api/v1/contacts/{contact}/export"), &admin).await.expect(200);
     app.get(&format!("/api/v1/contacts/{contact}/export"), &t1).await.problem(403);
@@ -82,6 +91,10 @@ async fn a_learner_gets_their_data_and_an_admin_erases_it(backend: TestBackend) 
     {
         assert!(sqlx::query(tampering).bind(conversation).execute(&app.store.write).await.is_err(), "{tampering}");
     }
+    let board = app.get(&format!("/api/v1/conversations/{conversation}/board"), &admin).await.expect(200);
+    assert_eq!(board["elements"], json!([]), "the whiteboard is wiped: {board}");
+    let tags = app.get(&format!("/api/v1/conversations/{conversation}/tags"), &admin).await.expect(200);
+    assert_eq!(tags, json!([]), "the labels naming the learner are gone");
     let download = app.client.get(app.url(&format!("/api/v1/attachments/{file}"))).bearer_auth(&admin).send().await.unwrap();
     assert_eq!(download.status(), 404);
     let after = app.get(&format!("/api/v1/contacts/{contact}/export"), &admin).await.expect(200);
