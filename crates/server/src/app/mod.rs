@@ -57,7 +57,7 @@ impl App {
         let clock = clock::Clock::with_offset_seconds(config.clock_offset_seconds);
         let knowledge = Arc::new(knowledge::Knowledge::load(&store, config.search_index_dir.as_deref(), config.bot, config.bot_enabled).await?);
         let app = App {
-            state: AppState {
+            state: AppState::new(services::Parts {
                 store,
                 writer,
                 opener,
@@ -76,7 +76,7 @@ impl App {
                 limits: Arc::default(),
                 node_id: Arc::from(format!("node-{}", &crypto::new_token()[..16])),
                 metrics: Arc::default(),
-            },
+            }),
         };
         // Channels from the configuration file (the console can change them later).
         for entry in &app.state.config.channels {

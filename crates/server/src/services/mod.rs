@@ -51,8 +51,29 @@ use writer::MessageWriter;
 /// What every use case, handler and adapter can reach: storage, the writer, the realtime
 /// hub and bus, the knowledge base and bot, policies and per-node state. Built once per
 /// node by [`crate::app::App::build`].
+///
+/// Handlers and middleware clone it for every request, so it is one `Arc` (one reference
+/// count) around the parts; fields read through `Deref`.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Parts>);
+
+impl AppState {
+    pub fn new(parts: Parts) -> AppState {
+        AppState(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Parts;
+
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Debug)]
+pub struct Parts {
     pub store: Store,
     pub writer: MessageWriter,
     /// Opens conversations in batches (one transaction per batch).
