@@ -231,8 +231,12 @@ async fn email_goes_both_ways_through_real_mail_servers() {
     .await;
     let reason = bounced["last_error"].as_str().unwrap();
     assert!(reason.starts_with("bounced: learner@edudesk.test") && reason.contains("5.2.2") && reason.contains("Mailbox full"), "{bounced}");
-    let notes = app.get(&format!("/api/v1/conversations/{started_id}/messages"), &lead).await.expect(200);
-    assert!(notes.as_array().unwrap().iter().any(|m| m["internal"] == true && m["body"].as_str().unwrap().contains("Mailbox full")), "{notes}");
+    // The agent's note is written just after the delivery is marked: wait for it too.
+    eventually("the agent's note about the bounce", async || {
+        let notes = app.get(&format!("/api/v1/conversations/{started_id}/messages"), &lead).await.expect(200);
+        notes.as_array().unwrap().iter().any(|m| m["internal"] == true && m["body"].as_str().unwrap().contains("Mailbox full")).then_some(())
+    })
+    .await;
 }
 
 /// Issue 13.4: when a spike opens an incident, the owners in `incident_emails` get an email
