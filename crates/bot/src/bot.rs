@@ -12,7 +12,7 @@ use crate::model::Model;
 use crate::mood::Mood;
 
 /// Frustration probability at which a learner goes to a person even with an answerable question.
-const CLEARLY_UPSET: f32 = 0.5;
+const CLEARLY_UPSET: f32 = 0.9;
 /// Probability of the best article at which a somewhat upset learner gets the answer first.
 const CONFIDENT_ANSWER: f32 = 0.7;
 

@@ -397,6 +397,12 @@ fn english_features(run: &str, out: &mut Vec<Feature>) {
         return;
     }
     push(out, Kind::Word, &stemmed);
+    // An error code typed with its prefix ("E4002", "err3005") meets the bare number an
+    // article's table lists.
+    let digits: String = word.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() >= 3 && digits.len() < word.len() && word.chars().all(|c| c.is_ascii_alphanumeric()) {
+        push(out, Kind::Word, &digits);
+    }
     if word.len() >= 5 && word.chars().all(|c| c.is_ascii_alphabetic()) {
         let padded: Vec<char> = format!("#{word}#").chars().collect();
         for window in padded.windows(3) {
@@ -445,6 +451,15 @@ mod tests {
         let keys = keys("app闪退了");
         assert!(keys.contains(&"w:app".to_owned()), "{keys:?}");
         assert!(keys.contains(&"w:闪退".to_owned()), "{keys:?}");
+    }
+
+    #[test]
+    fn an_error_code_with_a_prefix_meets_the_bare_number() {
+        assert!(keys("E4002??").contains(&"w:4002".to_owned()));
+        assert!(keys("报错err3005").contains(&"w:3005".to_owned()));
+        // Plain numbers and words are left alone.
+        assert_eq!(keys("3005").iter().filter(|k| k.starts_with("w:")).count(), 1);
+        assert!(!keys("mp4 video").contains(&"w:4".to_owned()));
     }
 
     #[test]

@@ -42,7 +42,7 @@ impl Model {
     /// The weights [`crate::eval::train_model`] gives on the demo knowledge base and every
     /// shipped dev set (`edudesk bot train` prints them).
     pub const fn shipped() -> Model {
-        Model { candidate: [1.727, 3.123, 2.826, -0.613, 3.744, -1.591, 0.983, 2.888, -0.147], none: [4.365, 1.898, -1.255, 1.822, -0.791, 4.701] }
+        Model { candidate: [1.762, 3.104, 2.830, -0.626, 3.726, -1.601, 0.982, 2.900, -0.145], none: [4.310, 1.918, -1.273, 1.823, -0.726, 4.698] }
     }
 
     /// The linear scores of each shortlisted article and of "none".

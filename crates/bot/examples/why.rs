@@ -1,0 +1,31 @@
+//! Shows what the shipped bot's matcher sees of each query given as an argument: the query's
+//! features and, for the best candidates, the match features the model scores.
+//! `cargo run --release -p edudesk-bot --example why -- KB_ARTICLES QUERY...`
+
+use edudesk_bot::eval::parse_lines;
+use edudesk_bot::features::features;
+use edudesk_bot::normalize::normalize;
+use edudesk_bot::{Article, Bot, BotSettings, ConversationState};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let articles: Vec<Article> = parse_lines(&std::fs::read_to_string(&args[1])?, "articles")?;
+    let bot = Bot::new(articles, BotSettings::default());
+    for query in &args[2..] {
+        let normalized = normalize(query);
+        println!("== {query}\n   normalized: {normalized}");
+        println!("   features: {:?}", features(&normalized).iter().map(|f| f.key.as_str()).collect::<Vec<_>>());
+        let analysis = bot.matcher().analyse(query);
+        println!("   query features: {:?}", analysis.query);
+        let ranking = bot.matcher().rank(query, 5);
+        for candidate in &ranking.candidates {
+            let index = bot.matcher().index_of(&candidate.id).unwrap_or(usize::MAX);
+            let features = analysis.candidates.iter().find(|(i, _)| *i == index).map(|(_, f)| *f);
+            println!("   {:.3} {} {:?}", candidate.score, candidate.id, features.map(|f| f.map(|x| (x * 100.0).round() / 100.0)));
+        }
+        println!("   none {:.3}", ranking.none);
+        let reply = bot.reply(query, &mut ConversationState::default());
+        println!("   reply: {:?} {:?} {:?} upset probability {:.2}", reply.outcome, reply.reason, reply.article.map(|a| a.id), reply.signals.frustration * 0.2);
+    }
+    Ok(())
+}
