@@ -26,7 +26,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             messages.extend(parse_lines::<LabelledMessage>(&text, &name)?);
         }
     }
-    let settings = BotSettings::default();
+    let mut settings = BotSettings::default();
+    if let Ok(answer) = std::env::var("CV_ANSWER") {
+        settings.answer_threshold = answer.parse()?;
+    }
+    if let Ok(out) = std::env::var("CV_OUT") {
+        settings.out_of_scope_threshold = out.parse()?;
+    }
     let show = std::env::var("CV_MISSES").is_ok();
     let (mut rank1, mut rank2_5, mut absent, mut below) = (0, 0, 0, 0);
     let (mut total_correct, mut total_answerable, mut abst, mut abst_ok, mut tp, mut fp, mut fneg) = (0usize, 0usize, 0usize, 0usize, 0usize, 0usize, 0usize);

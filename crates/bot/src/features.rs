@@ -275,6 +275,22 @@ fn jieba() -> &'static Jieba {
     })
 }
 
+/// The Chinese characters of `run` that the dictionary does not join into words with their
+/// neighbours: where a character typed by sound for another one ("考式" for 考试) sits.
+pub fn loose_characters(run: &str) -> Vec<bool> {
+    let mut loose = Vec::new();
+    for token in jieba().cut(run, false) {
+        let count = token.word.chars().count();
+        loose.extend(std::iter::repeat_n(count == 1, count));
+    }
+    loose
+}
+
+/// Whether the Chinese dictionary knows `word`.
+pub fn is_dictionary_word(word: &str) -> bool {
+    jieba().has_word(word)
+}
+
 /// Loads the Chinese dictionary now rather than on the first query (it takes ~100 ms).
 pub fn warm_up() {
     let _ = jieba();
@@ -284,7 +300,8 @@ fn is_zh_stopword(word: &str) -> bool {
     ZH_STOPWORDS.contains(&word)
 }
 
-fn is_stop_char(c: char) -> bool {
+/// Whether `c` is a function character (的, 是, 不…) the features leave out.
+pub fn is_stop_char(c: char) -> bool {
     "的了吗呢吧啊呀嘛哦么我你他她它这那是在有和与或就都也还要会能想帮请个下里被把给让到对从为得地着过又才很太好不没咋您啥咱嗯哈一上去来说".contains(c)
 }
 

@@ -112,6 +112,19 @@ pub struct Matcher {
     vocabulary: HashMap<String, u32>,
     /// Other platforms' names the knowledge base does not mention ([`crate::outside`]).
     outside: Vec<&'static str>,
+    /// The knowledge base's two- and three-character Chinese words by their toneless pinyin:
+    /// learners type by sound, so "考式" (for 考试) or "会圆" (会员) is the word with the same
+    /// syllables that the knowledge base uses.
+    by_sound: HashMap<String, Vec<String>>,
+}
+
+/// How much a word recovered from its sound counts, relative to the word typed right.
+const SOUND_ALIKE: f32 = 0.8;
+
+/// The toneless pinyin of `text` if every character is a Chinese character with a reading.
+fn sound_of(text: &str) -> Option<String> {
+    use pinyin::ToPinyin;
+    text.to_pinyin().map(|p| p.map(|p| p.plain())).collect::<Option<Vec<&str>>>().map(|syllables| syllables.join(" "))
 }
 
 impl Matcher {
@@ -204,7 +217,50 @@ impl Matcher {
             matcher.idf.insert(key, ((total + 1.0) / (df as f32 + 0.5)).ln().max(0.05));
         }
         matcher.unseen_idf = ((total + 1.0) / 0.5).ln();
+        for key in matcher.postings.keys() {
+            let Some(word) = key.strip_prefix("w:") else { continue };
+            if (2..=3).contains(&word.chars().count())
+                && let Some(sound) = sound_of(word)
+            {
+                matcher.by_sound.entry(sound).or_default().push(key.clone());
+            }
+        }
+        for words in matcher.by_sound.values_mut() {
+            words.sort();
+        }
         matcher
+    }
+
+    /// Words of the knowledge base that sound like two or three characters of `normalized`
+    /// the knowledge base does not use: what a learner meant when typing by sound.
+    fn sound_alikes(&self, normalized: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        for run in normalized.split(|c: char| !crate::normalize::is_cjk(c)).filter(|run| run.chars().count() >= 2) {
+            let chars: Vec<char> = run.chars().collect();
+            // Only characters the dictionary leaves on their own: a real word ("一直") is
+            // what the learner meant, whatever else sounds like it.
+            let loose = crate::features::loose_characters(run);
+            for length in 2..=3 {
+                for (start, window) in chars.windows(length).enumerate() {
+                    if !loose.get(start..start + length).is_some_and(|flags| flags.iter().all(|f| *f)) {
+                        continue;
+                    }
+                    // Function characters are what they are: "课是" is not 课时. (This also
+                    // passes over 会圆 for 会员; 10-fold CV preferred it to a shorter list.)
+                    if window.iter().any(|c| crate::features::is_stop_char(*c)) {
+                        continue;
+                    }
+                    let typed: String = window.iter().collect();
+                    if self.idf.contains_key(&format!("w:{typed}")) || crate::features::is_dictionary_word(&typed) {
+                        continue;
+                    }
+                    if let Some(words) = sound_of(&typed).and_then(|sound| self.by_sound.get(&sound)) {
+                        found.extend(words.iter().cloned());
+                    }
+                }
+            }
+        }
+        found
     }
 
     /// Number of indexed articles.
@@ -377,6 +433,9 @@ impl Matcher {
             let slot = query_weights.entry(feature.key).or_insert(0.0);
             *slot = slot.max(weight);
         }
+        for key in self.sound_alikes(&normalized) {
+            query_weights.entry(key).or_insert(SOUND_ALIKE);
+        }
         if query_weights.is_empty() || self.entries.is_empty() {
             return Analysis::default();
         }
@@ -470,5 +529,38 @@ impl Matcher {
         let mut keys: Vec<String> = query_weights.into_keys().filter(|k| !k.starts_with("t:") && !k.starts_with("p:")).collect();
         keys.sort();
         Analysis { candidates, query, keys }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn article(id: &str, title: &str, questions: &[&str]) -> Article {
+        Article {
+            id: id.to_owned(),
+            lang: "zh".to_owned(),
+            category: String::new(),
+            title: title.to_owned(),
+            body: String::new(),
+            questions: questions.iter().map(|q| (*q).to_owned()).collect(),
+            tags: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_word_typed_by_sound_is_read_as_the_word_it_sounds_like() {
+        let matcher = Matcher::new(&[
+            article("exam", "结课考试规则", &["考试能用手机吗"]),
+            article("crash", "App 闪退", &["app打开就闪退"]),
+            article("teacher", "联系老师", &["怎么问老师问题"]),
+        ]);
+        assert_eq!(matcher.sound_alikes(&normalize("考式能用手机考吗")), vec!["w:考试".to_owned()]);
+        assert_eq!(matcher.sound_alikes(&normalize("app老闪推")), vec!["w:闪退".to_owned()]);
+        assert_eq!(matcher.search("app老闪推", 1)[0].id, "crash");
+        // Real words stay what they are, even when a knowledge-base word sounds the same:
+        // 一直 is not 一致, 老是 ("always") is not 老师.
+        assert!(matcher.sound_alikes(&normalize("老是登录不上，一直转圈")).is_empty());
     }
 }

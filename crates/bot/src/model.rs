@@ -42,7 +42,7 @@ impl Model {
     /// The weights [`crate::eval::train_model`] gives on the demo knowledge base and every
     /// shipped dev set (`edudesk bot train` prints them).
     pub const fn shipped() -> Model {
-        Model { candidate: [1.762, 3.104, 2.830, -0.626, 3.726, -1.601, 0.982, 2.900, -0.145], none: [4.310, 1.918, -1.273, 1.823, -0.726, 4.698] }
+        Model { candidate: [1.830, 3.092, 2.813, -0.652, 3.763, -1.432, 0.942, 2.859, -0.137], none: [4.353, 1.933, -1.297, 1.939, -0.850, 4.733] }
     }
 
     /// The linear scores of each shortlisted article and of "none".
