@@ -116,6 +116,19 @@ pub struct Matcher {
     /// learners type by sound, so "考式" (for 考试) or "会圆" (会员) is the word with the same
     /// syllables that the knowledge base uses.
     by_sound: HashMap<String, Vec<String>>,
+    /// The knowledge base's English words (five letters or more) by each form with one letter
+    /// left out: a word one typo away ("vidoe", "pasword") shares one of those forms.
+    by_deletion: HashMap<String, Vec<String>>,
+}
+
+/// `word` and each form of it with one letter left out.
+fn deletions(word: &str) -> Vec<String> {
+    let chars: Vec<char> = word.chars().collect();
+    let mut forms: Vec<String> = (0..chars.len()).map(|skip| chars.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, c)| *c).collect()).collect();
+    forms.push(word.to_owned());
+    forms.sort();
+    forms.dedup();
+    forms
 }
 
 /// How much a word recovered from its sound counts, relative to the word typed right.
@@ -228,6 +241,18 @@ impl Matcher {
         for words in matcher.by_sound.values_mut() {
             words.sort();
         }
+        for key in matcher.postings.keys() {
+            let Some(word) = key.strip_prefix("w:") else { continue };
+            if word.len() >= 5 && word.chars().all(|c| c.is_ascii_lowercase()) {
+                for form in deletions(word) {
+                    matcher.by_deletion.entry(form).or_default().push(key.clone());
+                }
+            }
+        }
+        for words in matcher.by_deletion.values_mut() {
+            words.sort();
+            words.dedup();
+        }
         matcher
     }
 
@@ -258,6 +283,27 @@ impl Matcher {
                         found.extend(words.iter().cloned());
                     }
                 }
+            }
+        }
+        found
+    }
+
+    /// The knowledge base's English words one typo (a letter left out, added, changed or two
+    /// swapped) away from an English word of the query it does not know.
+    fn spelling_alikes(&self, query_weights: &HashMap<String, f32>) -> Vec<String> {
+        let mut found = Vec::new();
+        for key in query_weights.keys() {
+            let Some(word) = key.strip_prefix("w:") else { continue };
+            // Four letters: a five-letter word's stem may have lost its final "e" ("vidoe").
+            if word.len() < 4 || !word.chars().all(|c| c.is_ascii_lowercase()) || self.idf.contains_key(key) {
+                continue;
+            }
+            let mut near: Vec<&String> = deletions(word).iter().filter_map(|form| self.by_deletion.get(form)).flatten().collect();
+            near.sort();
+            near.dedup();
+            // One clear correction only: a typo that could be either of two words says neither.
+            if let [only] = near.as_slice() {
+                found.push((*only).clone());
             }
         }
         found
@@ -433,7 +479,7 @@ impl Matcher {
             let slot = query_weights.entry(feature.key).or_insert(0.0);
             *slot = slot.max(weight);
         }
-        for key in self.sound_alikes(&normalized) {
+        for key in self.sound_alikes(&normalized).into_iter().chain(self.spelling_alikes(&query_weights)) {
             query_weights.entry(key).or_insert(SOUND_ALIKE);
         }
         if query_weights.is_empty() || self.entries.is_empty() {
@@ -524,7 +570,9 @@ impl Matcher {
             })
             .collect();
         let runner_up = ranked.get(1).map_or(0.0, |(_, score)| *score);
-        let outside = f32::from(u8::from(self.outside.iter().any(|name| crate::outside::mentions(&normalized, name))));
+        let outside = f32::from(u8::from(
+            self.outside.iter().any(|name| crate::outside::mentions(&normalized, name)) || crate::outside::names_another_account(&normalized),
+        ));
         let query = [1.0, leader, leader - runner_up, (unknown_mass / mass).min(1.0), (query_weights.len() as f32).ln_1p() / 4.0, outside];
         let mut keys: Vec<String> = query_weights.into_keys().filter(|k| !k.starts_with("t:") && !k.starts_with("p:")).collect();
         keys.sort();
@@ -562,5 +610,19 @@ mod tests {
         // Real words stay what they are, even when a knowledge-base word sounds the same:
         // 一直 is not 一致, 老是 ("always") is not 老师.
         assert!(matcher.sound_alikes(&normalize("老是登录不上，一直转圈")).is_empty());
+    }
+
+    #[test]
+    fn an_english_word_one_typo_away_is_read_as_the_word() {
+        let english = |id: &str, title: &str| Article { lang: "en".to_owned(), ..article(id, title, &[]) };
+        let matcher = Matcher::new(&[english("video", "Videos won't play"), english("password", "Reset your password")]);
+        let alikes = |query: &str| {
+            let keys: HashMap<String, f32> = features(&normalize(query)).into_iter().map(|f| (f.key, 1.0)).collect();
+            matcher.spelling_alikes(&keys)
+        };
+        assert_eq!(alikes("vidoe wont load"), vec!["w:video".to_owned()]);
+        assert_eq!(alikes("forgot my pasword"), vec!["w:password".to_owned()]);
+        assert!(alikes("my video").is_empty(), "known words are left alone");
+        assert_eq!(matcher.search("pasword", 1)[0].id, "password");
     }
 }

@@ -42,7 +42,7 @@ impl Model {
     /// The weights [`crate::eval::train_model`] gives on the demo knowledge base and every
     /// shipped dev set (`edudesk bot train` prints them).
     pub const fn shipped() -> Model {
-        Model { candidate: [1.830, 3.092, 2.813, -0.652, 3.763, -1.432, 0.942, 2.859, -0.137], none: [4.353, 1.933, -1.297, 1.939, -0.850, 4.733] }
+        Model { candidate: [2.006, 3.162, 2.919, -0.559, 3.796, -1.215, 0.973, 2.658, -0.139], none: [4.237, 1.507, -1.144, 2.199, -0.803, 5.469] }
     }
 
     /// The linear scores of each shortlisted article and of "none".

@@ -100,6 +100,52 @@ const OUTSIDE_SERVICES: &[&str] = &[
     "wifi密码",
 ];
 
+/// Platforms whose own accounts, passwords and bills only they can help with, even when the
+/// knowledge base names them (as a way to log in or pay): "微信支付密码忘了", "my Apple ID is
+/// locked" and "QQ号被盗了" are questions for them.
+const ACCOUNT_OWNERS: &[&str] = &[
+    "微信",
+    "wechat",
+    "qq",
+    "支付宝",
+    "alipay",
+    "花呗",
+    "淘宝",
+    "苹果",
+    "apple",
+    "google",
+    "谷歌",
+    "gmail",
+    "outlook",
+    "hotmail",
+    "icloud",
+    "163",
+    "126",
+    "line",
+    "facebook",
+    "信用卡",
+    "银行",
+];
+
+/// What belongs to the platform when said right after its name.
+const OWNED_THINGS: &[&str] = &["密码", "支付密码", "账单", "号被盗", "账号被盗", "帐号被盗", "id", "password", "account password", "pin"];
+
+/// Whether normalised `text` asks about another platform's own account ("<platform>的密码").
+pub fn names_another_account(text: &str) -> bool {
+    ACCOUNT_OWNERS.iter().any(|owner| {
+        text.match_indices(owner).any(|(at, _)| {
+            if owner.is_ascii() && text[..at].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric()) {
+                return false;
+            }
+            let rest = text[at + owner.len()..].trim_start_matches(['的', ' ', '支', '付']);
+            let rest = rest.strip_prefix("邮箱").unwrap_or(rest).trim_start();
+            OWNED_THINGS
+                .iter()
+                .any(|thing| rest.starts_with(thing) && (!thing.is_ascii() || rest[thing.len()..].chars().next().is_none_or(|c| !c.is_ascii_alphanumeric())))
+        })
+    })
+}
+
 /// The outside names the knowledge base built from `article_texts` (normalised) does not
 /// mention itself.
 pub fn outside_names(article_texts: &[String]) -> Vec<&'static str> {
@@ -138,5 +184,24 @@ mod tests {
         assert!(names_outside(&outside, "My Netflix keeps buffering"));
         assert!(!names_outside(&outside, "onlineclass refund"), "whole words only");
         assert!(!names_outside(&outside, "退款多久到账"));
+    }
+
+    #[test]
+    fn another_platforms_account_is_theirs() {
+        for text in [
+            "微信支付密码忘了咋办",
+            "gmail的密码重置邮件收不到",
+            "my apple id is locked",
+            "苹果id密码忘了",
+            "qq号被盗了怎么办",
+            "how do i reset my gmail password",
+            "line的密码忘了怎么办",
+        ] {
+            assert!(names_another_account(&normalize(text)), "{text}");
+        }
+        for text in ["密码忘了怎么办", "用微信登录后课程不见了", "微信付款失败", "我想把绑定的qq邮箱换成163邮箱", "reset my password", "online class password"]
+        {
+            assert!(!names_another_account(&normalize(text)), "{text}");
+        }
     }
 }
