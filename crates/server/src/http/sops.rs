@@ -39,7 +39,7 @@ impl From<SopError> for AppError {
 #[tracing::instrument(skip_all)]
 pub async fn list(State(state): State<AppState>, auth: Auth) -> AppResult<ApiJson<Vec<Sop>>> {
     auth.staff()?;
-    Ok(ApiJson(state.store.sops().await?))
+    Ok(ApiJson(state.store.sops().await?.as_ref().clone()))
 }
 
 /// Saves a SOP as a new version (supervisors and admins); conversations already running it

@@ -61,9 +61,9 @@ pub async fn load(store: &Store, dir: &Path) -> anyhow::Result<usize> {
 pub async fn offer_for_category(state: &AppState, category: Option<&str>) -> AppResult<Option<(String, i64, String)>> {
     let Some(category) = category else { return Ok(None) };
     let sops = state.store.sops().await?;
-    let Some(sop) = sops.into_iter().find(|sop| sop.categories.iter().any(|c| c == category)) else { return Ok(None) };
+    let Some(sop) = sops.iter().find(|sop| sop.categories.iter().any(|c| c == category)) else { return Ok(None) };
     let progress = serde_json::to_string(&sop.offer()).map_err(|error| AppError::Internal(error.into()))?;
-    Ok(Some((sop.id, sop.version, progress)))
+    Ok(Some((sop.id.clone(), sop.version, progress)))
 }
 
 pub async fn start_for_category(state: &AppState, conversation: Conversation) -> AppResult<Conversation> {
@@ -96,7 +96,7 @@ pub async fn for_escalation(state: &AppState, conversation: &Conversation) -> Ap
         return definition(state, conversation).await;
     }
     let Some(category) = conversation.category.as_deref() else { return Ok(None) };
-    Ok(state.store.sops().await?.into_iter().find(|sop| sop.categories.iter().any(|c| c == category)))
+    Ok(state.store.sops().await?.iter().find(|sop| sop.categories.iter().any(|c| c == category)).cloned())
 }
 
 /// 409 listing the SOP's mandatory answers still needed before the conversation may go to

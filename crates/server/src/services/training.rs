@@ -223,7 +223,7 @@ async fn sop_facts(state: &AppState, lang: Lang) -> AppResult<Vec<SopFacts>> {
         .store
         .sops()
         .await?
-        .into_iter()
+        .iter()
         .map(|sop| SopFacts {
             title: sop.title.get(lang.code()).to_owned(),
             categories: sop.categories.iter().map(|category| category_words(category, lang)).collect(),

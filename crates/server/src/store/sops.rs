@@ -70,13 +70,14 @@ impl Store {
     /// The latest version of every SOP. Every conversation opened in a category reads them,
     /// so they are kept parsed for [`SOPS_FRESH_FOR`]; after that one count of the stored
     /// versions says whether they changed (on any node) before they are read again. A SOP
-    /// saved on this node is seen at once.
-    pub async fn sops(&self) -> StoreResult<Vec<Sop>> {
+    /// saved on this node is seen at once. Shared, not copied: opening a conversation needs
+    /// one SOP of the list.
+    pub async fn sops(&self) -> StoreResult<std::sync::Arc<Vec<Sop>>> {
         let cached = self.sops.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         if let Some(cached) = &cached
             && cached.read_at.elapsed() < SOPS_FRESH_FOR
         {
-            return Ok(cached.sops.as_ref().clone());
+            return Ok(cached.sops.clone());
         }
         let versions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sops").fetch_one(&self.read).await?;
         let sops = match cached {
@@ -85,7 +86,7 @@ impl Store {
         };
         let fresh = CachedSops { read_at: std::time::Instant::now(), versions, sops: sops.clone() };
         *self.sops.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(fresh);
-        Ok(sops.as_ref().clone())
+        Ok(sops)
     }
 
     /// Forgets the parsed SOPs (after this node saved one).
