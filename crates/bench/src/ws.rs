@@ -235,7 +235,7 @@ async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database
     for mut socket in agents {
         let received = received.clone();
         readers.push(tokio::spawn(async move {
-            let mut latencies: Vec<u32> = Vec::new();
+            let mut latencies: Vec<(u64, u32)> = Vec::new();
             while let Some(Ok(frame)) = socket.next().await {
                 let Frame::Text(text) = frame else { continue };
                 let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
@@ -248,7 +248,7 @@ async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database
                 received.fetch_add(1, Ordering::Relaxed);
                 if Duration::from_micros(sent_us) >= warmup_until {
                     let now_us = start.elapsed().as_micros() as u64;
-                    latencies.push(now_us.saturating_sub(sent_us).min(u64::from(u32::MAX)) as u32);
+                    latencies.push((sent_us, now_us.saturating_sub(sent_us).min(u64::from(u32::MAX)) as u32));
                 }
             }
             latencies
@@ -285,10 +285,23 @@ async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database
     for node in &mut nodes {
         node.child.start_kill()?;
     }
-    let mut latencies = Vec::new();
+    let mut timeline = Vec::new();
     for reader in readers {
-        latencies.append(&mut reader.await?);
+        timeline.append(&mut reader.await?);
     }
+    if std::env::var_os("BENCH_TIMELINE").is_some() {
+        // Where the tail sits in time: the 100 ms windows whose slowest message took > 10 ms.
+        let mut windows: std::collections::BTreeMap<u64, (u32, usize)> = std::collections::BTreeMap::new();
+        for (sent_us, latency) in &timeline {
+            let window = windows.entry(sent_us / 100_000).or_default();
+            window.0 = window.0.max(*latency);
+            window.1 += usize::from(*latency > 10_000);
+        }
+        for (window, (max, slow)) in windows.iter().filter(|(_, (max, _))| *max > 10_000) {
+            eprintln!("t={:.1}s max={:.1}ms over_10ms={slow}", *window as f64 / 10.0, f64::from(*max) / 1000.0);
+        }
+    }
+    let mut latencies: Vec<u32> = timeline.into_iter().map(|(_, latency)| latency).collect();
     latencies.sort_unstable();
     let lost = sent.saturating_sub(received.load(Ordering::Relaxed));
     println!(
