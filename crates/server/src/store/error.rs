@@ -53,6 +53,9 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) if db.code().is_some_and(|code| connection_lost(&code)) || closed_for_maintenance(db.as_ref()) => {
                 StoreError::Unavailable("the database is restarting; try again".to_owned())
             }
+            sqlx::Error::Database(db) if db.code().is_some_and(|code| sqlite_busy(&code)) => {
+                StoreError::Unavailable("the database is busy; try again".to_owned())
+            }
             _ => StoreError::Internal(error.into()),
         }
     }
@@ -63,6 +66,14 @@ impl From<sqlx::Error> for StoreError {
 /// shutdown, cannot connect now).
 fn connection_lost(code: &str) -> bool {
     code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03")
+}
+
+/// SQLite's "database is locked" (SQLITE_BUSY, SQLITE_LOCKED and their extended codes):
+/// another connection held the lock past `busy_timeout` (a backup, a long checkpoint).
+/// Nothing was written and the same request will work a moment later. SQLite's codes are
+/// numbers of at most four digits; PostgreSQL's SQLSTATEs always have five characters.
+fn sqlite_busy(code: &str) -> bool {
+    code.len() <= 4 && code.parse::<u32>().is_ok_and(|code| matches!(code & 0xff, 5 | 6))
 }
 
 /// An administrator closed the database to connections (`ALLOW_CONNECTIONS false`, used for
@@ -85,6 +96,7 @@ impl From<StatusChangeError> for StoreError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -97,5 +109,24 @@ mod tests {
         assert!(matches!(StoreError::from(sqlx::Error::Protocol("garbled".to_owned())), StoreError::Internal(_)));
         assert!(connection_lost("08006") && connection_lost("57P01") && connection_lost("57P03"));
         assert!(!connection_lost("23505") && !connection_lost("57014"));
+        assert!(sqlite_busy("5") && sqlite_busy("517") && sqlite_busy("6") && sqlite_busy("262"));
+        assert!(!sqlite_busy("19") && !sqlite_busy("2067") && !sqlite_busy("23505") && !sqlite_busy("40001"));
+    }
+
+    #[tokio::test]
+    async fn a_locked_sqlite_database_is_busy_not_a_bug() {
+        use sqlx::Connection;
+        let dir = std::env::temp_dir().join(format!("edudesk-busy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("busy.db").display());
+        let mut holder = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER)").execute(&mut holder).await.unwrap();
+        sqlx::query("BEGIN EXCLUSIVE").execute(&mut holder).await.unwrap();
+        let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query("PRAGMA busy_timeout = 0").execute(&mut other).await.unwrap();
+        let locked = sqlx::query("INSERT INTO t VALUES (1)").execute(&mut other).await.unwrap_err();
+        assert!(matches!(StoreError::from(locked), StoreError::Unavailable(_)));
+        sqlx::query("ROLLBACK").execute(&mut holder).await.unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
