@@ -507,11 +507,13 @@ fn situation(raw: &str, text: &str) -> f32 {
         "credit card company",
         "app store",
         "leaving reviews",
+        "法律上见",
+        "法庭上见",
         "最后给你们一次机会",
         "最后一次机会",
         "last chance",
     ];
-    if has(ELSEWHERE) {
+    if has(ELSEWHERE) || goes_public(text) {
         score += 1.0;
     }
     // Demands.
@@ -520,6 +522,54 @@ fn situation(raw: &str, text: &str) -> f32 {
         score += 0.4;
     }
     score
+}
+
+/// Taking the story somewhere public or official: the learner (first person) with a place
+/// (social media, the press, a regulator, the company's lawyers) and a verb of telling right
+/// next to it — "我就发小红书", "我就去教育局反映", "I'm going to post the whole story on
+/// Reddit" (about to do it: 就/去/要, "going to"). The place alone ("你们有小红书吗"), someone else's post ("抖音上发的优惠码能用吗")
+/// or a verb far from it is not enough.
+fn goes_public(text: &str) -> bool {
+    const PLACES: &[&str] = &[
+        "微博",
+        "小红书",
+        "抖音",
+        "知乎",
+        "贴吧",
+        "b站",
+        "媒体",
+        "记者",
+        "教育局",
+        "监管",
+        "法务",
+        "reddit",
+        "twitter",
+        "facebook",
+        "tiktok",
+        "youtube",
+        "instagram",
+        "social media",
+        "the press",
+        "the news",
+        "regulator",
+        "ombudsman",
+    ];
+    const VERBS: &[&str] = &["发", "曝", "反映", "举报", "邮箱", "post", "share", "tell", "report", "write about"];
+    // Bytes either side: eight Chinese characters, or a few English words.
+    const NEAR: usize = 24;
+    let first_person = text.contains('我') || ["i ", "i'm", "i'll", "i am", "we "].iter().any(|me| text.starts_with(me) || text.contains(&format!(" {me}")));
+    // What the learner is about to do, not what they did or ask about.
+    let intent = ["就", "去", "要", "going to", "gonna", "i'll", "will "].iter().any(|cue| text.contains(cue));
+    first_person
+        && intent
+        && PLACES.iter().any(|place| {
+            text.match_indices(place).any(|(at, _)| {
+                let before = &text[text.floor_char_boundary(at.saturating_sub(NEAR))..at];
+                let end = at + place.len();
+                let after = &text[end..text.ceil_char_boundary((end + NEAR).min(text.len()))];
+                VERBS.iter().any(|verb| before.contains(verb) || after.contains(verb))
+            })
+        })
 }
 
 /// 2: a wait of days or more (or many hours), 1: a wait of hours or a long queue, 0: none.
@@ -948,6 +998,22 @@ mod tests {
 
     fn read(text: &str) -> Signals {
         Signals::read(text, &normalize(text))
+    }
+
+    #[test]
+    fn going_public_is_a_threat_and_mentioning_a_platform_is_not() {
+        for text in [
+            "最后问一次，不退的话我就发小红书，把经过一五一十写清楚",
+            "行，那我去微博发一下",
+            "今天给不了答复，我就去教育局反映",
+            "I'm going to post the whole story on Reddit",
+        ] {
+            assert!(goes_public(&normalize(text)), "{text}");
+        }
+        for text in ["抖音上发的优惠码能用吗", "你们有小红书账号吗", "我在微博看到你们的活动", "can i share my certificate on facebook"]
+        {
+            assert!(!goes_public(&normalize(text)), "{text}");
+        }
     }
 
     #[test]
