@@ -384,7 +384,14 @@ fn situation(raw: &str, text: &str) -> f32 {
         "谢谢啊",
         "倒是",
         "太棒了",
+        "好极了",
+        "太感人",
+        "没让我失望",
+        "长见识",
         "amazing",
+        "just great",
+        "cool cool",
+        "appreciate it",
         "lovely",
         "love that",
         "congrats",
@@ -415,7 +422,13 @@ fn situation(raw: &str, text: &str) -> f32 {
         "无法",
         "失败",
         "退钱",
+        "又",
+        "两次",
+        "登不上",
         "processing",
+        "locked",
+        "charged",
+        "wasting",
         "crash",
         "deleted",
         "lost",
@@ -998,6 +1011,21 @@ mod tests {
 
     fn read(text: &str) -> Signals {
         Signals::read(text, &normalize(text))
+    }
+
+    #[test]
+    fn ironic_praise_beside_a_failure_is_sarcasm_and_praise_alone_is_not() {
+        let score = |text: &str| frustration(text, &normalize(text));
+        for text in [
+            "好极了，刚升级完app，连登录都登不上了",
+            "Brilliant, locked out of my account the morning of my final exam.",
+            "Cool cool cool, charged twice again",
+        ] {
+            assert!(score(text) >= 1.0, "{text}: {}", score(text));
+        }
+        for text in ["太感人了，老师讲得真好", "Thanks, I really appreciate it", "挺好的课，就是视频有点卡"] {
+            assert!(score(text) < 1.0, "{text}: {}", score(text));
+        }
     }
 
     #[test]
