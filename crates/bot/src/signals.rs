@@ -422,8 +422,6 @@ fn situation(raw: &str, text: &str) -> f32 {
         "无法",
         "失败",
         "退钱",
-        "又",
-        "两次",
         "登不上",
         "processing",
         "locked",
@@ -1016,14 +1014,13 @@ mod tests {
     #[test]
     fn ironic_praise_beside_a_failure_is_sarcasm_and_praise_alone_is_not() {
         let score = |text: &str| frustration(text, &normalize(text));
-        for text in [
-            "好极了，刚升级完app，连登录都登不上了",
-            "Brilliant, locked out of my account the morning of my final exam.",
-            "Cool cool cool, charged twice again",
-        ] {
+        for text in
+            ["好极了，刚升级完app，连登录都登不上了", "Brilliant, locked out of my account the morning of my final exam.", "Cool cool cool, charged twice"]
+        {
             assert!(score(text) >= 1.0, "{text}: {}", score(text));
         }
-        for text in ["太感人了，老师讲得真好", "Thanks, I really appreciate it", "挺好的课，就是视频有点卡"] {
+        for text in ["太感人了，老师讲得真好", "Thanks, I really appreciate it", "挺好的课，就是视频有点卡", "这个老师真厉害，又学到了很多"]
+        {
             assert!(score(text) < 1.0, "{text}: {}", score(text));
         }
     }
