@@ -527,6 +527,43 @@ fn situation(raw: &str, text: &str) -> f32 {
     if has(ELSEWHERE) || goes_public(text) {
         score += 1.0;
     }
+    // Refusing the kind of answer already given: another article, link, template or apology.
+    const ANSWER_KIND: &[&str] = &[
+        "文章",
+        "链接",
+        "模板",
+        "道歉",
+        "抱歉",
+        "对不起",
+        "article",
+        "articles",
+        "link",
+        "links",
+        "apologizing",
+        "apologising",
+        "apologies",
+        "sorry",
+        "faq",
+        "help page",
+        "script",
+    ];
+    const REFUSAL: &[&str] = &[
+        "别再",
+        "不要再",
+        "不想再",
+        "又是",
+        "又发",
+        "stop",
+        "don't want another",
+        "dont want another",
+        "no more",
+        "not another",
+        "enough with",
+        "another one",
+    ];
+    if has(ANSWER_KIND) && has(REFUSAL) {
+        score += 1.0;
+    }
     // Demands.
     const DEMAND: &[&str] = &["马上给我", "立刻", "快点", "赶紧", "到底要", "到底有没有", "到底", "do something", "sort this out", "now.", "right now"];
     if has(DEMAND) {
@@ -1021,6 +1058,19 @@ mod tests {
         }
         for text in ["太感人了，老师讲得真好", "Thanks, I really appreciate it", "挺好的课，就是视频有点卡", "这个老师真厉害，又学到了很多"]
         {
+            assert!(score(text) < 1.0, "{text}: {}", score(text));
+        }
+    }
+
+    #[test]
+    fn refusing_another_article_or_apology_is_anger_and_asking_for_one_is_not() {
+        let score = |text: &str| frustration(text, &normalize(text));
+        for text in
+            ["别再发文章链接了，我要的是解决方案", "I don't want another article. I want my money back.", "Please stop apologizing and actually fix it."]
+        {
+            assert!(score(text) >= 1.0, "{text}: {}", score(text));
+        }
+        for text in ["能发我一个文章链接吗", "Is there an article about refunds?", "sorry, one more question about coupons"] {
             assert!(score(text) < 1.0, "{text}: {}", score(text));
         }
     }
