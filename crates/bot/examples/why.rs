@@ -25,7 +25,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         println!("   none {:.3}", ranking.none);
         let reply = bot.reply(query, &mut ConversationState::default());
-        println!("   reply: {:?} {:?} {:?} upset probability {:.2}", reply.outcome, reply.reason, reply.article.map(|a| a.id), reply.signals.frustration * 0.2);
+        println!(
+            "   reply: {:?} {:?} {:?} upset probability {:.2}",
+            reply.outcome,
+            reply.reason,
+            reply.article.map(|a| a.id),
+            reply.signals.frustration * edudesk_bot::mood::THRESHOLD
+        );
     }
     Ok(())
 }

@@ -110,9 +110,22 @@ pub fn train_model(articles: &[Article], queries: &[LabelledQuery]) -> Model {
 /// K-fold cross-validation: the model is trained on all folds but one and measured on the
 /// one left out, for each fold in turn; the report adds the held-out results up.
 pub fn cross_validate(articles: &[Article], queries: &[LabelledQuery], messages: &[LabelledMessage], settings: BotSettings, folds: usize) -> Report {
+    cross_validate_with_misses(articles, queries, messages, settings, folds).0
+}
+
+/// [`cross_validate`], with every held-out miss (for tuning: what the bot gets wrong on
+/// wordings it was not trained on).
+pub fn cross_validate_with_misses(
+    articles: &[Article],
+    queries: &[LabelledQuery],
+    messages: &[LabelledMessage],
+    settings: BotSettings,
+    folds: usize,
+) -> (Report, Vec<Miss>) {
     let folds = folds.max(2);
     let in_fold = |index: usize, fold: usize| index % folds == fold;
     let mut counts = Counts::default();
+    let mut misses = Vec::new();
     for fold in 0..folds {
         let train_queries: Vec<LabelledQuery> = queries.iter().enumerate().filter(|(i, _)| !in_fold(*i, fold)).map(|(_, q)| q.clone()).collect();
         let test_queries: Vec<LabelledQuery> = queries.iter().enumerate().filter(|(i, _)| in_fold(*i, fold)).map(|(_, q)| q.clone()).collect();
@@ -125,10 +138,11 @@ pub fn cross_validate(articles: &[Article], queries: &[LabelledQuery], messages:
             taught: Vec::new(),
         };
         let bot = Bot::with_learned(articles.to_vec(), settings, learned);
-        let (fold_counts, _) = count(&bot, &test_queries, &test_messages);
+        let (fold_counts, fold_misses) = count(&bot, &test_queries, &test_messages);
         counts.add(&fold_counts);
+        misses.extend(fold_misses);
     }
-    counts.report()
+    (counts.report(), misses)
 }
 
 /// Runs the bot over the sets and returns the report and the misses.

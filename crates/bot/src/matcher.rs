@@ -113,7 +113,7 @@ pub struct Matcher {
     /// Other platforms' names the knowledge base does not mention ([`crate::outside`]).
     outside: Vec<&'static str>,
     /// The knowledge base's two- and three-character Chinese words by their toneless pinyin:
-    /// learners type by sound, so "考式" (for 考试) or "会圆" (会员) is the word with the same
+    /// learners type by sound, so "考式" (for 考试) or "闪推" (闪退) is the word with the same
     /// syllables that the knowledge base uses.
     by_sound: HashMap<String, Vec<String>>,
     /// The knowledge base's English words (five letters or more) by each form with one letter
@@ -131,8 +131,9 @@ fn deletions(word: &str) -> Vec<String> {
     forms
 }
 
-/// How much a word recovered from its sound counts, relative to the word typed right.
-const SOUND_ALIKE: f32 = 0.8;
+/// How much a word recovered from a typing slip (by its sound or its spelling) counts,
+/// relative to the word typed right.
+const SLIP_READING: f32 = 0.8;
 
 /// The toneless pinyin of `text` if every character is a Chinese character with a reading.
 fn sound_of(text: &str) -> Option<String> {
@@ -236,20 +237,14 @@ impl Matcher {
                 && let Some(sound) = sound_of(word)
             {
                 matcher.by_sound.entry(sound).or_default().push(key.clone());
-            }
-        }
-        for words in matcher.by_sound.values_mut() {
-            words.sort();
-        }
-        for key in matcher.postings.keys() {
-            let Some(word) = key.strip_prefix("w:") else { continue };
-            if word.len() >= 5 && word.chars().all(|c| c.is_ascii_lowercase()) {
+            } else if word.len() >= 5 && word.chars().all(|c| c.is_ascii_lowercase()) {
                 for form in deletions(word) {
                     matcher.by_deletion.entry(form).or_default().push(key.clone());
                 }
             }
         }
-        for words in matcher.by_deletion.values_mut() {
+        // Sorted, so the same knowledge base reads the same slips the same way.
+        for words in matcher.by_sound.values_mut().chain(matcher.by_deletion.values_mut()) {
             words.sort();
             words.dedup();
         }
@@ -480,7 +475,7 @@ impl Matcher {
             *slot = slot.max(weight);
         }
         for key in self.sound_alikes(&normalized).into_iter().chain(self.spelling_alikes(&query_weights)) {
-            query_weights.entry(key).or_insert(SOUND_ALIKE);
+            query_weights.entry(key).or_insert(SLIP_READING);
         }
         if query_weights.is_empty() || self.entries.is_empty() {
             return Analysis::default();
