@@ -527,7 +527,22 @@ fn situation(raw: &str, text: &str) -> f32 {
     if has(ELSEWHERE) || goes_public(text) {
         score += 1.0;
     }
-    // Refusing the kind of answer already given: another article, link, template or apology.
+    if refuses_more_of_the_same(text) {
+        score += 1.0;
+    }
+    // Demands.
+    const DEMAND: &[&str] = &["马上给我", "立刻", "快点", "赶紧", "到底要", "到底有没有", "到底", "do something", "sort this out", "now.", "right now"];
+    if has(DEMAND) {
+        score += 0.4;
+    }
+    score
+}
+
+/// Refusing the kind of answer already given — another article, link, template or apology —
+/// with the refusal right before it: "别再发文章链接了", "又是这个链接", "I don't want another
+/// article", "stop apologizing". The two words apart ("不好意思，又是我，上次那个链接打不开")
+/// are not a refusal.
+fn refuses_more_of_the_same(text: &str) -> bool {
     const ANSWER_KIND: &[&str] = &[
         "文章",
         "链接",
@@ -561,15 +576,15 @@ fn situation(raw: &str, text: &str) -> f32 {
         "enough with",
         "another one",
     ];
-    if has(ANSWER_KIND) && has(REFUSAL) {
-        score += 1.0;
-    }
-    // Demands.
-    const DEMAND: &[&str] = &["马上给我", "立刻", "快点", "赶紧", "到底要", "到底有没有", "到底", "do something", "sort this out", "now.", "right now"];
-    if has(DEMAND) {
-        score += 0.4;
-    }
-    score
+    // Bytes after the refusal: five Chinese characters, or a few English words.
+    const NEAR: usize = 15;
+    REFUSAL.iter().any(|refusal| {
+        text.match_indices(refusal).any(|(at, _)| {
+            let start = at + refusal.len();
+            let after = &text[start..text.ceil_char_boundary((start + NEAR).min(text.len()))];
+            ANSWER_KIND.iter().any(|kind| after.contains(kind))
+        })
+    })
 }
 
 /// Taking the story somewhere public or official: the learner (first person) with a place
@@ -1070,7 +1085,9 @@ mod tests {
         {
             assert!(score(text) >= 1.0, "{text}: {}", score(text));
         }
-        for text in ["能发我一个文章链接吗", "Is there an article about refunds?", "sorry, one more question about coupons"] {
+        for text in
+            ["能发我一个文章链接吗", "Is there an article about refunds?", "sorry, one more question about coupons", "不好意思，又是我，上次那个链接打不开"]
+        {
             assert!(score(text) < 1.0, "{text}: {}", score(text));
         }
     }
