@@ -218,7 +218,13 @@ async fn a_wechat_learner_gets_the_bot_passively_and_the_agent_through_the_api(b
         sent.lock().unwrap().iter().any(|m| m["touser"] == "o_learner" && m["text"]["content"] == "您好，我是人工客服小雷")
     })
     .await;
-    let deliveries = app.get(&format!("/api/v1/conversations/{id}/deliveries"), &lead).await.expect(200);
+    // The job marks the delivery sent after WeChat answered: wait for that, as for the call.
+    let deliveries = crate::helpers::eventually("the agent's delivery marked sent", async || {
+        let deliveries = app.get(&format!("/api/v1/conversations/{id}/deliveries"), &lead).await.expect(200);
+        let marked = deliveries.as_array().unwrap().iter().any(|d| d["recipient"] == "o_learner" && d["attempts"].as_i64() == Some(2) && d["state"] == "sent");
+        marked.then_some(deliveries)
+    })
+    .await;
     let agent_delivery = deliveries.as_array().unwrap().iter().rev().find(|d| d["recipient"] == "o_learner" && d["attempts"].as_i64() == Some(2));
     let agent_delivery = agent_delivery.unwrap_or_else(|| panic!("{deliveries}"));
     assert_eq!(agent_delivery["state"], "sent", "{deliveries}");
