@@ -376,7 +376,10 @@ fn push(out: &mut Vec<Feature>, kind: Kind, text: &str) {
 }
 
 fn chinese_features(run: &str, out: &mut Vec<Feature>) {
-    for token in jieba().cut_for_search(run, true) {
+    // Without jieba's HMM for unknown words: it glues characters across a word boundary
+    // ("刚付完钱" → 刚付 / 完钱), words no article has, where single characters (付, 钱) still
+    // meet the articles' 付款 and 退钱 through the bigrams.
+    for token in jieba().cut_for_search(run, false) {
         let word = token.word;
         if is_zh_stopword(word) || (word.chars().count() == 1 && word.chars().all(is_stop_char)) {
             continue;
