@@ -20,6 +20,10 @@ pub enum Kind {
     /// Two Chinese syllables as pinyin: learners type by sound, so a wrong character with the
     /// right sound (只付 for 支付, 注测 for 注册) still meets the word it stands for.
     Sound,
+    /// One Chinese character (not a function character): a paraphrase often keeps one
+    /// character of the article's word (付 of 支付, 证 of 证书, 退 of 退款) when no word or
+    /// bigram is shared.
+    Char,
 }
 
 impl Kind {
@@ -30,6 +34,7 @@ impl Kind {
             Kind::Bigram => 0.6,
             Kind::Trigram => 0.2,
             Kind::Sound => 0.3,
+            Kind::Char => 0.3,
         }
     }
 
@@ -39,6 +44,7 @@ impl Kind {
             Kind::Bigram => "b:",
             Kind::Trigram => "t:",
             Kind::Sound => "p:",
+            Kind::Char => "c:",
         }
     }
 }
@@ -387,6 +393,11 @@ fn chinese_features(run: &str, out: &mut Vec<Feature>) {
         push(out, Kind::Word, word);
     }
     let chars: Vec<char> = run.chars().collect();
+    for c in &chars {
+        if !is_stop_char(*c) {
+            push(out, Kind::Char, &c.to_string());
+        }
+    }
     for pair in chars.windows(2) {
         if is_stop_char(pair[0]) && is_stop_char(pair[1]) {
             continue;

@@ -188,8 +188,11 @@ impl Matcher {
             let questions = std::iter::once(&article.title)
                 .chain(&article.questions)
                 .map(|text| {
-                    let mut keys: Vec<String> =
-                        features(&normalize(text)).into_iter().map(|f| f.key).filter(|k| !k.starts_with("t:") && !k.starts_with("p:")).collect();
+                    let mut keys: Vec<String> = features(&normalize(text))
+                        .into_iter()
+                        .map(|f| f.key)
+                        .filter(|k| !k.starts_with("t:") && !k.starts_with("p:") && !k.starts_with("c:"))
+                        .collect();
                     keys.sort();
                     keys.dedup();
                     keys
@@ -496,9 +499,10 @@ impl Matcher {
                 None if key.starts_with("w:") => self.unseen_idf * UNSEEN_WORD,
                 None => self.unseen_idf * UNSEEN_OTHER,
             };
-            // Trigrams only help a word that is otherwise missing; they should not add
-            // information of their own to the query.
-            let counted = if key.starts_with("t:") || key.starts_with("p:") { query_weight * idf.min(2.0) } else { query_weight * idf };
+            // Trigrams, sounds and single characters only help a word that is otherwise
+            // missing; they should not add information of their own to the query.
+            let counted =
+                if key.starts_with("t:") || key.starts_with("p:") || key.starts_with("c:") { query_weight * idf.min(2.0) } else { query_weight * idf };
             mass += counted;
             if let Some(id) = self.vocabulary.get(key) {
                 counted_by_id.insert(*id, counted);
@@ -524,8 +528,11 @@ impl Matcher {
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
         ranked.truncate(SHORTLIST);
         let leader = ranked.first().map_or(0.0, |(_, score)| *score);
-        let query_idf: f32 =
-            query_weights.keys().filter(|k| !k.starts_with("t:") && !k.starts_with("p:")).map(|k| self.idf.get(k).copied().unwrap_or(0.0)).sum();
+        let query_idf: f32 = query_weights
+            .keys()
+            .filter(|k| !k.starts_with("t:") && !k.starts_with("p:") && !k.starts_with("c:"))
+            .map(|k| self.idf.get(k).copied().unwrap_or(0.0))
+            .sum();
         let candidates: Vec<(usize, [f32; CANDIDATE_FEATURES])> = ranked
             .iter()
             .enumerate()
@@ -569,6 +576,8 @@ impl Matcher {
             self.outside.iter().any(|name| crate::outside::mentions(&normalized, name)) || crate::outside::names_another_account(&normalized),
         ));
         let query = [1.0, leader, leader - runner_up, (unknown_mass / mass).min(1.0), (query_weights.len() as f32).ln_1p() / 4.0, outside];
+        // What associations are learned over: words, bigrams and single characters (a
+        // character learned for an article carries to words the labelled questions never used).
         let mut keys: Vec<String> = query_weights.into_keys().filter(|k| !k.starts_with("t:") && !k.starts_with("p:")).collect();
         keys.sort();
         Analysis { candidates, query, keys }
