@@ -42,7 +42,7 @@ impl Model {
     /// The weights [`crate::eval::train_model`] gives on the demo knowledge base and every
     /// shipped dev set (`edudesk bot train` prints them).
     pub const fn shipped() -> Model {
-        Model { candidate: [2.006, 3.162, 2.919, -0.559, 3.796, -1.215, 0.973, 2.658, -0.139], none: [4.237, 1.507, -1.144, 2.199, -0.803, 5.469] }
+        Model { candidate: [2.099, 3.136, 2.681, -0.487, 3.900, -1.575, 1.275, 3.177, -0.436], none: [5.071, 1.279, -1.302, 3.068, -1.212, 5.437] }
     }
 
     /// The linear scores of each shortlisted article and of "none".
