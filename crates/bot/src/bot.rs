@@ -272,6 +272,12 @@ impl Bot {
         if signals.frustrated() && (clearly_upset || !confident_first_answer) {
             return self.hand_over(state, reply(Outcome::Handoff, Some(HandoffReason::Frustrated), None));
         }
+        // What no desk answers (someone to sit the exam, another platform's password) is
+        // "not ours" however well its words match an article ("reset my gmail password").
+        if self.matcher.not_ours(&normalized) {
+            state.failures += 1;
+            return reply(Outcome::OutOfScope, None, None);
+        }
         if signals.not_helped && !state.answered.is_empty() {
             state.failures += 1;
         }
@@ -404,6 +410,16 @@ mod tests {
     fn refuses_what_the_knowledge_base_does_not_cover() {
         let reply = bot().reply("明天北京天气怎么样", &mut ConversationState::default());
         assert_eq!(reply.outcome, Outcome::OutOfScope, "{reply:?}");
+    }
+
+    #[test]
+    fn what_only_someone_else_can_do_is_out_of_scope_even_when_the_words_match() {
+        let bot = bot();
+        assert_eq!(bot.reply("how do i reset my password", &mut ConversationState::default()).outcome, Outcome::Answer);
+        for text in ["how do i reset my gmail password", "微信支付密码忘了怎么重置", "can someone reset my password and do my homework for me"] {
+            let reply = bot.reply(text, &mut ConversationState::default());
+            assert_eq!(reply.outcome, Outcome::OutOfScope, "{text}: {reply:?}");
+        }
     }
 
     #[test]

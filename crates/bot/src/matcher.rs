@@ -112,6 +112,8 @@ pub struct Matcher {
     vocabulary: HashMap<String, u32>,
     /// Other platforms' names the knowledge base does not mention ([`crate::outside`]).
     outside: Vec<&'static str>,
+    /// Requests beyond any support desk the knowledge base does not mention ([`crate::outside`]).
+    beyond_support: Vec<&'static str>,
     /// The knowledge base's two- and three-character Chinese words by their toneless pinyin:
     /// learners type by sound, so "考式" (for 考试) or "闪推" (闪退) is the word with the same
     /// syllables that the knowledge base uses.
@@ -229,6 +231,7 @@ impl Matcher {
         }
         let texts: Vec<String> = articles.iter().map(|a| normalize(&format!("{} {} {}", a.title, a.questions.join(" "), a.body))).collect();
         matcher.outside = crate::outside::outside_names(&texts);
+        matcher.beyond_support = crate::outside::beyond_support_phrases(&texts);
         let total = articles.len() as f32;
         for (key, df) in document_frequency {
             matcher.idf.insert(key, ((total + 1.0) / (df as f32 + 0.5)).ln().max(0.05));
@@ -463,6 +466,12 @@ impl Matcher {
         self.postings.get(key).is_some_and(|postings| postings.iter().any(|posting| posting.short > 0.0))
     }
 
+    /// Whether normalised `query` asks what no support desk answers or what only another
+    /// platform can ([`crate::outside`]), however well its words match an article.
+    pub fn not_ours(&self, normalized: &str) -> bool {
+        crate::outside::asks_beyond_support(&self.beyond_support, normalized) || crate::outside::names_another_account(normalized)
+    }
+
     /// The index of the article with `id`, for training.
     pub fn index_of(&self, id: &str) -> Option<usize> {
         self.entries.iter().position(|entry| entry.id == id)
@@ -572,9 +581,7 @@ impl Matcher {
             })
             .collect();
         let runner_up = ranked.get(1).map_or(0.0, |(_, score)| *score);
-        let outside = f32::from(u8::from(
-            self.outside.iter().any(|name| crate::outside::mentions(&normalized, name)) || crate::outside::names_another_account(&normalized),
-        ));
+        let outside = f32::from(u8::from(self.outside.iter().any(|name| crate::outside::mentions(&normalized, name)) || self.not_ours(&normalized)));
         let query = [1.0, leader, leader - runner_up, (unknown_mass / mass).min(1.0), (query_weights.len() as f32).ln_1p() / 4.0, outside];
         // What associations are learned over: words, bigrams and single characters (a
         // character learned for an article carries to words the labelled questions never used).

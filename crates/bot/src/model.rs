@@ -42,7 +42,7 @@ impl Model {
     /// The weights [`crate::eval::train_model`] gives on the demo knowledge base and every
     /// shipped dev set (`edudesk bot train` prints them).
     pub const fn shipped() -> Model {
-        Model { candidate: [2.099, 3.136, 2.681, -0.487, 3.900, -1.575, 1.275, 3.177, -0.436], none: [5.071, 1.279, -1.302, 3.068, -1.212, 5.437] }
+        Model { candidate: [2.364, 3.045, 2.577, -0.573, 4.040, -1.229, 1.314, 3.172, -0.471], none: [4.338, 1.087, -0.857, 3.276, -0.824, 6.158] }
     }
 
     /// The linear scores of each shortlisted article and of "none".

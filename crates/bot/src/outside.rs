@@ -125,6 +125,8 @@ const ACCOUNT_OWNERS: &[&str] = &[
     "facebook",
     "信用卡",
     "银行",
+    "wifi",
+    "wi-fi",
 ];
 
 /// What belongs to the platform when said right after its name.
@@ -144,6 +146,98 @@ pub fn names_another_account(text: &str) -> bool {
                 .any(|thing| rest.starts_with(thing) && (!thing.is_ascii() || rest[thing.len()..].chars().next().is_none_or(|c| !c.is_ascii_alphanumeric())))
         })
     })
+}
+
+/// Requests no support desk answers, whatever words they share with its articles (the kinds
+/// of out-of-scope question a learning platform's desk gets, not lines of any set): someone
+/// else doing the learner's coursework or exam, guarantees of a pass or a job, visas, who
+/// owns or founded the company, weather and jokes. Chinese phrases match anywhere, English
+/// ones as whole words.
+const BEYOND_SUPPORT: &[&str] = &[
+    "代写",
+    "代考",
+    "替考",
+    "代做",
+    "代刷",
+    "代上课",
+    "枪手",
+    "替我考",
+    "替我写",
+    "替我做",
+    "替我上",
+    "包过",
+    "包就业",
+    "推荐工作",
+    "介绍工作",
+    "签证",
+    "工作许可",
+    "哪年成立",
+    "什么时候成立",
+    "老板是谁",
+    "创始人",
+    "天气",
+    "讲个笑话",
+    "do my homework",
+    "do my assignment",
+    "write my essay",
+    "write my assignment",
+    "write my paper",
+    "write my cover letter",
+    "take my exam",
+    "take my test",
+    "take the exam for me",
+    "take the test for me",
+    "answers to the exam",
+    "answers to the quiz",
+    "answers to the test",
+    "quiz questions for me",
+    "guarantee a job",
+    "job guarantee",
+    "pass guarantee",
+    "work permit",
+    "student visa",
+    "work visa",
+    "are you hiring",
+    "who owns",
+    "weather",
+    "tell me a joke",
+    "贷款",
+    "loan",
+    "实体教室",
+    "线下校区",
+    "总部",
+    "公司地址",
+    "headquarters",
+    "hq",
+];
+
+/// National and international exams the platform does not run: registering for one is a
+/// question for its organiser ("四六级报名官网是哪个"), while a course preparing for it is ours.
+const OTHER_EXAMS: &[&str] = &["四六级", "自考", "教资", "考研", "高考", "中考", "公务员", "考公", "雅思", "托福", "ielts", "toefl", "gre", "gmat"];
+const EXAM_REGISTRATION: &[&str] = &["报名", "报考", "准考证", "考点", "查分", "成绩查询", "register for", "registration"];
+
+/// Asking for help with coursework itself rather than with the platform: "帮我做/写" next to
+/// the work, or the answers sent over.
+const DOING_IT_FOR_ME: &[&str] = &["帮我做", "帮我写", "帮我答", "帮忙做", "帮忙写"];
+const COURSEWORK: &[&str] = &["作业", "题", "考试", "论文"];
+const SEND_ME: &[&str] = &["发我", "给我", "发一份", "告诉我"];
+
+/// The phrases of [`BEYOND_SUPPORT`] the knowledge base built from `article_texts`
+/// (normalised) does not mention itself: a platform with an article on its job guarantee
+/// answers questions about it.
+pub fn beyond_support_phrases(article_texts: &[String]) -> Vec<&'static str> {
+    let everything = article_texts.join("\n");
+    BEYOND_SUPPORT.iter().copied().filter(|phrase| !mentions(&everything, phrase)).collect()
+}
+
+/// Whether normalised `text` asks for something no support desk answers: one of `phrases`
+/// (from [`beyond_support_phrases`]), coursework done for the learner, or registering for
+/// an exam someone else runs.
+pub fn asks_beyond_support(phrases: &[&str], text: &str) -> bool {
+    phrases.iter().any(|phrase| mentions(text, phrase))
+        || (DOING_IT_FOR_ME.iter().any(|ask| text.contains(ask)) && COURSEWORK.iter().any(|work| text.contains(work)))
+        || (text.contains("答案") && SEND_ME.iter().any(|ask| text.contains(ask)))
+        || (OTHER_EXAMS.iter().any(|exam| mentions(text, exam)) && EXAM_REGISTRATION.iter().any(|step| mentions(text, step)))
 }
 
 /// The outside names the knowledge base built from `article_texts` (normalised) does not
@@ -176,6 +270,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn requests_beyond_a_support_desk_are_not_ours() {
+        let kb = vec![normalize("作业怎么提交？考试可以补考吗？证书可以下载。")];
+        let phrases = beyond_support_phrases(&kb);
+        for text in [
+            "有没有人代写作业",
+            "能不能找人替我考结课考试",
+            "作业题目发你，帮我做一下",
+            "结课考试的答案能发我一份吗",
+            "这个课包过吗",
+            "学完包就业吗",
+            "四六级报名官网是哪个",
+            "can someone do my homework for me",
+            "does the certificate help with a student visa",
+            "where is your hq",
+            "can i take out a loan to pay for it",
+        ] {
+            assert!(asks_beyond_support(&phrases, &normalize(text)), "{text}");
+        }
+        for text in [
+            "作业怎么提交",
+            "帮我看看作业为什么交不了",
+            "考试答案什么时候公布",
+            "四六级的课能退吗",
+            "how do i submit my homework",
+            "my exam answers were not saved",
+            "can i pay with visa",
+        ] {
+            assert!(!asks_beyond_support(&phrases, &normalize(text)), "{text}");
+        }
+        let with_jobs = beyond_support_phrases(&[normalize("学完包就业：合格学员推荐工作。")]);
+        assert!(!asks_beyond_support(&with_jobs, &normalize("学完包就业吗")), "the knowledge base answers it");
+    }
+
+    #[test]
     fn names_not_in_the_knowledge_base_are_outside() {
         let kb = vec![normalize("支持微信、支付宝和银行卡付款。可以用 PayPal 吗？")];
         let outside = outside_names(&kb);
@@ -196,6 +324,7 @@ mod tests {
             "qq号被盗了怎么办",
             "how do i reset my gmail password",
             "line的密码忘了怎么办",
+            "whats my wifi password",
         ] {
             assert!(names_another_account(&normalize(text)), "{text}");
         }

@@ -216,11 +216,26 @@ impl Store {
         Ok((applied, expected))
     }
 
-    /// Copies committed WAL pages back into the SQLite database file (without blocking
-    /// the writer or readers) and truncates the WAL when it can. No-op on PostgreSQL.
+    /// Copies committed WAL pages back into the SQLite database file and starts the WAL
+    /// over from its beginning. No-op on PostgreSQL.
+    ///
+    /// Two steps, because under steady writes a checkpoint beside the writer never catches
+    /// up with it: the WAL could only restart at a moment with every frame copied back, and
+    /// the writer appends new frames all the time, so the file grew without end (1 GB in
+    /// 30 s of chat load) and every commit's fsync had to extend it. First a `PASSIVE`
+    /// checkpoint on a read connection copies the bulk while the writer goes on; then a
+    /// `RESTART` on the writer's own connection (between two of its batches, so no other
+    /// writer waits on it) copies the few frames written meanwhile and rewinds the WAL.
+    /// Its wait for readers is cut short: a long report holding an old snapshot makes it
+    /// give up until the next round instead of holding up every write.
     pub async fn checkpoint(&self) -> anyhow::Result<()> {
         if self.backend == Backend::Sqlite {
             sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.read).await.context("checkpointing the SQLite WAL")?;
+            let mut writer = self.write.acquire().await.context("acquiring the SQLite writer to restart the WAL")?;
+            writer.execute("PRAGMA busy_timeout = 20").await.context("shortening the busy timeout")?;
+            let restarted = writer.execute("PRAGMA wal_checkpoint(RESTART)").await.context("restarting the SQLite WAL");
+            writer.execute(SQLITE_BUSY_TIMEOUT).await.context("restoring the busy timeout")?;
+            restarted?;
         }
         Ok(())
     }
@@ -259,16 +274,19 @@ fn sqlite_url_with_create(url: &str) -> anyhow::Result<String> {
 /// - foreign keys, which SQLite leaves off by default;
 /// - no automatic checkpoints: a commit that crosses the WAL threshold would copy pages
 ///   back into the database while the writer waits; [`Store::checkpoint`] does it from a
-///   background task on a read connection instead, beside the writer.
+///   background task, mostly on a read connection beside the writer.
+const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 5000";
+
 fn sqlite_pool_options(max_connections: u32) -> AnyPoolOptions {
     AnyPoolOptions::new().max_connections(max_connections).min_connections(1).acquire_timeout(Duration::from_secs(10)).after_connect(|connection, _meta| {
         Box::pin(async move {
             connection
                 .execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
                      PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;",
                 )
                 .await?;
+            connection.execute(SQLITE_BUSY_TIMEOUT).await?;
             Ok(())
         })
     })
