@@ -499,6 +499,10 @@ impl Matcher {
         let mut combined = vec![0.0f32; self.entries.len()];
         let mut short = vec![0.0f32; self.entries.len()];
         let mut body = vec![0.0f32; self.entries.len()];
+        // Articles some word, pair, sound or trigram of the query meets: single characters add
+        // to those but do not bring in an article of their own ("量子纠缠" shares 子 with
+        // too many articles to mean anything).
+        let mut anchored = vec![false; self.entries.len()];
         for (key, query_weight) in &query_weights {
             // A feature no article has is context the knowledge base does not cover ("坐高铁");
             // it counts against confidence, a word more than a bigram, which is often just
@@ -523,6 +527,7 @@ impl Matcher {
                         combined[article] += counted * posting.weight();
                         short[article] += counted * posting.short.min(1.0);
                         body[article] += counted * posting.body;
+                        anchored[article] |= !key.starts_with("c:");
                     }
                 }
                 None => unknown_mass += counted,
@@ -531,7 +536,7 @@ impl Matcher {
         let mut ranked: Vec<(usize, f32)> = combined
             .iter()
             .enumerate()
-            .filter(|(index, score)| **score > 0.0 && (!same_language || self.entries[*index].chinese == chinese))
+            .filter(|(index, score)| **score > 0.0 && anchored[*index] && (!same_language || self.entries[*index].chinese == chinese))
             .map(|(index, score)| (index, (score / mass).min(1.0)))
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));

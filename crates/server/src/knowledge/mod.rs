@@ -57,10 +57,11 @@ fn feature_keys(text: &str) -> Vec<String> {
 impl Tokenizer for EduTokenizer {
     type TokenStream<'a> = FeatureStream;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> FeatureStream {
-        // Typo trigrams are the bot's; search handles typos with fuzzy word queries.
+        // Typo trigrams and single characters are the bot's; search handles typos with fuzzy
+        // word queries.
         let tokens = feature_keys(text)
             .into_iter()
-            .filter(|key| !key.starts_with("t:"))
+            .filter(|key| !key.starts_with("t:") && !key.starts_with("c:"))
             .enumerate()
             .map(|(position, text)| Token { offset_from: 0, offset_to: 0, position, text, position_length: 1 })
             .collect();
@@ -261,7 +262,8 @@ impl Knowledge {
             return Ok(Vec::new());
         }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for key in keys.iter().filter(|key| !key.starts_with("t:")) {
+        // Single characters (the bot's weak evidence) would pull in every article sharing one.
+        for key in keys.iter().filter(|key| !key.starts_with("t:") && !key.starts_with("c:")) {
             let kind_boost = if key.starts_with("b:") { 0.6 } else { 1.0 };
             // Longer English words also match one typo away ("pasword"); Chinese variants
             // are already folded by the normaliser.

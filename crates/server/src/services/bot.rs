@@ -235,12 +235,17 @@ async fn hand_over(state: &AppState, conversation: &Conversation, reply: &Reply,
     let now = now_ms();
     let priority = if reason == HandoffReason::Frustrated { Priority::High } else { conversation.priority };
     let due = state.sla.due_times(to_utc(now), tier, priority, 0);
-    let candidates: Vec<serde_json::Value> = reply
-        .candidates
-        .iter()
-        .take(3)
-        .map(|c| json!({"id": c.id, "title": c.title, "category": c.category, "score": (c.score * 1000.0).round() / 1000.0}))
-        .collect();
+    // The articles the agent may want: this message's, unless it only asks for a person
+    // ("还是不会弄，转人工" matches nothing), then the best for everything the learner wrote.
+    let whole_conversation;
+    let ranked = if reply.reason == Some(HandoffReason::Requested) || reply.candidates.is_empty() {
+        whole_conversation = state.knowledge.bot().matcher().search(&learner_text, 3);
+        &whole_conversation
+    } else {
+        &reply.candidates
+    };
+    let candidates: Vec<serde_json::Value> =
+        ranked.iter().take(3).map(|c| json!({"id": c.id, "title": c.title, "category": c.category, "score": (c.score * 1000.0).round() / 1000.0})).collect();
     let summary = json!({
         "reason": reason.as_str(),
         "reason_text": reason_text(reason, zh),
