@@ -42,7 +42,7 @@ impl Model {
     /// The weights [`crate::eval::train_model`] gives on the demo knowledge base and every
     /// shipped dev set (`edudesk bot train` prints them).
     pub const fn shipped() -> Model {
-        Model { candidate: [2.364, 3.045, 2.577, -0.573, 4.040, -1.229, 1.314, 3.172, -0.471], none: [4.338, 1.087, -0.857, 3.276, -0.824, 6.158] }
+        Model { candidate: [2.308, 2.978, 2.617, -0.640, 4.000, -1.246, 1.200, 3.326, -0.430], none: [4.277, 1.105, -0.878, 2.970, -0.593, 6.094] }
     }
 
     /// The linear scores of each shortlisted article and of "none".
