@@ -382,9 +382,9 @@ fn push(out: &mut Vec<Feature>, kind: Kind, text: &str) {
 }
 
 fn chinese_features(run: &str, out: &mut Vec<Feature>) {
-    // Without jieba's HMM for unknown words: it glues characters across a word boundary
-    // ("刚付完钱" → 刚付 / 完钱), words no article has, where single characters (付, 钱) still
-    // meet the articles' 付款 and 退钱 through the bigrams.
+    // Without jieba's HMM for unknown words: it glued characters across a word boundary
+    // ("刚付完钱" → 刚付 / 完钱), words no article has; as single characters (付, 钱) they meet
+    // the articles' 付款 and 退钱 (see [`Kind::Char`]).
     for token in jieba().cut_for_search(run, false) {
         let word = token.word;
         if is_zh_stopword(word) || (word.chars().count() == 1 && word.chars().all(is_stop_char)) {
@@ -441,6 +441,13 @@ fn english_features(run: &str, out: &mut Vec<Feature>) {
             push(out, Kind::Trigram, &trigram);
         }
     }
+}
+
+/// Whether a feature key is supporting evidence only (a trigram, a pinyin pair or a single
+/// character): it helps a word that is otherwise missing but adds no information of its own
+/// and is not part of an article's questions as the matcher compares them.
+pub fn is_supporting(key: &str) -> bool {
+    key.starts_with("t:") || key.starts_with("p:") || key.starts_with("c:")
 }
 
 /// Whether the text is mostly Chinese (decides which articles a query is matched against).

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use crate::Article;
-use crate::features::{Feature, features, looks_chinese};
+use crate::features::{Feature, features, is_supporting, looks_chinese};
 use crate::model::{CANDIDATE_FEATURES, Model, QUERY_FEATURES};
 use crate::normalize::normalize;
 
@@ -112,7 +112,8 @@ pub struct Matcher {
     vocabulary: HashMap<String, u32>,
     /// Other platforms' names the knowledge base does not mention ([`crate::outside`]).
     outside: Vec<&'static str>,
-    /// Requests beyond any support desk the knowledge base does not mention ([`crate::outside`]).
+    /// Phrases of requests beyond any support desk that the knowledge base does not mention
+    /// itself ([`crate::outside`]).
     beyond_support: Vec<&'static str>,
     /// The knowledge base's two- and three-character Chinese words by their toneless pinyin:
     /// learners type by sound, so "考式" (for 考试) or "闪推" (闪退) is the word with the same
@@ -190,11 +191,7 @@ impl Matcher {
             let questions = std::iter::once(&article.title)
                 .chain(&article.questions)
                 .map(|text| {
-                    let mut keys: Vec<String> = features(&normalize(text))
-                        .into_iter()
-                        .map(|f| f.key)
-                        .filter(|k| !k.starts_with("t:") && !k.starts_with("p:") && !k.starts_with("c:"))
-                        .collect();
+                    let mut keys: Vec<String> = features(&normalize(text)).into_iter().map(|f| f.key).filter(|k| !is_supporting(k)).collect();
                     keys.sort();
                     keys.dedup();
                     keys
@@ -514,8 +511,7 @@ impl Matcher {
             };
             // Trigrams, sounds and single characters only help a word that is otherwise
             // missing; they should not add information of their own to the query.
-            let counted =
-                if key.starts_with("t:") || key.starts_with("p:") || key.starts_with("c:") { query_weight * idf.min(2.0) } else { query_weight * idf };
+            let counted = if is_supporting(key) { query_weight * idf.min(2.0) } else { query_weight * idf };
             mass += counted;
             if let Some(id) = self.vocabulary.get(key) {
                 counted_by_id.insert(*id, counted);
@@ -542,11 +538,7 @@ impl Matcher {
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
         ranked.truncate(SHORTLIST);
         let leader = ranked.first().map_or(0.0, |(_, score)| *score);
-        let query_idf: f32 = query_weights
-            .keys()
-            .filter(|k| !k.starts_with("t:") && !k.starts_with("p:") && !k.starts_with("c:"))
-            .map(|k| self.idf.get(k).copied().unwrap_or(0.0))
-            .sum();
+        let query_idf: f32 = query_weights.keys().filter(|k| !is_supporting(k)).map(|k| self.idf.get(k).copied().unwrap_or(0.0)).sum();
         let candidates: Vec<(usize, [f32; CANDIDATE_FEATURES])> = ranked
             .iter()
             .enumerate()

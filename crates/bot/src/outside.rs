@@ -150,9 +150,9 @@ pub fn names_another_account(text: &str) -> bool {
 
 /// Requests no support desk answers, whatever words they share with its articles (the kinds
 /// of out-of-scope question a learning platform's desk gets, not lines of any set): someone
-/// else doing the learner's coursework or exam, guarantees of a pass or a job, visas, who
-/// owns or founded the company, weather and jokes. Chinese phrases match anywhere, English
-/// ones as whole words.
+/// else doing the learner's coursework or exam, guarantees of a pass or a job, visas, loans,
+/// who owns or founded the company and where its offices are, weather and jokes. Chinese
+/// phrases match anywhere, English ones as whole words.
 const BEYOND_SUPPORT: &[&str] = &[
     "代写",
     "代考",
