@@ -269,6 +269,10 @@ fn sqlite_url_with_create(url: &str) -> anyhow::Result<String> {
     })
 }
 
+/// How long a connection waits for another's lock before "database is locked" (the
+/// checkpoint shortens it on the writer for its `RESTART` and sets it back with this).
+const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 5000";
+
 /// SQLite set up deliberately on every connection:
 /// - WAL, so readers never block the writer and a commit is one append;
 /// - `synchronous=FULL`: the WAL is fsynced at every commit, so an acknowledged write
@@ -279,8 +283,6 @@ fn sqlite_url_with_create(url: &str) -> anyhow::Result<String> {
 /// - no automatic checkpoints: a commit that crosses the WAL threshold would copy pages
 ///   back into the database while the writer waits; [`Store::checkpoint`] does it from a
 ///   background task, mostly on a read connection beside the writer.
-const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 5000";
-
 fn sqlite_pool_options(max_connections: u32) -> AnyPoolOptions {
     AnyPoolOptions::new().max_connections(max_connections).min_connections(1).acquire_timeout(Duration::from_secs(10)).after_connect(|connection, _meta| {
         Box::pin(async move {
