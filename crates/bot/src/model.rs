@@ -1,5 +1,5 @@
 //! The matcher's scoring model: a softmax over the shortlisted articles and a "none of
-//! these" option, linear in the match features ([`crate::matcher::Analysis`]). Thirteen
+//! these" option, linear in the match features ([`crate::matcher::Analysis`]). Sixteen
 //! numbers, trained by [`train`] on labelled questions (the dev sets under `kb/`, and what
 //! agents teach the bot) and shipped as constants, so nothing is downloaded or trained at
 //! start. Because it is trained to say which option is right, its probabilities are
@@ -9,8 +9,9 @@ use crate::matcher::Analysis;
 
 /// Features of one (query, article) match: coverage by the best body sentence, coverage, best question share, coverage by the
 /// title/questions/tags, coverage by the body, best question overlap (Dice), reciprocal
-/// rank, coverage relative to the leader, leader flag.
-pub const CANDIDATE_FEATURES: usize = 9;
+/// rank, coverage relative to the leader, leader flag, coverage by words the other leading
+/// articles lack.
+pub const CANDIDATE_FEATURES: usize = 10;
 /// Features of the query for the "none" option: bias, leader's coverage, its margin over
 /// the runner-up, share of the query the knowledge base does not know, length, names another
 /// platform ([`crate::outside`]).
@@ -42,7 +43,7 @@ impl Model {
     /// The weights [`crate::eval::train_model`] gives on the demo knowledge base and every
     /// shipped dev set (`edudesk bot train` prints them).
     pub const fn shipped() -> Model {
-        Model { candidate: [2.308, 2.978, 2.617, -0.640, 4.000, -1.246, 1.200, 3.326, -0.430], none: [4.277, 1.105, -0.878, 2.970, -0.593, 6.094] }
+        Model { candidate: [2.264, 2.803, 2.613, -0.756, 4.012, -1.287, 1.241, 3.259, -0.465, 1.263], none: [4.269, 1.153, -0.745, 2.915, -0.600, 6.071] }
     }
 
     /// The linear scores of each shortlisted article and of "none".
@@ -89,7 +90,7 @@ pub fn train(examples: &[(Analysis, Target)], epochs: usize) -> Model {
     }
     // A fixed start (coverage and question overlap matter, nothing else known), so the same
     // data always trains the same weights.
-    let mut model = Model { candidate: [0.0, 4.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0], none: [1.0, 0.0, 0.0, 0.0, 0.0, 0.0] };
+    let mut model = Model { candidate: [0.0, 4.0, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0], none: [1.0, 0.0, 0.0, 0.0, 0.0, 0.0] };
     let scale = 1.0 / usable.len() as f32;
     for _ in 0..epochs {
         let mut candidate_gradient = [0.0f32; CANDIDATE_FEATURES];
