@@ -125,7 +125,8 @@ pub async fn export(State(state): State<AppState>, auth: Auth, ApiPath(id): ApiP
 
 /// Erases a learner's personal data (admins), irreversibly: name, identities, attributes,
 /// sessions, every message body and file of their conversations, event payloads, delivery
-/// recipients, callers' numbers, and what the bot learned from their words. The contact and
+/// recipients (queued replies are not sent), callers' numbers, what the bot learned from their
+/// words, and staff's comments and task titles about them. The contact and
 /// the conversations stay with their times and states, so counts and KPIs stay true.
 #[utoipa::path(delete, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = i64, Path)),
     responses((status = 200, body = ErasureReport), (status = 403, body = crate::error::Problem), (status = 404, body = crate::error::Problem)),

@@ -3,8 +3,10 @@
 //! conversations with their times, channels, tiers and statuses — KPIs and SLA history stay
 //! true — and removes names, identities, attributes, sessions, every message body and file
 //! of their conversations, the event payloads (handover summaries carry transcripts), the
-//! recipients of deliveries, callers' numbers, what the bot learned from their words, and
-//! their survey comments (ratings stay, unattributable).
+//! recipients of deliveries (a reply still queued for them is not sent), callers' numbers,
+//! what the bot learned from their words, their survey comments (ratings stay,
+//! unattributable), and staff's free text about their conversations (review comments,
+//! follow-up titles).
 
 use serde::Serialize;
 use sqlx::FromRow;
@@ -157,11 +159,22 @@ impl Store {
         let files = sqlx::query(&delete_files).bind(id).execute(&mut *tx).await?.rows_affected();
         for statement in [
             format!("UPDATE conversation_events SET data = '{{\"erased\":true}}' WHERE conversation_id IN ({THEIR_CONVERSATIONS})"),
-            format!("UPDATE deliveries SET recipient = '{ERASED}', last_error = NULL WHERE conversation_id IN ({THEIR_CONVERSATIONS})"),
+            // A reply still queued for them is not sent to an erased address: it fails here,
+            // and the delivery job skips what is no longer queued.
+            format!(
+                "UPDATE deliveries SET recipient = '{ERASED}',
+                 last_error = CASE WHEN state = 'queued' THEN 'the learner was erased before it was sent' ELSE NULL END,
+                 state = CASE WHEN state = 'queued' THEN 'failed' ELSE state END
+                 WHERE conversation_id IN ({THEIR_CONVERSATIONS})"
+            ),
             format!("UPDATE calls SET caller = '{ERASED}' WHERE conversation_id IN ({THEIR_CONVERSATIONS})"),
             format!("DELETE FROM kb_learned_questions WHERE conversation_id IN ({THEIR_CONVERSATIONS})"),
             format!("DELETE FROM kb_unanswered WHERE conversation_id IN ({THEIR_CONVERSATIONS})"),
             format!("UPDATE surveys SET comment = NULL WHERE conversation_id IN ({THEIR_CONVERSATIONS})"),
+            // Staff's free text about their conversations (a reviewer quoting the learner, a
+            // follow-up titled with their name); the marks and due times stay for the KPIs.
+            format!("UPDATE qa_reviews SET comment = NULL WHERE conversation_id IN ({THEIR_CONVERSATIONS})"),
+            format!("UPDATE tasks SET title = '{ERASED}' WHERE conversation_id IN ({THEIR_CONVERSATIONS})"),
             format!("UPDATE feedback_items SET text = '{ERASED}' WHERE conversation_id IN ({THEIR_CONVERSATIONS})"),
             format!("DELETE FROM jobs WHERE conversation_id IN ({THEIR_CONVERSATIONS})"),
             // What either side wrote or drew on the whiteboard (a phone number, an order

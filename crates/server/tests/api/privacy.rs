@@ -49,6 +49,16 @@ async fn a_learner_gets_their_data_and_an_admin_erases_it(backend: TestBackend) 
         .await
         .unwrap();
     app.call(Method::PUT, &format!("/api/v1/conversations/{conversation}/tags"), Some(&lead), Some(json!({"tags": ["王小明", "vip"]}))).await.expect(200);
+    // Staff's own words about the conversation name the learner too: a review's comment and a
+    // task's title. A reply to their email address is still queued.
+    let t1_id = app.get("/api/v1/auth/me", &t1).await.expect(200)["user"]["id"].as_i64().unwrap();
+    app.patch(&format!("/api/v1/conversations/{conversation}"), &lead, json!({"assignee_id": t1_id})).await.expect(200);
+    let marks = json!({"empathy": 4, "accuracy": 5, "sop_adherence": 4, "tone": 5, "comment": "王小明很着急，t1 安抚得好"});
+    app.call(Method::PUT, &format!("/api/v1/conversations/{conversation}/review"), Some(&lead), Some(marks)).await.expect(200);
+    let now = edudesk::store::now_ms();
+    app.store.create_task(conversation, Some(t1_id), "callback", "回电王小明 13800001111", now + 3_600_000, now).await.unwrap();
+    let reply = app.post(&format!("/api/v1/conversations/{conversation}/messages"), &t1, json!({"body": "已为您重置"})).await.expect(201);
+    let delivery = app.store.queue_delivery(reply["id"].as_i64().unwrap(), conversation, "email/support", "wang@example.com").await.unwrap().unwrap();
 
     // The export: for the learner and for supervisors and admins, never for agents or others.
     let export = app.get(&format!("/api/v1/contacts/{contact}/export"), &learner).await.expect(200);
@@ -95,6 +105,14 @@ async fn a_learner_gets_their_data_and_an_admin_erases_it(backend: TestBackend) 
     assert_eq!(board["elements"], json!([]), "the whiteboard is wiped: {board}");
     let tags = app.get(&format!("/api/v1/conversations/{conversation}/tags"), &admin).await.expect(200);
     assert_eq!(tags, json!([]), "the labels naming the learner are gone");
+    let (comment, empathy): (Option<String>, i64) =
+        sqlx::query_as("SELECT comment, empathy FROM qa_reviews WHERE conversation_id = $1").bind(conversation).fetch_one(&app.store.write).await.unwrap();
+    assert_eq!((comment, empathy), (None, 4), "the reviewer's comment goes, the marks stay for the agent's KPIs");
+    let titles: Vec<String> =
+        sqlx::query_scalar("SELECT title FROM tasks WHERE conversation_id = $1").bind(conversation).fetch_all(&app.store.write).await.unwrap();
+    assert_eq!(titles, ["[erased]"]);
+    let queued = app.store.delivery(delivery).await.unwrap();
+    assert_eq!((queued.state.as_str(), queued.recipient.as_str()), ("failed", "[erased]"), "a reply still queued is not sent to an erased address");
     let download = app.client.get(app.url(&format!("/api/v1/attachments/{file}"))).bearer_auth(&admin).send().await.unwrap();
     assert_eq!(download.status(), 404);
     let after = app.get(&format!("/api/v1/contacts/{contact}/export"), &admin).await.expect(200);
