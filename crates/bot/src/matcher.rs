@@ -186,6 +186,7 @@ impl Matcher {
             let article_index = u32::try_from(index).unwrap_or(u32::MAX);
             for (key, (short, body)) in weights {
                 *document_frequency.entry(key.clone()).or_insert(0) += 1;
+                // In article order: [`Matcher::distinct_evidence`] binary-searches these lists.
                 matcher.postings.entry(key).or_default().push(Posting { article: article_index, short, body });
             }
             let questions = std::iter::once(&article.title)
@@ -481,14 +482,18 @@ impl Matcher {
     /// trigrams, sounds and characters add little here and have the longest postings.
     fn distinct_evidence(&self, query_weights: &HashMap<String, f32>, ranked: &[(usize, f32)], mass: f32) -> Vec<f32> {
         const LEADING: usize = 5;
-        let position: HashMap<u32, usize> = ranked.iter().enumerate().map(|(rank, (index, _))| (*index as u32, rank)).collect();
         let mut distinct = vec![0.0f32; ranked.len()];
         let mut found: Vec<(usize, f32)> = Vec::new();
         for (key, query_weight) in query_weights.iter().filter(|(key, _)| !is_supporting(key)) {
             let (Some(postings), Some(idf)) = (self.postings.get(key), self.idf.get(key)) else { continue };
             let counted = query_weight * idf;
             found.clear();
-            found.extend(postings.iter().filter_map(|posting| position.get(&posting.article).map(|rank| (*rank, counted * posting.weight()))));
+            // Postings are in article order (built article by article): a search per
+            // shortlisted article, not a scan of a common word's every article.
+            found.extend(ranked.iter().enumerate().filter_map(|(rank, (index, _))| {
+                let at = postings.binary_search_by_key(&(*index as u32), |posting| posting.article).ok()?;
+                Some((rank, counted * postings[at].weight()))
+            }));
             let sharing = found.iter().filter(|(rank, _)| *rank < LEADING).count().max(1) as f32;
             for (rank, weight) in &found {
                 distinct[*rank] += weight / sharing;
