@@ -152,8 +152,9 @@ pub struct Learned {
     pub model: Model,
     pub mood: Arc<Mood>,
     pub examples: Vec<(String, Option<String>)>,
-    /// Learner questions an editor accepted for an article (question, article id): they
-    /// join the article's questions and are learned from whatever the knowledge base is.
+    /// Learner questions an editor accepted for an article (question, article id): they are
+    /// learned from whatever the knowledge base is, and join the article's questions when the
+    /// matcher cannot find the article for them ([`Bot::with_learned`]).
     pub taught: Vec<(String, String)>,
 }
 
