@@ -790,7 +790,7 @@ fn wants_human(text: &str) -> bool {
         return false;
     }
     let rejects = rejects_the_bot(text);
-    let bare = bare_request(text);
+    let bare = bare_request(text) || calls_for_someone(text);
     // "我要找人": wanting a person outright, even beside a question about the hours.
     let outright = ["转人工", "我要找人", "转接人工", "要人工", "叫人来"].iter().any(|cue| text.contains(cue));
     if rejects || bare || outright || wants_a_call(text) {
@@ -937,11 +937,42 @@ fn bare_request(text: &str) -> bool {
         "customer service",
     ];
     const FILLERS: &[&str] = &["please", "pls", "plz", "now", "a", "an", "请", "要", "我要", "给我", "谢谢", "呀", "啊", "吧", "快", "赶紧", "马上", "找"];
+    only(text, NOUNS, FILLERS)
+}
+
+/// A message that only calls out for someone: "有人吗", "人呢？", "真人在吗", "hello?? anyone
+/// there". In a chat that is a person wanted; with a question after it, the question is
+/// answered instead.
+fn calls_for_someone(text: &str) -> bool {
+    const CALLS: &[&str] = &[
+        "有没有人在",
+        "有没有人",
+        "有人在吗",
+        "有人在不在",
+        "有人吗",
+        "真人在吗",
+        "人在吗",
+        "人呢",
+        "anyone there",
+        "anybody there",
+        "anyone here",
+        "anybody here",
+        "someone there",
+        "somebody there",
+        "anyone around",
+        "anybody around",
+    ];
+    const FILLERS: &[&str] = &["喂", "哈喽", "你好", "您好", "请问", "到底", "还", "hello", "hi", "hey", "is", "are", "there", "please", "pls"];
+    only(text, CALLS, FILLERS)
+}
+
+/// Whether `text` holds one of `wanted` and nothing but `fillers` and punctuation besides.
+fn only(text: &str, wanted: &[&str], fillers: &[&str]) -> bool {
     let mut rest: String =
         text.chars().map(|c| if c.is_alphanumeric() || c.is_whitespace() || c > '\u{2E80}' && c.is_alphabetic() { c } else { ' ' }).collect();
     let mut found = false;
-    // Longest nouns first, so "人工客服" is not left as "客服" halves.
-    let mut nouns: Vec<&str> = NOUNS.to_vec();
+    // Longest first, so "人工客服" is not left as "客服" halves.
+    let mut nouns: Vec<&str> = wanted.to_vec();
     nouns.sort_by_key(|noun| std::cmp::Reverse(noun.len()));
     for noun in nouns {
         while let Some(at) = find_word(&rest, noun) {
@@ -952,7 +983,7 @@ fn bare_request(text: &str) -> bool {
     if !found {
         return false;
     }
-    let mut fillers: Vec<&str> = FILLERS.to_vec();
+    let mut fillers: Vec<&str> = fillers.to_vec();
     fillers.sort_by_key(|filler| std::cmp::Reverse(filler.len()));
     for filler in fillers {
         while let Some(at) = find_word(&rest, filler) {
@@ -1206,6 +1237,18 @@ mod tests {
             assert!(read(text).wants_human, "{text}");
         }
         for text in ["人工智能课程怎么退款", "客服电话多少", "人工智能的课能退吗"] {
+            assert!(!read(text).wants_human, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_message_that_only_calls_out_for_someone_wants_a_person() {
+        for text in ["有人吗？？", "喂，有人在吗", "人呢", "真人在吗", "到底有没有人", "hello?? anyone there", "Is anybody there?"] {
+            assert!(read(text).wants_human, "{text}");
+        }
+        // A question after the call is answered; someone else, or the bot itself, is not asked for.
+        for text in ["有人吗？我想问下退款多久到账", "有没有人代写作业", "直播间有人私信我要钱", "你是真人还是AI", "anyone there know how to reset a password"]
+        {
             assert!(!read(text).wants_human, "{text}");
         }
     }
