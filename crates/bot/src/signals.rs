@@ -232,6 +232,15 @@ const MILD_FRUSTRATION: &[(&str, f32)] = &[
     ("honestly", 0.3),
     ("never again", 0.7),
     ("not a single", 0.4),
+    // Giving up on the service, said calmly.
+    ("不指望", 1.0),
+    ("指望不上", 1.0),
+    ("心寒", 1.0),
+    ("寒心", 1.0),
+    ("无语", 0.5),
+    ("lost faith", 0.7),
+    ("give up on", 0.5),
+    ("given up on", 0.6),
 ];
 
 /// Messages that report a solved problem or accept the situation.
@@ -622,7 +631,7 @@ fn goes_public(text: &str) -> bool {
     const NEAR: usize = 24;
     let first_person = text.contains('我') || ["i ", "i'm", "i'll", "i am", "we "].iter().any(|me| text.starts_with(me) || text.contains(&format!(" {me}")));
     // What the learner is about to do, not what they did or ask about.
-    let intent = ["就", "去", "要", "going to", "gonna", "i'll", "will "].iter().any(|cue| text.contains(cue));
+    let intent = ["就", "去", "要", "会发", "会曝", "打算", "准备", "going to", "gonna", "i'll", "will "].iter().any(|cue| text.contains(cue));
     first_person
         && intent
         && PLACES.iter().any(|place| {
@@ -1130,6 +1139,8 @@ mod tests {
             "行，那我去微博发一下",
             "今天给不了答复，我就去教育局反映",
             "I'm going to post the whole story on Reddit",
+            "我已经截图了，会发到小红书让大家看看",
+            "我准备把聊天记录发微博",
         ] {
             assert!(goes_public(&normalize(text)), "{text}");
         }
@@ -1184,6 +1195,8 @@ mod tests {
             "又崩了😡😡",
             "明天就要考试，账号还是锁着，快点",
             "It's been two weeks and every single answer is copy-paste",
+            "算了，不指望你们了",
+            "说实话挺心寒的",
         ] {
             assert!(read(text).frustrated(), "{text}: {:?}", read(text));
         }
