@@ -608,7 +608,7 @@ impl Matcher {
             })
             .collect();
         let runner_up = ranked.get(1).map_or(0.0, |(_, score)| *score);
-        let outside = f32::from(u8::from(self.outside.iter().any(|name| crate::outside::mentions(&normalized, name)) || self.not_ours(&normalized)));
+        let outside = f32::from(u8::from(crate::outside::names_outside_service(&self.outside, &normalized) || self.not_ours(&normalized)));
         let query = [1.0, leader, leader - runner_up, (unknown_mass / mass).min(1.0), (query_weights.len() as f32).ln_1p() / 4.0, outside];
         // What associations are learned over: words, bigrams and single characters (a
         // character learned for an article carries to words the labelled questions never used).

@@ -259,10 +259,38 @@ pub fn mentions(text: &str, name: &str) -> bool {
     })
 }
 
+/// Mail services: another company's account, but also the address a learner binds to ours.
+const MAIL_SERVICES: &[&str] = &["gmail", "outlook", "hotmail", "yahoo", "163邮箱", "126邮箱", "qq邮箱"];
+
+/// Words of binding, changing or registering an address with us: "把绑定的qq邮箱换成163邮箱"
+/// is about our account, "qq邮箱登不上" is not.
+const ADDRESS_USE: &[&str] = &[
+    "绑定",
+    "换绑",
+    "换成",
+    "改成",
+    "改为",
+    "更换",
+    "注册",
+    "bind",
+    "switch",
+    "change my email",
+    "change the email",
+    "sign up with",
+    "register with",
+    "registered with",
+];
+
+/// Whether normalised `text` names one of `outside` (from [`outside_names`]); a mail service
+/// named as the address the learner binds, changes or registers with us does not count.
+pub fn names_outside_service(outside: &[&str], text: &str) -> bool {
+    let as_address = ADDRESS_USE.iter().any(|cue| text.contains(cue));
+    outside.iter().any(|name| mentions(text, name) && !(as_address && MAIL_SERVICES.contains(name)))
+}
+
 /// Whether `query` names one of `outside` (from [`outside_names`]).
 pub fn names_outside(outside: &[&str], query: &str) -> bool {
-    let normalized = normalize(query);
-    outside.iter().any(|name| mentions(&normalized, name))
+    names_outside_service(outside, &normalize(query))
 }
 
 #[cfg(test)]
@@ -312,6 +340,10 @@ mod tests {
         assert!(names_outside(&outside, "My Netflix keeps buffering"));
         assert!(!names_outside(&outside, "onlineclass refund"), "whole words only");
         assert!(!names_outside(&outside, "退款多久到账"));
+        // A mail service as the learner's address with us is ours to answer; its own account is not.
+        assert!(!names_outside(&outside, "我想把绑定的qq邮箱换成163邮箱"));
+        assert!(!names_outside(&outside, "can I switch my login email to gmail"));
+        assert!(names_outside(&outside, "qq邮箱登不上了"));
     }
 
     #[test]
