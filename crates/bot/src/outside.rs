@@ -273,7 +273,8 @@ const ADDRESS_USE: &[&str] = &[
     "更换",
     "注册",
     "bind",
-    "switch",
+    "switch my",
+    "switch to",
     "change my email",
     "change the email",
     "sign up with",
@@ -344,6 +345,7 @@ mod tests {
         assert!(!names_outside(&outside, "我想把绑定的qq邮箱换成163邮箱"));
         assert!(!names_outside(&outside, "can I switch my login email to gmail"));
         assert!(names_outside(&outside, "qq邮箱登不上了"));
+        assert!(names_outside(&outside, "my outlook keeps switching accounts"));
     }
 
     #[test]
