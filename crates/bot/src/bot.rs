@@ -161,6 +161,19 @@ pub struct Learned {
 /// Labelled questions shipped with the bot (the dev sets of `kb/`).
 const SHIPPED_QUESTIONS: [&str; 2] = [include_str!("../data/dev-queries.jsonl"), include_str!("../data/dev2-queries.jsonl")];
 
+/// Questions about the shipped articles (and ones no article answers) that we wrote from
+/// the articles alone, the way learners type: symptoms instead of terms, slang, fragments,
+/// typos, traditional characters, mixed languages. None is copied from a dev set.
+const AUTHORED_WORDINGS: &str = include_str!("../data/authored-wordings.jsonl");
+
+/// [`AUTHORED_WORDINGS`], parsed: training phrases, as a help desk writes for each intent.
+/// They teach the matcher's word associations only (not the scoring model, nor the
+/// frustration model: cross-validated, both did worse with them), and only for the shipped
+/// knowledge base; a team's own articles learn from the wordings its editors accept.
+pub fn authored_wordings() -> Vec<crate::eval::LabelledQuery> {
+    crate::eval::parse_lines(AUTHORED_WORDINGS, "authored wordings").unwrap_or_default()
+}
+
 impl Learned {
     /// Nothing learned: for a placeholder bot that never answers (a server with the bot
     /// off). Its frustration model is untrained.
@@ -182,14 +195,15 @@ impl Learned {
     }
 
     /// What ships: the trained constants, the frustration model trained on the shipped
-    /// messages (once per process) and the shipped labelled questions.
+    /// messages (once per process), the shipped labelled questions and the authored wordings.
     pub fn shipped() -> Learned {
         static SHIPPED: OnceLock<Learned> = OnceLock::new();
         SHIPPED
             .get_or_init(|| {
                 let queries: Vec<crate::eval::LabelledQuery> =
                     SHIPPED_QUESTIONS.iter().flat_map(|text| crate::eval::parse_lines(text, "shipped questions").unwrap_or_default()).collect();
-                Learned { model: Model::shipped(), mood: Arc::new(Mood::shipped(&queries)), examples: crate::eval::examples(&queries), taught: Vec::new() }
+                let examples = crate::eval::examples(&[queries.as_slice(), &authored_wordings()].concat());
+                Learned { model: Model::shipped(), mood: Arc::new(Mood::shipped(&queries)), examples, taught: Vec::new() }
             })
             .clone()
     }
