@@ -532,6 +532,27 @@ mod tests {
     }
 
     #[test]
+    fn the_authored_wordings_name_shipped_articles_and_copy_no_dev_line() {
+        // They are trained on in every fold of a cross-validation: a copy of a dev line would
+        // be trained on when it is held out, and a wrong id would teach nothing.
+        let articles: Vec<Article> = crate::eval::parse_lines(include_str!("../../server/kb/articles.jsonl"), "kb").unwrap();
+        let authored: Vec<crate::eval::LabelledQuery> = crate::eval::parse_lines(AUTHORED_WORDINGS, "authored").unwrap();
+        assert!(authored.len() > 800, "{}", authored.len());
+        for wording in &authored {
+            assert!(wording.expect == "__none__" || articles.iter().any(|a| a.id == wording.expect), "{} names {}", wording.query, wording.expect);
+        }
+        assert!(articles.iter().all(|a| authored.iter().any(|w| w.expect == a.id)), "every article has wordings");
+        let dev: std::collections::HashSet<String> = SHIPPED_QUESTIONS
+            .iter()
+            .flat_map(|text| crate::eval::parse_lines::<crate::eval::LabelledQuery>(text, "dev").unwrap())
+            .map(|q| q.query.trim().to_lowercase())
+            .collect();
+        let copies: Vec<&str> = authored.iter().filter(|w| dev.contains(&w.query.trim().to_lowercase())).map(|w| w.query.as_str()).collect();
+        assert!(copies.is_empty(), "copies of dev lines: {copies:?}");
+        assert_eq!(authored_wordings().len(), authored.len());
+    }
+
+    #[test]
     fn the_demo_knowledge_base_answers_its_own_questions() {
         // What the bot learned from labelled questions must not unlearn the plain ones: a
         // learned "密码忘了 → not ours" (from "微信支付密码忘了") once refused the most
