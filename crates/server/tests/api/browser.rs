@@ -905,7 +905,7 @@ async fn an_editor_teaches_the_bot_a_learners_wording_from_the_console() {
     if browsers_missing() {
         return;
     }
-    const WORDING: &str = "妹妹借我手机看了半天网课，能不能查到她看了哪些";
+    const WORDING: &str = "毕业了想把几年的学习痕迹留个备份";
     let stage = Stage::start().await;
     let (base, driver) = (stage.base.clone(), &stage.driver);
     let learner = Browser::open(driver, "zh-CN").await;
