@@ -28,7 +28,7 @@ pub struct App {
 impl App {
     /// Connects to the configured database, runs migrations and starts the writer.
     pub async fn build(config: Config) -> anyhow::Result<App> {
-        let mut store = Store::connect(&config.effective_database_url(), config.db_max_connections).await?;
+        let mut store = Store::connect_with(&config.effective_database_url(), config.db_max_connections, config.sqlite_sync_every_commit).await?;
         store.migrate().await?;
         let cipher = store::secrets::SecretCipher::from_config(config.secret_key.as_ref().map(|key| key.expose()), &config.data_dir)?;
         store.secrets = Arc::new(cipher);

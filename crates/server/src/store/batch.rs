@@ -129,8 +129,7 @@ const REUSED_CLIENT_ID: &str = "client_id: already used by another author in thi
 pub async fn commit(store: &Store, sla: &SlaPolicy, messages: &[&NewMessage]) -> StoreResult<Committed> {
     let now = now_ms();
     let mut tx = store.write.begin().await?;
-    let mut existing = existing_messages(&mut tx, messages).await?;
-    let mut conversations = conversation_states(&mut tx, store.backend, messages).await?;
+    let (mut existing, mut conversations) = read_batch_state(&mut tx, store.backend, messages).await?;
     let mut first_of: HashMap<(i64, &str), usize> = HashMap::new();
     let mut pending = Vec::with_capacity(messages.len());
     let mut reopened = Vec::new();
@@ -178,18 +177,12 @@ pub async fn commit(store: &Store, sla: &SlaPolicy, messages: &[&NewMessage]) ->
         messages.iter().zip(&pending).filter_map(|(new, p)| if let Pending::Insert(seq) = p { Some((*new, *seq, now)) } else { None }).collect();
     let touched: HashSet<i64> = inserts.iter().map(|(new, ..)| new.conversation_id).collect();
     let changed: Vec<&ConversationState> = conversations.values().filter(|c| touched.contains(&c.id)).collect();
-    for chunk in changed.chunks(ROWS_PER_STATEMENT) {
-        write_back(&mut tx, chunk, now).await?;
-    }
     let reopened_ids: Vec<i64> = reopened.iter().map(|(id, ..)| *id).collect();
     for (conversation_id, from, to, author) in reopened {
         let data = json!({"from": from, "to": to, "reopened": from == Status::Resolved, "reason": "learner_message"});
         events::append(&mut tx, conversation_id, EventKind::StatusChanged, author.actor(), data, now).await?;
     }
-    let mut ids = HashMap::new();
-    for chunk in inserts.chunks(ROWS_PER_STATEMENT) {
-        ids.extend(insert_messages(&mut tx, chunk).await?);
-    }
+    let ids = write_batch(&mut tx, store.backend, &changed, &inserts, now).await?;
     tx.commit().await?;
 
     let mut outcomes: Vec<StoreResult<Appended>> = Vec::with_capacity(messages.len());
@@ -211,18 +204,9 @@ pub async fn commit(store: &Store, sla: &SlaPolicy, messages: &[&NewMessage]) ->
     Ok(Committed { outcomes, reopened: reopened_ids })
 }
 
-/// Placeholder `n` of a statement: `$n` on PostgreSQL, an anonymous `?` on SQLite. sqlx's
-/// SQLite driver asks SQLite for the name of every numbered parameter it binds, which SQLite
-/// finds by a linear scan: quadratic in the parameters of a statement, and with the batches'
-/// 1,000-parameter statements that was 15 % of the server's CPU under chat load. Anonymous
-/// ones bind by position, so a statement built with them must name its parameters in the
-/// order they are bound (each of the batch statements does).
-fn param(sqlite: bool, n: usize) -> String {
-    if sqlite { "?".to_owned() } else { format!("${n}") }
-}
-
-fn on_sqlite(tx: &sqlx::Transaction<'_, sqlx::Any>) -> bool {
-    tx.backend_name() == "SQLite"
+/// PostgreSQL's placeholders `$from`, `$from+1`, ... for `count` columns, in parentheses.
+fn placeholders(from: usize, count: usize) -> String {
+    format!("({})", (from..from + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", "))
 }
 
 fn message_is_by(message: &Message, author: Author) -> bool {
@@ -248,106 +232,249 @@ fn stored(new: &NewMessage, id: i64, seq: i64, now: i64) -> Message {
     }
 }
 
-/// Messages already stored under the batch's (conversation, client id) pairs.
-async fn existing_messages(tx: &mut sqlx::Transaction<'_, sqlx::Any>, messages: &[&NewMessage]) -> StoreResult<HashMap<(i64, String), Message>> {
-    let sqlite = on_sqlite(tx);
-    let mut found = HashMap::new();
-    for chunk in messages.chunks(ROWS_PER_STATEMENT) {
-        let pairs: Vec<String> =
-            (0..chunk.len()).map(|i| format!("(conversation_id = {} AND client_id = {})", param(sqlite, 2 * i + 1), param(sqlite, 2 * i + 2))).collect();
-        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {}", pairs.join(" OR "));
-        let mut query = sqlx::query_as::<_, MessageRow>(&sql);
-        for new in chunk {
-            query = query.bind(new.conversation_id).bind(&new.client_id);
-        }
-        for row in query.fetch_all(&mut **tx).await? {
-            let message = Message::try_from(row)?;
-            found.insert((message.conversation_id, message.client_id.clone()), message);
-        }
-    }
-    Ok(found)
-}
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+type ExistingMessages = HashMap<(i64, String), Message>;
 
-/// The current state of every conversation the batch writes to; locked on PostgreSQL
-/// (SQLite's single writer already excludes concurrent writes).
-async fn conversation_states(
+/// Reads what the batch needs: the messages already stored under its (conversation, client
+/// id) pairs, and the state of its conversations (locked on PostgreSQL; SQLite's single
+/// writer already excludes concurrent writes).
+///
+/// On SQLite the batch travels as JSON arrays read with `json_each`, so a statement's text
+/// is the same whatever the batch size: prepared once and kept in sqlx's statement cache
+/// (100 per connection), where multi-row `VALUES` made one statement per batch size for
+/// each of four statements, and two or three parameters to bind instead of up to a thousand.
+/// Both reads also go to the connection's thread as one query string: every statement is a
+/// round trip between a tokio worker and that thread, which under chat load on two shared
+/// cores cost 150–400 µs (the writer was waiting 97 % of the time at 5,000 messages/s).
+/// sqlx 0.8 runs each statement of a SQLite query string and binds anonymous `?`
+/// parameters across them in order (a behaviour it calls deprecated, launchbadge/sqlx#3108;
+/// if a later sqlx drops it, every test that sends a message fails).
+///
+/// PostgreSQL keeps multi-row statements in chunks (its own writers run several batches at
+/// once, and a statement cannot be sent with another one and its parameters).
+async fn read_batch_state(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     backend: Backend,
     messages: &[&NewMessage],
-) -> StoreResult<HashMap<i64, ConversationState>> {
+) -> StoreResult<(ExistingMessages, HashMap<i64, ConversationState>)> {
     let mut ids: Vec<i64> = messages.iter().map(|new| new.conversation_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let lock = if backend == Backend::Postgres { " ORDER BY id FOR UPDATE" } else { "" };
     let sqlite = backend == Backend::Sqlite;
+    let mut existing = HashMap::new();
     let mut states = HashMap::new();
-    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| param(sqlite, i)).collect();
-        let sql = format!(
-            "SELECT id, contact_id, tier, assignee_id, status, last_seq, resolved_at, first_response_at, created_at, priority, pending_since, sla_paused_minutes,
-                resolution_due_at, sla_warned, sla_breached, bot_active, channel_account FROM conversations WHERE id IN ({}){lock}",
-            placeholders.join(", ")
-        );
-        let mut query = sqlx::query_as::<_, ConversationState>(&sql);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        for state in query.fetch_all(&mut **tx).await? {
+    let mut keep = |row: sqlx::any::AnyRow| -> StoreResult<()> {
+        use sqlx::Row;
+        if row.try_column("last_seq").is_ok() {
+            let state = ConversationState::from_row(&row)?;
             states.insert(state.id, state);
+        } else {
+            let message = Message::try_from(MessageRow::from_row(&row)?)?;
+            existing.insert((message.conversation_id, message.client_id.clone()), message);
+        }
+        Ok(())
+    };
+    if sqlite {
+        let pairs = serde_json::Value::from(messages.iter().map(|new| json!([new.conversation_id, new.client_id])).collect::<Vec<_>>());
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN (SELECT m.id FROM json_each(?) AS j CROSS JOIN messages AS m
+                ON m.conversation_id = j.value ->> 0 AND m.client_id = j.value ->> 1);
+             SELECT {STATE_COLUMNS} FROM conversations WHERE id IN (SELECT value FROM json_each(?))"
+        );
+        for row in sqlx::query(&sql).bind(pairs.to_string()).bind(serde_json::Value::from(ids).to_string()).fetch_all(&mut **tx).await? {
+            keep(row)?;
+        }
+    } else {
+        for chunk in messages.chunks(ROWS_PER_STATEMENT) {
+            let sql = existing_sql(chunk.len());
+            for row in bind_existing(sqlx::query(&sql), chunk).fetch_all(&mut **tx).await? {
+                keep(row)?;
+            }
+        }
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let sql = states_sql(chunk.len());
+            for row in bind_states(sqlx::query(&sql), chunk).fetch_all(&mut **tx).await? {
+                keep(row)?;
+            }
         }
     }
-    Ok(states)
+    Ok((existing, states))
 }
 
-/// Writes the batch's new sequence numbers and states back in one statement.
-async fn write_back(tx: &mut sqlx::Transaction<'_, sqlx::Any>, conversations: &[&ConversationState], now: i64) -> StoreResult<()> {
-    let sqlite = on_sqlite(tx);
+/// Writes the batch: the conversations' new sequence numbers and states, then the messages
+/// with them; returns the messages' ids by (conversation, client id). On SQLite one query
+/// string of constant text, for the reasons [`read_batch_state`] gives.
+async fn write_batch(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    backend: Backend,
+    changed: &[&ConversationState],
+    inserts: &[(&NewMessage, i64, i64)],
+    now: i64,
+) -> StoreResult<HashMap<(i64, String), i64>> {
+    let mut ids = HashMap::new();
+    if changed.is_empty() && inserts.is_empty() {
+        return Ok(ids);
+    }
+    let mut keep = |row: sqlx::any::AnyRow| -> StoreResult<()> {
+        use sqlx::Row;
+        ids.insert((row.try_get("conversation_id")?, row.try_get("client_id")?), row.try_get("id")?);
+        Ok(())
+    };
+    if backend == Backend::Sqlite {
+        let states: Vec<serde_json::Value> = changed
+            .iter()
+            .map(|c| {
+                json!([
+                    c.id,
+                    c.last_seq,
+                    c.status,
+                    c.resolved_at,
+                    c.first_response_at,
+                    c.pending_since,
+                    c.sla_paused_minutes,
+                    c.resolution_due_at,
+                    c.sla_warned,
+                    c.sla_breached
+                ])
+            })
+            .collect();
+        let sql = format!(
+            "UPDATE conversations SET last_seq = u.last_seq, status = u.status, resolved_at = u.resolved_at, first_response_at = u.first_response_at,
+                updated_at = ?, pending_since = u.pending_since, sla_paused_minutes = u.sla_paused_minutes,
+                resolution_due_at = u.resolution_due_at, sla_warned = u.sla_warned, sla_breached = u.sla_breached
+             FROM (SELECT value ->> 0 AS id, value ->> 1 AS last_seq, value ->> 2 AS status, value ->> 3 AS resolved_at,
+                          value ->> 4 AS first_response_at, value ->> 5 AS pending_since, value ->> 6 AS sla_paused_minutes,
+                          value ->> 7 AS resolution_due_at, value ->> 8 AS sla_warned, value ->> 9 AS sla_breached FROM json_each(?)) AS u
+             WHERE conversations.id = u.id;
+             {SQLITE_INSERT_MESSAGES}"
+        );
+        let query = sqlx::query(&sql).bind(now).bind(serde_json::Value::from(states).to_string()).bind(messages_json(inserts));
+        for row in query.fetch_all(&mut **tx).await? {
+            keep(row)?;
+        }
+        return Ok(ids);
+    }
+    for chunk in changed.chunks(ROWS_PER_STATEMENT) {
+        let sql = write_back_sql(chunk.len());
+        bind_write_back(sqlx::query(&sql), chunk, now).execute(&mut **tx).await?;
+    }
+    for chunk in inserts.chunks(ROWS_PER_STATEMENT) {
+        let sql = insert_sql(chunk.len());
+        for row in bind_insert(sqlx::query(&sql), chunk).fetch_all(&mut **tx).await? {
+            keep(row)?;
+        }
+    }
+    Ok(ids)
+}
+
+/// Messages stored under `n` (conversation, client id) pairs (PostgreSQL).
+fn existing_sql(n: usize) -> String {
+    let pairs: Vec<String> = (0..n).map(|i| format!("(conversation_id = ${} AND client_id = ${})", 2 * i + 1, 2 * i + 2)).collect();
+    format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {}", pairs.join(" OR "))
+}
+
+fn bind_existing<'q>(mut query: AnyQuery<'q>, messages: &[&'q NewMessage]) -> AnyQuery<'q> {
+    for new in messages {
+        query = query.bind(new.conversation_id).bind(new.client_id.as_str());
+    }
+    query
+}
+
+/// The columns of [`ConversationState`] (its `last_seq` tells its rows apart from a
+/// message's when both reads share a query string).
+const STATE_COLUMNS: &str = "id, contact_id, tier, assignee_id, status, last_seq, resolved_at, first_response_at, created_at, priority, pending_since, \
+     sla_paused_minutes, resolution_due_at, sla_warned, sla_breached, bot_active, channel_account";
+
+/// The state of `n` conversations by id, locked (PostgreSQL).
+fn states_sql(n: usize) -> String {
+    format!("SELECT {STATE_COLUMNS} FROM conversations WHERE id IN {} ORDER BY id FOR UPDATE", placeholders(1, n))
+}
+
+fn bind_states<'q>(mut query: AnyQuery<'q>, ids: &[i64]) -> AnyQuery<'q> {
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query
+}
+
+/// Writes `n` conversations' new sequence numbers and states back in one statement
+/// (PostgreSQL).
+fn write_back_sql(n: usize) -> String {
     const COLUMNS: usize = 10;
-    let rows: Vec<String> = (0..conversations.len())
-        .map(|row| format!("({})", (2..=COLUMNS + 1).map(|c| param(sqlite, row * COLUMNS + c)).collect::<Vec<_>>().join(", ")))
-        .collect();
-    let sql = format!(
-        "UPDATE conversations SET last_seq = u.last_seq, status = u.status, resolved_at = u.resolved_at, first_response_at = u.first_response_at, updated_at = {},
+    let rows: Vec<String> = (0..n).map(|row| placeholders(2 + row * COLUMNS, COLUMNS)).collect();
+    format!(
+        "UPDATE conversations SET last_seq = u.last_seq, status = u.status, resolved_at = u.resolved_at, first_response_at = u.first_response_at, updated_at = $1,
             pending_since = u.pending_since, sla_paused_minutes = u.sla_paused_minutes, resolution_due_at = u.resolution_due_at,
             sla_warned = u.sla_warned, sla_breached = u.sla_breached
          FROM (SELECT column1 AS id, column2 AS last_seq, column3 AS status, column4 AS resolved_at, column5 AS first_response_at,
                       column6 AS pending_since, column7 AS sla_paused_minutes, column8 AS resolution_due_at, column9 AS sla_warned,
                       column10 AS sla_breached FROM (VALUES {}) AS v) AS u
          WHERE conversations.id = u.id",
-        param(sqlite, 1),
         rows.join(", ")
-    );
-    let mut query = sqlx::query(&sql).bind(now);
+    )
+}
+
+fn bind_write_back<'q>(query: AnyQuery<'q>, conversations: &[&'q ConversationState], now: i64) -> AnyQuery<'q> {
+    let mut query = query.bind(now);
     for conversation in conversations {
         query = query
             .bind(conversation.id)
             .bind(conversation.last_seq)
-            .bind(&conversation.status)
+            .bind(conversation.status.as_str())
             .bind(conversation.resolved_at)
             .bind(conversation.first_response_at)
             .bind(conversation.pending_since)
             .bind(conversation.sla_paused_minutes)
             .bind(conversation.resolution_due_at)
-            .bind(&conversation.sla_warned)
-            .bind(&conversation.sla_breached);
+            .bind(conversation.sla_warned.as_str())
+            .bind(conversation.sla_breached.as_str());
     }
-    query.execute(&mut **tx).await?;
-    Ok(())
+    query
 }
 
-/// Inserts messages with allocated sequence numbers and their times (UTC ms); returns their
-/// ids by (conversation, client id).
-pub(super) async fn insert_messages(tx: &mut sqlx::Transaction<'_, sqlx::Any>, rows: &[(&NewMessage, i64, i64)]) -> StoreResult<HashMap<(i64, String), i64>> {
-    let sqlite = on_sqlite(tx);
+/// Inserts the messages of a JSON array of rows ([`messages_json`]) on SQLite, returning
+/// their ids by (conversation, client id): one text whatever the number of rows.
+const SQLITE_INSERT_MESSAGES: &str =
+    "INSERT INTO messages (conversation_id, seq, author_kind, author_user_id, author_contact_id, body, internal, client_id, created_at, attachment_id)
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9 FROM json_each(?)
+     RETURNING id, conversation_id, client_id";
+
+/// Messages with their sequence numbers and times as the JSON array of rows that
+/// [`SQLITE_INSERT_MESSAGES`] reads, in its column order.
+fn messages_json(rows: &[(&NewMessage, i64, i64)]) -> String {
+    let rows: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|(new, seq, at)| {
+            let actor = new.author.actor();
+            json!([
+                new.conversation_id,
+                seq,
+                new.author.kind().as_str(),
+                actor.user_id,
+                actor.contact_id,
+                new.body,
+                i64::from(new.internal),
+                new.client_id,
+                at,
+                new.attachment_id
+            ])
+        })
+        .collect();
+    serde_json::Value::from(rows).to_string()
+}
+
+/// Inserts `n` messages, returning their ids by (conversation, client id) (PostgreSQL).
+fn insert_sql(n: usize) -> String {
     const COLUMNS: usize = 10;
-    let values: Vec<String> =
-        (0..rows.len()).map(|row| format!("({})", (1..=COLUMNS).map(|c| param(sqlite, row * COLUMNS + c)).collect::<Vec<_>>().join(", "))).collect();
-    let sql = format!(
+    let values: Vec<String> = (0..n).map(|row| placeholders(1 + row * COLUMNS, COLUMNS)).collect();
+    format!(
         "INSERT INTO messages (conversation_id, seq, author_kind, author_user_id, author_contact_id, body, internal, client_id, created_at, attachment_id)
          VALUES {} RETURNING id, conversation_id, client_id",
         values.join(", ")
-    );
-    let mut query = sqlx::query_as::<_, (i64, i64, String)>(&sql);
+    )
+}
+
+fn bind_insert<'q>(mut query: AnyQuery<'q>, rows: &[(&'q NewMessage, i64, i64)]) -> AnyQuery<'q> {
     for (new, seq, at) in rows {
         let actor = new.author.actor();
         query = query
@@ -356,11 +483,25 @@ pub(super) async fn insert_messages(tx: &mut sqlx::Transaction<'_, sqlx::Any>, r
             .bind(new.author.kind().as_str())
             .bind(actor.user_id)
             .bind(actor.contact_id)
-            .bind(&new.body)
+            .bind(new.body.as_str())
             .bind(i64::from(new.internal))
-            .bind(&new.client_id)
+            .bind(new.client_id.as_str())
             .bind(*at)
             .bind(new.attachment_id);
     }
-    Ok(query.fetch_all(&mut **tx).await?.into_iter().map(|(id, conversation_id, client_id)| ((conversation_id, client_id), id)).collect())
+    query
+}
+
+/// Inserts messages with allocated sequence numbers and their times (UTC ms); returns their
+/// ids by (conversation, client id).
+pub(super) async fn insert_messages(tx: &mut sqlx::Transaction<'_, sqlx::Any>, rows: &[(&NewMessage, i64, i64)]) -> StoreResult<HashMap<(i64, String), i64>> {
+    use sqlx::Row;
+    let sqlite = tx.backend_name() == "SQLite";
+    let postgres_sql = if sqlite { String::new() } else { insert_sql(rows.len()) };
+    let query = if sqlite { sqlx::query(SQLITE_INSERT_MESSAGES).bind(messages_json(rows)) } else { bind_insert(sqlx::query(&postgres_sql), rows) };
+    let mut ids = HashMap::new();
+    for row in query.fetch_all(&mut **tx).await? {
+        ids.insert((row.try_get("conversation_id")?, row.try_get("client_id")?), row.try_get("id")?);
+    }
+    Ok(ids)
 }

@@ -166,14 +166,20 @@ impl Store {
     /// Connects to `url`, creating a SQLite file (and its directory) when missing.
     /// Does not migrate; call [`Store::migrate`].
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Store> {
+        Store::connect_with(url, max_connections, true).await
+    }
+
+    /// [`Store::connect`], choosing whether SQLite fsyncs at every commit (the
+    /// `sqlite_sync_every_commit` setting; PostgreSQL ignores it and keeps its own).
+    pub async fn connect_with(url: &str, max_connections: u32, sqlite_sync_every_commit: bool) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
         match backend {
             Backend::Sqlite => {
                 let url = sqlite_url_with_create(url)?;
                 let options = AnyConnectOptions::from_str(&url).context("parsing the SQLite URL")?;
-                let write = sqlite_pool_options(1).connect_with(options.clone()).await.context("opening the SQLite database")?;
-                let read = sqlite_pool_options(max_connections).connect_with(options).await.context("opening the SQLite database")?;
+                let write = sqlite_pool_options(1, sqlite_sync_every_commit).connect_with(options.clone()).await.context("opening the SQLite database")?;
+                let read = sqlite_pool_options(max_connections, sqlite_sync_every_commit).connect_with(options).await.context("opening the SQLite database")?;
                 Ok(Store {
                     backend,
                     read,
@@ -275,33 +281,59 @@ const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 5000";
 
 /// SQLite set up deliberately on every connection:
 /// - WAL, so readers never block the writer and a commit is one append;
-/// - `synchronous=FULL`: the WAL is fsynced at every commit, so an acknowledged write
-///   survives a process crash and a power cut (the writer batches commits to pay this once
-///   per batch, not once per message);
+/// - `synchronous=FULL` (the default): the WAL is fsynced at every commit, so an acknowledged
+///   write survives a process crash and a power cut (the writer batches commits to pay this
+///   once per batch, not once per message). With `sync_every_commit` off, `NORMAL`: a commit
+///   is an append to the OS's cache, which survives a crash of the process but not of the
+///   machine; the WAL is fsynced at each checkpoint;
 /// - a busy timeout, for the rare write outside the write pool (another process, a CLI);
 /// - foreign keys, which SQLite leaves off by default;
+/// - no ping before each use: a connection to a file in this process cannot have gone away,
+///   and the ping is a round trip to the connection's thread (one in seven of the message
+///   writer's, per batch);
 /// - no automatic checkpoints: a commit that crosses the WAL threshold would copy pages
 ///   back into the database while the writer waits; [`Store::checkpoint`] does it from a
 ///   background task, mostly on a read connection beside the writer.
-fn sqlite_pool_options(max_connections: u32) -> AnyPoolOptions {
-    AnyPoolOptions::new().max_connections(max_connections).min_connections(1).acquire_timeout(Duration::from_secs(10)).after_connect(|connection, _meta| {
-        Box::pin(async move {
-            connection
-                .execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                     PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;",
-                )
-                .await?;
-            connection.execute(SQLITE_BUSY_TIMEOUT).await?;
-            Ok(())
-        })
-    })
+fn sqlite_pool_options(max_connections: u32, sync_every_commit: bool) -> AnyPoolOptions {
+    let setup = if sync_every_commit {
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;"
+    } else {
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+         PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;"
+    };
+    AnyPoolOptions::new().max_connections(max_connections).min_connections(1).acquire_timeout(Duration::from_secs(10)).test_before_acquire(false).after_connect(
+        move |connection, _meta| {
+            Box::pin(async move {
+                connection.execute(setup).await?;
+                connection.execute(SQLITE_BUSY_TIMEOUT).await?;
+                Ok(())
+            })
+        },
+    )
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// Every SQLite connection fsyncs at each commit (`FULL`, 2) unless the setting says
+    /// otherwise (`NORMAL`, 1); both pools, since a write may run on either.
+    #[tokio::test]
+    async fn sqlite_fsyncs_every_commit_unless_configured_not_to() {
+        for (sync_every_commit, expected) in [(true, 2), (false, 1)] {
+            let dir = std::env::temp_dir().join(format!("edudesk-sync-{}-{sync_every_commit}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            let url = format!("sqlite://{}", dir.join("sync.db").display());
+            let store = Store::connect_with(&url, 2, sync_every_commit).await.unwrap();
+            for pool in [&store.write, &store.read] {
+                let level: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(pool).await.unwrap();
+                assert_eq!(level, expected, "sync_every_commit = {sync_every_commit}");
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
 
     /// Under steady writes with readers always active, the checkpoint keeps the WAL small:
     /// a checkpoint beside the writer alone never caught up, and the file grew with every
