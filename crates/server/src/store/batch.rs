@@ -47,7 +47,8 @@ pub struct Appended {
     pub channel_account: Option<String>,
 }
 
-/// Rows per multi-row statement, well under SQLite's and PostgreSQL's parameter limits.
+/// Rows per multi-row statement on PostgreSQL, well under its parameter limit (SQLite takes
+/// a batch as JSON arrays whatever its size).
 const ROWS_PER_STATEMENT: usize = 100;
 
 /// The outcome of one batch transaction: each message's, and the conversations a
