@@ -289,8 +289,8 @@ const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 5000";
 /// - a busy timeout, for the rare write outside the write pool (another process, a CLI);
 /// - foreign keys, which SQLite leaves off by default;
 /// - no ping before each use: a connection to a file in this process cannot have gone away,
-///   and the ping is a round trip to the connection's thread (one in seven of the message
-///   writer's, per batch);
+///   and the ping is a round trip to the connection's thread (it was one in seven of the
+///   message writer's round trips per batch);
 /// - no automatic checkpoints: a commit that crosses the WAL threshold would copy pages
 ///   back into the database while the writer waits; [`Store::checkpoint`] does it from a
 ///   background task, mostly on a read connection beside the writer.
