@@ -262,7 +262,7 @@ async fn a_bare_request_for_a_person_routes_by_the_whole_conversation(backend: T
 /// Issue 12.3: an agent answering a handed-over question with an article teaches the bot,
 /// once an editor accepts the learner's wording; what nothing answered is grouped by topic.
 async fn the_bot_learns_the_wordings_editors_accept_and_shows_what_to_write(backend: TestBackend) {
-    const WORDING: &str = "毕业前能不能把学习痕迹留一份";
+    const WORDING: &str = "离校前学习痕迹留底咋弄";
     let app = TestApp::builder(backend).with_bot().spawn().await;
     let lead = app.login("lead@edudesk.demo").await;
     let t1 = app.login("t1@edudesk.demo").await;

@@ -905,7 +905,7 @@ async fn an_editor_teaches_the_bot_a_learners_wording_from_the_console() {
     if browsers_missing() {
         return;
     }
-    const WORDING: &str = "毕业前能不能把学习痕迹留一份";
+    const WORDING: &str = "离校前学习痕迹留底咋弄";
     let stage = Stage::start().await;
     let (base, driver) = (stage.base.clone(), &stage.driver);
     let learner = Browser::open(driver, "zh-CN").await;
