@@ -59,7 +59,7 @@ pub struct BotSettings {
 
 impl Default for BotSettings {
     fn default() -> Self {
-        BotSettings { answer_threshold: 0.40, out_of_scope_threshold: 0.18, ambiguity_ratio: 0.98, max_failures: 2 }
+        BotSettings { answer_threshold: 0.43, out_of_scope_threshold: 0.18, ambiguity_ratio: 0.98, max_failures: 2 }
     }
 }
 

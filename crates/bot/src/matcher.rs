@@ -8,7 +8,9 @@
 //! the same for short and long questions: that is what the bot's answer / clarify / out of
 //! scope decisions read.
 
-use std::collections::HashMap;
+// Fx hashing: the matcher's maps are keyed by its own features and looked up many times per
+// query and per labelled question; SipHash was a fifth of building the bot.
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::Article;
 use crate::features::{Feature, features, is_supporting, looks_chinese};
@@ -88,6 +90,19 @@ const NONE: u32 = u32::MAX;
 /// Learned associations with categories are kept under `CATEGORY_BASE + category id`.
 const CATEGORY_BASE: u32 = 1 << 31;
 
+/// What a query's features taught, per option (article, category or [`NONE`]).
+struct Taught {
+    sums: HashMap<u32, f32>,
+    /// √(number of features): a long query's many words do not outvote a short one's few.
+    scale: f32,
+}
+
+impl Taught {
+    fn association(&self, option: u32) -> f32 {
+        self.sums.get(&option).copied().unwrap_or(0.0) / self.scale
+    }
+}
+
 /// The scored shortlist of one query.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ranking {
@@ -155,10 +170,10 @@ impl Matcher {
         let mut matcher = Matcher { model, ..Matcher::default() };
         let bodies: Vec<Vec<Feature>> = articles.iter().map(|a| features(&normalize(&a.body))).collect();
         let average_body = (bodies.iter().map(Vec::len).sum::<usize>() as f32 / articles.len().max(1) as f32).max(1.0);
-        let mut document_frequency: HashMap<String, u32> = HashMap::new();
-        let mut categories: HashMap<String, u32> = HashMap::new();
+        let mut document_frequency: HashMap<String, u32> = HashMap::default();
+        let mut categories: HashMap<String, u32> = HashMap::default();
         for (index, (article, body)) in articles.iter().zip(&bodies).enumerate() {
-            let mut weights: HashMap<String, (f32, f32)> = HashMap::new();
+            let mut weights: HashMap<String, (f32, f32)> = HashMap::default();
             let mut short_field = |text: &str, weight: f32| {
                 for feature in features(&normalize(text)) {
                     let slot = weights.entry(feature.key).or_insert((0.0, 0.0));
@@ -173,7 +188,7 @@ impl Matcher {
                 short_field(tag, TAG_WEIGHT);
             }
             short_field(&article.category, CATEGORY_WEIGHT);
-            let mut body_counts: HashMap<&str, f32> = HashMap::new();
+            let mut body_counts: HashMap<&str, f32> = HashMap::default();
             for feature in body {
                 *body_counts.entry(feature.key.as_str()).or_insert(0.0) += 1.0;
             }
@@ -360,10 +375,11 @@ impl Matcher {
     fn probabilities(&self, analysis: &Analysis) -> (Vec<f32>, f32) {
         let (mut logits, mut none) = self.model.logits(analysis);
         if !self.associations.is_empty() {
+            let taught = self.taught(&analysis.keys);
             for ((index, _), logit) in analysis.candidates.iter().zip(&mut logits) {
-                *logit += self.learned(&analysis.keys, *index as u32);
+                *logit += self.learned(&taught, *index as u32);
             }
-            none += self.learned(&analysis.keys, NONE);
+            none += self.learned(&taught, NONE);
         }
         crate::model::softmax(&logits, none)
     }
@@ -371,12 +387,25 @@ impl Matcher {
     /// What labelled questions taught about `option` (an article or [`NONE`]): the
     /// association with the article itself plus with its category, which many more
     /// examples share ("卡" speaks for the video articles as a group).
-    fn learned(&self, keys: &[String], option: u32) -> f32 {
-        let own = self.association(keys, option);
+    fn learned(&self, taught: &Taught, option: u32) -> f32 {
+        let own = taught.association(option);
         match self.category_option(option) {
-            Some(category) => own + self.association(keys, category),
+            Some(category) => own + taught.association(category),
             None => own,
         }
+    }
+
+    /// What the query's features taught, summed per option in one pass over their lists:
+    /// looking each feature up again for each of the ~20 candidates and their categories
+    /// made learning from ~7,000 labelled questions the bulk of building the bot.
+    fn taught(&self, keys: &[String]) -> Taught {
+        let mut sums: HashMap<u32, f32> = HashMap::default();
+        for list in keys.iter().filter_map(|key| self.associations.get(key)) {
+            for (option, weight) in list {
+                *sums.entry(*option).or_insert(0.0) += weight;
+            }
+        }
+        Taught { sums, scale: (keys.len().max(1) as f32).sqrt() }
     }
 
     fn category_option(&self, option: u32) -> Option<u32> {
@@ -388,12 +417,6 @@ impl Matcher {
         if let Some(category) = self.category_option(option) {
             self.nudge(keys, category, step);
         }
-    }
-
-    fn association(&self, keys: &[String], article: u32) -> f32 {
-        let total: f32 =
-            keys.iter().filter_map(|key| self.associations.get(key)).flat_map(|list| list.iter().filter(|(a, _)| *a == article).map(|(_, w)| *w)).sum();
-        total / (keys.len().max(1) as f32).sqrt()
     }
 
     fn nudge(&mut self, keys: &[String], article: u32, step: f32) {
@@ -432,10 +455,11 @@ impl Matcher {
             let mut changed = false;
             for (example, (analysis, target)) in prepared.iter().enumerate() {
                 let (mut logits, none) = self.model.logits(analysis);
+                let taught = self.taught(&analysis.keys);
                 for ((index, _), logit) in analysis.candidates.iter().zip(&mut logits) {
-                    *logit += self.learned(&analysis.keys, *index as u32);
+                    *logit += self.learned(&taught, *index as u32);
                 }
-                let none = none + self.learned(&analysis.keys, NONE);
+                let none = none + self.learned(&taught, NONE);
                 let options = analysis.candidates.iter().map(|(index, _)| *index as u32).zip(logits).chain(std::iter::once((NONE, none)));
                 let right = options.clone().find(|(option, _)| option == target).map_or(0.0, |(_, logit)| logit);
                 let rival = options.filter(|(option, _)| option != target).max_by(|a, b| a.1.total_cmp(&b.1));
@@ -505,7 +529,7 @@ impl Matcher {
     /// The shortlist of `query` with the features the model scores.
     pub fn analyse(&self, query: &str) -> Analysis {
         let normalized = normalize(query);
-        let mut query_weights: HashMap<String, f32> = HashMap::new();
+        let mut query_weights: HashMap<String, f32> = HashMap::default();
         for feature in features(&normalized) {
             let weight = feature.kind.weight();
             let slot = query_weights.entry(feature.key).or_insert(0.0);
@@ -520,7 +544,7 @@ impl Matcher {
         let chinese = looks_chinese(&normalized);
         let same_language = self.entries.iter().any(|e| e.chinese == chinese);
         let (mut mass, mut unknown_mass) = (0.0, 0.0);
-        let mut counted_by_id: HashMap<u32, f32> = HashMap::new();
+        let mut counted_by_id: HashMap<u32, f32> = HashMap::default();
         let mut combined = vec![0.0f32; self.entries.len()];
         let mut short = vec![0.0f32; self.entries.len()];
         let mut body = vec![0.0f32; self.entries.len()];

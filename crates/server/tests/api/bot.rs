@@ -261,6 +261,8 @@ async fn a_bare_request_for_a_person_routes_by_the_whole_conversation(backend: T
 
 /// Issue 12.3: an agent answering a handed-over question with an article teaches the bot,
 /// once an editor accepts the learner's wording; what nothing answered is grouped by topic.
+/// The wording is one the shipped bot cannot answer (it hands over or offers two articles);
+/// as the bot learns more, such a wording may need replacing.
 async fn the_bot_learns_the_wordings_editors_accept_and_shows_what_to_write(backend: TestBackend) {
     const WORDING: &str = "离校前学习痕迹留底咋弄";
     let app = TestApp::builder(backend).with_bot().spawn().await;
@@ -270,8 +272,14 @@ async fn the_bot_learns_the_wordings_editors_accept_and_shows_what_to_write(back
 
     let (learner, _) = app.learner("L9201").await;
     let id = app.open_conversation(&learner, WORDING).await;
-    let conversation = app.get(&format!("/api/v1/conversations/{id}"), &lead).await.expect(200);
-    assert_eq!(conversation["bot_active"], false, "the bot could not answer it: {:?}", bot_links(&messages(&app, &lead, id).await));
+    let unsure = bot_links(&messages(&app, &lead, id).await);
+    assert!(unsure.iter().all(|body| !body.contains("/help/articles/")), "the bot could not answer it: {unsure:?}");
+    // Whether the bot handed over or offered two articles, the learner asks for a person.
+    app.post(&format!("/api/v1/conversations/{id}/messages"), &learner, json!({"body": "转人工"})).await.expect(201);
+    crate::helpers::eventually("the bot handing over", async || {
+        (app.get(&format!("/api/v1/conversations/{id}"), &lead).await.expect(200)["bot_active"] == false).then_some(())
+    })
+    .await;
     app.post(
         &format!("/api/v1/conversations/{id}/messages"),
         &lead,

@@ -896,7 +896,7 @@ async fn the_widget_tells_learners_what_they_need_to_know() {
     assert_eq!((answered["rating"].as_i64(), answered["comment"].as_str()), (Some(5), Some("希望增加倍速播放功能")), "{report}");
 }
 
-/// Issue 12.3, end to end: the bot cannot answer a learner's wording and hands over; the
+/// Issue 12.3, end to end: the bot cannot answer a learner's wording, the learner asks for a person; the
 /// agent answers with an article link and resolves; the wording waits in the console's
 /// knowledge-base screen; an editor accepts it there; the next learner who writes it gets
 /// the bot's answer with that article at once.
@@ -912,6 +912,8 @@ async fn an_editor_teaches_the_bot_a_learners_wording_from_the_console() {
     open_widget(&learner, &base).await;
     learner_sends(&learner, WORDING).await;
     let conversation = widget_conversation(&learner).await;
+    // The bot hands over or offers two articles; either way the learner asks for a person.
+    learner_sends(&learner, "转人工").await;
     let lead = api_token(&base, "lead@edudesk.demo").await;
     let http = reqwest::Client::new();
     let conversation_url = format!("{base}/api/v1/conversations/{conversation}");
