@@ -158,7 +158,7 @@ pub struct Config {
     pub staffing_service_level_percent: u8,
     /// Staffing: learners' mean patience before giving up, in seconds (Erlang A).
     pub staffing_patience_seconds: u64,
-    /// The bot's confidence thresholds (`[bot] answer_threshold = 0.3` ...; file only).
+    /// The bot's confidence thresholds (`[bot] answer_threshold`, `out_of_scope_threshold`, `ambiguity_ratio`, `max_failures`; defaults in `BotSettings::default`; file only).
     pub bot: edudesk_bot::BotSettings,
     /// Channels to configure at start (`[[channels]]` in the file; the console edits them too).
     pub channels: Vec<ChannelEntry>,
