@@ -295,17 +295,17 @@ const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 5000";
 ///   back into the database while the writer waits; [`Store::checkpoint`] does it from a
 ///   background task, mostly on a read connection beside the writer.
 fn sqlite_pool_options(max_connections: u32, sync_every_commit: bool) -> AnyPoolOptions {
-    let setup = if sync_every_commit {
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+    let synchronous = if sync_every_commit { "FULL" } else { "NORMAL" };
+    let setup: std::sync::Arc<str> = format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; \
          PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;"
-    } else {
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-         PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;"
-    };
+    )
+    .into();
     AnyPoolOptions::new().max_connections(max_connections).min_connections(1).acquire_timeout(Duration::from_secs(10)).test_before_acquire(false).after_connect(
         move |connection, _meta| {
+            let setup = std::sync::Arc::clone(&setup);
             Box::pin(async move {
-                connection.execute(setup).await?;
+                connection.execute(&*setup).await?;
                 connection.execute(SQLITE_BUSY_TIMEOUT).await?;
                 Ok(())
             })
