@@ -2,7 +2,9 @@
 //! at a set total rate; latency is measured from the learner's send to the agent's
 //! receipt of the committed message. Also reports server memory per idle connection.
 //! With `--nodes 2` it runs two `edudesk serve` processes on PostgreSQL + NATS, learners on
-//! one node and agents on the other.
+//! one node and agents on the other. With `--closed-loop` every learner keeps one message in
+//! flight instead (the next is sent when the last is acknowledged): the rate is then what the
+//! server can take, its ceiling.
 
 use std::{
     path::PathBuf,
@@ -56,6 +58,10 @@ pub struct Args {
     /// off, learners chat with agents only, which is what this measures.
     #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
     bot: bool,
+    /// One message in flight per learner, sent as soon as the previous one is acknowledged
+    /// (`--rate` is ignored): measures the most messages per second the server takes.
+    #[arg(long)]
+    closed_loop: bool,
 }
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -206,19 +212,26 @@ async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database
     let learner_pid = pids[0];
     let before = rss_kib(learner_pid);
     let mut sinks: Vec<Arc<Mutex<Sink>>> = Vec::with_capacity(learners.len());
-    let acks = Arc::new(AtomicU64::new(0));
+    // Per learner, a permit for each answered send (ack or nack): the closed loop waits on it.
+    let mut answered: Vec<Arc<tokio::sync::Semaphore>> = Vec::with_capacity(learners.len());
+    let (acks, nacks) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let connecting = Instant::now();
     for (token, _) in &learners {
         let socket = connect(&learner_node, token).await?;
         let (sink, mut stream) = socket.split();
         sinks.push(Arc::new(Mutex::new(sink)));
-        let acks = acks.clone();
+        let permits = Arc::new(tokio::sync::Semaphore::new(0));
+        answered.push(permits.clone());
+        let (acks, nacks) = (acks.clone(), nacks.clone());
         tokio::spawn(async move {
             while let Some(Ok(frame)) = stream.next().await {
-                if let Frame::Text(text) = frame
-                    && text.contains("\"type\":\"ack\"")
-                {
+                let Frame::Text(text) = frame else { continue };
+                if text.contains("\"type\":\"ack\"") {
                     acks.fetch_add(1, Ordering::Relaxed);
+                    permits.add_permits(1);
+                } else if text.contains("\"type\":\"nack\"") {
+                    nacks.fetch_add(1, Ordering::Relaxed);
+                    permits.add_permits(1);
                 }
             }
         });
@@ -255,22 +268,46 @@ async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database
         }));
     }
 
-    // Send at the set rate, round robin over learners, in 1 ms ticks.
     let total = Duration::from_secs(args.warmup + args.seconds);
+    let mut sent = 0u64;
+    let (mut acked_at_warmup, mut acked_at_end) = (0u64, 0u64);
+    if args.closed_loop {
+        // Every learner sends, waits for the answer, sends again, until the time is up.
+        let mut senders = Vec::with_capacity(sinks.len());
+        for (index, (sink, permits)) in sinks.iter().zip(&answered).enumerate() {
+            let (sink, permits, conversation) = (sink.clone(), permits.clone(), learners[index].1);
+            senders.push(tokio::spawn(async move {
+                let mut sent = 0u64;
+                while start.elapsed() < total {
+                    let now_us = start.elapsed().as_micros() as u64;
+                    let frame =
+                        json!({"type": "send", "conversation_id": conversation, "client_id": format!("c{index}-{sent}"), "body": format!("t={now_us}")});
+                    sink.lock().await.send(Frame::Text(frame.to_string().into())).await?;
+                    sent += 1;
+                    permits.acquire().await?.forget();
+                }
+                anyhow::Ok(sent)
+            }));
+        }
+        tokio::time::sleep_until((start + warmup_until).into()).await;
+        acked_at_warmup = acks.load(Ordering::Relaxed);
+        tokio::time::sleep_until((start + total).into()).await;
+        acked_at_end = acks.load(Ordering::Relaxed);
+        for sender in senders {
+            sent += sender.await??;
+        }
+    }
+    // Otherwise send at the set rate, round robin over learners, in 1 ms ticks.
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let (mut sent, mut next_learner) = (0u64, 0usize);
-    let mut sent_measured = 0u64;
-    while start.elapsed() < total {
+    let mut next_learner = 0usize;
+    while !args.closed_loop && start.elapsed() < total {
         tick.tick().await;
         let due = (start.elapsed().as_micros() as u64 * args.rate / 1_000_000).saturating_sub(sent);
         for _ in 0..due {
             let index = next_learner % sinks.len();
             next_learner += 1;
             let now_us = start.elapsed().as_micros() as u64;
-            if Duration::from_micros(now_us) >= warmup_until {
-                sent_measured += 1;
-            }
             let frame = json!({"type": "send", "conversation_id": learners[index].1, "client_id": format!("m{sent}"), "body": format!("t={now_us}")});
             sinks[index].lock().await.send(Frame::Text(frame.to_string().into())).await?;
             sent += 1;
@@ -304,6 +341,14 @@ async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database
     let mut latencies: Vec<u32> = timeline.into_iter().map(|(_, latency)| latency).collect();
     latencies.sort_unstable();
     let lost = sent.saturating_sub(received.load(Ordering::Relaxed));
+    if args.closed_loop {
+        println!(
+            "closed loop: acknowledged {:.0} messages/s after the warm-up ({} acks, {} nacks in all)",
+            acked_at_end.saturating_sub(acked_at_warmup) as f64 / args.seconds as f64,
+            acks.load(Ordering::Relaxed),
+            nacks.load(Ordering::Relaxed)
+        );
+    }
     println!(
         "backend={} nodes={} learners={} agents={} rate={}/s seconds={} sent={} received={} measured={} throughput={:.0}/s p50={:.2}ms p99={:.2}ms max={:.2}ms \
          idle_rss_per_connection={:.1}KiB server_rss_under_load={}MiB not_received={}",
@@ -324,6 +369,5 @@ async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database
         load_rss / 1024,
         lost
     );
-    let _ = sent_measured;
     Ok(())
 }
