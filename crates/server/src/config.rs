@@ -103,7 +103,7 @@ pub struct Config {
     pub write_batch_max: usize,
     /// SQLite only: fsync the WAL at every commit (`synchronous=FULL`), so an acknowledged
     /// write survives a power cut. `false` (`synchronous=NORMAL`): it survives a crash of the
-    /// process, and the WAL reaches the disk at each checkpoint (every second); commits no
+    /// process, and the WAL reaches the disk at each checkpoint (every half second); commits no
     /// longer wait for the disk (single writes get faster; the chat tail did not, BENCHMARKS).
     pub sqlite_sync_every_commit: bool,
     /// NATS server for the realtime bus between nodes; without it events stay in this process.

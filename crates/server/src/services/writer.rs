@@ -109,7 +109,7 @@ async fn run(store: Store, bus: Bus, sla: Arc<SlaPolicy>, mut receiver: mpsc::Re
 }
 
 /// Commits one message in a transaction of its own and publishes it.
-async fn commit_alone(store: &Store, bus: &Bus, sla: &SlaPolicy, message: &NewMessage) -> AppResult<Appended> {
+async fn commit_alone(store: &Store, bus: &Bus, sla: &Arc<SlaPolicy>, message: &NewMessage) -> AppResult<Appended> {
     let Committed { mut outcomes, reopened } = commit(store, sla, &[message]).await?;
     publish(store, bus, &outcomes, &reopened).await;
     outcomes.pop().unwrap_or_else(|| Err(StoreError::Internal(anyhow::anyhow!("empty commit outcome")))).map_err(AppError::from)

@@ -6,7 +6,10 @@
 //! One message's failure never fails its neighbours: refusals (unknown, forbidden or
 //! closed conversation) write nothing for that message.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use edudesk_core::{Access, ConversationScope, EventKind, Principal, Priority, Status, Tier, lifecycle, sla::SlaPolicy};
 use serde_json::json;
@@ -14,7 +17,7 @@ use sqlx::FromRow;
 
 use super::error::{StoreError, StoreResult};
 use super::{
-    Backend, Store,
+    Store,
     events::{self},
     messages::{Author, MESSAGE_COLUMNS, Message, MessageRow},
     now_ms, to_utc,
@@ -48,7 +51,7 @@ pub struct Appended {
 }
 
 /// Rows per multi-row statement on PostgreSQL, well under its parameter limit (SQLite takes
-/// a batch as JSON arrays whatever its size).
+/// a batch as JSON arrays whatever its size, see [`sqlite`]).
 const ROWS_PER_STATEMENT: usize = 100;
 
 /// The outcome of one batch transaction: each message's, and the conversations a
@@ -127,10 +130,42 @@ const REUSED_CLIENT_ID: &str = "client_id: already used by another author in thi
 /// Whatever the batch size, this is a handful of statements: find resent client ids,
 /// read (and on PostgreSQL lock) the conversations, write their new sequence numbers
 /// and states back in one `UPDATE`, insert the messages in one multi-row `INSERT`.
-pub async fn commit(store: &Store, sla: &SlaPolicy, messages: &[&NewMessage]) -> StoreResult<Committed> {
+/// On SQLite the whole transaction runs in one call on the message writer's own
+/// connection ([`super::sqlite_writer`]), while this node's other writes wait for the
+/// write pool's connection, held here.
+pub async fn commit(store: &Store, sla: &Arc<SlaPolicy>, messages: &[&NewMessage]) -> StoreResult<Committed> {
+    if let Some(writer) = &store.sqlite_writer {
+        let mut exclusive = store.write.acquire().await?;
+        let messages: Vec<NewMessage> = messages.iter().map(|new| (*new).clone()).collect();
+        let sla = Arc::clone(sla);
+        return writer.run(&mut exclusive, move |connection| sqlite::commit(connection, &sla, &messages)).await?;
+    }
     let now = now_ms();
     let mut tx = store.write.begin().await?;
-    let (mut existing, mut conversations) = read_batch_state(&mut tx, store.backend, messages).await?;
+    let (mut existing, mut conversations) = read_batch_state(&mut tx, messages).await?;
+    let Planned { pending, reopened } = plan(messages, &mut existing, &mut conversations, sla, now);
+    let inserts = inserts(messages, &pending, now);
+    let changed = changed(&conversations, &inserts);
+    let reopened_ids: Vec<i64> = reopened.iter().map(|(id, ..)| *id).collect();
+    for (conversation_id, from, to, author) in reopened {
+        events::append(&mut tx, conversation_id, EventKind::StatusChanged, author.actor(), reopened_event(from, to), now).await?;
+    }
+    let ids = write_batch(&mut tx, &changed, &inserts, now).await?;
+    tx.commit().await?;
+    Ok(Committed { outcomes: outcomes(messages, pending, &ids, &conversations, now), reopened: reopened_ids })
+}
+
+/// What the batch does to each message, decided on the state read inside its transaction,
+/// and the conversations a learner's message reopened (id, from, to, by whom).
+struct Planned {
+    pending: Vec<Pending>,
+    reopened: Vec<(i64, Status, Status, Author)>,
+}
+
+/// Decides each message of the batch against its conversation's state and the messages
+/// already stored, and moves the conversations' state on (sequence numbers, first
+/// response, reopening). Writes nothing.
+fn plan(messages: &[&NewMessage], existing: &mut ExistingMessages, conversations: &mut HashMap<i64, ConversationState>, sla: &SlaPolicy, now: i64) -> Planned {
     let mut first_of: HashMap<(i64, &str), usize> = HashMap::new();
     let mut pending = Vec::with_capacity(messages.len());
     let mut reopened = Vec::new();
@@ -173,19 +208,33 @@ pub async fn commit(store: &Store, sla: &SlaPolicy, messages: &[&NewMessage]) ->
         };
         pending.push(Pending::Done(Box::new(outcome)));
     }
+    Planned { pending, reopened }
+}
 
-    let inserts: Vec<(&NewMessage, i64, i64)> =
-        messages.iter().zip(&pending).filter_map(|(new, p)| if let Pending::Insert(seq) = p { Some((*new, *seq, now)) } else { None }).collect();
+/// The messages to insert, with their sequence numbers and the batch's time.
+fn inserts<'m>(messages: &[&'m NewMessage], pending: &[Pending], now: i64) -> Vec<(&'m NewMessage, i64, i64)> {
+    messages.iter().zip(pending).filter_map(|(new, p)| if let Pending::Insert(seq) = p { Some((*new, *seq, now)) } else { None }).collect()
+}
+
+/// The conversations whose state the batch changed (those it inserts messages into).
+fn changed<'c>(conversations: &'c HashMap<i64, ConversationState>, inserts: &[(&NewMessage, i64, i64)]) -> Vec<&'c ConversationState> {
     let touched: HashSet<i64> = inserts.iter().map(|(new, ..)| new.conversation_id).collect();
-    let changed: Vec<&ConversationState> = conversations.values().filter(|c| touched.contains(&c.id)).collect();
-    let reopened_ids: Vec<i64> = reopened.iter().map(|(id, ..)| *id).collect();
-    for (conversation_id, from, to, author) in reopened {
-        let data = json!({"from": from, "to": to, "reopened": from == Status::Resolved, "reason": "learner_message"});
-        events::append(&mut tx, conversation_id, EventKind::StatusChanged, author.actor(), data, now).await?;
-    }
-    let ids = write_batch(&mut tx, store.backend, &changed, &inserts, now).await?;
-    tx.commit().await?;
+    conversations.values().filter(|c| touched.contains(&c.id)).collect()
+}
 
+/// The event a learner's message that reopened a conversation leaves in its log.
+fn reopened_event(from: Status, to: Status) -> serde_json::Value {
+    json!({"from": from, "to": to, "reopened": from == Status::Resolved, "reason": "learner_message"})
+}
+
+/// Each message's outcome once the batch is committed, in the order of `messages`.
+fn outcomes(
+    messages: &[&NewMessage],
+    pending: Vec<Pending>,
+    ids: &HashMap<(i64, String), i64>,
+    conversations: &HashMap<i64, ConversationState>,
+    now: i64,
+) -> Vec<StoreResult<Appended>> {
     let mut outcomes: Vec<StoreResult<Appended>> = Vec::with_capacity(messages.len());
     for (new, state) in messages.iter().zip(pending) {
         let outcome = match state {
@@ -202,7 +251,7 @@ pub async fn commit(store: &Store, sla: &SlaPolicy, messages: &[&NewMessage]) ->
         };
         outcomes.push(outcome);
     }
-    Ok(Committed { outcomes, reopened: reopened_ids })
+    outcomes
 }
 
 /// PostgreSQL's placeholders `$from`, `$from+1`, ... for `count` columns, in parentheses.
@@ -236,125 +285,46 @@ fn stored(new: &NewMessage, id: i64, seq: i64, now: i64) -> Message {
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 type ExistingMessages = HashMap<(i64, String), Message>;
 
-/// Reads what the batch needs: the messages already stored under its (conversation, client
-/// id) pairs, and the state of its conversations (locked on PostgreSQL; SQLite's single
-/// writer already excludes concurrent writes).
-///
-/// On SQLite the batch travels as JSON arrays read with `json_each`, so a statement's text
-/// is the same whatever the batch size: prepared once and kept in sqlx's statement cache
-/// (100 per connection), where multi-row `VALUES` made one statement per batch size for
-/// each of four statements, and two or three parameters to bind instead of up to a thousand.
-/// Both reads also go to the connection's thread as one query string: every statement is a
-/// round trip between a tokio worker and that thread, which under chat load on two shared
-/// cores cost 150–400 µs (the writer was waiting 97 % of the time at 5,000 messages/s).
-/// sqlx 0.8 runs each statement of a SQLite query string and binds anonymous `?`
-/// parameters across them in order (a behaviour it calls deprecated, launchbadge/sqlx#3108;
-/// if a later sqlx drops it, every test that sends a message fails).
-///
-/// PostgreSQL keeps multi-row statements in chunks (its own writers run several batches at
-/// once, and a statement cannot be sent with another one and its parameters).
+/// Reads what the batch needs on PostgreSQL: the messages already stored under its
+/// (conversation, client id) pairs, and the state of its conversations, locked. Multi-row
+/// statements in chunks (its writers run several batches at once, each its own
+/// transaction; SQLite's batch runs in [`sqlite::commit`]).
 async fn read_batch_state(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    backend: Backend,
     messages: &[&NewMessage],
 ) -> StoreResult<(ExistingMessages, HashMap<i64, ConversationState>)> {
     let mut ids: Vec<i64> = messages.iter().map(|new| new.conversation_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let sqlite = backend == Backend::Sqlite;
     let mut existing = HashMap::new();
     let mut states = HashMap::new();
-    let mut keep = |row: sqlx::any::AnyRow| -> StoreResult<()> {
-        use sqlx::Row;
-        if row.try_column("last_seq").is_ok() {
-            let state = ConversationState::from_row(&row)?;
-            states.insert(state.id, state);
-        } else {
+    for chunk in messages.chunks(ROWS_PER_STATEMENT) {
+        let sql = existing_sql(chunk.len());
+        for row in bind_existing(sqlx::query(&sql), chunk).fetch_all(&mut **tx).await? {
             let message = Message::try_from(MessageRow::from_row(&row)?)?;
             existing.insert((message.conversation_id, message.client_id.clone()), message);
         }
-        Ok(())
-    };
-    if sqlite {
-        let pairs = serde_json::Value::from(messages.iter().map(|new| json!([new.conversation_id, new.client_id])).collect::<Vec<_>>());
-        let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN (SELECT m.id FROM json_each(?) AS j CROSS JOIN messages AS m
-                ON m.conversation_id = j.value ->> 0 AND m.client_id = j.value ->> 1);
-             SELECT {STATE_COLUMNS} FROM conversations WHERE id IN (SELECT value FROM json_each(?))"
-        );
-        for row in sqlx::query(&sql).bind(pairs.to_string()).bind(serde_json::Value::from(ids).to_string()).fetch_all(&mut **tx).await? {
-            keep(row)?;
-        }
-    } else {
-        for chunk in messages.chunks(ROWS_PER_STATEMENT) {
-            let sql = existing_sql(chunk.len());
-            for row in bind_existing(sqlx::query(&sql), chunk).fetch_all(&mut **tx).await? {
-                keep(row)?;
-            }
-        }
-        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-            let sql = states_sql(chunk.len());
-            for row in bind_states(sqlx::query(&sql), chunk).fetch_all(&mut **tx).await? {
-                keep(row)?;
-            }
+    }
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let sql = states_sql(chunk.len());
+        for row in bind_states(sqlx::query(&sql), chunk).fetch_all(&mut **tx).await? {
+            let state = ConversationState::from_row(&row)?;
+            states.insert(state.id, state);
         }
     }
     Ok((existing, states))
 }
 
-/// Writes the batch: the conversations' new sequence numbers and states, then the messages
-/// with them; returns the messages' ids by (conversation, client id). On SQLite one query
-/// string of constant text, for the reasons [`read_batch_state`] gives.
+/// Writes the batch on PostgreSQL: the conversations' new sequence numbers and states, then
+/// the messages with them; returns the messages' ids by (conversation, client id).
 async fn write_batch(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    backend: Backend,
     changed: &[&ConversationState],
     inserts: &[(&NewMessage, i64, i64)],
     now: i64,
 ) -> StoreResult<HashMap<(i64, String), i64>> {
+    use sqlx::Row;
     let mut ids = HashMap::new();
-    if changed.is_empty() && inserts.is_empty() {
-        return Ok(ids);
-    }
-    let mut keep = |row: sqlx::any::AnyRow| -> StoreResult<()> {
-        use sqlx::Row;
-        ids.insert((row.try_get("conversation_id")?, row.try_get("client_id")?), row.try_get("id")?);
-        Ok(())
-    };
-    if backend == Backend::Sqlite {
-        let states: Vec<serde_json::Value> = changed
-            .iter()
-            .map(|c| {
-                json!([
-                    c.id,
-                    c.last_seq,
-                    c.status,
-                    c.resolved_at,
-                    c.first_response_at,
-                    c.pending_since,
-                    c.sla_paused_minutes,
-                    c.resolution_due_at,
-                    c.sla_warned,
-                    c.sla_breached
-                ])
-            })
-            .collect();
-        let sql = format!(
-            "UPDATE conversations SET last_seq = u.last_seq, status = u.status, resolved_at = u.resolved_at, first_response_at = u.first_response_at,
-                updated_at = ?, pending_since = u.pending_since, sla_paused_minutes = u.sla_paused_minutes,
-                resolution_due_at = u.resolution_due_at, sla_warned = u.sla_warned, sla_breached = u.sla_breached
-             FROM (SELECT value ->> 0 AS id, value ->> 1 AS last_seq, value ->> 2 AS status, value ->> 3 AS resolved_at,
-                          value ->> 4 AS first_response_at, value ->> 5 AS pending_since, value ->> 6 AS sla_paused_minutes,
-                          value ->> 7 AS resolution_due_at, value ->> 8 AS sla_warned, value ->> 9 AS sla_breached FROM json_each(?)) AS u
-             WHERE conversations.id = u.id;
-             {SQLITE_INSERT_MESSAGES}"
-        );
-        let query = sqlx::query(&sql).bind(now).bind(serde_json::Value::from(states).to_string()).bind(messages_json(inserts));
-        for row in query.fetch_all(&mut **tx).await? {
-            keep(row)?;
-        }
-        return Ok(ids);
-    }
     for chunk in changed.chunks(ROWS_PER_STATEMENT) {
         let sql = write_back_sql(chunk.len());
         bind_write_back(sqlx::query(&sql), chunk, now).execute(&mut **tx).await?;
@@ -362,7 +332,7 @@ async fn write_batch(
     for chunk in inserts.chunks(ROWS_PER_STATEMENT) {
         let sql = insert_sql(chunk.len());
         for row in bind_insert(sqlx::query(&sql), chunk).fetch_all(&mut **tx).await? {
-            keep(row)?;
+            ids.insert((row.try_get("conversation_id")?, row.try_get("client_id")?), row.try_get("id")?);
         }
     }
     Ok(ids)
@@ -381,8 +351,7 @@ fn bind_existing<'q>(mut query: AnyQuery<'q>, messages: &[&'q NewMessage]) -> An
     query
 }
 
-/// The columns of [`ConversationState`] (its `last_seq` tells its rows apart from a
-/// message's when both reads share a query string).
+/// The columns of [`ConversationState`].
 const STATE_COLUMNS: &str = "id, contact_id, tier, assignee_id, status, last_seq, resolved_at, first_response_at, created_at, priority, pending_since, \
      sla_paused_minutes, resolution_due_at, sla_warned, sla_breached, bot_active, channel_account";
 
@@ -505,4 +474,215 @@ pub(super) async fn insert_messages(tx: &mut sqlx::Transaction<'_, sqlx::Any>, r
         ids.insert((row.try_get("conversation_id")?, row.try_get("client_id")?), row.try_get("id")?);
     }
     Ok(ids)
+}
+
+/// The batch commit on SQLite, run in one call on the message writer's own connection
+/// ([`super::sqlite_writer`]): the same plan as on PostgreSQL, with the batch passed as JSON
+/// arrays read with `json_each`, so each statement's text is the same whatever the batch size
+/// (prepared once, cached) and binds one or two parameters instead of up to a thousand.
+mod sqlite {
+    use std::sync::LazyLock;
+
+    use rusqlite::{Connection, TransactionBehavior, params};
+
+    use super::*;
+
+    /// Messages stored under the (conversation, client id) pairs of a JSON array.
+    static EXISTING: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN (SELECT m.id FROM json_each(?1) AS j CROSS JOIN messages AS m
+                ON m.conversation_id = j.value ->> 0 AND m.client_id = j.value ->> 1)"
+        )
+    });
+
+    /// The state of the conversations of a JSON array of ids.
+    static STATES: LazyLock<String> = LazyLock::new(|| format!("SELECT {STATE_COLUMNS} FROM conversations WHERE id IN (SELECT value FROM json_each(?1))"));
+
+    /// Writes conversations' new states back from a JSON array of rows (see [`write_batch`]).
+    const WRITE_BACK: &str =
+        "UPDATE conversations SET last_seq = u.last_seq, status = u.status, resolved_at = u.resolved_at, first_response_at = u.first_response_at,
+            updated_at = ?1, pending_since = u.pending_since, sla_paused_minutes = u.sla_paused_minutes,
+            resolution_due_at = u.resolution_due_at, sla_warned = u.sla_warned, sla_breached = u.sla_breached
+         FROM (SELECT value ->> 0 AS id, value ->> 1 AS last_seq, value ->> 2 AS status, value ->> 3 AS resolved_at,
+                      value ->> 4 AS first_response_at, value ->> 5 AS pending_since, value ->> 6 AS sla_paused_minutes,
+                      value ->> 7 AS resolution_due_at, value ->> 8 AS sla_warned, value ->> 9 AS sla_breached FROM json_each(?2)) AS u
+         WHERE conversations.id = u.id";
+
+    /// [`super::commit`] on SQLite. `BEGIN IMMEDIATE` takes the write lock before the reads,
+    /// so the state read is the state written over (this node's other writes wait for the
+    /// write pool's connection, which the caller holds; another process waits on the lock).
+    pub(super) fn commit(connection: &mut Connection, sla: &SlaPolicy, messages: &[NewMessage]) -> StoreResult<Committed> {
+        let messages: Vec<&NewMessage> = messages.iter().collect();
+        let now = now_ms();
+        let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (mut existing, mut conversations) = read_batch_state(&tx, &messages)?;
+        let Planned { pending, reopened } = plan(&messages, &mut existing, &mut conversations, sla, now);
+        let inserts = inserts(&messages, &pending, now);
+        let changed = changed(&conversations, &inserts);
+        let reopened_ids: Vec<i64> = reopened.iter().map(|(id, ..)| *id).collect();
+        if !reopened.is_empty() {
+            let mut append_event = tx.prepare_cached(events::INSERT_EVENT)?;
+            for (conversation_id, from, to, author) in reopened {
+                let actor = author.actor();
+                let data = reopened_event(from, to).to_string();
+                append_event.execute(params![conversation_id, EventKind::StatusChanged.as_str(), actor.user_id, actor.contact_id, data, now])?;
+            }
+        }
+        let ids = write_batch(&tx, &changed, &inserts, now)?;
+        tx.commit()?;
+        Ok(Committed { outcomes: outcomes(&messages, pending, &ids, &conversations, now), reopened: reopened_ids })
+    }
+
+    fn read_batch_state(connection: &Connection, messages: &[&NewMessage]) -> StoreResult<(ExistingMessages, HashMap<i64, ConversationState>)> {
+        let pairs = serde_json::Value::from(messages.iter().map(|new| json!([new.conversation_id, new.client_id])).collect::<Vec<_>>()).to_string();
+        let mut ids: Vec<i64> = messages.iter().map(|new| new.conversation_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut existing = HashMap::new();
+        let mut statement = connection.prepare_cached(&EXISTING)?;
+        let mut rows = statement.query([pairs])?;
+        while let Some(row) = rows.next()? {
+            let message = Message::try_from(MessageRow::from_sqlite(row)?)?;
+            existing.insert((message.conversation_id, message.client_id.clone()), message);
+        }
+        let mut states = HashMap::new();
+        let mut statement = connection.prepare_cached(&STATES)?;
+        let mut rows = statement.query([serde_json::Value::from(ids).to_string()])?;
+        while let Some(row) = rows.next()? {
+            let state = ConversationState::from_sqlite(row)?;
+            states.insert(state.id, state);
+        }
+        Ok((existing, states))
+    }
+
+    /// The conversations' new states, then the messages; returns the messages' ids by
+    /// (conversation, client id).
+    fn write_batch(
+        connection: &Connection,
+        changed: &[&ConversationState],
+        inserts: &[(&NewMessage, i64, i64)],
+        now: i64,
+    ) -> StoreResult<HashMap<(i64, String), i64>> {
+        let mut ids = HashMap::new();
+        if !changed.is_empty() {
+            let states: Vec<serde_json::Value> = changed
+                .iter()
+                .map(|c| {
+                    json!([
+                        c.id,
+                        c.last_seq,
+                        c.status,
+                        c.resolved_at,
+                        c.first_response_at,
+                        c.pending_since,
+                        c.sla_paused_minutes,
+                        c.resolution_due_at,
+                        c.sla_warned,
+                        c.sla_breached
+                    ])
+                })
+                .collect();
+            connection.prepare_cached(WRITE_BACK)?.execute(params![now, serde_json::Value::from(states).to_string()])?;
+        }
+        if !inserts.is_empty() {
+            let mut statement = connection.prepare_cached(SQLITE_INSERT_MESSAGES)?;
+            let mut rows = statement.query([messages_json(inserts)])?;
+            while let Some(row) = rows.next()? {
+                ids.insert((row.get("conversation_id")?, row.get("client_id")?), row.get("id")?);
+            }
+        }
+        Ok(ids)
+    }
+
+    impl ConversationState {
+        fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<ConversationState> {
+            Ok(ConversationState {
+                id: row.get("id")?,
+                contact_id: row.get("contact_id")?,
+                tier: row.get("tier")?,
+                assignee_id: row.get("assignee_id")?,
+                status: row.get("status")?,
+                last_seq: row.get("last_seq")?,
+                resolved_at: row.get("resolved_at")?,
+                first_response_at: row.get("first_response_at")?,
+                created_at: row.get("created_at")?,
+                priority: row.get("priority")?,
+                pending_since: row.get("pending_since")?,
+                sla_paused_minutes: row.get("sla_paused_minutes")?,
+                resolution_due_at: row.get("resolution_due_at")?,
+                sla_warned: row.get("sla_warned")?,
+                sla_breached: row.get("sla_breached")?,
+                bot_active: row.get("bot_active")?,
+                channel_account: row.get("channel_account")?,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// On SQLite a batch commits on the message writer's own connection. The node's other
+    /// writes are sqlx transactions that read, then write; had a batch committed between
+    /// their read and their write, SQLite would refuse the write ("database is locked": the
+    /// snapshot was overtaken). Holding the write pool's connection during the batch is what
+    /// keeps them apart.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn other_writes_are_never_overtaken_by_the_message_writer() {
+        let dir = std::env::temp_dir().join(format!("edudesk-batch-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::connect(&format!("sqlite://{}", dir.join("batch.db").display()), 2).await.unwrap();
+        store.migrate().await.unwrap();
+        let contact: i64 =
+            sqlx::query_scalar("INSERT INTO contacts (created_at, updated_at) VALUES (0, 0) RETURNING id").fetch_one(&store.write).await.unwrap();
+        let conversation: i64 = sqlx::query_scalar(
+            "INSERT INTO conversations (contact_id, channel, status, priority, tier, created_at, updated_at, client_id)
+             VALUES ($1, 'widget', 'open', 'normal', 1, 0, 0, 'first') RETURNING id",
+        )
+        .bind(contact)
+        .fetch_one(&store.write)
+        .await
+        .unwrap();
+        const ROUNDS: i64 = 200;
+        let messages = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let sla = Arc::new(SlaPolicy::default());
+                for round in 0..ROUNDS {
+                    let new = NewMessage {
+                        conversation_id: conversation,
+                        author: Author::Contact(contact),
+                        on_behalf_of: None,
+                        body: format!("message {round}"),
+                        internal: false,
+                        client_id: format!("m{round}"),
+                        attachment_id: None,
+                    };
+                    let committed = commit(&store, &sla, &[&new]).await.unwrap();
+                    assert!(committed.outcomes.iter().all(Result::is_ok));
+                }
+            })
+        };
+        for round in 0..ROUNDS {
+            let mut tx = store.write.begin().await.unwrap();
+            let _: Option<String> = sqlx::query_scalar("SELECT subject FROM conversations WHERE id = $1").bind(conversation).fetch_one(&mut *tx).await.unwrap();
+            tokio::task::yield_now().await;
+            sqlx::query("UPDATE conversations SET subject = $1 WHERE id = $2")
+                .bind(format!("round {round}"))
+                .bind(conversation)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        messages.await.unwrap();
+        let last_seq: i64 = sqlx::query_scalar("SELECT last_seq FROM conversations WHERE id = $1").bind(conversation).fetch_one(&store.read).await.unwrap();
+        let stored: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE conversation_id = $1").bind(conversation).fetch_one(&store.read).await.unwrap();
+        assert_eq!((last_seq, stored), (ROUNDS, ROUNDS));
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -61,6 +61,23 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// The same classification for the SQLite message writer's own connection (rusqlite).
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        use rusqlite::ffi;
+        match &error {
+            rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound("not found".to_owned()),
+            rusqlite::Error::SqliteFailure(failure, _) => match failure.extended_code {
+                ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => StoreError::Conflict("that already exists".to_owned()),
+                ffi::SQLITE_CONSTRAINT_FOREIGNKEY => StoreError::Unprocessable("a referenced record does not exist".to_owned()),
+                code if sqlite_busy_code(code) => StoreError::Unavailable("the database is busy; try again".to_owned()),
+                _ => StoreError::Internal(error.into()),
+            },
+            _ => StoreError::Internal(error.into()),
+        }
+    }
+}
+
 /// SQLSTATEs that mean the connection or the server is going away, not that the statement
 /// is wrong: class 08 (connection exception) and 57P01–57P03 (admin shutdown, crash
 /// shutdown, cannot connect now).
@@ -73,7 +90,12 @@ fn connection_lost(code: &str) -> bool {
 /// Nothing was written and the same request will work a moment later. SQLite's codes are
 /// numbers of at most four digits; PostgreSQL's SQLSTATEs always have five characters.
 fn sqlite_busy(code: &str) -> bool {
-    code.len() <= 4 && code.parse::<u32>().is_ok_and(|code| matches!(code & 0xff, 5 | 6))
+    code.len() <= 4 && code.parse::<i32>().is_ok_and(sqlite_busy_code)
+}
+
+/// SQLITE_BUSY or SQLITE_LOCKED, with any extended code (the low byte is the primary one).
+fn sqlite_busy_code(code: i32) -> bool {
+    matches!(code & 0xff, 5 | 6)
 }
 
 /// An administrator closed the database to connections (`ALLOW_CONNECTIONS false`, used for
@@ -111,6 +133,20 @@ mod tests {
         assert!(!connection_lost("23505") && !connection_lost("57014"));
         assert!(sqlite_busy("5") && sqlite_busy("517") && sqlite_busy("6") && sqlite_busy("262"));
         assert!(!sqlite_busy("19") && !sqlite_busy("2067") && !sqlite_busy("23505") && !sqlite_busy("40001"));
+    }
+
+    #[test]
+    fn rusqlite_errors_are_classified_like_sqlx_ones() {
+        use rusqlite::ffi;
+        let failure = |code| rusqlite::Error::SqliteFailure(ffi::Error::new(code), None);
+        assert!(matches!(StoreError::from(failure(ffi::SQLITE_CONSTRAINT_UNIQUE)), StoreError::Conflict(_)));
+        assert!(matches!(StoreError::from(failure(ffi::SQLITE_CONSTRAINT_PRIMARYKEY)), StoreError::Conflict(_)));
+        assert!(matches!(StoreError::from(failure(ffi::SQLITE_CONSTRAINT_FOREIGNKEY)), StoreError::Unprocessable(_)));
+        assert!(matches!(StoreError::from(failure(ffi::SQLITE_BUSY)), StoreError::Unavailable(_)));
+        assert!(matches!(StoreError::from(failure(ffi::SQLITE_BUSY_SNAPSHOT)), StoreError::Unavailable(_)));
+        assert!(matches!(StoreError::from(failure(ffi::SQLITE_LOCKED)), StoreError::Unavailable(_)));
+        assert!(matches!(StoreError::from(failure(ffi::SQLITE_CONSTRAINT_CHECK)), StoreError::Internal(_)));
+        assert!(matches!(StoreError::from(rusqlite::Error::QueryReturnedNoRows), StoreError::NotFound(_)));
     }
 
     #[tokio::test]

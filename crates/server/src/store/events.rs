@@ -41,6 +41,10 @@ pub struct Actor {
     pub contact_id: Option<i64>,
 }
 
+/// Inserts one event (SQLite's message writer runs it on its own connection too).
+pub(super) const INSERT_EVENT: &str =
+    "INSERT INTO conversation_events (conversation_id, kind, actor_user_id, actor_contact_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)";
+
 /// Appends an event inside a write transaction.
 pub async fn append(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
@@ -50,7 +54,7 @@ pub async fn append(
     data: serde_json::Value,
     at: i64,
 ) -> StoreResult<()> {
-    sqlx::query("INSERT INTO conversation_events (conversation_id, kind, actor_user_id, actor_contact_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+    sqlx::query(INSERT_EVENT)
         .bind(conversation_id)
         .bind(kind.as_str())
         .bind(actor.user_id)

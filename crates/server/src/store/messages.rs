@@ -80,6 +80,26 @@ pub(super) struct MessageRow {
 pub(super) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, author_kind, author_user_id, author_contact_id, body, internal, client_id, created_at, attachment_id, \
      (SELECT display_name FROM users WHERE users.id = messages.author_user_id) AS author_name";
 
+impl MessageRow {
+    /// The row as rusqlite reads it ([`MESSAGE_COLUMNS`], on SQLite's message writer).
+    pub(super) fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRow> {
+        Ok(MessageRow {
+            id: row.get("id")?,
+            conversation_id: row.get("conversation_id")?,
+            seq: row.get("seq")?,
+            author_kind: row.get("author_kind")?,
+            author_user_id: row.get("author_user_id")?,
+            author_contact_id: row.get("author_contact_id")?,
+            body: row.get("body")?,
+            internal: row.get("internal")?,
+            client_id: row.get("client_id")?,
+            created_at: row.get("created_at")?,
+            attachment_id: row.get("attachment_id")?,
+            author_name: row.get("author_name")?,
+        })
+    }
+}
+
 impl TryFrom<MessageRow> for Message {
     type Error = StoreError;
     fn try_from(row: MessageRow) -> StoreResult<Message> {

@@ -38,6 +38,7 @@ pub mod secrets;
 pub mod sessions;
 pub mod shifts;
 pub mod sops;
+pub mod sqlite_writer;
 pub mod surveys;
 pub mod training;
 pub mod users;
@@ -119,6 +120,9 @@ pub struct Store {
     pub read: AnyPool,
     /// For writes. On SQLite a single connection.
     pub write: AnyPool,
+    /// SQLite only: the message writer's own connection ([`sqlite_writer`]), used while
+    /// holding `write`'s connection.
+    pub sqlite_writer: Option<sqlite_writer::SqliteWriter>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -176,14 +180,20 @@ impl Store {
         let backend = Backend::from_url(url)?;
         match backend {
             Backend::Sqlite => {
+                // Every pool's connection opens a database of its own in memory: the readers
+                // would never see what the writer wrote.
+                let database = backup::sqlite_path(url).context("the SQLite URL must name a database file (an in-memory database is not supported)")?;
                 let url = sqlite_url_with_create(url)?;
                 let options = AnyConnectOptions::from_str(&url).context("parsing the SQLite URL")?;
-                let write = sqlite_pool_options(1, sqlite_sync_every_commit).connect_with(options.clone()).await.context("opening the SQLite database")?;
-                let read = sqlite_pool_options(max_connections, sqlite_sync_every_commit).connect_with(options).await.context("opening the SQLite database")?;
+                let setup = sqlite_setup(sqlite_sync_every_commit);
+                let write = sqlite_pool_options(1, &setup).connect_with(options.clone()).await.context("opening the SQLite database")?;
+                let read = sqlite_pool_options(max_connections, &setup).connect_with(options).await.context("opening the SQLite database")?;
+                let writer = sqlite_writer::SqliteWriter::open(&database, &setup)?;
                 Ok(Store {
                     backend,
                     read,
                     write,
+                    sqlite_writer: Some(writer),
                     secrets: std::sync::Arc::new(secrets::SecretCipher::without_key()),
                     names: Default::default(),
                     sops: Default::default(),
@@ -201,6 +211,7 @@ impl Store {
                     backend,
                     read: pool.clone(),
                     write: pool,
+                    sqlite_writer: None,
                     secrets: std::sync::Arc::new(secrets::SecretCipher::without_key()),
                     names: Default::default(),
                     sops: Default::default(),
@@ -225,27 +236,39 @@ impl Store {
     /// Copies committed WAL pages back into the SQLite database file and starts the WAL
     /// over from its beginning. No-op on PostgreSQL.
     ///
-    /// Two steps, because under steady writes a checkpoint beside the writer never catches
+    /// Three steps, because under steady writes a checkpoint beside the writer never catches
     /// up with it: the WAL could only restart at a moment with every frame copied back, and
     /// the writer appends new frames all the time, so the file grew without end (1 GB in
-    /// 30 s of chat load) and every commit's fsync had to extend it. First a `PASSIVE`
-    /// checkpoint on a read connection copies the bulk while the writer goes on; then a
-    /// `RESTART` on the writer's own connection (between two of its batches, so no other
-    /// writer waits on it) copies the few frames written meanwhile and rewinds the WAL.
-    /// Its wait for readers is cut short: a long report holding an old snapshot makes it
-    /// give up until the next round instead of holding up every write.
+    /// 30 s of chat load) and every commit's fsync had to extend it.
+    /// 1. A `PASSIVE` checkpoint on a read connection copies the bulk while the writer goes on.
+    /// 2. The database file is flushed to disk from a blocking thread, still beside the writer.
+    ///    (The copy in step 1 never ends caught up, so SQLite leaves that flush to step 3:
+    ///    under chat load it was ~10 ms of the writer's time every second, the chat's p99.)
+    /// 3. A `RESTART` on the message writer's connection, holding the write pool (between two
+    ///    batches, so no write waits on a lock), copies the few frames written meanwhile,
+    ///    flushes them and rewinds the WAL. Its wait for readers is cut short: a long report
+    ///    holding an old snapshot makes it give up until the next round instead of holding up
+    ///    every write.
     pub async fn checkpoint(&self) -> anyhow::Result<()> {
-        if self.backend == Backend::Sqlite {
-            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.read).await.context("checkpointing the SQLite WAL")?;
-            let mut writer = self.write.acquire().await.context("acquiring the SQLite writer to restart the WAL")?;
-            writer.execute("PRAGMA busy_timeout = 20").await.context("shortening the busy timeout")?;
-            let restarted =
-                sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(RESTART)").fetch_one(&mut *writer).await.context("restarting the SQLite WAL");
-            writer.execute(SQLITE_BUSY_TIMEOUT).await.context("restoring the busy timeout")?;
-            let (busy, frames, copied) = restarted?;
-            if busy != 0 {
-                tracing::debug!(frames, copied, "a reader held the WAL; it is rewound at the next round");
-            }
+        let Some(writer) = &self.sqlite_writer else { return Ok(()) };
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.read).await.context("checkpointing the SQLite WAL")?;
+        let database = writer.database().to_owned();
+        tokio::task::spawn_blocking(move || std::fs::File::open(&database).and_then(|file| file.sync_data()))
+            .await
+            .context("flushing the SQLite database file")?
+            .context("flushing the SQLite database file")?;
+        let mut exclusive = self.write.acquire().await.context("acquiring the SQLite writer to restart the WAL")?;
+        let (busy, frames, copied) = writer
+            .run(&mut exclusive, |connection| -> rusqlite::Result<(i64, i64, i64)> {
+                connection.busy_timeout(Duration::from_millis(20))?;
+                let restarted = connection.query_row("PRAGMA wal_checkpoint(RESTART)", [], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)));
+                connection.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
+                restarted
+            })
+            .await?
+            .context("restarting the SQLite WAL")?;
+        if busy != 0 {
+            tracing::debug!(frames, copied, "a reader held the WAL; it is rewound at the next round");
         }
         Ok(())
     }
@@ -277,7 +300,7 @@ fn sqlite_url_with_create(url: &str) -> anyhow::Result<String> {
 
 /// How long a connection waits for another's lock before "database is locked" (the
 /// checkpoint shortens it on the writer for its `RESTART` and sets it back with this).
-const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 5000";
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// SQLite set up deliberately on every connection:
 /// - WAL, so readers never block the writer and a commit is one append;
@@ -294,22 +317,28 @@ const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 5000";
 /// - no automatic checkpoints: a commit that crosses the WAL threshold would copy pages
 ///   back into the database while the writer waits; [`Store::checkpoint`] does it from a
 ///   background task, mostly on a read connection beside the writer.
-fn sqlite_pool_options(max_connections: u32, sync_every_commit: bool) -> AnyPoolOptions {
-    let synchronous = if sync_every_commit { "FULL" } else { "NORMAL" };
-    let setup: std::sync::Arc<str> = format!(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = ON; \
-         PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;"
-    )
-    .into();
+///
+/// The message writer's own connection ([`sqlite_writer`]) gets the same PRAGMAs.
+fn sqlite_pool_options(max_connections: u32, setup: &str) -> AnyPoolOptions {
+    let setup: std::sync::Arc<str> = setup.into();
     AnyPoolOptions::new().max_connections(max_connections).min_connections(1).acquire_timeout(Duration::from_secs(10)).test_before_acquire(false).after_connect(
         move |connection, _meta| {
             let setup = std::sync::Arc::clone(&setup);
             Box::pin(async move {
                 connection.execute(&*setup).await?;
-                connection.execute(SQLITE_BUSY_TIMEOUT).await?;
                 Ok(())
             })
         },
+    )
+}
+
+/// The PRAGMAs every SQLite connection starts with (see [`sqlite_pool_options`]).
+fn sqlite_setup(sync_every_commit: bool) -> String {
+    let synchronous = if sync_every_commit { "FULL" } else { "NORMAL" };
+    format!(
+        "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; \
+         PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;",
+        SQLITE_BUSY_TIMEOUT.as_millis()
     )
 }
 
@@ -319,7 +348,8 @@ mod tests {
     use super::*;
 
     /// Every SQLite connection fsyncs at each commit (`FULL`, 2) unless the setting says
-    /// otherwise (`NORMAL`, 1); both pools, since a write may run on either.
+    /// otherwise (`NORMAL`, 1); both pools, since a write may run on either, and the message
+    /// writer's own connection, which also enforces foreign keys.
     #[tokio::test]
     async fn sqlite_fsyncs_every_commit_unless_configured_not_to() {
         for (sync_every_commit, expected) in [(true, 2), (false, 1)] {
@@ -331,6 +361,18 @@ mod tests {
                 let level: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(pool).await.unwrap();
                 assert_eq!(level, expected, "sync_every_commit = {sync_every_commit}");
             }
+            let mut exclusive = store.write.acquire().await.unwrap();
+            let writer = store.sqlite_writer.as_ref().unwrap();
+            let (level, foreign_keys) = writer
+                .run(&mut exclusive, |connection| {
+                    let pragma = |name: &str| connection.pragma_query_value(None, name, |row| row.get::<_, i64>(0)).unwrap();
+                    (pragma("synchronous"), pragma("foreign_keys"))
+                })
+                .await
+                .unwrap();
+            assert_eq!((level, foreign_keys), (expected, 1), "the message writer's connection, sync_every_commit = {sync_every_commit}");
+            drop(exclusive);
+            store.close().await;
             let _ = std::fs::remove_dir_all(&dir);
         }
     }
@@ -381,6 +423,13 @@ mod tests {
         // Every row costs about two WAL frames: without the restarts the file ends at about
         // twice what was written, with them at the most written between two checkpoints.
         assert!(wal < written / 2, "the WAL holds {wal} bytes after {written} bytes were written");
+    }
+
+    /// Each connection to `sqlite::memory:` would open a database of its own: refused, with why.
+    #[tokio::test]
+    async fn an_in_memory_sqlite_database_is_refused_with_a_reason() {
+        let error = Store::connect("sqlite::memory:", 2).await.unwrap_err();
+        assert!(format!("{error:#}").contains("in-memory database is not supported"), "{error:#}");
     }
 
     #[test]
