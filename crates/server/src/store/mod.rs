@@ -7,7 +7,10 @@
 //!
 //! SQLite has one writer at a time, so it gets two pools: a single-connection write pool
 //! (every write queues there in order, instead of spinning on `SQLITE_BUSY`) and a read
-//! pool; WAL lets the readers run beside the writer. PostgreSQL uses one pool for both.
+//! pool; WAL lets the readers run beside the writer. The chat's message batches are the
+//! one exception to sqlx: they run on a rusqlite connection of their own
+//! ([`sqlite_writer`]), taken while holding the write pool's connection, so writes still
+//! go one at a time. PostgreSQL uses one pool for both.
 
 pub mod attachments;
 pub mod awards;

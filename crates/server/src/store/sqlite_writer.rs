@@ -55,8 +55,8 @@ impl SqliteWriter {
             .spawn(move || {
                 for job in receiver {
                     // A bug in one batch must not stop every later message: the batch's
-                    // transaction is rolled back as the panic unwinds, its callers see the
-                    // writer's answer dropped, and the thread goes on.
+                    // transaction is rolled back as the panic unwinds, its caller gets an
+                    // internal error instead of an answer, and the thread goes on.
                     if catch_unwind(AssertUnwindSafe(|| job(&mut connection))).is_err() {
                         tracing::error!("a batch panicked on the SQLite writer thread; it was rolled back");
                     }
@@ -80,13 +80,13 @@ impl SqliteWriter {
         work: impl FnOnce(&mut rusqlite::Connection) -> T + Send + 'static,
     ) -> StoreResult<T> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let stopped = || StoreError::Unavailable("the SQLite writer has stopped".to_owned());
         self.jobs
             .send(Box::new(move |connection| {
                 let _ = reply.send(work(connection));
             }))
-            .map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())
+            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".to_owned()))?;
+        // No answer: the work panicked (a bug, logged by the thread, which goes on).
+        answer.await.map_err(|_| StoreError::Internal(anyhow::anyhow!("the SQLite writer failed on this work (it panicked)")))
     }
 }
 
@@ -105,7 +105,7 @@ mod tests {
         let writer = store.sqlite_writer.clone().unwrap();
         let mut exclusive = store.write.acquire().await.unwrap();
         let panicked = writer.run(&mut exclusive, |_| -> i64 { panic!("a bug") }).await;
-        assert!(matches!(panicked, Err(StoreError::Unavailable(_))), "{panicked:?}");
+        assert!(matches!(panicked, Err(StoreError::Internal(_))), "{panicked:?}");
         let answer = writer.run(&mut exclusive, |connection| connection.query_row("SELECT 6 * 7", [], |row| row.get::<_, i64>(0)).unwrap()).await.unwrap();
         assert_eq!(answer, 42);
         drop(exclusive);
