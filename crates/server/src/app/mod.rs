@@ -38,7 +38,7 @@ impl App {
         }
         let shards = match store.backend {
             Backend::Sqlite => 1,
-            Backend::Postgres => 4,
+            Backend::Postgres => config.postgres_write_shards,
         };
         let hub = Arc::new(realtime::hub::Hub::default());
         let bus = match &config.nats_url {
