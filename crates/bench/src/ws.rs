@@ -108,6 +108,12 @@ async fn start_node(binary: &PathBuf, data_dir: &std::path::Path, database_url: 
     Ok(Node { child, addr })
 }
 
+/// A learner's `send` frame whose body carries the time since `start` it was sent at, in µs.
+fn send_frame(conversation_id: i64, client_id: String, start: Instant) -> Frame {
+    let body = format!("t={}", start.elapsed().as_micros());
+    Frame::Text(json!({"type": "send", "conversation_id": conversation_id, "client_id": client_id, "body": body}).to_string().into())
+}
+
 async fn connect(addr: &str, token: &str) -> anyhow::Result<Socket> {
     let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!("ws://{addr}/api/v1/ws"))?;
     request.headers_mut().insert("authorization", format!("Bearer {token}").parse()?);
@@ -279,10 +285,7 @@ async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database
             senders.push(tokio::spawn(async move {
                 let mut sent = 0u64;
                 while start.elapsed() < total {
-                    let now_us = start.elapsed().as_micros() as u64;
-                    let frame =
-                        json!({"type": "send", "conversation_id": conversation, "client_id": format!("c{index}-{sent}"), "body": format!("t={now_us}")});
-                    sink.lock().await.send(Frame::Text(frame.to_string().into())).await?;
+                    sink.lock().await.send(send_frame(conversation, format!("c{index}-{sent}"), start)).await?;
                     sent += 1;
                     permits.acquire().await?.forget();
                 }
@@ -296,21 +299,20 @@ async fn run(args: &Args, binary: &PathBuf, data_dir: &std::path::Path, database
         for sender in senders {
             sent += sender.await??;
         }
-    }
-    // Otherwise send at the set rate, round robin over learners, in 1 ms ticks.
-    let mut tick = tokio::time::interval(Duration::from_millis(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let mut next_learner = 0usize;
-    while !args.closed_loop && start.elapsed() < total {
-        tick.tick().await;
-        let due = (start.elapsed().as_micros() as u64 * args.rate / 1_000_000).saturating_sub(sent);
-        for _ in 0..due {
-            let index = next_learner % sinks.len();
-            next_learner += 1;
-            let now_us = start.elapsed().as_micros() as u64;
-            let frame = json!({"type": "send", "conversation_id": learners[index].1, "client_id": format!("m{sent}"), "body": format!("t={now_us}")});
-            sinks[index].lock().await.send(Frame::Text(frame.to_string().into())).await?;
-            sent += 1;
+    } else {
+        // Send at the set rate, round robin over learners, in 1 ms ticks.
+        let mut tick = tokio::time::interval(Duration::from_millis(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        let mut next_learner = 0usize;
+        while start.elapsed() < total {
+            tick.tick().await;
+            let due = (start.elapsed().as_micros() as u64 * args.rate / 1_000_000).saturating_sub(sent);
+            for _ in 0..due {
+                let index = next_learner % sinks.len();
+                next_learner += 1;
+                sinks[index].lock().await.send(send_frame(learners[index].1, format!("m{sent}"), start)).await?;
+                sent += 1;
+            }
         }
     }
     let load_rss: u64 = pids.iter().map(|pid| rss_kib(*pid)).sum();
