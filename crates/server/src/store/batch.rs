@@ -8,7 +8,7 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::Arc,
+    sync::{Arc, LazyLock},
 };
 
 use edudesk_core::{Access, ConversationScope, EventKind, Principal, Priority, Status, Tier, lifecycle, sla::SlaPolicy};
@@ -49,10 +49,6 @@ pub struct Appended {
     pub bot_active: bool,
     pub channel_account: Option<String>,
 }
-
-/// Rows per multi-row statement on PostgreSQL, well under its parameter limit (SQLite takes
-/// a batch as JSON arrays whatever its size, see [`sqlite`]).
-const ROWS_PER_STATEMENT: usize = 100;
 
 /// The outcome of one batch transaction: each message's, and the conversations a
 /// learner's message reopened.
@@ -127,9 +123,11 @@ const REUSED_CLIENT_ID: &str = "client_id: already used by another author in thi
 /// Appends `messages` in one transaction. The outer error aborts the whole batch; an
 /// inner error refuses one message and writes nothing for it.
 ///
-/// Whatever the batch size, this is a handful of statements: find resent client ids,
-/// read (and on PostgreSQL lock) the conversations, write their new sequence numbers
-/// and states back in one `UPDATE`, insert the messages in one multi-row `INSERT`.
+/// Whatever the batch size, this is a handful of statements, each with the same text
+/// whatever the size (the batch travels as JSON arrays): find resent client ids, read (and
+/// on PostgreSQL lock) the conversations, write their new sequence numbers and states back
+/// and insert the messages (one statement on PostgreSQL, an `UPDATE` and an `INSERT` on
+/// SQLite).
 /// On SQLite the whole transaction runs in one call on the message writer's own
 /// connection ([`super::sqlite_writer`]), while this node's other writes wait for the
 /// write pool's connection, held here.
@@ -254,11 +252,6 @@ fn outcomes(
     outcomes
 }
 
-/// PostgreSQL's placeholders `$from`, `$from+1`, ... for `count` columns, in parentheses.
-fn placeholders(from: usize, count: usize) -> String {
-    format!("({})", (from..from + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", "))
-}
-
 fn message_is_by(message: &Message, author: Author) -> bool {
     let actor = author.actor();
     message.author_kind == author.kind() && message.author_user_id == actor.user_id && message.author_contact_id == actor.contact_id
@@ -282,125 +275,167 @@ fn stored(new: &NewMessage, id: i64, seq: i64, now: i64) -> Message {
     }
 }
 
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 type ExistingMessages = HashMap<(i64, String), Message>;
 
+// PostgreSQL's statements take the batch as JSON arrays, like SQLite's (see [`sqlite`]): one
+// text whatever the batch size, so each is prepared once per connection and then runs on its
+// cached generic plan. Texts built per size (`VALUES ($1, $2), ($3, $4)...`) were a new
+// statement for nearly every batch: more distinct texts than sqlx's statement cache holds,
+// so most batches paid a parse, a plan and an extra round trip per statement.
+//
+// A generic plan is made once, from the table sizes of that moment, and PostgreSQL cannot see
+// how many rows a JSON array holds (it assumes 100). So the reads look each row up through a
+// `LATERAL` subquery, which can only be planned as one index lookup per row: a join left to
+// the planner was frozen as a scan of the whole `messages` table, made while it was small.
+
+/// Messages stored under the (conversation, client id) pairs of a JSON array (PostgreSQL).
+/// `LIMIT 1` (the pair is unique) keeps the subquery a lookup per pair.
+static POSTGRES_EXISTING: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT m.* FROM jsonb_array_elements($1::jsonb) AS pair CROSS JOIN LATERAL (
+            SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = (pair.value ->> 0)::bigint AND client_id = pair.value ->> 1 LIMIT 1) AS m"
+    )
+});
+
+/// The state of the conversations of a JSON array of ids (`$2`), locked one by one in the
+/// array's order (ascending, see [`conversation_ids_json`], so batches never deadlock), and
+/// on each row whether any of the (conversation, client id) pairs of `$1` is already stored
+/// (`resent`): only then are those messages read ([`POSTGRES_EXISTING`]), so a batch without
+/// resent messages costs one read (PostgreSQL).
+static POSTGRES_STATES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT c.*, EXISTS (
+                SELECT 1 FROM jsonb_array_elements($1::jsonb) AS pair CROSS JOIN LATERAL (
+                    SELECT 1 FROM messages WHERE conversation_id = (pair.value ->> 0)::bigint AND client_id = pair.value ->> 1 LIMIT 1) AS m) AS resent
+         FROM jsonb_array_elements_text($2::jsonb) AS conversation CROSS JOIN LATERAL (
+            SELECT {STATE_COLUMNS} FROM conversations WHERE id = conversation.value::bigint FOR UPDATE) AS c"
+    )
+});
+
+/// The rows of [`messages_json`] as a relation (PostgreSQL).
+const POSTGRES_MESSAGE_ROWS: &str =
+    "SELECT (value ->> 0)::bigint, (value ->> 1)::bigint, value ->> 2, (value ->> 3)::bigint, (value ->> 4)::bigint, value ->> 5,
+            (value ->> 6)::bigint, value ->> 7, (value ->> 8)::bigint, (value ->> 9)::bigint FROM jsonb_array_elements";
+
+/// Inserts the messages of a JSON array of rows ([`messages_json`]) on PostgreSQL, returning
+/// their ids by (conversation, client id).
+static POSTGRES_INSERT_MESSAGES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO messages (conversation_id, seq, author_kind, author_user_id, author_contact_id, body, internal, client_id, created_at, attachment_id)
+         {POSTGRES_MESSAGE_ROWS}($1::jsonb) RETURNING id, conversation_id, client_id"
+    )
+});
+
+/// Writes the batch on PostgreSQL in one statement: the conversations' new states (a JSON
+/// array of [`states_json`] rows, `$2`) and their messages (`$3`, as
+/// [`POSTGRES_INSERT_MESSAGES`]), returning the messages' ids.
+static POSTGRES_WRITE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH written AS (
+            UPDATE conversations SET last_seq = u.last_seq, status = u.status, resolved_at = u.resolved_at, first_response_at = u.first_response_at,
+                updated_at = $1, pending_since = u.pending_since, sla_paused_minutes = u.sla_paused_minutes,
+                resolution_due_at = u.resolution_due_at, sla_warned = u.sla_warned, sla_breached = u.sla_breached
+            FROM (SELECT (value ->> 0)::bigint AS id, (value ->> 1)::bigint AS last_seq, value ->> 2 AS status, (value ->> 3)::bigint AS resolved_at,
+                         (value ->> 4)::bigint AS first_response_at, (value ->> 5)::bigint AS pending_since,
+                         (value ->> 6)::bigint AS sla_paused_minutes, (value ->> 7)::bigint AS resolution_due_at,
+                         value ->> 8 AS sla_warned, value ->> 9 AS sla_breached FROM jsonb_array_elements($2::jsonb)) AS u
+            WHERE conversations.id = u.id)
+         INSERT INTO messages (conversation_id, seq, author_kind, author_user_id, author_contact_id, body, internal, client_id, created_at, attachment_id)
+         {POSTGRES_MESSAGE_ROWS}($3::jsonb) RETURNING id, conversation_id, client_id"
+    )
+});
+
+/// The batch's (conversation, client id) pairs as a JSON array.
+fn pairs_json(messages: &[&NewMessage]) -> String {
+    serde_json::Value::from(messages.iter().map(|new| json!([new.conversation_id, new.client_id])).collect::<Vec<_>>()).to_string()
+}
+
+/// The batch's conversations, each once, as a JSON array of ids in ascending order.
+fn conversation_ids_json(messages: &[&NewMessage]) -> String {
+    let mut ids: Vec<i64> = messages.iter().map(|new| new.conversation_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    serde_json::Value::from(ids).to_string()
+}
+
+/// Conversations' new states as the JSON array of rows both backends' write-backs read.
+fn states_json(changed: &[&ConversationState]) -> String {
+    let states: Vec<serde_json::Value> = changed
+        .iter()
+        .map(|c| {
+            json!([
+                c.id,
+                c.last_seq,
+                c.status,
+                c.resolved_at,
+                c.first_response_at,
+                c.pending_since,
+                c.sla_paused_minutes,
+                c.resolution_due_at,
+                c.sla_warned,
+                c.sla_breached
+            ])
+        })
+        .collect();
+    serde_json::Value::from(states).to_string()
+}
+
 /// Reads what the batch needs on PostgreSQL: the messages already stored under its
-/// (conversation, client id) pairs, and the state of its conversations, locked. Multi-row
-/// statements in chunks (its writers run several batches at once, each its own
-/// transaction; SQLite's batch runs in [`sqlite::commit`]).
+/// (conversation, client id) pairs, and the state of its conversations, locked. Its writers
+/// run several batches at once, each its own transaction (SQLite's batch runs in
+/// [`sqlite::commit`]).
 async fn read_batch_state(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     messages: &[&NewMessage],
 ) -> StoreResult<(ExistingMessages, HashMap<i64, ConversationState>)> {
-    let mut ids: Vec<i64> = messages.iter().map(|new| new.conversation_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut existing = HashMap::new();
+    use sqlx::Row;
+    let pairs = pairs_json(messages);
     let mut states = HashMap::new();
-    for chunk in messages.chunks(ROWS_PER_STATEMENT) {
-        let sql = existing_sql(chunk.len());
-        for row in bind_existing(sqlx::query(&sql), chunk).fetch_all(&mut **tx).await? {
+    let mut resent = false;
+    for row in sqlx::query(&POSTGRES_STATES).bind(&pairs).bind(conversation_ids_json(messages)).fetch_all(&mut **tx).await? {
+        resent |= row.try_get::<bool, _>("resent")?;
+        let state = ConversationState::from_row(&row)?;
+        states.insert(state.id, state);
+    }
+    let mut existing = HashMap::new();
+    if resent {
+        for row in sqlx::query(&POSTGRES_EXISTING).bind(pairs).fetch_all(&mut **tx).await? {
             let message = Message::try_from(MessageRow::from_row(&row)?)?;
             existing.insert((message.conversation_id, message.client_id.clone()), message);
-        }
-    }
-    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
-        let sql = states_sql(chunk.len());
-        for row in bind_states(sqlx::query(&sql), chunk).fetch_all(&mut **tx).await? {
-            let state = ConversationState::from_row(&row)?;
-            states.insert(state.id, state);
         }
     }
     Ok((existing, states))
 }
 
-/// Writes the batch on PostgreSQL: the conversations' new sequence numbers and states, then
-/// the messages with them; returns the messages' ids by (conversation, client id).
+/// Writes the batch on PostgreSQL: the conversations' new sequence numbers and states, and
+/// the messages with them, in one statement; returns the messages' ids by (conversation,
+/// client id). `changed` holds exactly the conversations of `inserts`.
 async fn write_batch(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     changed: &[&ConversationState],
     inserts: &[(&NewMessage, i64, i64)],
     now: i64,
 ) -> StoreResult<HashMap<(i64, String), i64>> {
-    use sqlx::Row;
-    let mut ids = HashMap::new();
-    for chunk in changed.chunks(ROWS_PER_STATEMENT) {
-        let sql = write_back_sql(chunk.len());
-        bind_write_back(sqlx::query(&sql), chunk, now).execute(&mut **tx).await?;
+    if inserts.is_empty() {
+        return Ok(HashMap::new());
     }
-    for chunk in inserts.chunks(ROWS_PER_STATEMENT) {
-        let sql = insert_sql(chunk.len());
-        for row in bind_insert(sqlx::query(&sql), chunk).fetch_all(&mut **tx).await? {
-            ids.insert((row.try_get("conversation_id")?, row.try_get("client_id")?), row.try_get("id")?);
-        }
+    let query = sqlx::query(&POSTGRES_WRITE).bind(now).bind(states_json(changed)).bind(messages_json(inserts));
+    message_ids(query.fetch_all(&mut **tx).await?)
+}
+
+/// The ids of inserted messages by (conversation, client id), from their `RETURNING` rows.
+fn message_ids(rows: Vec<sqlx::any::AnyRow>) -> StoreResult<HashMap<(i64, String), i64>> {
+    use sqlx::Row;
+    let mut ids = HashMap::with_capacity(rows.len());
+    for row in rows {
+        ids.insert((row.try_get("conversation_id")?, row.try_get("client_id")?), row.try_get("id")?);
     }
     Ok(ids)
-}
-
-/// Messages stored under `n` (conversation, client id) pairs (PostgreSQL).
-fn existing_sql(n: usize) -> String {
-    let pairs: Vec<String> = (0..n).map(|i| format!("(conversation_id = ${} AND client_id = ${})", 2 * i + 1, 2 * i + 2)).collect();
-    format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {}", pairs.join(" OR "))
-}
-
-fn bind_existing<'q>(mut query: AnyQuery<'q>, messages: &[&'q NewMessage]) -> AnyQuery<'q> {
-    for new in messages {
-        query = query.bind(new.conversation_id).bind(new.client_id.as_str());
-    }
-    query
 }
 
 /// The columns of [`ConversationState`].
 const STATE_COLUMNS: &str = "id, contact_id, tier, assignee_id, status, last_seq, resolved_at, first_response_at, created_at, priority, pending_since, \
      sla_paused_minutes, resolution_due_at, sla_warned, sla_breached, bot_active, channel_account";
-
-/// The state of `n` conversations by id, locked (PostgreSQL).
-fn states_sql(n: usize) -> String {
-    format!("SELECT {STATE_COLUMNS} FROM conversations WHERE id IN {} ORDER BY id FOR UPDATE", placeholders(1, n))
-}
-
-fn bind_states<'q>(mut query: AnyQuery<'q>, ids: &[i64]) -> AnyQuery<'q> {
-    for id in ids {
-        query = query.bind(*id);
-    }
-    query
-}
-
-/// Writes `n` conversations' new sequence numbers and states back in one statement
-/// (PostgreSQL).
-fn write_back_sql(n: usize) -> String {
-    const COLUMNS: usize = 10;
-    let rows: Vec<String> = (0..n).map(|row| placeholders(2 + row * COLUMNS, COLUMNS)).collect();
-    format!(
-        "UPDATE conversations SET last_seq = u.last_seq, status = u.status, resolved_at = u.resolved_at, first_response_at = u.first_response_at, updated_at = $1,
-            pending_since = u.pending_since, sla_paused_minutes = u.sla_paused_minutes, resolution_due_at = u.resolution_due_at,
-            sla_warned = u.sla_warned, sla_breached = u.sla_breached
-         FROM (SELECT column1 AS id, column2 AS last_seq, column3 AS status, column4 AS resolved_at, column5 AS first_response_at,
-                      column6 AS pending_since, column7 AS sla_paused_minutes, column8 AS resolution_due_at, column9 AS sla_warned,
-                      column10 AS sla_breached FROM (VALUES {}) AS v) AS u
-         WHERE conversations.id = u.id",
-        rows.join(", ")
-    )
-}
-
-fn bind_write_back<'q>(query: AnyQuery<'q>, conversations: &[&'q ConversationState], now: i64) -> AnyQuery<'q> {
-    let mut query = query.bind(now);
-    for conversation in conversations {
-        query = query
-            .bind(conversation.id)
-            .bind(conversation.last_seq)
-            .bind(conversation.status.as_str())
-            .bind(conversation.resolved_at)
-            .bind(conversation.first_response_at)
-            .bind(conversation.pending_since)
-            .bind(conversation.sla_paused_minutes)
-            .bind(conversation.resolution_due_at)
-            .bind(conversation.sla_warned.as_str())
-            .bind(conversation.sla_breached.as_str());
-    }
-    query
-}
 
 /// Inserts the messages of a JSON array of rows ([`messages_json`]) on SQLite, returning
 /// their ids by (conversation, client id): one text whatever the number of rows.
@@ -410,7 +445,7 @@ const SQLITE_INSERT_MESSAGES: &str =
      RETURNING id, conversation_id, client_id";
 
 /// Messages with their sequence numbers and times as the JSON array of rows that
-/// [`SQLITE_INSERT_MESSAGES`] reads, in its column order.
+/// [`SQLITE_INSERT_MESSAGES`] and [`POSTGRES_INSERT_MESSAGES`] read, in their column order.
 fn messages_json(rows: &[(&NewMessage, i64, i64)]) -> String {
     let rows: Vec<serde_json::Value> = rows
         .iter()
@@ -433,47 +468,11 @@ fn messages_json(rows: &[(&NewMessage, i64, i64)]) -> String {
     serde_json::Value::from(rows).to_string()
 }
 
-/// Inserts `n` messages, returning their ids by (conversation, client id) (PostgreSQL).
-fn insert_sql(n: usize) -> String {
-    const COLUMNS: usize = 10;
-    let values: Vec<String> = (0..n).map(|row| placeholders(1 + row * COLUMNS, COLUMNS)).collect();
-    format!(
-        "INSERT INTO messages (conversation_id, seq, author_kind, author_user_id, author_contact_id, body, internal, client_id, created_at, attachment_id)
-         VALUES {} RETURNING id, conversation_id, client_id",
-        values.join(", ")
-    )
-}
-
-fn bind_insert<'q>(mut query: AnyQuery<'q>, rows: &[(&'q NewMessage, i64, i64)]) -> AnyQuery<'q> {
-    for (new, seq, at) in rows {
-        let actor = new.author.actor();
-        query = query
-            .bind(new.conversation_id)
-            .bind(*seq)
-            .bind(new.author.kind().as_str())
-            .bind(actor.user_id)
-            .bind(actor.contact_id)
-            .bind(new.body.as_str())
-            .bind(i64::from(new.internal))
-            .bind(new.client_id.as_str())
-            .bind(*at)
-            .bind(new.attachment_id);
-    }
-    query
-}
-
 /// Inserts messages with allocated sequence numbers and their times (UTC ms); returns their
 /// ids by (conversation, client id).
 pub(super) async fn insert_messages(tx: &mut sqlx::Transaction<'_, sqlx::Any>, rows: &[(&NewMessage, i64, i64)]) -> StoreResult<HashMap<(i64, String), i64>> {
-    use sqlx::Row;
-    let sqlite = tx.backend_name() == "SQLite";
-    let postgres_sql = if sqlite { String::new() } else { insert_sql(rows.len()) };
-    let query = if sqlite { sqlx::query(SQLITE_INSERT_MESSAGES).bind(messages_json(rows)) } else { bind_insert(sqlx::query(&postgres_sql), rows) };
-    let mut ids = HashMap::new();
-    for row in query.fetch_all(&mut **tx).await? {
-        ids.insert((row.try_get("conversation_id")?, row.try_get("client_id")?), row.try_get("id")?);
-    }
-    Ok(ids)
+    let sql = if tx.backend_name() == "SQLite" { SQLITE_INSERT_MESSAGES } else { POSTGRES_INSERT_MESSAGES.as_str() };
+    message_ids(sqlx::query(sql).bind(messages_json(rows)).fetch_all(&mut **tx).await?)
 }
 
 /// The batch commit on SQLite, run in one call on the message writer's own connection
@@ -481,8 +480,6 @@ pub(super) async fn insert_messages(tx: &mut sqlx::Transaction<'_, sqlx::Any>, r
 /// arrays read with `json_each`, so each statement's text is the same whatever the batch size
 /// (prepared once, cached) and binds one or two parameters instead of up to a thousand.
 mod sqlite {
-    use std::sync::LazyLock;
-
     use rusqlite::{Connection, TransactionBehavior, params};
 
     use super::*;
@@ -534,20 +531,16 @@ mod sqlite {
     }
 
     fn read_batch_state(connection: &Connection, messages: &[&NewMessage]) -> StoreResult<(ExistingMessages, HashMap<i64, ConversationState>)> {
-        let pairs = serde_json::Value::from(messages.iter().map(|new| json!([new.conversation_id, new.client_id])).collect::<Vec<_>>()).to_string();
-        let mut ids: Vec<i64> = messages.iter().map(|new| new.conversation_id).collect();
-        ids.sort_unstable();
-        ids.dedup();
         let mut existing = HashMap::new();
         let mut statement = connection.prepare_cached(&EXISTING)?;
-        let mut rows = statement.query([pairs])?;
+        let mut rows = statement.query([pairs_json(messages)])?;
         while let Some(row) = rows.next()? {
             let message = Message::try_from(MessageRow::from_sqlite(row)?)?;
             existing.insert((message.conversation_id, message.client_id.clone()), message);
         }
         let mut states = HashMap::new();
         let mut statement = connection.prepare_cached(&STATES)?;
-        let mut rows = statement.query([serde_json::Value::from(ids).to_string()])?;
+        let mut rows = statement.query([conversation_ids_json(messages)])?;
         while let Some(row) = rows.next()? {
             let state = ConversationState::from_sqlite(row)?;
             states.insert(state.id, state);
@@ -565,24 +558,7 @@ mod sqlite {
     ) -> StoreResult<HashMap<(i64, String), i64>> {
         let mut ids = HashMap::new();
         if !changed.is_empty() {
-            let states: Vec<serde_json::Value> = changed
-                .iter()
-                .map(|c| {
-                    json!([
-                        c.id,
-                        c.last_seq,
-                        c.status,
-                        c.resolved_at,
-                        c.first_response_at,
-                        c.pending_since,
-                        c.sla_paused_minutes,
-                        c.resolution_due_at,
-                        c.sla_warned,
-                        c.sla_breached
-                    ])
-                })
-                .collect();
-            connection.prepare_cached(WRITE_BACK)?.execute(params![now, serde_json::Value::from(states).to_string()])?;
+            connection.prepare_cached(WRITE_BACK)?.execute(params![now, states_json(changed)])?;
         }
         if !inserts.is_empty() {
             let mut statement = connection.prepare_cached(SQLITE_INSERT_MESSAGES)?;
@@ -684,5 +660,52 @@ mod tests {
         assert_eq!((last_seq, stored), (ROUNDS, ROUNDS));
         store.close().await;
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// PostgreSQL plans a prepared statement once and keeps the plan: here (as on a fresh
+    /// install) while the tables are nearly empty, when scanning a whole table looks cheapest.
+    /// The batch's reads must still look their rows up by index, or every batch would scan
+    /// `messages` once it has grown (what the replies benchmark found).
+    #[tokio::test]
+    async fn postgres_batch_reads_stay_index_lookups_in_plans_made_on_small_tables() {
+        let Some(admin_url) = std::env::var("EDUDESK_TEST_POSTGRES_URL").ok().filter(|url| !url.is_empty()) else {
+            eprintln!("skipped: set EDUDESK_TEST_POSTGRES_URL to run this test on PostgreSQL");
+            return;
+        };
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let name = format!("edudesk_plans_{}_{}", std::process::id(), now_ms());
+        let mut admin = sqlx::AnyConnection::connect(&admin_url).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.unwrap();
+        let (base, _) = admin_url.rsplit_once('/').unwrap();
+        let store = Store::connect(&format!("{base}/{name}"), 2).await.unwrap();
+        store.migrate().await.unwrap();
+        // A thousand conversations with a message each: few enough that a scan of a table
+        // looks cheaper than the hundred lookups PostgreSQL assumes a JSON array stands for.
+        sqlx::raw_sql(
+            "INSERT INTO contacts (created_at, updated_at) SELECT 0, 0 FROM generate_series(1, 1000);
+             INSERT INTO conversations (contact_id, channel, status, priority, tier, created_at, updated_at, client_id)
+                 SELECT id, 'widget', 'open', 'normal', 1, 0, 0, 'first' FROM contacts;
+             INSERT INTO messages (conversation_id, seq, author_kind, author_contact_id, body, client_id, created_at)
+                 SELECT id, 1, 'contact', contact_id, 'hello', 'm1', 0 FROM conversations;
+             ANALYZE contacts, conversations, messages;",
+        )
+        .execute(&store.write)
+        .await
+        .unwrap();
+        let mut connection = store.write.acquire().await.unwrap();
+        sqlx::raw_sql("SET plan_cache_mode = force_generic_plan").execute(&mut *connection).await.unwrap();
+        for (statement, sql, types, args) in
+            [("existing", POSTGRES_EXISTING.as_str(), "text", "'[[1, \"m1\"]]'"), ("states", POSTGRES_STATES.as_str(), "text, text", "'[[1, \"m1\"]]', '[1]'")]
+        {
+            sqlx::raw_sql(&format!("PREPARE {statement} ({types}) AS {sql}")).execute(&mut *connection).await.unwrap();
+            let plan: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN EXECUTE {statement} ({args})")).fetch_all(&mut *connection).await.unwrap();
+            let plan = plan.join("\n");
+            assert!(!plan.contains("Seq Scan on messages") && !plan.contains("Seq Scan on conversations"), "{statement} scans a table:\n{plan}");
+            assert!(plan.contains("Index"), "{statement} uses no index:\n{plan}");
+        }
+        drop(connection);
+        store.close().await;
+        sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut admin).await.unwrap();
     }
 }
