@@ -135,6 +135,9 @@ enum ClientFrame {
 
 type PendingSend = Pin<Box<dyn std::future::Future<Output = (String, i64, AppResult<Appended>)> + Send>>;
 
+/// A heartbeat's recheck of the socket's session: whether it still holds.
+type SessionCheck = Pin<Box<dyn std::future::Future<Output = bool> + Send>>;
+
 /// One connected socket.
 struct Connection {
     state: AppState,
@@ -212,7 +215,12 @@ async fn run(state: AppState, mut socket: WebSocket, authenticated: Option<(Prin
         return;
     }
     let mut pending: FuturesUnordered<PendingSend> = FuturesUnordered::new();
-    let mut heartbeat = tokio::time::interval_at(Instant::now() + every, every);
+    // At most one at a time; it runs beside the socket's traffic (see `heartbeat`).
+    let mut session_checks: FuturesUnordered<SessionCheck> = FuturesUnordered::new();
+    // The first beat comes at a random point of the first period (between a half and one
+    // and a half periods in), so sockets opened together do not beat together ever after.
+    let first = every / 2 + every.mul_f64(rand::random::<f64>());
+    let mut heartbeat = tokio::time::interval_at(Instant::now() + first, every);
     loop {
         // Biased: what is already queued for the client goes out before the next client
         // frame is read, so an answer (a pong, an ack) never overtakes earlier events.
@@ -225,7 +233,8 @@ async fn run(state: AppState, mut socket: WebSocket, authenticated: Option<(Prin
                 Some(Ok(frame)) => connection.on_frame(frame, &subscriber, &mut pending).await,
                 _ => false,
             },
-            _ = heartbeat.tick() => connection.heartbeat(every).await,
+            Some(still_valid) = session_checks.next(), if !session_checks.is_empty() => connection.session_checked(still_valid).await,
+            _ = heartbeat.tick() => connection.heartbeat(every, &mut session_checks).await,
         };
         if !alive {
             break;
@@ -245,24 +254,38 @@ impl Connection {
         matches!(tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Frame::Text(text.into()))).await, Ok(Ok(())))
     }
 
-    async fn heartbeat(&mut self, every: Duration) -> bool {
+    /// Drops a silent client, pings, and starts a recheck of the session. The recheck runs
+    /// beside the socket's traffic, answered in [`Connection::session_checked`]: awaited
+    /// here, its database read (tens of milliseconds when the read pool is busy) held up
+    /// every frame behind it, and sockets opened together beat together.
+    async fn heartbeat(&mut self, every: Duration, session_checks: &mut FuturesUnordered<SessionCheck>) -> bool {
         if self.last_heard.elapsed() > every * 3 {
             return false;
         }
-        let still_valid = match resolve_session(&self.state, &self.session_hash).await {
-            Ok(session) => session.principal == self.principal,
-            // The database is down or busy: that says nothing about the session. Keep the
-            // socket (a blip must not sign everyone out) and check again next heartbeat.
-            Err(AppError::Unavailable(_) | AppError::Internal(_)) => true,
-            Err(_) => false,
-        };
-        if !still_valid {
-            let _ = self.send(&error_frame(401, "the session has ended; sign in again")).await;
-            let close = CloseFrame { code: close_code::POLICY, reason: "session ended".into() };
-            let _ = self.socket.send(Frame::Close(Some(close))).await;
-            return false;
+        if session_checks.is_empty() {
+            let (state, session_hash, principal) = (self.state.clone(), self.session_hash.clone(), self.principal);
+            session_checks.push(Box::pin(async move {
+                match resolve_session(&state, &session_hash).await {
+                    Ok(session) => session.principal == principal,
+                    // The database is down or busy: that says nothing about the session. Keep
+                    // the socket (a blip must not sign everyone out) and check again next beat.
+                    Err(AppError::Unavailable(_) | AppError::Internal(_)) => true,
+                    Err(_) => false,
+                }
+            }));
         }
         matches!(tokio::time::timeout(SEND_TIMEOUT, self.socket.send(Frame::Ping(Default::default()))).await, Ok(Ok(())))
+    }
+
+    /// Closes the socket when its session no longer holds (logout, deactivation, role change).
+    async fn session_checked(&mut self, still_valid: bool) -> bool {
+        if still_valid {
+            return true;
+        }
+        let _ = self.send(&error_frame(401, "the session has ended; sign in again")).await;
+        let close = CloseFrame { code: close_code::POLICY, reason: "session ended".into() };
+        let _ = self.socket.send(Frame::Close(Some(close))).await;
+        false
     }
 
     async fn on_frame(&mut self, frame: Frame, subscriber: &crate::realtime::hub::Subscriber, pending: &mut FuturesUnordered<PendingSend>) -> bool {

@@ -375,6 +375,37 @@ async fn a_collaborator_outside_the_tier_follows_and_writes_notes_over_the_socke
     assert!(nack["detail"].as_str().unwrap_or_default().contains("internal notes only"), "{nack}");
 }
 
+/// Issue 15.2: the heartbeat rechecks the socket's session in the database. Awaited in the
+/// socket's loop, that read held up every frame behind it (under chat load, each heartbeat
+/// delayed the learner's next message by 20-50 ms); it now runs beside the traffic. Here the
+/// sessions table is locked, so every check hangs: sends are still acknowledged at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_session_check_never_holds_up_the_socket() {
+    let Some(backend) = TestBackend::postgres() else { return };
+    let app = TestApp::builder(backend).heartbeat_ms(100).configure(|config| config.session_cache_seconds = 0).spawn().await;
+    let (learner, _) = app.learner("L2012").await;
+    let conversation = app.open_conversation(&learner, "video won't play").await;
+    let mut socket = Ws::connect(&app, &learner).await;
+
+    use sqlx::Connection;
+    let mut locker = sqlx::AnyConnection::connect(&app.database.url).await.unwrap();
+    sqlx::raw_sql("BEGIN; LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE").execute(&mut locker).await.unwrap();
+    for n in 0..5 {
+        // Each round spans at least one heartbeat (the first comes within 150 ms).
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        socket.send(json!({"type": "send", "conversation_id": conversation, "client_id": format!("while-locked-{n}"), "body": "hello?"})).await;
+        let ack = tokio::time::timeout(Duration::from_secs(3), socket.next_of("ack")).await;
+        let ack = ack.unwrap_or_else(|_| panic!("send {n} was not acknowledged while the session check hung"));
+        assert_eq!(ack["client_id"], format!("while-locked-{n}"));
+    }
+    sqlx::raw_sql("ROLLBACK").execute(&mut locker).await.unwrap();
+    // The checks go through once the lock is gone, and the session still holds.
+    socket.send(json!({"type": "send", "conversation_id": conversation, "client_id": "after", "body": "thanks"})).await;
+    assert_eq!(socket.next_of("ack").await["client_id"], "after");
+    let frames = socket.drain().await;
+    assert!(frames.iter().all(|frame| frame["type"] != "error" && frame["type"] != "closed"), "the socket stays open: {frames:?}");
+}
+
 /// Issue 15.3: a database outage says nothing about the sessions of open sockets. The
 /// heartbeat's session check fails while PostgreSQL refuses connections; the socket must stay
 /// open (it used to be told "the session has ended" and closed — a blip signed everyone out),
