@@ -1,19 +1,19 @@
 //! The batch commit behind the conversation writer (`services::writer::ConversationWriter`):
 //! new conversations with their first messages and events, many in one transaction, in a
-//! handful of multi-row statements whatever the batch size — one durable commit (one fsync)
+//! handful of statements whatever the batch size (each takes the batch as a JSON array) — one durable commit (one fsync)
 //! for the batch instead of one per conversation, as the message writer does for messages.
 //!
 //! A conversation opened before under the same (learner, client id) — resent after a lost
 //! answer — is answered with what was stored then, not stored twice; twice in one batch, the
 //! second copy is answered with the first.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::LazyLock};
 
 use edudesk_core::EventKind;
 use serde_json::json;
 
 use super::{
-    Store,
+    Backend, Store,
     batch::{NewMessage, insert_messages},
     conversations::{CONVERSATION_COLUMNS, Conversation, ConversationRow, NewConversation},
     error::{StoreError, StoreResult},
@@ -21,10 +21,6 @@ use super::{
     messages::{MESSAGE_COLUMNS, Message, MessageRow},
     to_utc,
 };
-
-/// Rows per multi-row statement: 19 parameters a conversation keeps a statement well under
-/// SQLite's and PostgreSQL's parameter limits.
-const ROWS_PER_STATEMENT: usize = 50;
 
 /// What became of one conversation of a batch: created, opened before (replayed), or the
 /// same as an earlier one of the batch.
@@ -55,10 +51,7 @@ impl Store {
         let fresh: Vec<&NewConversation> = batch.iter().zip(&pending).filter(|(_, p)| matches!(p, Pending::Insert)).map(|(new, _)| *new).collect();
 
         let mut tx = self.write.begin().await?;
-        let mut ids: HashMap<(i64, String), i64> = HashMap::new();
-        for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
-            ids.extend(insert_conversations(&mut tx, chunk).await?);
-        }
+        let ids = if fresh.is_empty() { HashMap::new() } else { insert_conversations(&mut tx, &fresh).await? };
         // First messages and events of the conversations this batch created (a resent one
         // inserted nothing: its row was there).
         let created: Vec<(&NewConversation, i64)> =
@@ -76,10 +69,7 @@ impl Store {
             })
             .collect();
         let numbered: Vec<(&NewMessage, i64, i64)> = firsts.iter().zip(&created).map(|(message, (new, _))| (message, 1, new.at)).collect();
-        let mut message_ids: HashMap<(i64, String), i64> = HashMap::new();
-        for chunk in numbered.chunks(ROWS_PER_STATEMENT * 2) {
-            message_ids.extend(insert_messages(&mut tx, chunk).await?);
-        }
+        let message_ids = if numbered.is_empty() { HashMap::new() } else { insert_messages(&mut tx, &numbered).await? };
         let mut log: Vec<(i64, EventKind, Actor, serde_json::Value, i64)> = Vec::with_capacity(created.len() * 2);
         for (new, id) in &created {
             let data = json!({"channel": new.channel, "tier": new.tier, "priority": new.priority, "category": new.category});
@@ -88,9 +78,7 @@ impl Store {
                 log.push((*id, EventKind::SopStarted, Actor::default(), json!({"sop_id": sop_id, "version": version}), new.at));
             }
         }
-        for chunk in log.chunks(ROWS_PER_STATEMENT * 2) {
-            events::append_many(&mut tx, chunk).await?;
-        }
+        events::append_many(&mut tx, &log).await?;
         tx.commit().await?;
 
         // Read back what was created (one statement), then answer each in the batch's order.
@@ -136,79 +124,87 @@ impl Store {
     /// may not see the newest commit yet), by id.
     async fn conversations_after_write(&self, ids: &[i64]) -> StoreResult<HashMap<i64, Conversation>> {
         let mut found = HashMap::with_capacity(ids.len());
-        for chunk in ids.chunks(ROWS_PER_STATEMENT * 2) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id IN ({})", placeholders.join(", "));
-            let mut query = sqlx::query_as::<_, ConversationRow>(&sql);
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            for row in query.fetch_all(&self.write).await? {
-                let conversation = Conversation::try_from(row)?;
-                found.insert(conversation.id, conversation);
-            }
+        if ids.is_empty() {
+            return Ok(found);
+        }
+        let sql = if self.backend == Backend::Sqlite { SQLITE_CONVERSATIONS.as_str() } else { POSTGRES_CONVERSATIONS.as_str() };
+        for row in sqlx::query_as::<_, ConversationRow>(sql).bind(serde_json::Value::from(ids).to_string()).fetch_all(&self.write).await? {
+            let conversation = Conversation::try_from(row)?;
+            found.insert(conversation.id, conversation);
         }
         Ok(found)
     }
 }
 
+// Each statement takes the batch as a JSON array, one text whatever the batch size, so each
+// is prepared once per connection (as the message batch does, see `batch`): PostgreSQL reads
+// the rows with `jsonb_array_elements` and casts, SQLite with `json_each`. Positions in a row
+// are fixed by the function that builds it.
+
+/// Conversations by a JSON array of ids (SQLite).
+static SQLITE_CONVERSATIONS: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id IN (SELECT value FROM json_each($1))"));
+
+/// Conversations by a JSON array of ids (PostgreSQL): a lookup per id whatever the plan was
+/// made from (see `batch` on generic plans).
+static POSTGRES_CONVERSATIONS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT c.* FROM jsonb_array_elements_text($1::jsonb) AS wanted CROSS JOIN LATERAL (
+            SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = wanted.value::bigint LIMIT 1) AS c"
+    )
+});
+
+/// New conversations from a JSON array of [`conversation_rows`] (SQLite). (`WHERE true`: a
+/// `SELECT` before `ON CONFLICT` needs a `WHERE` for SQLite's parser.)
+const SQLITE_INSERT_CONVERSATIONS: &str =
+    "INSERT INTO conversations (contact_id, channel, subject, status, priority, category, tier, last_seq, created_at, updated_at, client_id, queued_at,
+        first_response_due_at, resolution_due_at, bot_active, sop_id, sop_version, sop_progress, course)
+     SELECT value ->> 0, value ->> 1, value ->> 2, 'open', value ->> 3, value ->> 4, value ->> 5, 1, value ->> 6, value ->> 6, value ->> 7, value ->> 6,
+        value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14 FROM json_each($1) WHERE true
+     ON CONFLICT (contact_id, client_id) DO NOTHING RETURNING id, contact_id, client_id";
+
+/// New conversations from a JSON array of [`conversation_rows`] (PostgreSQL).
+const POSTGRES_INSERT_CONVERSATIONS: &str =
+    "INSERT INTO conversations (contact_id, channel, subject, status, priority, category, tier, last_seq, created_at, updated_at, client_id, queued_at,
+        first_response_due_at, resolution_due_at, bot_active, sop_id, sop_version, sop_progress, course)
+     SELECT (value ->> 0)::bigint, value ->> 1, value ->> 2, 'open', value ->> 3, value ->> 4, (value ->> 5)::bigint, 1, (value ->> 6)::bigint,
+        (value ->> 6)::bigint, value ->> 7, (value ->> 6)::bigint, (value ->> 8)::bigint, (value ->> 9)::bigint, (value ->> 10)::bigint,
+        value ->> 11, (value ->> 12)::bigint, value ->> 13, value ->> 14 FROM jsonb_array_elements($1::jsonb)
+     ON CONFLICT (contact_id, client_id) DO NOTHING RETURNING id, contact_id, client_id";
+
+/// New conversations as the JSON array of rows the inserts above read.
+fn conversation_rows(batch: &[&NewConversation]) -> String {
+    let rows: Vec<serde_json::Value> = batch
+        .iter()
+        .map(|new| {
+            json!([
+                new.contact_id,
+                new.channel.as_str(),
+                new.subject,
+                new.priority.as_str(),
+                new.category,
+                new.tier.level(),
+                new.at,
+                new.client_id,
+                new.due.map(|due| due.0),
+                new.due.map(|due| due.1),
+                i64::from(new.bot_active),
+                new.sop.as_ref().map(|sop| sop.0.as_str()),
+                new.sop.as_ref().map(|sop| sop.1),
+                new.sop.as_ref().map(|sop| sop.2.as_str()),
+                new.course
+            ])
+        })
+        .collect();
+    serde_json::Value::from(rows).to_string()
+}
+
 /// Inserts conversations; returns the ids of those it created by (learner, client id). A
 /// row that exists (same learner and client id) is left alone and returns nothing.
 async fn insert_conversations(tx: &mut sqlx::Transaction<'_, sqlx::Any>, batch: &[&NewConversation]) -> StoreResult<HashMap<(i64, String), i64>> {
-    const COLUMNS: usize = 15;
-    let values: Vec<String> = (0..batch.len())
-        .map(|row| {
-            let p = |column: usize| format!("${}", row * COLUMNS + column);
-            // created_at, updated_at and queued_at are all the opening time (column 6).
-            format!(
-                "({}, {}, {}, 'open', {}, {}, {}, 1, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-                p(1),
-                p(2),
-                p(3),
-                p(4),
-                p(5),
-                p(6),
-                p(7),
-                p(7),
-                p(8),
-                p(7),
-                p(9),
-                p(10),
-                p(11),
-                p(12),
-                p(13),
-                p(14),
-                p(15)
-            )
-        })
-        .collect();
-    let sql = format!(
-        "INSERT INTO conversations (contact_id, channel, subject, status, priority, category, tier, last_seq, created_at, updated_at, client_id, queued_at,
-            first_response_due_at, resolution_due_at, bot_active, sop_id, sop_version, sop_progress, course)
-         VALUES {}
-         ON CONFLICT (contact_id, client_id) DO NOTHING RETURNING id, contact_id, client_id",
-        values.join(", ")
-    );
-    let mut query = sqlx::query_as::<_, (i64, i64, String)>(&sql);
-    for new in batch {
-        query = query
-            .bind(new.contact_id)
-            .bind(new.channel.as_str())
-            .bind(new.subject.as_deref())
-            .bind(new.priority.as_str())
-            .bind(new.category.as_deref())
-            .bind(new.tier.level())
-            .bind(new.at)
-            .bind(&new.client_id)
-            .bind(new.due.map(|due| due.0))
-            .bind(new.due.map(|due| due.1))
-            .bind(i64::from(new.bot_active))
-            .bind(new.sop.as_ref().map(|sop| sop.0.as_str()))
-            .bind(new.sop.as_ref().map(|sop| sop.1))
-            .bind(new.sop.as_ref().map(|sop| sop.2.as_str()))
-            .bind(new.course.as_deref());
-    }
-    Ok(query.fetch_all(&mut **tx).await?.into_iter().map(|(id, contact_id, client_id)| ((contact_id, client_id), id)).collect())
+    let sql = if tx.backend_name() == "SQLite" { SQLITE_INSERT_CONVERSATIONS } else { POSTGRES_INSERT_CONVERSATIONS };
+    let rows = sqlx::query_as::<_, (i64, i64, String)>(sql).bind(conversation_rows(batch)).fetch_all(&mut **tx).await?;
+    Ok(rows.into_iter().map(|(id, contact_id, client_id)| ((contact_id, client_id), id)).collect())
 }
 
 /// The first message as stored (seq 1, at the opening time).

@@ -71,18 +71,26 @@ pub async fn append_many(tx: &mut sqlx::Transaction<'_, sqlx::Any>, rows: &[(i64
     if rows.is_empty() {
         return Ok(());
     }
-    let values: Vec<String> = (0..rows.len())
-        .map(|row| format!("(${}, ${}, ${}, ${}, ${}, ${})", row * 6 + 1, row * 6 + 2, row * 6 + 3, row * 6 + 4, row * 6 + 5, row * 6 + 6))
+    let rows: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|(conversation_id, kind, actor, data, at)| {
+            serde_json::json!([conversation_id, kind.as_str(), actor.user_id, actor.contact_id, data.to_string(), at])
+        })
         .collect();
-    let sql =
-        format!("INSERT INTO conversation_events (conversation_id, kind, actor_user_id, actor_contact_id, data, created_at) VALUES {}", values.join(", "));
-    let mut query = sqlx::query(&sql);
-    for (conversation_id, kind, actor, data, at) in rows {
-        query = query.bind(*conversation_id).bind(kind.as_str()).bind(actor.user_id).bind(actor.contact_id).bind(data.to_string()).bind(*at);
-    }
-    query.execute(&mut **tx).await?;
+    let sql = if tx.backend_name() == "SQLite" { SQLITE_APPEND_MANY } else { POSTGRES_APPEND_MANY };
+    sqlx::query(sql).bind(serde_json::Value::from(rows).to_string()).execute(&mut **tx).await?;
     Ok(())
 }
+
+/// Events from a JSON array of rows (conversation, kind, user, contact, data as text, time),
+/// one text whatever their number (SQLite).
+const SQLITE_APPEND_MANY: &str = "INSERT INTO conversation_events (conversation_id, kind, actor_user_id, actor_contact_id, data, created_at)
+     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each($1)";
+
+/// [`SQLITE_APPEND_MANY`] on PostgreSQL.
+const POSTGRES_APPEND_MANY: &str = "INSERT INTO conversation_events (conversation_id, kind, actor_user_id, actor_contact_id, data, created_at)
+     SELECT (value ->> 0)::bigint, value ->> 1, (value ->> 2)::bigint, (value ->> 3)::bigint, value ->> 4, (value ->> 5)::bigint
+     FROM jsonb_array_elements($1::jsonb)";
 
 impl Store {
     /// The event log of a conversation, oldest first; `learner_view` keeps only the
