@@ -288,13 +288,14 @@ type ExistingMessages = HashMap<(i64, String), Message>;
 // `LATERAL` subquery, which can only be planned as one index lookup per row: a join left to
 // the planner was frozen as a scan of the whole `messages` table, made while it was small.
 
+/// The message stored under one (conversation, client id) `pair` of a JSON array, as the
+/// tail of a `LATERAL` subquery (PostgreSQL). `LIMIT 1` (the pair is unique) keeps it a
+/// lookup per pair.
+const POSTGRES_STORED_PAIR: &str = "FROM messages WHERE conversation_id = (pair.value ->> 0)::bigint AND client_id = pair.value ->> 1 LIMIT 1";
+
 /// Messages stored under the (conversation, client id) pairs of a JSON array (PostgreSQL).
-/// `LIMIT 1` (the pair is unique) keeps the subquery a lookup per pair.
 static POSTGRES_EXISTING: LazyLock<String> = LazyLock::new(|| {
-    format!(
-        "SELECT m.* FROM jsonb_array_elements($1::jsonb) AS pair CROSS JOIN LATERAL (
-            SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = (pair.value ->> 0)::bigint AND client_id = pair.value ->> 1 LIMIT 1) AS m"
-    )
+    format!("SELECT m.* FROM jsonb_array_elements($1::jsonb) AS pair CROSS JOIN LATERAL (SELECT {MESSAGE_COLUMNS} {POSTGRES_STORED_PAIR}) AS m")
 });
 
 /// The state of the conversations of a JSON array of ids (`$2`), locked one by one in the
@@ -305,8 +306,7 @@ static POSTGRES_EXISTING: LazyLock<String> = LazyLock::new(|| {
 static POSTGRES_STATES: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT c.*, EXISTS (
-                SELECT 1 FROM jsonb_array_elements($1::jsonb) AS pair CROSS JOIN LATERAL (
-                    SELECT 1 FROM messages WHERE conversation_id = (pair.value ->> 0)::bigint AND client_id = pair.value ->> 1 LIMIT 1) AS m) AS resent
+                SELECT 1 FROM jsonb_array_elements($1::jsonb) AS pair CROSS JOIN LATERAL (SELECT 1 {POSTGRES_STORED_PAIR}) AS m) AS resent
          FROM jsonb_array_elements_text($2::jsonb) AS conversation CROSS JOIN LATERAL (
             SELECT {STATE_COLUMNS} FROM conversations WHERE id = conversation.value::bigint FOR UPDATE) AS c"
     )
