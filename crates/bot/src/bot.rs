@@ -10,6 +10,7 @@ use crate::Article;
 use crate::matcher::{Candidate, Matcher};
 use crate::model::Model;
 use crate::mood::Mood;
+use crate::request::Request;
 
 /// Frustration probability at which a learner goes to a person even with an answerable question.
 const CLEARLY_UPSET: f32 = 0.9;
@@ -142,6 +143,7 @@ pub struct Bot {
     articles: Vec<Article>,
     settings: BotSettings,
     mood: Arc<Mood>,
+    request: Option<Arc<Request>>,
 }
 
 /// What the bot learned from labelled data: the matcher's scoring model, the frustration
@@ -151,6 +153,9 @@ pub struct Bot {
 pub struct Learned {
     pub model: Model,
     pub mood: Arc<Mood>,
+    /// The model of a request for a person; `None` reads requests by the hand-written
+    /// families alone.
+    pub request: Option<Arc<Request>>,
     pub examples: Vec<(String, Option<String>)>,
     /// Learner questions an editor accepted for an article (question, article id): they are
     /// learned from whatever the knowledge base is, and join the article's questions when the
@@ -178,7 +183,7 @@ impl Learned {
     /// Nothing learned: for a placeholder bot that never answers (a server with the bot
     /// off). Its frustration model is untrained.
     pub fn untrained() -> Learned {
-        Learned { model: Model::shipped(), mood: Arc::new(Mood::default()), examples: Vec::new(), taught: Vec::new() }
+        Learned { model: Model::shipped(), mood: Arc::new(Mood::default()), request: None, examples: Vec::new(), taught: Vec::new() }
     }
 
     /// Adds questions agents taught: (learner's question, article id).
@@ -202,8 +207,13 @@ impl Learned {
             .get_or_init(|| {
                 let queries: Vec<crate::eval::LabelledQuery> =
                     SHIPPED_QUESTIONS.iter().flat_map(|text| crate::eval::parse_lines(text, "shipped questions").unwrap_or_default()).collect();
-                let examples = crate::eval::examples(&[queries.as_slice(), &authored_wordings()].concat());
-                Learned { model: Model::shipped(), mood: Arc::new(Mood::shipped(&queries)), examples, taught: Vec::new() }
+                let authored = authored_wordings();
+                let examples = crate::eval::examples(&[queries.as_slice(), &authored].concat());
+                // The request model learns from the labelled questions and the authored requests, not
+                // from the authored wordings: some wordings of "how do I reach a person" are
+                // requests too, and as "no" they taught it to doubt plain ones.
+                let request = Request::train(&[queries.as_slice(), &crate::request::authored_requests()].concat());
+                Learned { model: Model::shipped(), mood: Arc::new(Mood::shipped(&queries)), request: Some(Arc::new(request)), examples, taught: Vec::new() }
             })
             .clone()
     }
@@ -249,7 +259,7 @@ impl Bot {
         let mut examples = if learned.describes(&articles) { learned.examples.clone() } else { Vec::new() };
         examples.extend(learned.taught.iter().map(|(question, id)| (question.clone(), Some(id.clone()))));
         matcher.learn(&examples, LEARNING_EPOCHS);
-        Bot { matcher, articles, settings, mood: learned.mood }
+        Bot { matcher, articles, settings, mood: learned.mood, request: learned.request }
     }
 
     /// The article with `id`.
@@ -275,8 +285,14 @@ impl Bot {
     /// Decides what to do with `message` and updates `state`.
     pub fn reply(&self, message: &str, state: &mut ConversationState) -> Reply {
         let normalized = normalize(message);
-        let mut signals = Signals::read(message, &normalized);
-        signals.frustration = self.mood.probability(message, &normalized) / crate::mood::THRESHOLD;
+        // What the message says of the learner is read in standard Mandarin (Cantonese and
+        // pinyin rewritten); what it asks about, in the articles' words.
+        let spoken = crate::normalize::spoken(&normalized);
+        let mut signals = Signals::read(message, &spoken);
+        signals.frustration = self.mood.probability(message, &spoken) / crate::mood::THRESHOLD;
+        if let Some(request) = &self.request {
+            signals.wants_human = request.probability(message, &spoken) >= crate::request::THRESHOLD;
+        }
         let chinese = crate::features::looks_chinese(&normalized);
         let ranking = self.matcher.rank(message, 5);
         let (candidates, none) = (ranking.candidates, ranking.none);
@@ -294,7 +310,9 @@ impl Bot {
         // Clearly upset: a person now. Only somewhat upset, with a question the bot answers
         // with confidence: the answer first (it ends with the offer of a person), since a
         // worried learner with an answerable question is best served by the answer.
-        let clearly_upset = signals.frustration * crate::mood::THRESHOLD >= CLEARLY_UPSET;
+        // An upset learner who threatens a complaint or swears is clearly upset, however sure
+        // the model is: "我要投诉" wants a person, not the article.
+        let clearly_upset = signals.frustration * crate::mood::THRESHOLD >= CLEARLY_UPSET || signals.frustrated() && crate::signals::strong_cue(&spoken);
         let confident_first_answer = state.answered.is_empty() && candidates.first().is_some_and(|best| best.score >= CONFIDENT_ANSWER && best.score > none);
         if signals.frustrated() && (clearly_upset || !confident_first_answer) {
             return self.hand_over(state, reply(Outcome::Handoff, Some(HandoffReason::Frustrated), None));

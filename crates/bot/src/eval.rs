@@ -12,6 +12,7 @@ use crate::bot::{Bot, BotSettings, ConversationState, HandoffReason, Learned, Ou
 use crate::matcher::{Analysis, Matcher};
 use crate::model::{Model, Target, train};
 use crate::mood::Mood;
+use crate::request::Request;
 
 /// A labelled query: `expect` is an article id, `__handoff__` or `__none__`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -137,7 +138,8 @@ pub fn cross_validate_with_misses(
         let train_messages: Vec<LabelledMessage> = messages.iter().enumerate().filter(|(i, _)| !in_fold(*i, fold)).map(|(_, m)| m.clone()).collect();
         let learned = Learned {
             model: train_model(articles, &train_queries),
-            mood: Arc::new(Mood::train(&train_messages, &train_queries)),
+            mood: Arc::new(Mood::train(&[train_messages.as_slice(), &crate::mood::authored_messages()].concat(), &train_queries)),
+            request: Some(Arc::new(Request::train(&[train_queries.as_slice(), &crate::request::authored_requests()].concat()))),
             examples: examples(&[train_queries.as_slice(), authored].concat()),
             taught: Vec::new(),
         };

@@ -8,11 +8,13 @@ pub mod bot;
 pub mod eval;
 pub mod features;
 pub mod group;
+pub mod logistic;
 pub mod matcher;
 pub mod model;
 pub mod mood;
 pub mod normalize;
 pub mod outside;
+pub mod request;
 pub mod signals;
 
 pub use bot::{Bot, BotSettings, ConversationState, HandoffReason, Learned, Outcome, Reply};

@@ -7,13 +7,21 @@
 //! milliseconds from the labelled messages shipped in `data/` (and whatever the caller adds),
 //! so nothing is downloaded.
 
-use std::collections::HashMap;
-
 use crate::eval::{LabelledMessage, LabelledQuery};
-use crate::normalize::is_cjk;
+use crate::logistic::{Example, Logistic, Training, sparse};
 
 /// Labelled messages the shipped model learns from (the dev sets of `kb/`).
 const SHIPPED: [&str; 2] = [include_str!("../data/dev-frustration.jsonl"), include_str!("../data/dev2-frustration.jsonl")];
+
+/// Upset and calm messages written for the bot (none copied from a dev set): sarcasm,
+/// final threats, counted waits, high stakes, contempt, distress, and calm messages that use
+/// the same words.
+const AUTHORED_MESSAGES: &str = include_str!("../data/authored-messages.jsonl");
+
+/// [`AUTHORED_MESSAGES`], parsed.
+pub fn authored_messages() -> Vec<LabelledMessage> {
+    crate::eval::parse_lines(AUTHORED_MESSAGES, "authored messages").unwrap_or_default()
+}
 
 /// Probability at which a message counts as frustrated. Below one half because a missed
 /// angry learner costs more than a calm one handed to a person early; chosen by 5-fold
@@ -27,56 +35,16 @@ const CALM_WEIGHT: f32 = 0.3;
 /// and for the hand-written score.
 #[derive(Debug, Clone, Default)]
 pub struct Mood {
-    weights: HashMap<String, f32>,
-    rule_weight: f32,
-    bias: f32,
-}
-
-/// The sparse features of a message.
-fn sparse(raw: &str, normalized: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let chars: Vec<char> = normalized.chars().filter(|c| !c.is_whitespace()).collect();
-    for (i, c) in chars.iter().enumerate() {
-        if is_cjk(*c) || "!?？！…~".contains(*c) {
-            out.push(format!("c{c}"));
-            if let Some(next) = chars.get(i + 1) {
-                out.push(format!("b{c}{next}"));
-            }
-        }
-    }
-    let words: Vec<&str> = normalized.split(|c: char| !c.is_ascii_alphanumeric() && c != '\'').filter(|w| !w.is_empty()).collect();
-    for (i, word) in words.iter().enumerate() {
-        out.push(format!("w{word}"));
-        if let Some(next) = words.get(i + 1) {
-            out.push(format!("p{word} {next}"));
-        }
-    }
-    // How it is typed, not only what: capitals, repeated marks, emoji.
-    let letters = raw.chars().filter(char::is_ascii_alphabetic).count();
-    let capitals = raw.chars().filter(char::is_ascii_uppercase).count();
-    if letters >= 8 && capitals * 2 > letters {
-        out.push("#caps".into());
-    }
-    if raw.contains("!!") || raw.contains("！！") {
-        out.push("#bangs".into());
-    }
-    if raw.contains("??") || raw.contains("？？") {
-        out.push("#questions".into());
-    }
-    if raw.chars().any(|c| matches!(c as u32, 0x1F300..=0x1FAFF | 0x2600..=0x27BF)) {
-        out.push("#emoji".into());
-    }
-    out.sort();
-    out.dedup();
-    out
+    model: Logistic,
 }
 
 impl Mood {
     /// The model trained on the shipped labelled messages, and on the shipped labelled
     /// questions as calm examples (`questions`).
     pub fn shipped(questions: &[LabelledQuery]) -> Mood {
-        let messages: Vec<LabelledMessage> =
+        let mut messages: Vec<LabelledMessage> =
             SHIPPED.iter().flat_map(|text| crate::eval::parse_lines::<LabelledMessage>(text, "shipped frustration set").unwrap_or_default()).collect();
+        messages.extend(authored_messages());
         Mood::train(&messages, questions)
     }
 
@@ -87,57 +55,22 @@ impl Mood {
     /// are, by that label, not messages to hand over for frustration — they teach the model
     /// that a long, worried question is still a question. They count `CALM_WEIGHT` each.
     pub fn train(messages: &[LabelledMessage], calm: &[LabelledQuery]) -> Mood {
-        const EPOCHS: usize = 40;
-        const RATE: f32 = 0.2;
-        const L2: f32 = 1e-4;
-        // Features become indexes once, so the passes below are plain arithmetic.
-        let mut vocabulary: HashMap<String, usize> = HashMap::new();
         let labelled = messages.iter().map(|m| (m.text.as_str(), if m.escalate { 1.0 } else { 0.0 }, 1.0));
         let calm = calm.iter().filter(|q| q.expect != "__handoff__").map(|q| (q.query.as_str(), 0.0, CALM_WEIGHT));
-        let prepared: Vec<(Vec<usize>, f32, f32, f32)> = labelled
+        let examples: Vec<Example> = labelled
             .chain(calm)
             .map(|(text, label, importance)| {
-                let normalized = crate::normalize::normalize(text);
-                let keys = sparse(text, &normalized)
-                    .into_iter()
-                    .map(|key| {
-                        let next = vocabulary.len();
-                        *vocabulary.entry(key).or_insert(next)
-                    })
-                    .collect();
-                (keys, crate::signals::rule_score(text, &normalized), label, importance)
+                let normalized = crate::normalize::spoken(&crate::normalize::normalize(text));
+                Example { keys: sparse(text, &normalized), dense: vec![crate::signals::rule_score(text, &normalized)], label, importance }
             })
             .collect();
-        let mut weights = vec![0.0f32; vocabulary.len()];
-        let (mut rule_weight, mut bias) = (0.0f32, 0.0f32);
-        for _ in 0..EPOCHS {
-            for (keys, rule, label, importance) in &prepared {
-                let scale = 1.0 / (keys.len().max(1) as f32).sqrt();
-                let z = bias + rule_weight * rule + keys.iter().map(|k| weights[*k]).sum::<f32>() * scale;
-                let p = 1.0 / (1.0 + (-z).exp());
-                let error = (p - label) * importance;
-                for key in keys {
-                    let weight = &mut weights[*key];
-                    *weight -= RATE * (error * scale + L2 * *weight);
-                }
-                rule_weight -= RATE * error * rule;
-                bias -= RATE * error;
-            }
-        }
-        Mood { weights: vocabulary.into_iter().map(|(key, index)| (key, weights[index])).collect(), rule_weight, bias }
+        Mood { model: Logistic::train(&examples, Training { epochs: 40, rate: 0.2, l2: 1e-4 }) }
     }
 
-    fn probability_of(&self, keys: &[String], rule: f32) -> f32 {
-        let scale = 1.0 / (keys.len().max(1) as f32).sqrt();
-        let sparse: f32 = keys.iter().filter_map(|k| self.weights.get(k)).sum::<f32>() * scale;
-        let z = self.bias + self.rule_weight * rule + sparse;
-        1.0 / (1.0 + (-z).exp())
-    }
-
-    /// The probability that `raw` (as typed; `normalized` as [`crate::normalize::normalize`]
-    /// gives it) comes from a learner who should be handed to a person now.
+    /// The probability that `raw` (as typed; `spoken` as [`crate::normalize::spoken`]
+    /// gives it of the normalised text) comes from a learner who should be handed to a person now.
     pub fn probability(&self, raw: &str, normalized: &str) -> f32 {
-        self.probability_of(&sparse(raw, normalized), crate::signals::rule_score(raw, normalized))
+        self.model.probability(&sparse(raw, normalized), &[crate::signals::rule_score(raw, normalized)])
     }
 }
 
@@ -148,7 +81,7 @@ mod tests {
     use crate::normalize::normalize;
 
     fn probability(mood: &Mood, text: &str) -> f32 {
-        mood.probability(text, &normalize(text))
+        mood.probability(text, &crate::normalize::spoken(&normalize(text)))
     }
 
     #[test]

@@ -124,20 +124,113 @@ const VARIANTS: &[(&str, &str)] = &[
     ("double", "two times"),
 ];
 
-fn variant_table() -> &'static HashMap<char, Vec<(&'static str, &'static str)>> {
-    static TABLE: OnceLock<HashMap<char, Vec<(&'static str, &'static str)>>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut table: HashMap<char, Vec<(&str, &str)>> = HashMap::new();
-        for (from, to) in VARIANTS {
-            if let Some(first) = from.chars().next() {
-                table.entry(first).or_default().push((from, to));
+/// How people write in chat beyond standard Mandarin → standard Mandarin, for reading what a
+/// message says about the learner (a request for a person, their mood): Cantonese words and
+/// pinyin typed instead of characters. The article matcher does not use it: its words come
+/// from the articles, and cross-validated the rewrite only shuffled its learned associations.
+const SPOKEN: &[(&str, &str)] = &[
+    // Cantonese words (after conversion to simplified characters) → Mandarin, so a message
+    // typed in Hong Kong reads like one typed in Beijing: 搵 (find), 唔 (not), 冇 (have no),
+    // 嚟 (come), 哋 (plural), 咗 (done), 睇 (look), 喺 (at), 畀 / 俾 (give), 嘢 (thing).
+    ("搵", "找"),
+    ("揾", "找"),
+    ("唔该晒", "谢谢"),
+    ("唔该", "谢谢"),
+    ("唔使", "不用"),
+    ("唔好", "不要"),
+    ("唔系", "不是"),
+    ("唔得", "不行"),
+    ("唔", "不"),
+    ("系咪", "是不是"),
+    ("系唔系", "是不是"),
+    ("冇", "没有"),
+    ("嚟", "来"),
+    ("哋", "们"),
+    ("咗", "了"),
+    ("睇", "看"),
+    ("喺", "在"),
+    ("畀", "给"),
+    ("俾", "给"),
+    ("讲嘢", "说话"),
+    ("乜嘢", "什么"),
+    ("嘢", "东西"),
+    ("佢", "他"),
+    ("咁", "这么"),
+    ("啲", "些"),
+    ("谂", "想"),
+    ("攞", "拿"),
+    ("边度", "哪里"),
+    ("边个", "谁"),
+    ("点解决", "点解决"),
+    ("点解", "为什么"),
+    ("而家", "现在"),
+    ("搞掂", "搞定"),
+    ("同我", "跟我"),
+    ("机械人", "机器人"),
+    // Pinyin typed instead of characters, for the words a request for a person uses.
+    ("zhuan rengong", "转人工"),
+    ("zhuanrengong", "转人工"),
+    ("rengong kefu", "人工客服"),
+    ("ren gong ke fu", "人工客服"),
+    ("rengongkefu", "人工客服"),
+    ("rengong", "人工"),
+    ("ren gong", "人工"),
+    ("kefu", "客服"),
+    ("ke fu", "客服"),
+    ("zhenren", "真人"),
+    ("zhen ren", "真人"),
+    ("rgkf", "人工客服"),
+    ("zrg", "转人工"),
+    ("rg", "人工"),
+];
+
+type Table = HashMap<char, Vec<(&'static str, &'static str)>>;
+
+/// The pairs indexed by their first character, longest first.
+fn table_of(pairs: &'static [(&'static str, &'static str)]) -> Table {
+    let mut table: Table = HashMap::new();
+    for (from, to) in pairs {
+        if let Some(first) = from.chars().next() {
+            table.entry(first).or_default().push((from, to));
+        }
+    }
+    for candidates in table.values_mut() {
+        candidates.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
+    }
+    table
+}
+
+fn variant_table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| table_of(VARIANTS))
+}
+
+fn spoken_table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| table_of(SPOKEN))
+}
+
+/// Rewrites `text` left to right, the longest listed spelling at each point first.
+fn rewrite(text: &str, table: &Table) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(first) = rest.chars().next() {
+        let replaced = table
+            .get(&first)
+            .and_then(|candidates| candidates.iter().find(|(from, _)| rest.starts_with(from)))
+            .filter(|(from, _)| !from.is_ascii() || word_boundary_before(&out) && word_boundary_after(rest, from.len()));
+        match replaced {
+            Some((from, to)) => {
+                out.push_str(to);
+                rest = &rest[from.len()..];
+            }
+            None => {
+                out.push(first);
+                rest = &rest[first.len_utf8()..];
             }
         }
-        for candidates in table.values_mut() {
-            candidates.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
-        }
-        table
-    })
+    }
+    out
 }
 
 /// Folds full-width ASCII and the ideographic space to half width and lower-cases ASCII.
@@ -155,28 +248,18 @@ fn fold_width(text: &str) -> String {
 /// The canonical form of `text` for matching: half width, lower case, simplified Chinese,
 /// variants and colloquial phrasings rewritten.
 pub fn normalize(text: &str) -> String {
-    let folded = fold_width(text);
-    let simplified = simplet2s::convert(&folded);
-    let table = variant_table();
-    let mut out = String::with_capacity(simplified.len());
-    let mut rest = simplified.as_str();
-    while let Some(first) = rest.chars().next() {
-        let replaced = table
-            .get(&first)
-            .and_then(|candidates| candidates.iter().find(|(from, _)| rest.starts_with(from)))
-            .filter(|(from, _)| !from.is_ascii() || word_boundary_after(rest, from.len()));
-        match replaced {
-            Some((from, to)) => {
-                out.push_str(to);
-                rest = &rest[from.len()..];
-            }
-            None => {
-                out.push(first);
-                rest = &rest[first.len_utf8()..];
-            }
-        }
-    }
-    out
+    rewrite(&simplet2s::convert(&fold_width(text)), variant_table())
+}
+
+/// `normalized` (as [`normalize`] gives it) in standard Mandarin: Cantonese words and pinyin
+/// spellings rewritten ([`SPOKEN`]). What the signals and the request and mood models read.
+pub fn spoken(normalized: &str) -> String {
+    rewrite(normalized, spoken_table())
+}
+
+/// An ASCII variant only applies to whole words ("rg" but not "org").
+fn word_boundary_before(written: &str) -> bool {
+    !written.chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric())
 }
 
 /// An ASCII variant only applies to whole words ("log in" but not "log inside").
@@ -203,6 +286,11 @@ mod tests {
         assert_eq!(normalize("I can't Log In"), "i can't login");
         assert_eq!(normalize("log inside"), "log inside");
         assert_eq!(normalize("退钱"), "退款");
+        assert_eq!(spoken(&normalize("我唔想同機械人講嘢，搵個職員嚟")), "我不想同机器人说话,找个职员来");
+        assert_eq!(spoken(&normalize("快点解决")), "快点解决");
+        assert_eq!(spoken(&normalize("zhuan rengong")), "转人工");
+        assert_eq!(spoken(&normalize("rg org")), "人工 org");
+        assert_eq!(normalize("blog in org"), "blog in org");
     }
 
     #[test]

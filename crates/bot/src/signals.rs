@@ -298,6 +298,12 @@ impl Signals {
     }
 }
 
+/// Whether the message holds one of the strong cues: a complaint or legal threat, an insult
+/// or swearing ([`STRONG_FRUSTRATION`]).
+pub fn strong_cue(text: &str) -> bool {
+    STRONG_FRUSTRATION.iter().any(|cue| contains_cue(text, cue))
+}
+
 /// The hand-written frustration score alone (the learned model in [`crate::mood`] reads it
 /// as one of its features).
 pub fn rule_score(raw: &str, normalized: &str) -> f32 {
@@ -813,6 +819,106 @@ fn wants_human(text: &str) -> bool {
     named_request(text) || addresses_someone_in_charge(text) || fuzzy_english_request(text)
 }
 
+/// The hand-written readings of a request for a person, as features of the learned model
+/// ([`crate::request`]): 1 where a family of forms is present, 0 where not.
+pub fn request_cues(text: &str) -> Vec<f32> {
+    let text = &text.replace("人工智能", "ai");
+    let flag = |present: bool| if present { 1.0 } else { 0.0 };
+    vec![
+        flag(wants_human(text)),
+        flag(bare_request(text) || calls_for_someone(text)),
+        flag(rejects_the_bot(text)),
+        flag(named_request(text)),
+        flag(addresses_someone_in_charge(text)),
+        flag(wants_a_call(text)),
+        flag(fuzzy_english_request(text)),
+        flag(asks_about_the_service(text)),
+        flag(asks_what_the_bot_is(text)),
+        flag(declines_a_person(text)),
+        flag(already_talked_to_someone(text)),
+        flag(review_by_a_person(text)),
+    ]
+}
+
+/// A person mentioned only to say one is not needed (now): "不用转人工了", "先别转人工",
+/// "no need for an agent", "I don't need a person, just…".
+fn declines_a_person(text: &str) -> bool {
+    const ZH: &[&str] = &["不用", "不需要", "无需", "先别", "别", "不必", "不要", "暂时不"];
+    const ZH_PERSON: &[&str] = &["人工", "客服", "真人", "转", "找人"];
+    const EN: &[&str] = &["no need", "don't need", "dont need", "do not need", "never mind", "nevermind", "no longer need"];
+    const EN_PERSON: &[&str] = &["human", "agent", "person", "someone", "staff", "transfer", "anymore", "now"];
+    // The person must follow the "no" closely: "我不需要再看帮助文章，请让工作人员接手" declines
+    // the articles, not the person.
+    let close_after = |cues: &[&str], people: &[&str], reach: usize| {
+        cues.iter().any(|cue| {
+            text.match_indices(cue).any(|(at, _)| {
+                let after: String = text[at + cue.len()..].chars().take(reach).collect();
+                people.iter().any(|who| after.contains(who))
+            })
+        })
+    };
+    close_after(ZH, ZH_PERSON, 3) || close_after(EN, EN_PERSON, 12)
+}
+
+/// Someone already talked to, whose words the learner now asks about: "昨天已经跟人工客服聊过了",
+/// "the agent I talked to said…".
+fn already_talked_to_someone(text: &str) -> bool {
+    const ZH: &[&str] = &[
+        "已经跟",
+        "已经和",
+        "已经有",
+        "刚才",
+        "昨天跟",
+        "昨天和",
+        "上次跟",
+        "上次和",
+        "之前跟",
+        "之前和",
+        "客服说",
+        "客服说过",
+        "客服讲",
+        "客服答应",
+        "客服回复",
+    ];
+    const EN: &[&str] = &[
+        "talked to",
+        "spoke to",
+        "spoke with",
+        "talked with",
+        "the agent said",
+        "an agent said",
+        "your staff said",
+        "agent told",
+        "staff told",
+        "support told",
+        "support said",
+    ];
+    let past_zh = ZH.iter().any(|cue| text.contains(cue)) && ["过", "说", "讲", "答应", "回复", "处理好", "解决了"].iter().any(|done| text.contains(done));
+    past_zh || EN.iter().any(|cue| text.contains(cue))
+}
+
+/// A person's review as a step of a process, asked about: "人工审核要多久", "does a human
+/// check my essay", "manual review".
+fn review_by_a_person(text: &str) -> bool {
+    [
+        "人工审核",
+        "人工复核",
+        "人工核",
+        "人工批改",
+        "人工检查",
+        "人工申诉",
+        "真人老师批改",
+        "老师批改",
+        "manual review",
+        "manually review",
+        "human review",
+        "reviewed by a human",
+        "checked by a human",
+    ]
+    .iter()
+    .any(|cue| text.contains(cue))
+}
+
 /// The requests the dev sets were first written with: a person named with an asking verb.
 fn named_request(text: &str) -> bool {
     const ZH_PEOPLE: &[&str] =
@@ -839,6 +945,10 @@ fn named_request(text: &str) -> bool {
         "找个人来",
         "来个人",
         "让客服来",
+        // Someone else than the bot: 换个人, 换人.
+        "换个人",
+        "换人",
+        "换一个人",
         // Calling out for someone in a chat: "客服在吗".
         "客服在吗",
         "客服在不在",
@@ -859,8 +969,30 @@ fn named_request(text: &str) -> bool {
         "live support",
         "member of your",
     ];
-    const EN_ASKING: &[&str] =
-        &["talk", "speak", "transfer", "connect", "want", "need", "get me", "put me", "let me", "chat with", "escalate", "can i get", "give me", "i'd like"];
+    const EN_ASKING: &[&str] = &[
+        "talk",
+        "speak",
+        "transfer",
+        "connect",
+        "want",
+        "need",
+        "get me",
+        "put me",
+        "let me",
+        "chat with",
+        "escalate",
+        "can i get",
+        "give me",
+        "i'd like",
+        "take over",
+        "hand me",
+        "hand this",
+        "pass me",
+        "pass this",
+        "discuss",
+        "help me",
+        "look at this",
+    ];
     if ZH_DIRECT.iter().any(|cue| text.contains(cue)) {
         return true;
     }
@@ -879,9 +1011,12 @@ fn named_request(text: &str) -> bool {
 
 /// "你们经理呢", "叫你们领导来", "找你们的负责人": someone in charge, asked for.
 fn addresses_someone_in_charge(text: &str) -> bool {
-    const IN_CHARGE: &[&str] = &["经理", "主管", "领导", "负责人", "管事的", "能做主的"];
+    const IN_CHARGE: &[&str] = &["经理", "主管", "领导", "负责人", "管事的", "能做主的", "上级", "上司", "老板"];
     const ASKED: &[&str] = &["你们", "叫", "找", "让", "要", "来", "呢"];
-    IN_CHARGE.iter().any(|who| text.contains(who)) && ASKED.iter().any(|cue| text.contains(cue)) && !text.contains("证书") && !text.contains("课程")
+    const EN_IN_CHARGE: &[&str] = &["boss", "supervisor", "manager", "superior", "someone in charge", "person in charge", "higher up", "higher-up"];
+    const EN_ASKED: &[&str] = &["get", "your", "let me", "i want", "i need", "talk", "speak", "put", "bring", "where"];
+    let zh = IN_CHARGE.iter().any(|who| text.contains(who)) && ASKED.iter().any(|cue| text.contains(cue)) && !text.contains("证书") && !text.contains("课程");
+    zh || EN_IN_CHARGE.iter().any(|who| contains_cue(text, who)) && EN_ASKED.iter().any(|cue| contains_cue(text, cue))
 }
 
 /// "不要机器人", "别让AI回我", "机器人闭嘴", "no more bot answers", "bots can't fix this".
@@ -945,7 +1080,10 @@ fn bare_request(text: &str) -> bool {
         "live agent",
         "customer service",
     ];
-    const FILLERS: &[&str] = &["please", "pls", "plz", "now", "a", "an", "请", "要", "我要", "给我", "谢谢", "呀", "啊", "吧", "快", "赶紧", "马上", "找"];
+    const FILLERS: &[&str] = &[
+        "please", "pls", "plz", "now", "asap", "a", "an", "请", "要", "我要", "给我", "谢谢", "呀", "啊", "吧", "快点", "快", "赶紧", "马上", "立刻", "速度",
+        "找",
+    ];
     only(text, NOUNS, FILLERS)
 }
 
@@ -1017,16 +1155,55 @@ fn find_word(text: &str, word: &str) -> Option<usize> {
 
 /// "让客服打电话给我", "语音沟通", "call me".
 fn wants_a_call(text: &str) -> bool {
-    ["打电话给我", "打个电话给我", "给我打电话", "电话联系我", "打给我", "语音沟通", "语音通话", "回电话", "回个电话", "call me", "phone me", "call me back"]
-        .iter()
-        .any(|cue| text.contains(cue))
+    [
+        "打电话给我",
+        "打个电话给我",
+        "给我打个电话",
+        "给我打电话",
+        "电话联系我",
+        "打给我",
+        "语音沟通",
+        "语音通话",
+        "回电话",
+        "回个电话",
+        "回电",
+        "来电",
+        "call me",
+        "phone me",
+        "call me back",
+        "callback",
+        "call back",
+        "ring me",
+        "give me a call",
+        "voice call",
+        "phone call",
+    ]
+    .iter()
+    .any(|cue| text.contains(cue))
 }
 
 /// Questions about the support service rather than a request for a person now.
 fn asks_about_the_service(text: &str) -> bool {
-    const ZH: &[&str] =
-        &["几点", "上班", "下班", "营业", "电话多少", "电话号码", "客服电话", "工作时间", "非工作时间", "留言", "周末", "节假日", "过年", "打得通"];
-    const EN: &[&str] = &["hours", "phone number", "opening", "open on", "weekend", "holiday", "leave a message"];
+    const ZH: &[&str] = &[
+        "几点",
+        "上班",
+        "下班",
+        "营业",
+        "电话多少",
+        "电话号码",
+        "客服电话",
+        "工作时间",
+        "非工作时间",
+        "留言",
+        "周末",
+        "节假日",
+        "过年",
+        "打得通",
+        "区别",
+        "评价",
+        "邮箱是",
+    ];
+    const EN: &[&str] = &["hours", "phone number", "opening", "open on", "weekend", "holiday", "leave a message", "difference", "rate the", "email address"];
     ZH.iter().any(|cue| text.contains(cue)) || EN.iter().any(|cue| contains_cue(text, cue))
 }
 

@@ -36,7 +36,7 @@ fn learner_question<'a>(messages: impl Iterator<Item = &'a str>) -> Option<Strin
         .find(|text| {
             let normalized = normalize(text);
             let content = edudesk_bot::features::features(&normalized).iter().filter(|f| f.kind == edudesk_bot::features::Kind::Word).count();
-            content >= 2 && !(Signals::read(text, &normalized).wants_human && content <= 3)
+            content >= 2 && !(Signals::read(text, &edudesk_bot::normalize::spoken(&normalized)).wants_human && content <= 3)
         })
         .map(|text| text.chars().take(MAX_QUESTION_CHARS).collect())
 }
