@@ -491,7 +491,9 @@ impl Matcher {
     /// Whether normalised `query` asks what no support desk answers or what only another
     /// platform can ([`crate::outside`]), however well its words match an article.
     pub fn not_ours(&self, normalized: &str) -> bool {
-        crate::outside::asks_beyond_support(&self.beyond_support, normalized) || crate::outside::names_another_account(normalized)
+        crate::outside::asks_beyond_support(&self.beyond_support, normalized)
+            || crate::outside::names_another_account(normalized)
+            || crate::outside::asks_about_an_outside_membership(&self.outside, normalized)
     }
 
     /// The index of the article with `id`, for training.

@@ -289,6 +289,29 @@ pub fn names_outside_service(outside: &[&str], text: &str) -> bool {
     outside.iter().any(|name| mentions(text, name) && !(as_address && MAIL_SERVICES.contains(name)))
 }
 
+/// What a service's own membership or account is called, right after its name.
+const MEMBERSHIP: &[&str] =
+    &["会员", "订阅", "自动续费", "续费", "注册", "账号", "密码", "subscription", "membership", "premium", "plus", "account", "password", "login"];
+
+/// Whether normalised `text` asks about the membership, subscription or account of a service
+/// the knowledge base never mentions ("netflix会员怎么退款", "cancel my Coursera Plus
+/// subscription", "chatgpt怎么注册"): only that service can help. Naming it for anything
+/// else ("在小红书上看到你们的课") is not enough.
+pub fn asks_about_an_outside_membership(outside: &[&str], text: &str) -> bool {
+    outside.iter().any(|name| {
+        text.match_indices(name).any(|(at, _)| {
+            let end = at + name.len();
+            let glued = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+            if name.is_ascii() && (glued(text[..at].chars().next_back()) || glued(text[end..].chars().next())) {
+                return false;
+            }
+            let rest: String = text[end..].chars().filter(|c| !matches!(c, '的' | ' ')).collect();
+            let rest = rest.strip_prefix("怎么").or_else(|| rest.strip_prefix("如何")).unwrap_or(&rest);
+            MEMBERSHIP.iter().any(|thing| rest.starts_with(thing))
+        })
+    })
+}
+
 /// Whether `query` names one of `outside` (from [`outside_names`]).
 pub fn names_outside(outside: &[&str], query: &str) -> bool {
     names_outside_service(outside, &normalize(query))
@@ -366,5 +389,19 @@ mod tests {
         {
             assert!(!names_another_account(&normalize(text)), "{text}");
         }
+    }
+
+    #[test]
+    fn another_services_membership_is_theirs_unless_the_knowledge_base_names_the_service() {
+        let outside = outside_names(&["我们的会员可以免费看所有课程".to_owned()]);
+        for text in ["Spotify会员怎么取消", "how do i cancel my udemy subscription", "skillshare premium refund", "chatgpt怎么注册"] {
+            assert!(asks_about_an_outside_membership(&outside, &normalize(text)), "{text}");
+        }
+        for text in ["在小红书上看到你们的课，会员多少钱", "会员怎么取消", "zoom meeting link for the live class", "udemyish account"] {
+            assert!(!asks_about_an_outside_membership(&outside, &normalize(text)), "{text}");
+        }
+        // A service the knowledge base names (paying by Spotify, say) is not outside.
+        let outside = outside_names(&["可以用 spotify 会员积分抵扣".to_owned()]);
+        assert!(!asks_about_an_outside_membership(&outside, &normalize("Spotify会员怎么取消")));
     }
 }
