@@ -291,7 +291,10 @@ impl Bot {
         let mut signals = Signals::read(message, &spoken);
         signals.frustration = self.mood.probability(message, &spoken) / crate::mood::THRESHOLD;
         if let Some(request) = &self.request {
-            signals.wants_human = request.probability(message, &spoken) >= crate::request::THRESHOLD;
+            // A clause that only asks for a person is a request whatever the model makes of
+            // the rest ("还是不会弄，转人工").
+            signals.wants_human =
+                request.probability(message, &spoken) >= crate::request::THRESHOLD || crate::signals::a_clause_only_asks_for_a_person(&spoken);
         }
         let chinese = crate::features::looks_chinese(&normalized);
         let ranking = self.matcher.rank(message, 5);
@@ -447,6 +450,14 @@ mod tests {
         let reply = bot().reply("转人工", &mut state);
         assert_eq!((reply.outcome, reply.reason), (Outcome::Handoff, Some(HandoffReason::Requested)));
         assert!(state.handed_over);
+        for text in ["还是不会弄，转人工", "试了好几次还是不行，要人工", "ok thanks. agent please"] {
+            let reply = bot().reply(text, &mut ConversationState::default());
+            assert_eq!(reply.reason, Some(HandoffReason::Requested), "{text}");
+        }
+        for text in ["不用转人工了，谢谢", "你是真人吗？", "客服，我的退款什么时候到账"] {
+            let reply = bot().reply(text, &mut ConversationState::default());
+            assert_ne!(reply.reason, Some(HandoffReason::Requested), "{text}");
+        }
         let reply = bot().reply("退款一周了还没到，我要投诉", &mut ConversationState::default());
         assert_eq!(reply.reason, Some(HandoffReason::Frustrated));
     }

@@ -75,6 +75,12 @@ pub fn sparse(raw: &str, normalized: &str) -> Vec<String> {
     out
 }
 
+/// Sparse evidence is scaled by one over the square root of its count, so a long message
+/// does not outvote a short one by length alone.
+fn scale_of(keys: usize) -> f32 {
+    1.0 / (keys.max(1) as f32).sqrt()
+}
+
 impl Logistic {
     /// Trains on `examples` in a fixed order (the same data gives the same model).
     pub fn train(examples: &[Example], training: Training) -> Logistic {
@@ -99,7 +105,7 @@ impl Logistic {
         let mut bias = 0.0f32;
         for _ in 0..training.epochs {
             for (example, keys) in examples.iter().zip(&prepared) {
-                let scale = 1.0 / (keys.len().max(1) as f32).sqrt();
+                let scale = scale_of(keys.len());
                 let dense: f32 = dense_weights.iter().zip(&example.dense).map(|(w, x)| w * x).sum();
                 let z = bias + dense + keys.iter().map(|k| weights[*k]).sum::<f32>() * scale;
                 let p = 1.0 / (1.0 + (-z).exp());
@@ -119,7 +125,7 @@ impl Logistic {
 
     /// The probability of "yes" for a line with these features.
     pub fn probability(&self, keys: &[String], dense: &[f32]) -> f32 {
-        let scale = 1.0 / (keys.len().max(1) as f32).sqrt();
+        let scale = scale_of(keys.len());
         let sparse: f32 = keys.iter().filter_map(|k| self.weights.get(k)).sum::<f32>() * scale;
         let dense: f32 = self.dense_weights.iter().zip(dense).map(|(w, x)| w * x).sum();
         let z = self.bias + dense + sparse;

@@ -837,7 +837,23 @@ pub fn request_cues(text: &str) -> Vec<f32> {
         flag(declines_a_person(text)),
         flag(already_talked_to_someone(text)),
         flag(review_by_a_person(text)),
+        flag(a_clause_only_asks_for_a_person(text)),
     ]
+}
+
+/// One clause of the message is nothing but a request for a person: "还是不会弄，转人工",
+/// "试了还是不行 要人工", "ok. agent please". Whatever the rest says, that clause asks — unless
+/// the message declines a person or asks whether the bot is one. A bare "客服" is left out:
+/// "客服，我的退款呢" addresses whoever answers.
+pub fn a_clause_only_asks_for_a_person(text: &str) -> bool {
+    let text = &text.replace("人工智能", "ai");
+    if declines_a_person(text) || asks_what_the_bot_is(text) {
+        return false;
+    }
+    text.split(|c: char| "，,。.!！?？;；~、…\n".contains(c) || c.is_whitespace() && !text.is_ascii())
+        .map(|clause| clause.trim().trim_start_matches("帮我").trim_start_matches("麻烦"))
+        .filter(|clause| !clause.is_empty() && !matches!(*clause, "客服" | "客服客服" | "customer service"))
+        .any(bare_request)
 }
 
 /// A person mentioned only to say one is not needed (now): "不用转人工了", "先别转人工",
