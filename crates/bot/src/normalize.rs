@@ -254,7 +254,32 @@ pub fn normalize(text: &str) -> String {
 /// `normalized` (as [`normalize`] gives it) in standard Mandarin: Cantonese words and pinyin
 /// spellings rewritten ([`SPOKEN`]). What the signals and the request and mood models read.
 pub fn spoken(normalized: &str) -> String {
-    rewrite(normalized, spoken_table())
+    rewrite(&squeeze_letters(normalized), spoken_table())
+}
+
+/// A letter typed three or more times in a row once: "humaaan" → "human", "pleeease" →
+/// "please". Doubled letters stay ("agent", "too").
+fn squeeze_letters(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run: Option<(char, usize)> = None;
+    let flush = |out: &mut String, run: Option<(char, usize)>| {
+        if let Some((c, n)) = run {
+            for _ in 0..if n >= 3 { 1 } else { n } {
+                out.push(c);
+            }
+        }
+    };
+    for c in text.chars() {
+        match run {
+            Some((last, n)) if last == c && c.is_ascii_alphabetic() => run = Some((last, n + 1)),
+            _ => {
+                flush(&mut out, run);
+                run = Some((c, 1));
+            }
+        }
+    }
+    flush(&mut out, run);
+    out
 }
 
 /// An ASCII variant only applies to whole words ("rg" but not "org").
@@ -290,6 +315,8 @@ mod tests {
         assert_eq!(spoken(&normalize("快点解决")), "快点解决");
         assert_eq!(spoken(&normalize("zhuan rengong")), "转人工");
         assert_eq!(spoken(&normalize("rg org")), "人工 org");
+        assert_eq!(spoken(&normalize("HUMAAAN pleeease, too slow")), "human please, too slow");
+        assert_eq!(spoken(&normalize("人工人工人工")), "人工人工人工");
         assert_eq!(normalize("blog in org"), "blog in org");
     }
 

@@ -937,8 +937,24 @@ fn review_by_a_person(text: &str) -> bool {
 
 /// The requests the dev sets were first written with: a person named with an asking verb.
 fn named_request(text: &str) -> bool {
-    const ZH_PEOPLE: &[&str] =
-        &["人工", "真人", "活人", "人类", "坐席", "专员", "专人", "工作人员", "接线员", "客服人员", "客服小姐姐", "客服经理", "懂行的", "人来"];
+    const ZH_PEOPLE: &[&str] = &[
+        "人工",
+        "真人",
+        "活人",
+        "人类",
+        "坐席",
+        "专员",
+        "专人",
+        "工作人员",
+        "接线员",
+        "客服人员",
+        "客服小姐姐",
+        "客服经理",
+        "高级客服",
+        "资深客服",
+        "懂行的",
+        "人来",
+    ];
     const ZH_ASKING: &[&str] =
         &["转", "找", "要", "接", "叫", "换", "让", "安排", "需要", "联系", "请", "来", "给我", "跟", "和", "沟通", "说话", "对接", "处理", "服务"];
     const ZH_DIRECT: &[&str] = &[
@@ -984,6 +1000,11 @@ fn named_request(text: &str) -> bool {
         "real people",
         "live support",
         "member of your",
+        "employee",
+        "colleague",
+        "specialist",
+        "advisor",
+        "adviser",
     ];
     const EN_ASKING: &[&str] = &[
         "talk",
