@@ -450,11 +450,12 @@ mod tests {
         let reply = bot().reply("转人工", &mut state);
         assert_eq!((reply.outcome, reply.reason), (Outcome::Handoff, Some(HandoffReason::Requested)));
         assert!(state.handed_over);
-        for text in ["还是不会弄，转人工", "试了好几次还是不行，要人工", "ok thanks. agent please"] {
+        for text in ["还是不会弄，转人工", "试了好几次还是不行，要人工", "ok thanks. agent please", "你们人工客服到底在哪", "ok so where's the human"]
+        {
             let reply = bot().reply(text, &mut ConversationState::default());
             assert_eq!(reply.reason, Some(HandoffReason::Requested), "{text}");
         }
-        for text in ["不用转人工了，谢谢", "你是真人吗？", "客服，我的退款什么时候到账"] {
+        for text in ["不用转人工了，谢谢", "你是真人吗？", "客服，我的退款什么时候到账", "人工审核在哪一步"] {
             let reply = bot().reply(text, &mut ConversationState::default());
             assert_ne!(reply.reason, Some(HandoffReason::Requested), "{text}");
         }

@@ -853,7 +853,30 @@ pub fn a_clause_only_asks_for_a_person(text: &str) -> bool {
     text.split(|c: char| "，,。.!！?？;；~、…\n".contains(c) || c.is_whitespace() && !text.is_ascii())
         .map(|clause| clause.trim().trim_start_matches("帮我").trim_start_matches("麻烦"))
         .filter(|clause| !clause.is_empty() && !matches!(*clause, "客服" | "客服客服" | "customer service"))
-        .any(bare_request)
+        .any(|clause| bare_request(clause) || asks_where_the_person_is(clause))
+}
+
+/// A clause asking where the person is, in a chat with the bot: "人工客服在哪", "真人呢",
+/// "where's the human". The bot can hand over at once, which is what the learner wants.
+fn asks_where_the_person_is(clause: &str) -> bool {
+    const ZH_PEOPLE: &[&str] = &["人工客服", "真人客服", "人工", "真人", "活人", "客服人员", "工作人员"];
+    const ZH_WHERE: &[&str] = &["在哪里", "在哪儿", "在哪", "呢", "去哪了", "哪去了"];
+    const EN: &[&str] = &["where's the", "wheres the", "where is the", "where are the", "where is a", "where's a", "where is your", "where are your"];
+    const EN_PEOPLE: &[&str] = &["human", "humans", "agent", "agents", "person", "people", "staff", "representative", "operator"];
+    // The clause ends with the person and where: "人工客服在哪", "你们的真人到底在哪里".
+    let zh = ZH_PEOPLE.iter().any(|who| {
+        clause.match_indices(who).any(|(at, _)| {
+            let rest = clause[at + who.len()..].trim().trim_start_matches("到底").trim_start_matches("究竟").trim_start_matches('都');
+            ZH_WHERE.contains(&rest)
+        })
+    });
+    let en = EN.iter().any(|cue| {
+        clause.match_indices(cue).any(|(at, _)| {
+            let next = clause[at + cue.len()..].split_whitespace().next().unwrap_or("");
+            EN_PEOPLE.contains(&next)
+        })
+    });
+    zh || en
 }
 
 /// A person mentioned only to say one is not needed (now): "不用转人工了", "先别转人工",
