@@ -112,7 +112,9 @@ pub fn train_model(articles: &[Article], queries: &[LabelledQuery]) -> Model {
 /// one left out, for each fold in turn; the report adds the held-out results up.
 ///
 /// The wordings written for the shipped articles ([`crate::bot::authored_wordings`]) teach
-/// every fold's word associations, as they do the shipped bot's; they are never held out.
+/// every fold's word associations, the authored requests ([`crate::request::authored_requests`])
+/// its request model and the authored messages ([`crate::mood::authored_messages`]) its
+/// frustration model, as they do the shipped bot's; they are never held out.
 pub fn cross_validate(articles: &[Article], queries: &[LabelledQuery], messages: &[LabelledMessage], settings: BotSettings, folds: usize) -> Report {
     cross_validate_with_misses(articles, queries, messages, settings, folds, &crate::bot::authored_wordings()).0
 }

@@ -39,8 +39,8 @@ pub struct Mood {
 }
 
 impl Mood {
-    /// The model trained on the shipped labelled messages, and on the shipped labelled
-    /// questions as calm examples (`questions`).
+    /// The model trained on the shipped labelled messages (the dev sets' and the authored
+    /// ones), and on the shipped labelled questions as calm examples (`questions`).
     pub fn shipped(questions: &[LabelledQuery]) -> Mood {
         let mut messages: Vec<LabelledMessage> =
             SHIPPED.iter().flat_map(|text| crate::eval::parse_lines::<LabelledMessage>(text, "shipped frustration set").unwrap_or_default()).collect();

@@ -819,10 +819,10 @@ fn wants_human(text: &str) -> bool {
     named_request(text) || addresses_someone_in_charge(text) || fuzzy_english_request(text)
 }
 
-/// The hand-written readings of a request for a person, as features of the learned model
+/// The hand-written readings of a request for a person in normalised text (as
+/// [`crate::normalize::spoken`] gives it), as features of the learned model
 /// ([`crate::request`]): 1 where a family of forms is present, 0 where not.
 pub fn request_cues(text: &str) -> Vec<f32> {
-    let text = &text.replace("人工智能", "ai");
     let flag = |present: bool| if present { 1.0 } else { 0.0 };
     vec![
         flag(wants_human(text)),
@@ -846,7 +846,6 @@ pub fn request_cues(text: &str) -> Vec<f32> {
 /// the message declines a person or asks whether the bot is one. A bare "客服" is left out:
 /// "客服，我的退款呢" addresses whoever answers.
 pub fn a_clause_only_asks_for_a_person(text: &str) -> bool {
-    let text = &text.replace("人工智能", "ai");
     if declines_a_person(text) || asks_what_the_bot_is(text) {
         return false;
     }
