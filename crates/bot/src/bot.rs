@@ -289,12 +289,14 @@ impl Bot {
         // pinyin rewritten); what it asks about, in the articles' words.
         let spoken = crate::normalize::spoken(&normalized);
         let mut signals = Signals::read(message, &spoken);
-        signals.frustration = self.mood.probability(message, &spoken) / crate::mood::THRESHOLD;
+        // Both learned readings look at the same characters and words: computed once.
+        let keys = crate::logistic::sparse(message, &spoken);
+        signals.frustration = self.mood.probability_with(&keys, message, &spoken) / crate::mood::THRESHOLD;
         if let Some(request) = &self.request {
             // A clause that only asks for a person is a request whatever the model makes of
             // the rest ("还是不会弄，转人工").
             signals.wants_human =
-                request.probability(message, &spoken) >= crate::request::THRESHOLD || crate::signals::a_clause_only_asks_for_a_person(&spoken);
+                request.probability_with(&keys, &spoken) >= crate::request::THRESHOLD || crate::signals::a_clause_only_asks_for_a_person(&spoken);
         }
         let chinese = crate::features::looks_chinese(&normalized);
         let ranking = self.matcher.rank(message, 5);

@@ -70,7 +70,13 @@ impl Mood {
     /// The probability that `raw` (as typed; `spoken` as [`crate::normalize::spoken`]
     /// gives it of the normalised text) comes from a learner who should be handed to a person now.
     pub fn probability(&self, raw: &str, normalized: &str) -> f32 {
-        self.model.probability(&sparse(raw, normalized), &[crate::signals::rule_score(raw, normalized)])
+        self.probability_with(&sparse(raw, normalized), raw, normalized)
+    }
+
+    /// [`Mood::probability`] with the message's sparse features already computed
+    /// ([`crate::logistic::sparse`]), when another model reads them too.
+    pub fn probability_with(&self, keys: &[String], raw: &str, normalized: &str) -> f32 {
+        self.model.probability(keys, &[crate::signals::rule_score(raw, normalized)])
     }
 }
 

@@ -58,7 +58,13 @@ impl Request {
     /// The probability that `raw` (as typed; `spoken` as [`crate::normalize::spoken`]
     /// gives it of the normalised text) asks for a person now.
     pub fn probability(&self, raw: &str, normalized: &str) -> f32 {
-        self.model.probability(&sparse(raw, normalized), &crate::signals::request_cues(normalized))
+        self.probability_with(&sparse(raw, normalized), normalized)
+    }
+
+    /// [`Request::probability`] with the message's sparse features already computed
+    /// ([`crate::logistic::sparse`]), when another model reads them too.
+    pub fn probability_with(&self, keys: &[String], normalized: &str) -> f32 {
+        self.model.probability(keys, &crate::signals::request_cues(normalized))
     }
 }
 
