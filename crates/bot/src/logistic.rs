@@ -26,6 +26,10 @@ pub struct Training {
     pub epochs: usize,
     pub rate: f32,
     pub l2: f32,
+    /// Visit the examples in a new order each pass (the same orders every time, so the same
+    /// data still gives the same model). In file order, the lines read last — for the
+    /// frustration model, hundreds of calm questions — pull every pass's end towards them.
+    pub shuffle: bool,
 }
 
 /// The trained weights.
@@ -82,7 +86,8 @@ fn scale_of(keys: usize) -> f32 {
 }
 
 impl Logistic {
-    /// Trains on `examples` in a fixed order (the same data gives the same model).
+    /// Trains on `examples`, in file order or shuffled with a fixed seed: the same data gives
+    /// the same model.
     pub fn train(examples: &[Example], training: Training) -> Logistic {
         let dense_len = examples.first().map_or(0, |e| e.dense.len());
         // Features become indexes once, so the passes below are plain arithmetic.
@@ -103,8 +108,22 @@ impl Logistic {
         let mut weights = vec![0.0f32; vocabulary.len()];
         let mut dense_weights = vec![0.0f32; dense_len];
         let mut bias = 0.0f32;
+        let mut order: Vec<usize> = (0..examples.len()).collect();
+        // Fisher–Yates with xorshift64 from a fixed seed: no random-number crate, and no run
+        // differs from another.
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
         for _ in 0..training.epochs {
-            for (example, keys) in examples.iter().zip(&prepared) {
+            if training.shuffle {
+                for i in (1..order.len()).rev() {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    let j = usize::try_from(state % (i as u64 + 1)).unwrap_or(i);
+                    order.swap(i, j);
+                }
+            }
+            for &index in &order {
+                let (example, keys) = (&examples[index], &prepared[index]);
                 let scale = scale_of(keys.len());
                 let dense: f32 = dense_weights.iter().zip(&example.dense).map(|(w, x)| w * x).sum();
                 let z = bias + dense + keys.iter().map(|k| weights[*k]).sum::<f32>() * scale;
@@ -130,5 +149,27 @@ impl Logistic {
         let dense: f32 = self.dense_weights.iter().zip(dense).map(|(w, x)| w * x).sum();
         let z = self.bias + dense + sparse;
         1.0 / (1.0 + (-z).exp())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn examples() -> Vec<Example> {
+        let line = |text: &str, label: f32| Example { keys: sparse(text, text), dense: vec![], label, importance: 1.0 };
+        vec![line("太慢了！！", 1.0), line("请问怎么退款", 0.0), line("垃圾平台", 1.0), line("谢谢", 0.0), line("气死了", 1.0), line("在哪下载", 0.0)]
+    }
+
+    #[test]
+    fn shuffled_training_gives_the_same_model_every_time() {
+        let training = Training { epochs: 20, rate: 0.2, l2: 1e-4, shuffle: true };
+        let (first, second) = (Logistic::train(&examples(), training), Logistic::train(&examples(), training));
+        let keys = sparse("太慢了，垃圾", "太慢了，垃圾");
+        assert_eq!(first.probability(&keys, &[]).to_bits(), second.probability(&keys, &[]).to_bits());
+        assert!(first.probability(&keys, &[]) > 0.5);
+        // The order is not the file order: the same data in file order trains another model.
+        let in_order = Logistic::train(&examples(), Training { shuffle: false, ..training });
+        assert_ne!(first.probability(&keys, &[]).to_bits(), in_order.probability(&keys, &[]).to_bits());
     }
 }

@@ -838,7 +838,34 @@ pub fn request_cues(text: &str) -> Vec<f32> {
         flag(already_talked_to_someone(text)),
         flag(review_by_a_person(text)),
         flag(a_clause_only_asks_for_a_person(text)),
+        flag(waits_in_line_for_a_person(text)),
+        flag(asks_to_escalate(text)),
     ]
+}
+
+/// A learner in line for a person, or asking to be put in line: "帮我排人工", "我在等人工",
+/// "put me in the queue for an agent", "waiting for the agent to join". In a chat with the
+/// bot, the line is the bot's to join. How long the line is in general ("人工一般要排多久")
+/// reads the same; the model tells them apart by the rest of the message.
+fn waits_in_line_for_a_person(text: &str) -> bool {
+    const ZH_LINE: &[&str] = &["排队", "排上", "排个", "排人工", "在等", "等人工", "等客服", "等真人", "排号"];
+    const ZH_PERSON: &[&str] = &["人工", "客服", "真人", "工作人员"];
+    const EN_LINE: &[&str] = &["queue", "in line", "waiting for", "wait for", "waitlist"];
+    const EN_PERSON: &[&str] = &["agent", "human", "person", "someone", "representative", "rep", "staff", "operator"];
+    let zh = ZH_LINE.iter().any(|cue| text.contains(cue)) && ZH_PERSON.iter().any(|who| text.contains(who));
+    let en = EN_LINE.iter().any(|cue| contains_cue(text, cue)) && EN_PERSON.iter().any(|who| contains_cue(text, who));
+    zh || en
+}
+
+/// Asking for support above the first line: "升级到高级客服", "一线处理不了就升级吧",
+/// "escalate this", "bump it up to a senior specialist", "tier 2 please".
+fn asks_to_escalate(text: &str) -> bool {
+    const ZH: &[&str] = &["升级处理", "升级到", "往上升", "往上报", "上报给", "更高级别", "高级客服", "资深客服", "二线", "专员", "专家客服", "技术人员"];
+    const EN: &[&str] =
+        &["escalate", "escalation", "bump this up", "bump it up", "senior", "specialist", "tier 2", "tier two", "second line", "level 2", "higher level"];
+    let zh = ZH.iter().any(|cue| text.contains(cue))
+        || text.contains("升级") && ["客服", "人工", "一线", "处理不了", "解决不了"].iter().any(|cue| text.contains(cue));
+    zh || EN.iter().any(|cue| contains_cue(text, cue))
 }
 
 /// One clause of the message is nothing but a request for a person: "还是不会弄，转人工",
@@ -850,7 +877,9 @@ pub fn a_clause_only_asks_for_a_person(text: &str) -> bool {
         return false;
     }
     text.split(|c: char| "，,。.!！?？;；~、…\n".contains(c) || c.is_whitespace() && !text.is_ascii())
-        .map(|clause| clause.trim().trim_start_matches("帮我").trim_start_matches("麻烦"))
+        .map(|clause| {
+            clause.trim().trim_start_matches("麻烦").trim_start_matches('你').trim_start_matches("帮我").trim_end_matches("处理").trim_end_matches("一下")
+        })
         .filter(|clause| !clause.is_empty() && !matches!(*clause, "客服" | "客服客服" | "customer service"))
         .any(|clause| bare_request(clause) || asks_where_the_person_is(clause))
 }
@@ -1138,10 +1167,42 @@ fn bare_request(text: &str) -> bool {
         "real person",
         "live agent",
         "customer service",
+        "cs rep",
+        "cs agent",
+        "support agent",
+        "support rep",
     ];
     const FILLERS: &[&str] = &[
-        "please", "pls", "plz", "now", "asap", "a", "an", "请", "要", "我要", "给我", "谢谢", "呀", "啊", "吧", "快点", "快", "赶紧", "马上", "立刻", "速度",
+        "please",
+        "pls",
+        "plz",
+        "now",
+        "asap",
+        "a",
+        "an",
+        "请",
+        "要",
+        "我要",
+        "给我",
+        "谢谢",
+        "呀",
+        "啊",
+        "吧",
+        "快点",
+        "快",
+        "赶紧",
+        "马上",
+        "立刻",
+        "速度",
         "找",
+        "求求了",
+        "求求你",
+        "求你了",
+        "拜托了",
+        "拜托",
+        "直接",
+        "转接",
+        "转",
     ];
     only(text, NOUNS, FILLERS)
 }
@@ -1161,6 +1222,9 @@ fn calls_for_someone(text: &str) -> bool {
         "人呢",
         "anyone there",
         "anybody there",
+        "anyone real",
+        "anybody real",
+        "someone real",
         "anyone here",
         "anybody here",
         "someone there",
@@ -1168,7 +1232,26 @@ fn calls_for_someone(text: &str) -> bool {
         "anyone around",
         "anybody around",
     ];
-    const FILLERS: &[&str] = &["喂", "哈喽", "你好", "您好", "请问", "到底", "还", "hello", "hi", "hey", "is", "are", "there", "please", "pls"];
+    const FILLERS: &[&str] = &[
+        "喂",
+        "哈喽",
+        "你好",
+        "您好",
+        "请问",
+        "到底",
+        "还",
+        "hello",
+        "hi",
+        "hey",
+        "is",
+        "are",
+        "there",
+        "please",
+        "pls",
+        "on the other end",
+        "on the other side",
+        "out there",
+    ];
     only(text, CALLS, FILLERS)
 }
 
@@ -1499,6 +1582,39 @@ mod tests {
         for text in ["有人吗？我想问下退款多久到账", "有没有人代写作业", "直播间有人私信我要钱", "你是真人还是AI", "anyone there know how to reset a password"]
         {
             assert!(!read(text).wants_human, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_clause_asking_for_a_person_politely_or_bluntly_is_a_request() {
+        for text in [
+            "证书名字错了，改了还是旧的，麻烦帮我转人工处理",
+            "不用回答了，直接转客服",
+            "求求了人工🙏🙏",
+            "CS rep pls",
+            "Is there anyone real on the other end?",
+        ] {
+            let text = &crate::normalize::normalize(text);
+            assert!(a_clause_only_asks_for_a_person(text) || calls_for_someone(text), "{text}");
+        }
+        for text in ["不用转人工了，谢谢", "人工审核一般要几天"] {
+            assert!(!a_clause_only_asks_for_a_person(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn waiting_in_line_and_escalation_are_read() {
+        for text in ["帮我排个人工", "我在等人工", "put me in the queue for an agent", "I've been waiting for the agent to join"] {
+            assert!(waits_in_line_for_a_person(text), "{text}");
+        }
+        for text in ["排队买课有优惠吗", "waiting for my refund", "人工审核一般要几天"] {
+            assert!(!waits_in_line_for_a_person(text), "{text}");
+        }
+        for text in ["一线处理不了就升级吧", "能不能帮我升级到高级客服", "can you escalate this", "bump it up to a senior specialist"] {
+            assert!(asks_to_escalate(text), "{text}");
+        }
+        for text in ["app怎么升级", "会员能升级成年卡吗", "how do I update the app"] {
+            assert!(!asks_to_escalate(text), "{text}");
         }
     }
 
