@@ -182,6 +182,19 @@ const SPOKEN: &[(&str, &str)] = &[
     ("rgkf", "人工客服"),
     ("zrg", "转人工"),
     ("rg", "人工"),
+    // 垃圾 ("rubbish") is an insult on its own and a plain noun in these compounds: the spam
+    // folder the confirmation mail went to, junk files cleared to free space. Read as the
+    // thing they name, they do not make a calm question angry.
+    ("垃圾邮件箱", "广告邮件箱"),
+    ("垃圾邮件", "广告邮件"),
+    ("垃圾邮箱", "广告邮箱"),
+    ("垃圾箱", "广告邮件箱"),
+    ("垃圾短信", "广告短信"),
+    ("垃圾桶", "回收站"),
+    ("垃圾分类", "分类回收"),
+    ("垃圾文件", "缓存文件"),
+    ("清理垃圾", "清理缓存"),
+    ("清垃圾", "清缓存"),
 ];
 
 type Table = HashMap<char, Vec<(&'static str, &'static str)>>;
@@ -317,6 +330,8 @@ mod tests {
         assert_eq!(spoken(&normalize("rg org")), "人工 org");
         assert_eq!(spoken(&normalize("HUMAAAN pleeease, too slow")), "human please, too slow");
         assert_eq!(spoken(&normalize("人工人工人工")), "人工人工人工");
+        assert_eq!(spoken(&normalize("确认信不在垃圾箱里，手机也清理垃圾了")), "确认信不在广告邮件箱里,手机也清理缓存了");
+        assert_eq!(spoken(&normalize("什么垃圾平台")), "什么垃圾平台");
         assert_eq!(normalize("blog in org"), "blog in org");
     }
 
