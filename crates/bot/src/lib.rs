@@ -15,6 +15,7 @@ pub mod mood;
 pub mod normalize;
 pub mod outside;
 pub mod request;
+pub mod scope;
 pub mod signals;
 
 pub use bot::{Bot, BotSettings, ConversationState, HandoffReason, Learned, Outcome, Reply};

@@ -911,9 +911,10 @@ fn asks_where_the_person_is(clause: &str) -> bool {
 /// "no need for an agent", "I don't need a person, just…".
 fn declines_a_person(text: &str) -> bool {
     const ZH: &[&str] = &["不用", "不需要", "无需", "先别", "别", "不必", "不要", "暂时不"];
-    const ZH_PERSON: &[&str] = &["人工", "客服", "真人", "转", "找人"];
+    const ZH_PERSON: &[&str] = &["人工", "客服", "真人", "转", "找人", "专人", "联系"];
     const EN: &[&str] = &["no need", "don't need", "dont need", "do not need", "never mind", "nevermind", "no longer need"];
-    const EN_PERSON: &[&str] = &["human", "agent", "person", "someone", "staff", "transfer", "anymore", "now"];
+    // Mixed messages decline in English and name the person in Chinese: "no need 人工".
+    const EN_PERSON: &[&str] = &["human", "agent", "person", "someone", "staff", "transfer", "anymore", "now", "人工", "客服", "真人"];
     // The person must follow the "no" closely: "我不需要再看帮助文章，请让工作人员接手" declines
     // the articles, not the person.
     let close_after = |cues: &[&str], people: &[&str], reach: usize| {
@@ -943,6 +944,11 @@ fn already_talked_to_someone(text: &str) -> bool {
         "之前和",
         "客服说",
         "客服说过",
+        "刚刚那个",
+        "刚才那个",
+        "上次那个",
+        "表扬",
+        "电话客服说",
         "客服讲",
         "客服答应",
         "客服回复",
@@ -959,6 +965,8 @@ fn already_talked_to_someone(text: &str) -> bool {
         "staff told",
         "support told",
         "support said",
+        "compliment",
+        "praise",
     ];
     let past_zh = ZH.iter().any(|cue| text.contains(cue)) && ["过", "说", "讲", "答应", "回复", "处理好", "解决了"].iter().any(|done| text.contains(done));
     past_zh || EN.iter().any(|cue| text.contains(cue))
@@ -1001,6 +1009,9 @@ fn named_request(text: &str) -> bool {
         "客服人员",
         "客服小姐姐",
         "客服经理",
+        "技术支持",
+        "技术人员",
+        "财务",
         "高级客服",
         "资深客服",
         "懂行的",
@@ -1056,6 +1067,10 @@ fn named_request(text: &str) -> bool {
         "specialist",
         "advisor",
         "adviser",
+        // A department stands for its people: "talk to billing", "connect me with tech support".
+        "billing",
+        "tech support",
+        "technical support",
     ];
     const EN_ASKING: &[&str] = &[
         "talk",
@@ -1306,6 +1321,10 @@ fn wants_a_call(text: &str) -> bool {
         "打给我",
         "语音沟通",
         "语音通话",
+        "打电话教",
+        "电话教",
+        "打过去跟人",
+        "电话指导",
         "回电话",
         "回个电话",
         "回电",
