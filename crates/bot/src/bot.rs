@@ -266,11 +266,16 @@ impl Bot {
         }
         // Labelled questions are about one knowledge base: what they teach ("微信密码" is
         // not ours to answer) only holds for the articles they were labelled against.
-        let mut examples = if learned.describes(&articles) { learned.examples.clone() } else { Vec::new() };
+        let describes = learned.describes(&articles);
+        let mut examples = if describes { learned.examples.clone() } else { Vec::new() };
         examples.extend(learned.taught.iter().map(|(question, id)| (question.clone(), Some(id.clone()))));
         matcher.learn(&examples, LEARNING_EPOCHS);
-        // The same labelled questions teach what the knowledge base does not cover at all
-        // (given both kinds: an untrained model would turn every question away).
+        // The same labelled questions teach what the knowledge base does not cover at all,
+        // with the authored out-of-scope questions of the shipped one (given both kinds: an
+        // untrained model would turn every question away).
+        if describes {
+            examples.extend(crate::scope::authored_out_of_scope().into_iter().map(|query| (query.query, None)));
+        }
         let both_kinds = examples.iter().any(|(_, article)| article.is_none()) && examples.iter().any(|(_, article)| article.is_some());
         let scope = both_kinds.then(|| Arc::new(Scope::train(&examples)));
         Bot { matcher, articles, settings, mood: learned.mood, request: learned.request, scope }
@@ -604,6 +609,10 @@ mod tests {
         let copies: Vec<&str> = authored.iter().filter(|w| dev.contains(&w.query.trim().to_lowercase())).map(|w| w.query.as_str()).collect();
         assert!(copies.is_empty(), "copies of dev lines: {copies:?}");
         assert_eq!(authored_wordings().len(), authored.len());
+        let out_of_scope = crate::scope::authored_out_of_scope();
+        assert!(out_of_scope.len() > 500 && out_of_scope.iter().all(|q| q.expect == "__none__"), "{}", out_of_scope.len());
+        let copies: Vec<&str> = out_of_scope.iter().filter(|q| dev.contains(&q.query.trim().to_lowercase())).map(|q| q.query.as_str()).collect();
+        assert!(copies.is_empty(), "copies of dev lines: {copies:?}");
     }
 
     #[test]
@@ -621,6 +630,25 @@ mod tests {
         {
             let reply = bot.reply(question, &mut ConversationState::default());
             assert_eq!(reply.article.map(|a| a.id).as_deref(), Some(id), "{question}: {:?}", reply.candidates);
+        }
+    }
+
+    #[test]
+    fn questions_worded_like_what_the_knowledge_base_does_not_cover_are_out_of_scope() {
+        // None of these is a line of the training data; each shares a word or two with an
+        // article (预约, 会员 and 自动续费, 题, renew).
+        let articles: Vec<Article> = crate::eval::parse_lines(include_str!("../../server/kb/articles.jsonl"), "kb").unwrap();
+        let bot = Bot::new(articles, BotSettings::default());
+        let trained: Vec<String> = [authored_wordings(), crate::scope::authored_out_of_scope()].concat().into_iter().map(|q| q.query).collect();
+        for text in ["考驾照科目一怎么预约", "我的QQ音乐会员怎么取消自动续费", "帮我看看这道物理题怎么做", "how do i renew my passport"]
+        {
+            assert!(!trained.iter().any(|line| line == text), "{text} is training data");
+            let reply = bot.reply(text, &mut ConversationState::default());
+            assert_eq!(reply.outcome, Outcome::OutOfScope, "{text}: {reply:?}");
+        }
+        for (text, id) in [("忘了密码怎么找回", "zh-password-reset"), ("how do I get my certificate", "en-certificates")] {
+            let reply = bot.reply(text, &mut ConversationState::default());
+            assert_eq!(reply.article.as_ref().map(|a| a.id.as_str()), Some(id), "{text}: {reply:?}");
         }
     }
 
