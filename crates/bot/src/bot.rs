@@ -16,7 +16,7 @@ use crate::scope::Scope;
 /// Frustration probability at which a learner goes to a person even with an answerable question.
 /// The frustration model is trained in shuffled order and is sure of itself: at 0.9, worried
 /// but answerable questions ("考试时app闪退被强制交卷了，这次算不算次数") went to a person
-/// (cross-validated top-1 0.904 at 0.97 and 0.98, 0.906 at 0.99; BENCHMARKS.md).
+/// (cross-validated top-1 0.904 at 0.97, 0.907 at 0.98, 0.909 at 0.99; BENCHMARKS.md).
 const CLEARLY_UPSET: f32 = 0.99;
 /// Probability of the best article at which a somewhat upset learner gets the answer first;
 /// cross-validated, 0.5 answered more of them rightly than 0.7 did.
@@ -156,7 +156,7 @@ pub struct Bot {
     settings: BotSettings,
     mood: Arc<Mood>,
     request: Option<Arc<Request>>,
-    scope: Option<Arc<crate::scope::Scope>>,
+    scope: Option<Arc<Scope>>,
 }
 
 /// What the bot learned from labelled data: the matcher's scoring model, the frustration
