@@ -316,9 +316,13 @@ impl Bot {
         signals.frustration = self.mood.probability_with(&keys, message, &spoken) / crate::mood::THRESHOLD;
         if let Some(request) = &self.request {
             // A clause that only asks for a person is a request whatever the model makes of
-            // the rest ("还是不会弄，转人工").
-            signals.wants_human =
-                request.probability_with(&keys, &spoken) >= crate::request::THRESHOLD || crate::signals::a_clause_only_asks_for_a_person(&spoken);
+            // the rest ("还是不会弄，转人工"); so is one asking someone to act on the case
+            // ("can a representative look at my account?") and, in a long message, a sentence
+            // the model reads as a request on its own.
+            signals.wants_human = request.probability_with(&keys, &spoken) >= crate::request::THRESHOLD
+                || crate::signals::a_clause_only_asks_for_a_person(&spoken)
+                || crate::signals::asks_someone_to_act(&spoken)
+                || request.sentence_probability(&spoken) >= crate::request::THRESHOLD;
         }
         let chinese = crate::features::looks_chinese(&normalized);
         let ranking = self.matcher.rank(message, 5);

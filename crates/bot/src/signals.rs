@@ -907,20 +907,94 @@ fn asks_where_the_person_is(clause: &str) -> bool {
     zh || en
 }
 
+/// Whether a sentence of a long message may be its request for a person: it names someone who
+/// could take over (a person, staff, a team, a role) and neither declines one, nor quotes one
+/// already talked to, nor puts one off ("如果还不行我再找人工", "I'll talk to an agent
+/// tomorrow"). The request model decides; this only keeps it to sentences about a person.
+pub fn a_sentence_may_ask_for_a_person(sentence: &str) -> bool {
+    const ZH: &[&str] = &[
+        "人工",
+        "客服",
+        "真人",
+        "工作人员",
+        "有人",
+        "个人",
+        "人帮",
+        "人看",
+        "人处理",
+        "人核",
+        "人查",
+        "人来",
+        "老师",
+        "班主任",
+        "助教",
+        "顾问",
+        "财务",
+        "技术",
+        "同事",
+        "专员",
+        "主管",
+        "经理",
+        "领导",
+        "监考",
+        "教务",
+        "负责",
+        "电话",
+    ];
+    const EN: &[&str] = &[
+        "human",
+        "person",
+        "someone",
+        "somebody",
+        "anyone",
+        "anybody",
+        "agent",
+        "representative",
+        "rep",
+        "staff",
+        "team",
+        "supervisor",
+        "manager",
+        "tutor",
+        "teacher",
+        "adviser",
+        "advisor",
+        "specialist",
+        "support",
+        "call",
+        "operator",
+        "people",
+        "employee",
+        "colleague",
+    ];
+    let names_someone = ZH.iter().any(|who| sentence.match_indices(who).any(|(at, _)| !quoted(&sentence[at + who.len()..])))
+        || EN.iter().any(|who| contains_cue(sentence, who));
+    names_someone && !declines_a_person(sentence) && !already_talked_to_someone(sentence) && !puts_off_a_person(sentence)
+}
+
+/// A person wanted later or only if something fails: "如果这样还不行我再找人工", "明天再打客服电话",
+/// "if this doesn't work I'll talk to an agent tomorrow".
+fn puts_off_a_person(text: &str) -> bool {
+    const ZH: &[&str] = &["再找", "再联系", "再打", "再转", "明天", "回头", "以后", "改天", "晚点", "到时候", "如果", "要是"];
+    const EN: &[&str] = &["if this", "if that", "if it", "tomorrow", "later", "i'll", "i will", "next week", "don't want to bother", "dont want to bother"];
+    ZH.iter().any(|cue| text.contains(cue)) || EN.iter().any(|cue| contains_cue(text, cue))
+}
+
 /// A person mentioned only to say one is not needed (now): "不用转人工了", "先别转人工",
 /// "no need for an agent", "I don't need a person, just…".
 fn declines_a_person(text: &str) -> bool {
-    const ZH: &[&str] = &["不用", "不需要", "无需", "先别", "别", "不必", "不要", "暂时不"];
+    const ZH: &[&str] = &["不用", "不需要", "无需", "先别", "别", "不必", "不要", "暂时不", "先不", "不急着", "不想麻烦"];
     const ZH_PERSON: &[&str] = &["人工", "客服", "真人", "转", "找人", "专人", "联系"];
     const EN: &[&str] = &["no need", "don't need", "dont need", "do not need", "never mind", "nevermind", "no longer need"];
     // Mixed messages decline in English and name the person in Chinese: "no need 人工".
-    const EN_PERSON: &[&str] = &["human", "agent", "person", "someone", "staff", "transfer", "anymore", "now", "人工", "客服", "真人"];
+    const EN_PERSON: &[&str] = &["human", "agent", "person", "someone", "anyone", "anybody", "staff", "transfer", "anymore", "now", "人工", "客服", "真人"];
     // The person must follow the "no" closely: "我不需要再看帮助文章，请让工作人员接手" declines
     // the articles, not the person.
     let close_after = |cues: &[&str], people: &[&str], reach: usize| {
         cues.iter().any(|cue| {
             text.match_indices(cue).any(|(at, _)| {
-                let after: String = text[at + cue.len()..].chars().take(reach).collect();
+                // "不用帮我联系客服": the person follows the favour asked.
+                let after: String = text[at + cue.len()..].trim_start_matches("帮我").chars().take(reach).collect();
                 people.iter().any(|who| after.contains(who))
             })
         })
@@ -942,6 +1016,7 @@ fn already_talked_to_someone(text: &str) -> bool {
         "上次和",
         "之前跟",
         "之前和",
+        "找过",
         "客服说",
         "客服说过",
         "刚刚那个",
@@ -977,6 +1052,7 @@ fn already_talked_to_someone(text: &str) -> bool {
 fn review_by_a_person(text: &str) -> bool {
     [
         "人工审核",
+        "客服审核",
         "人工复核",
         "人工核",
         "人工批改",
@@ -1310,6 +1386,139 @@ fn find_word(text: &str, word: &str) -> Option<usize> {
     })
 }
 
+/// Someone asked to act on the learner's case, as a long message puts it after describing the
+/// problem: "Can a representative look at my account?", "is there anyone on your staff who can
+/// check…", "I'd like the tech team to check the logs", "请帮我联系一下班主任", "请接一个客服给我",
+/// "安排一个专人对接", "请让监考老师人工复核一下". A question about how to reach someone ("请问老师
+/// 怎么联系", "how can a tutor check my homework?") is not one.
+pub fn asks_someone_to_act(text: &str) -> bool {
+    // A sentence that declines, puts off or quotes a person, or asks about a review, asks
+    // no one to act; another sentence of the message still may.
+    let sentences = text.split(|c: char| "。.!！?？;；\n".contains(c));
+    let asking = |sentence: &&str| {
+        !(declines_a_person(sentence)
+            || puts_off_a_person(sentence)
+            || already_talked_to_someone(sentence)
+            || review_by_a_person(sentence)
+            || asks_what_the_bot_is(sentence))
+    };
+    sentences.filter(asking).flat_map(|sentence| sentence.split(['，', ','])).any(|clause| {
+        let clause = clause.trim();
+        let asks_how = ["怎么", "如何", "怎样", "哪里", "在哪", "what", "how", "where", "when", "does", "do"]
+            .iter()
+            .any(|cue| if cue.is_ascii() { contains_cue(clause, cue) } else { clause.contains(cue) });
+        !asks_how && (someone_asked_to_act_zh(clause) || someone_asked_to_act_en(clause))
+    })
+}
+
+fn someone_asked_to_act_zh(clause: &str) -> bool {
+    const PEOPLE: &[&str] = &[
+        "人工",
+        "客服",
+        "真人",
+        "专人",
+        "工作人员",
+        "班主任",
+        "老师",
+        "助教",
+        "顾问",
+        "教务",
+        "财务",
+        "技术",
+        "同事",
+        "监考",
+        "主管",
+        "经理",
+        "负责人",
+        "专员",
+    ];
+    // Verbs that bring the person in by themselves ("帮我联系班主任") …
+    const BRING: &[&str] =
+        &["联系", "帮我接", "给我接", "接一下", "接一个", "接个", "帮我找", "给我找", "找个", "找一个", "叫", "安排", "转给", "转到", "交给"];
+    // … or that ask the person, once named, to do something ("让老师复核").
+    const ASK: &[&str] = &["让", "请", "麻烦", "能不能", "可不可以", "可以"];
+    const ACT: &[&str] = &["看", "查", "处理", "复核", "核实", "核对", "对接", "联系我", "打电话", "跟进", "解决", "恢复", "解锁", "审核", "确认", "开", "补"];
+    PEOPLE.iter().any(|who| {
+        clause.match_indices(who).any(|(at, _)| {
+            let before: String = clause[..at].chars().rev().take(6).collect::<Vec<char>>().into_iter().rev().collect();
+            let after: String = clause[at + who.len()..].chars().take(8).collect();
+            !quoted(&after)
+                && (BRING.iter().any(|verb| before.contains(verb)) || ASK.iter().any(|cue| before.contains(cue)) && ACT.iter().any(|verb| after.contains(verb)))
+        })
+    })
+}
+
+/// Text right after a person that quotes them: "老师说", "客服告诉我", "财务那边说".
+fn quoted(after_the_person: &str) -> bool {
+    let after = after_the_person.trim_start_matches("那边").trim_start_matches("之前").trim_start_matches("也");
+    ["说", "讲", "告诉", "回复", "表示", "讲过", "答应"].iter().any(|verb| after.starts_with(verb))
+}
+
+fn someone_asked_to_act_en(clause: &str) -> bool {
+    const PEOPLE: &[&str] = &[
+        "human",
+        "person",
+        "agent",
+        "representative",
+        "rep",
+        "staff",
+        "someone",
+        "somebody",
+        "anyone",
+        "anybody",
+        "supervisor",
+        "manager",
+        "specialist",
+        "technician",
+        "assistant",
+        "tutor",
+        "teacher",
+        "adviser",
+        "advisor",
+        "team",
+        "employee",
+        "colleague",
+        "operator",
+    ];
+    const ASK: &[&str] = &["can", "could", "would", "will", "may", "there", "have", "get", "like", "need", "want", "let", "please", "pls", "plz"];
+    const ACT: &[&str] = &[
+        "check",
+        "look",
+        "review",
+        "handle",
+        "unlock",
+        "restore",
+        "reopen",
+        "fix",
+        "call",
+        "contact",
+        "go",
+        "walk",
+        "speed",
+        "verify",
+        "confirm",
+        "sort",
+        "investigate",
+        "process",
+        "escalate",
+        "see",
+        "take",
+        "help",
+        "reach",
+        "ring",
+        "phone",
+        "email",
+    ];
+    let words: Vec<&str> = clause.split(|c: char| !c.is_ascii_alphanumeric() && c != '\'').filter(|word| !word.is_empty()).collect();
+    words.iter().enumerate().any(|(at, word)| {
+        PEOPLE.contains(word)
+            // "my teacher" is the course's, not the desk's.
+            && at.checked_sub(1).is_none_or(|before| words[before] != "my")
+            && words[at.saturating_sub(6)..at].iter().any(|before| ASK.contains(before))
+            && words.iter().skip(at + 1).take(5).any(|after| ACT.contains(after))
+    })
+}
+
 /// "让客服打电话给我", "语音沟通", "call me".
 fn wants_a_call(text: &str) -> bool {
     [
@@ -1635,6 +1844,32 @@ mod tests {
         for text in ["app怎么升级", "会员能升级成年卡吗", "how do I update the app"] {
             assert!(!asks_to_escalate(text), "{text}");
         }
+    }
+
+    #[test]
+    fn someone_asked_to_act_on_the_case_is_a_request_and_someone_quoted_or_put_off_is_not() {
+        for text in [
+            "订单号我发过来了，麻烦帮我联系一下财务",
+            "证书上名字错了。能不能让老师帮我核实一下",
+            "the video froze at 80%. could a technician check my account please?",
+            "is there someone on your team who can restore my deleted notes?",
+        ] {
+            assert!(asks_someone_to_act(text), "{text}");
+        }
+        for text in [
+            "财务说发票三天内开好，现在能下载了吗",
+            "请问老师怎么联系",
+            "如果明天还不行我再联系客服",
+            "can my teacher check my homework before the deadline?",
+            "the agent said it would be refunded. how long does it take?",
+            "不用帮我联系客服，告诉我在哪改就行",
+            "app里能直接打客服电话吗",
+        ] {
+            assert!(!asks_someone_to_act(text), "{text}");
+        }
+        assert!(a_sentence_may_ask_for_a_person("能不能找个人帮我看看后台记录"));
+        assert!(!a_sentence_may_ask_for_a_person("课程视频一直黑屏"));
+        assert!(!a_sentence_may_ask_for_a_person("if it still fails i'll call support tomorrow"));
     }
 
     #[test]
