@@ -1411,6 +1411,8 @@ pub fn asks_someone_to_act(text: &str) -> bool {
     })
 }
 
+/// [`asks_someone_to_act`] in one Chinese clause: a verb that brings a person in before them
+/// ("帮我联系财务"), or an asking word before and an action after ("让老师复核").
 fn someone_asked_to_act_zh(clause: &str) -> bool {
     const PEOPLE: &[&str] = &[
         "人工",
@@ -1454,6 +1456,8 @@ fn quoted(after_the_person: &str) -> bool {
     ["说", "讲", "告诉", "回复", "表示", "讲过", "答应"].iter().any(|verb| after.starts_with(verb))
 }
 
+/// [`asks_someone_to_act`] in one English clause: a person with an asking word up to six words
+/// before and an action up to five words after ("could a technician check…").
 fn someone_asked_to_act_en(clause: &str) -> bool {
     const PEOPLE: &[&str] = &[
         "human",
