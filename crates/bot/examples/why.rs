@@ -24,6 +24,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("   {:.3} {} {:?}", candidate.score, candidate.id, features.map(|f| f.map(|x| (x * 100.0).round() / 100.0)));
         }
         println!("   none {:.3}", ranking.none);
+        if let Some((reading, unexplained)) = bot.scope_reading(query) {
+            println!(
+                "   beyond the knowledge base: alone {:.3}, with the unexplained part {:.3} ({:.2}: {:?})",
+                reading.alone, reading.with_rest, unexplained.share, unexplained.keys
+            );
+        }
         let reply = bot.reply(query, &mut ConversationState::default());
         println!(
             "   reply: {:?} {:?} {:?} upset probability {:.2}",

@@ -21,10 +21,6 @@ const CLEARLY_UPSET: f32 = 0.99;
 /// Probability of the best article at which a somewhat upset learner gets the answer first;
 /// cross-validated, 0.5 answered more of them rightly than 0.7 did.
 const CONFIDENT_ANSWER: f32 = 0.5;
-/// Probability of the best article from which it is answered even when the question reads
-/// like one the knowledge base does not cover ([`Scope`]): cross-validated, without this
-/// bound the scope model turned away four more answerable questions (top-1 0.900, 0.906 with it).
-const SURE_ANSWER: f32 = 0.9;
 
 /// Offer a choice between the two likeliest articles when together they are at least this
 /// likely, and the second at least [`CHOICE_FLOOR`].
@@ -280,7 +276,7 @@ impl Bot {
             examples.extend(crate::scope::authored_out_of_scope().into_iter().map(|query| (query.query, None)));
         }
         let both_kinds = examples.iter().any(|(_, article)| article.is_none()) && examples.iter().any(|(_, article)| article.is_some());
-        let scope = both_kinds.then(|| Arc::new(Scope::train(&examples)));
+        let scope = both_kinds.then(|| Arc::new(Scope::train(&examples, &matcher)));
         Bot { matcher, articles, settings, mood: learned.mood, request: learned.request, scope }
     }
 
@@ -302,6 +298,14 @@ impl Bot {
     /// The matcher, for search suggestions.
     pub fn matcher(&self) -> &Matcher {
         &self.matcher
+    }
+
+    /// How the scope models read `message` (`None` without them), with what its best article
+    /// leaves unexplained: for tuning tools.
+    pub fn scope_reading(&self, message: &str) -> Option<(crate::scope::Reading, crate::scope::Unexplained)> {
+        let scope = self.scope.as_ref()?;
+        let unexplained = self.matcher.unexplained(message, self.matcher.best(message).as_deref());
+        Some((scope.read(message, &normalize(message), &unexplained), unexplained))
     }
 
     /// Decides what to do with `message` and updates `state`.
@@ -356,7 +360,8 @@ impl Bot {
         // So is a question worded like those the knowledge base does not cover ("高考志愿怎么填",
         // "你叫什么名字"), unless the matcher is all but sure of an article.
         let beyond = self.scope.as_ref().is_some_and(|scope| {
-            scope.probability(message, &normalized) >= crate::scope::THRESHOLD && candidates.first().is_none_or(|best| best.score < SURE_ANSWER)
+            let unexplained = self.matcher.unexplained(message, candidates.first().map(|best| best.id.as_str()));
+            scope.read(message, &normalized, &unexplained).beyond(candidates.first().map_or(0.0, |best| best.score))
         });
         if self.matcher.not_ours(&normalized) || beyond {
             state.failures += 1;

@@ -351,6 +351,11 @@ impl Matcher {
         self.rank(query, limit).candidates
     }
 
+    /// The id of the article most likely to answer `query`, if any shares a word with it.
+    pub fn best(&self, query: &str) -> Option<String> {
+        self.rank(query, 1).candidates.into_iter().next().map(|best| best.id)
+    }
+
     /// The best `limit` articles for `query` and the probability that none answers it.
     pub fn rank(&self, query: &str, limit: usize) -> Ranking {
         let analysis = self.analyse(query);
@@ -528,6 +533,47 @@ impl Matcher {
         distinct.iter().map(|d| (d / mass.max(f32::EPSILON)).min(1.0)).collect()
     }
 
+    /// Whether article `index` has the feature `key` anywhere.
+    fn has(&self, key: &str, index: u32) -> bool {
+        self.postings.get(key).is_some_and(|postings| postings.binary_search_by_key(&index, |posting| posting.article).is_ok())
+    }
+
+    /// What of `query` the article `id` (its title, questions, tags, category or body) does not
+    /// explain: the query's words and character pairs it lacks, and their share of the query's
+    /// information. "微信" in "微信密码忘了怎么办" against the password article is what makes it
+    /// another platform's question; the asking words the article also uses are explained. With
+    /// no article, all of the query is unexplained.
+    pub fn unexplained(&self, query: &str, id: Option<&str>) -> crate::scope::Unexplained {
+        let index = id.and_then(|id| self.index_of(id)).map(|index| index as u32);
+        let (mut keys, mut mass, mut missing) = (Vec::new(), 0.0f32, 0.0f32);
+        for feature in features(&normalize(query)) {
+            // Trigrams, sounds and single characters repeat what the words and pairs say.
+            if is_supporting(&feature.key) {
+                continue;
+            }
+            let idf = self.idf.get(&feature.key).copied().unwrap_or(self.unseen_idf);
+            let counted = feature.kind.weight() * idf;
+            mass += counted;
+            // A pair of characters the article has apart is explained: "码忘" of "密码忘了" read
+            // against "忘记密码" only sits across two of its words. Function characters have
+            // no postings of their own and explain nothing either way.
+            let explained = index.is_some_and(|index| {
+                self.has(&feature.key, index)
+                    || feature
+                        .key
+                        .strip_prefix("b:")
+                        .is_some_and(|pair| pair.chars().all(|c| crate::features::is_stop_char(c) || self.has(&format!("c:{c}"), index)))
+            });
+            if !explained {
+                missing += counted;
+                keys.push(feature.key);
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        crate::scope::Unexplained { keys, share: if mass > 0.0 { missing / mass } else { 1.0 } }
+    }
+
     /// The shortlist of `query` with the features the model scores.
     pub fn analyse(&self, query: &str) -> Analysis {
         let normalized = normalize(query);
@@ -674,6 +720,19 @@ mod tests {
         // Real words stay what they are, even when a knowledge-base word sounds the same:
         // 一直 is not 一致, 老是 ("always") is not 老师.
         assert!(matcher.sound_alikes(&normalize("老是登录不上，一直转圈")).is_empty());
+    }
+
+    #[test]
+    fn what_an_article_leaves_unexplained_is_the_rest_of_the_question() {
+        let matcher = Matcher::new(&[article("password", "忘记密码", &["密码忘了怎么办"]), article("video", "视频播放不了", &[])]);
+        let plain = matcher.unexplained("密码忘了怎么办", Some("password"));
+        assert!(plain.keys.is_empty() && plain.share == 0.0, "{plain:?}");
+        let elsewhere = matcher.unexplained("微信密码忘了怎么办", Some("password"));
+        assert!(elsewhere.keys.iter().any(|key| key.contains('微')), "{elsewhere:?}");
+        assert!(elsewhere.share > 0.2 && elsewhere.share < 1.0, "{elsewhere:?}");
+        // Against the wrong article, or none, more of it is left over.
+        assert!(matcher.unexplained("微信密码忘了怎么办", Some("video")).share > elsewhere.share);
+        assert_eq!(matcher.unexplained("微信密码忘了怎么办", None).share, 1.0);
     }
 
     #[test]
