@@ -72,7 +72,7 @@ impl Request {
     /// 94, and 107 with [`crate::signals::asks_someone_to_act`] as well (2 of 110 long
     /// look-alikes taken each time).
     pub fn sentence_probability(&self, spoken: &str) -> f32 {
-        let sentences: Vec<&str> = split_sentences(spoken);
+        let sentences: Vec<&str> = crate::signals::sentences(spoken);
         if sentences.len() < 2 {
             return 0.0;
         }
@@ -88,30 +88,6 @@ impl Request {
     pub fn probability_with(&self, keys: &[String], normalized: &str) -> f32 {
         self.model.probability(keys, &crate::signals::request_cues(normalized))
     }
-}
-
-/// The sentences of `text`: split at full stops, question and exclamation marks, semicolons and
-/// line breaks (an English full stop only before a space).
-fn split_sentences(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    while let Some((at, c)) = chars.next() {
-        let next = chars.peek().map(|(_, next)| *next);
-        let ends = "。！？!?；;\n".contains(c) || c == '.' && next.is_none_or(char::is_whitespace);
-        if ends {
-            let sentence = text[start..at].trim();
-            if sentence.chars().count() >= 2 {
-                out.push(sentence);
-            }
-            start = at + c.len_utf8();
-        }
-    }
-    let rest = text[start..].trim();
-    if rest.chars().count() >= 2 {
-        out.push(rest);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -143,7 +119,7 @@ mod tests {
         let request = Request::train(&authored_requests());
         let long = "我上周买了摄影课，付款成功了但是课程列表里一直没有，已经重新登录过好几次。订单截图我都留着。麻烦转个人工吧。";
         assert!(authored_requests().iter().all(|line| line.query != long));
-        assert_eq!(split_sentences(&spoken(&normalize(long))).len(), 3);
+        assert_eq!(crate::signals::sentences(&spoken(&normalize(long))).len(), 3);
         assert!(request.sentence_probability(&spoken(&normalize(long))) >= THRESHOLD);
         // A long question whose sentences name nobody is not read sentence by sentence.
         let question = "我上周买了摄影课。付款成功了但是课程列表里一直没有。在哪里能找到？";

@@ -1394,7 +1394,7 @@ fn find_word(text: &str, word: &str) -> Option<usize> {
 pub fn asks_someone_to_act(text: &str) -> bool {
     // A sentence that declines, puts off or quotes a person, or asks about a review, asks
     // no one to act; another sentence of the message still may.
-    let sentences = text.split(|c: char| "。.!！?？;；\n".contains(c));
+    let sentences = sentences(text);
     let asking = |sentence: &&str| {
         !(declines_a_person(sentence)
             || puts_off_a_person(sentence)
@@ -1402,13 +1402,38 @@ pub fn asks_someone_to_act(text: &str) -> bool {
             || review_by_a_person(sentence)
             || asks_what_the_bot_is(sentence))
     };
-    sentences.filter(asking).flat_map(|sentence| sentence.split(['，', ','])).any(|clause| {
+    sentences.into_iter().filter(asking).flat_map(|sentence| sentence.split(['，', ','])).any(|clause| {
         let clause = clause.trim();
         let asks_how = ["怎么", "如何", "怎样", "哪里", "在哪", "what", "how", "where", "when", "does", "do"]
             .iter()
             .any(|cue| if cue.is_ascii() { contains_cue(clause, cue) } else { clause.contains(cue) });
         !asks_how && (someone_asked_to_act_zh(clause) || someone_asked_to_act_en(clause))
     })
+}
+
+/// The sentences of `text`: split at full stops, question and exclamation marks, semicolons and
+/// line breaks (an English full stop only before a space or at the end, so "v2.1" and "8.5"
+/// stay whole); pieces under two characters are dropped.
+pub(crate) fn sentences(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        let next = chars.peek().map(|(_, next)| *next);
+        let ends = "。！？!?；;\n".contains(c) || c == '.' && next.is_none_or(char::is_whitespace);
+        if ends {
+            let sentence = text[start..at].trim();
+            if sentence.chars().count() >= 2 {
+                out.push(sentence);
+            }
+            start = at + c.len_utf8();
+        }
+    }
+    let rest = text[start..].trim();
+    if rest.chars().count() >= 2 {
+        out.push(rest);
+    }
+    out
 }
 
 /// [`asks_someone_to_act`] in one Chinese clause: a verb that brings a person in before them
