@@ -359,10 +359,13 @@ impl Bot {
         // "not ours" however well its words match an article ("reset my gmail password").
         // So is a question worded like those the knowledge base does not cover ("高考志愿怎么填",
         // "你叫什么名字"), unless the matcher is all but sure of an article.
-        let beyond = self.scope.as_ref().is_some_and(|scope| {
-            let unexplained = self.matcher.unexplained(message, candidates.first().map(|best| best.id.as_str()));
-            scope.read(message, &normalized, &unexplained).beyond(candidates.first().map_or(0.0, |best| best.score))
-        });
+        // Not a failed answer, though: "没用" has no words of its own, so all of it is
+        // unexplained, and it is feedback on the answer rather than a new question.
+        let beyond = !a_failed_answer
+            && self.scope.as_ref().is_some_and(|scope| {
+                let unexplained = self.matcher.unexplained(message, candidates.first().map(|best| best.id.as_str()));
+                scope.read(message, &normalized, &unexplained).beyond(candidates.first().map_or(0.0, |best| best.score))
+            });
         if self.matcher.not_ours(&normalized) || beyond {
             state.failures += 1;
             return reply(Outcome::OutOfScope, None, None);
@@ -376,7 +379,7 @@ impl Bot {
         // "没用" / "didn't work" after an answer is a failed answer, not a new question: ask
         // for more (the next failure hands over), never "that is out of scope".
         let confident = candidates.first().is_some_and(|best| best.score >= self.settings.answer_threshold);
-        if signals.not_helped && !state.answered.is_empty() && !confident {
+        if signals.not_helped && !state.answered.is_empty() && (!confident || crate::signals::only_not_helped(&spoken)) {
             return reply(Outcome::Clarify, None, None);
         }
         let Some(best) = candidates.first().cloned() else {
@@ -533,15 +536,19 @@ mod tests {
 
     #[test]
     fn a_bare_didnt_help_is_a_failed_answer_not_an_unknown_question() {
-        // Issue 10.16: "没用" / "didn't work" got "that is out of scope".
-        let bot = bot();
-        for (question, failed) in [("忘记密码怎么办", "没用"), ("I forgot my password", "didn't work")] {
-            let mut state = ConversationState::default();
-            assert_eq!(bot.reply(question, &mut state).outcome, Outcome::Answer);
-            let second = bot.reply(failed, &mut state);
-            assert_eq!(second.outcome, Outcome::Clarify, "{failed}: {second:?}");
-            let third = bot.reply(failed, &mut state);
-            assert_eq!((third.outcome, third.reason), (Outcome::Handoff, Some(HandoffReason::RepeatedFailure)), "{failed}: {third:?}");
+        // Issue 10.16: "没用" / "didn't work" got "that is out of scope". Also over the demo
+        // knowledge base, where the scope models read it: a message with no content words is
+        // all "unexplained", and must still be a failed answer.
+        let demo = Bot::new(crate::eval::parse_lines(include_str!("../../server/kb/articles.jsonl"), "kb").unwrap(), BotSettings::default());
+        for bot in [bot(), demo] {
+            for (question, failed) in [("忘记密码怎么办", "没用"), ("密码忘了怎么办", "没用"), ("I forgot my password", "didn't work")] {
+                let mut state = ConversationState::default();
+                assert_eq!(bot.reply(question, &mut state).outcome, Outcome::Answer, "{question}");
+                let second = bot.reply(failed, &mut state);
+                assert_eq!(second.outcome, Outcome::Clarify, "{failed}: {second:?}");
+                let third = bot.reply(failed, &mut state);
+                assert_eq!((third.outcome, third.reason), (Outcome::Handoff, Some(HandoffReason::RepeatedFailure)), "{failed}: {third:?}");
+            }
         }
     }
 

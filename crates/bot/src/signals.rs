@@ -1637,37 +1637,59 @@ fn damerau_at_most_one(a: &str, b: &str) -> bool {
 
 /// The learner says the last answer did not help.
 fn not_helped(text: &str) -> bool {
-    const CUES: &[&str] = &[
-        "没用",
-        "不行",
-        "没解决",
-        "没有解决",
-        "还是不行",
-        "不管用",
-        "没帮助",
-        "没有帮助",
-        "不是这个",
-        "答非所问",
-        "试过了",
-        "都试了",
-        "not helpful",
-        "didn't help",
-        "doesn't help",
-        "did not help",
-        "didn't work",
-        "doesn't work",
-        "does not work",
-        "not working",
-        "still not",
-        "still can't",
-        "tried that",
-        "already tried",
-        "not what i asked",
-        "wrong answer",
-        "no help",
-    ];
-    CUES.iter().any(|cue| contains_cue(text, cue))
+    NOT_HELPED.iter().any(|cue| contains_cue(text, cue))
 }
+
+/// Whether normalised `text` says only that the answer did not help ("没用", "that didn't
+/// work", "还是不行啊"): feedback on the last answer, with no question of its own. The matcher
+/// may still find an article for its words ("didn't work" shares "work" with "my coupon is
+/// not working"), but it is the same failed answer.
+pub fn only_not_helped(text: &str) -> bool {
+    const FILLER_WORDS: &[&str] =
+        &["that", "it", "this", "still", "the", "answer", "just", "really", "sorry", "but", "nope", "no", "at", "all", "sadly", "unfortunately", "either"];
+    const FILLER_CHARS: &str = "还是了啊呀呢吧这个那都也你的好像根本完全真";
+    if !not_helped(text) {
+        return false;
+    }
+    let mut rest = text.to_owned();
+    for cue in NOT_HELPED {
+        rest = rest.replace(cue, " ");
+    }
+    let words = rest.split(|c: char| !c.is_ascii_alphanumeric() && c != '\'').filter(|word| !word.is_empty() && !FILLER_WORDS.contains(word)).count();
+    let characters = rest.chars().filter(|c| crate::normalize::is_cjk(*c) && !FILLER_CHARS.contains(*c)).count();
+    words == 0 && characters == 0
+}
+
+/// What a learner says when the answer did not help.
+const NOT_HELPED: &[&str] = &[
+    "没用",
+    "不行",
+    "没解决",
+    "没有解决",
+    "还是不行",
+    "不管用",
+    "没帮助",
+    "没有帮助",
+    "不是这个",
+    "答非所问",
+    "试过了",
+    "都试了",
+    "not helpful",
+    "didn't help",
+    "doesn't help",
+    "did not help",
+    "didn't work",
+    "doesn't work",
+    "does not work",
+    "not working",
+    "still not",
+    "still can't",
+    "tried that",
+    "already tried",
+    "not what i asked",
+    "wrong answer",
+    "no help",
+];
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -1906,5 +1928,15 @@ mod tests {
         assert!(read("还是不行").not_helped);
         assert!(read("That didn't work").not_helped);
         assert!(!read("thanks, that worked").not_helped);
+    }
+
+    #[test]
+    fn feedback_alone_is_told_from_feedback_with_a_question() {
+        for text in ["没用", "还是不行啊", "That didn't work", "nope, still not working", "试过了，没用"] {
+            assert!(only_not_helped(&normalize(text)), "{text}");
+        }
+        for text in ["没用，我问的是退款", "didn't work, how do I get a refund instead", "thanks, that worked", "优惠券不行"] {
+            assert!(!only_not_helped(&normalize(text)), "{text}");
+        }
     }
 }
