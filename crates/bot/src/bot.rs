@@ -304,8 +304,9 @@ impl Bot {
     /// leaves unexplained: for tuning tools.
     pub fn scope_reading(&self, message: &str) -> Option<(crate::scope::Reading, crate::scope::Unexplained)> {
         let scope = self.scope.as_ref()?;
-        let unexplained = self.matcher.unexplained(message, self.matcher.best(message).as_deref());
-        Some((scope.read(message, &normalize(message), &unexplained), unexplained))
+        let normalized = normalize(message);
+        let unexplained = self.matcher.unexplained(&normalized, self.matcher.best(message).as_deref());
+        Some((scope.read(message, &normalized, &unexplained), unexplained))
     }
 
     /// Decides what to do with `message` and updates `state`.
@@ -363,7 +364,7 @@ impl Bot {
         // unexplained, and it is feedback on the answer rather than a new question.
         let beyond = !a_failed_answer
             && self.scope.as_ref().is_some_and(|scope| {
-                let unexplained = self.matcher.unexplained(message, candidates.first().map(|best| best.id.as_str()));
+                let unexplained = self.matcher.unexplained(&normalized, candidates.first().map(|best| best.id.as_str()));
                 scope.read(message, &normalized, &unexplained).beyond(candidates.first().map_or(0.0, |best| best.score))
             });
         if self.matcher.not_ours(&normalized) || beyond {

@@ -538,15 +538,16 @@ impl Matcher {
         self.postings.get(key).is_some_and(|postings| postings.binary_search_by_key(&index, |posting| posting.article).is_ok())
     }
 
-    /// What of `query` the article `id` (its title, questions, tags, category or body) does not
+    /// What of `normalized` (a query as [`normalize`] gives it; callers have it already) the
+    /// article `id` (its title, questions, tags, category or body) does not
     /// explain: the query's words and character pairs it lacks, and their share of the query's
     /// information. "微信" in "微信密码忘了怎么办" against the password article is what makes it
     /// another platform's question; the asking words the article also uses are explained. With
     /// no article, all of the query is unexplained.
-    pub fn unexplained(&self, query: &str, id: Option<&str>) -> crate::scope::Unexplained {
+    pub fn unexplained(&self, normalized: &str, id: Option<&str>) -> crate::scope::Unexplained {
         let index = id.and_then(|id| self.index_of(id)).map(|index| index as u32);
         let (mut keys, mut mass, mut missing) = (Vec::new(), 0.0f32, 0.0f32);
-        for feature in features(&normalize(query)) {
+        for feature in features(normalized) {
             // Trigrams, sounds and single characters repeat what the words and pairs say.
             if is_supporting(&feature.key) {
                 continue;
@@ -725,14 +726,15 @@ mod tests {
     #[test]
     fn what_an_article_leaves_unexplained_is_the_rest_of_the_question() {
         let matcher = Matcher::new(&[article("password", "忘记密码", &["密码忘了怎么办"]), article("video", "视频播放不了", &[])]);
-        let plain = matcher.unexplained("密码忘了怎么办", Some("password"));
+        let unexplained = |query: &str, id: Option<&str>| matcher.unexplained(&normalize(query), id);
+        let plain = unexplained("密码忘了怎么办", Some("password"));
         assert!(plain.keys.is_empty() && plain.share == 0.0, "{plain:?}");
-        let elsewhere = matcher.unexplained("微信密码忘了怎么办", Some("password"));
+        let elsewhere = unexplained("微信密码忘了怎么办", Some("password"));
         assert!(elsewhere.keys.iter().any(|key| key.contains('微')), "{elsewhere:?}");
         assert!(elsewhere.share > 0.2 && elsewhere.share < 1.0, "{elsewhere:?}");
         // Against the wrong article, or none, more of it is left over.
-        assert!(matcher.unexplained("微信密码忘了怎么办", Some("video")).share > elsewhere.share);
-        assert_eq!(matcher.unexplained("微信密码忘了怎么办", None).share, 1.0);
+        assert!(unexplained("微信密码忘了怎么办", Some("video")).share > elsewhere.share);
+        assert_eq!(unexplained("微信密码忘了怎么办", None).share, 1.0);
     }
 
     #[test]

@@ -101,7 +101,7 @@ impl Scope {
             // bot over 10,000 articles); an unanswerable one against the article the matcher
             // would answer with.
             let against = if article.is_some() { article.clone() } else { matcher.best(query) };
-            let (keys, dense) = read_with_rest(query, &normalized, &matcher.unexplained(query, against.as_deref()));
+            let (keys, dense) = read_with_rest(query, &normalized, &matcher.unexplained(&normalized, against.as_deref()));
             with_rest.push(Example { keys, dense, label: label(article), importance: 1.0 });
         }
         let training = Training { epochs: 20, rate: 0.2, l2: 1e-4, shuffle: true };
@@ -165,8 +165,9 @@ mod tests {
     }
 
     fn read(scope: &Scope, matcher: &Matcher, text: &str) -> Reading {
-        let unexplained = matcher.unexplained(text, matcher.best(text).as_deref());
-        scope.read(text, &crate::normalize::normalize(text), &unexplained)
+        let normalized = crate::normalize::normalize(text);
+        let unexplained = matcher.unexplained(&normalized, matcher.best(text).as_deref());
+        scope.read(text, &normalized, &unexplained)
     }
 
     #[test]
