@@ -578,7 +578,7 @@ mod tests {
             article("pw", "zh", "忘记密码如何重置", &["忘记密码怎么办"], "在登录页点击忘记密码，用手机验证码重置。"),
             article("refund", "zh", "退款多久到账", &["退款多久到账"], "退款原路退回，1-7 个工作日到账。"),
         ];
-        let (found, lost) = ("退款申请过了，到账要等几天啊", "钱啥时候能回到我卡里");
+        let (found, lost) = ("退款申请过了，到账要等几天啊", "钱几时能回到我卡里");
         let taught = [(found.to_owned(), "refund".to_owned()), (lost.to_owned(), "refund".to_owned())];
         let bot = Bot::with_learned(articles, BotSettings::default(), Learned::shipped().teach(taught));
         let questions = &bot.article("refund").map(|a| a.questions.clone()).unwrap_or_default();
