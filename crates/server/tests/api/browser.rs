@@ -115,7 +115,14 @@ impl<'a> Browser<'a> {
 
     /// Waits until `script` returns something truthy, and returns it.
     async fn wait_for(&self, what: &str, script: &str, args: Value) -> Value {
-        for _ in 0..300 {
+        self.wait_within(what, script, args, Duration::from_secs(30)).await
+    }
+
+    /// [`Browser::wait_for`] with a patience of its own, for what may be slow the first time
+    /// on a cold machine (a call's first media frames).
+    async fn wait_within(&self, what: &str, script: &str, args: Value, patience: Duration) -> Value {
+        let polls = patience.as_millis() / 100;
+        for _ in 0..polls {
             let value = self.script(script, args.clone()).await;
             let truthy = !matches!(value, Value::Null | Value::Bool(false)) && value.get("error").is_none() && value != json!("") && value != json!(0);
             if truthy {
@@ -1186,9 +1193,13 @@ async fn call_parties<'a>(stage: &'a Stage, language: &str, first: &str) -> (Bro
 }
 
 /// Waits until the panel in `scope` has decoded more video frames than `more_than`; returns how many.
+/// Waits until the call panel has decoded more than `more_than` video frames. The first
+/// frames get a minute: on a cold machine the first call of a run (media setup through the
+/// TURN server) once took longer than the usual 30 s.
 async fn frames_rise(browser: &Browser<'_>, scope: &str, more_than: i64, who: &str) -> i64 {
     let script = on_panel(scope, "Number(panel.dataset.frames) > arguments[0] ? Number(panel.dataset.frames) : null");
-    browser.wait_for(&format!("{who}'s video frames above {more_than}"), &script, json!([more_than])).await.as_i64().unwrap()
+    let patience = Duration::from_secs(if more_than == 0 { 60 } else { 30 });
+    browser.wait_within(&format!("{who}'s video frames above {more_than}"), &script, json!([more_than]), patience).await.as_i64().unwrap()
 }
 
 async fn panel_attribute(browser: &Browser<'_>, scope: &str, name: &str) -> Value {
