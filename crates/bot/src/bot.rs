@@ -363,6 +363,7 @@ impl Bot {
         // Not a failed answer, though: "没用" has no words of its own, so all of it is
         // unexplained, and it is feedback on the answer rather than a new question.
         let beyond = !a_failed_answer
+            && !candidates.first().is_some_and(|best| self.matcher.quotes_a_code(&normalized, &best.id))
             && self.scope.as_ref().is_some_and(|scope| {
                 let unexplained = self.matcher.unexplained(&normalized, candidates.first().map(|best| best.id.as_str()));
                 scope.read(message, &normalized, &unexplained).beyond(candidates.first().map_or(0.0, |best| best.score))
@@ -650,6 +651,19 @@ mod tests {
         {
             let reply = bot.reply(question, &mut ConversationState::default());
             assert_eq!(reply.article.map(|a| a.id).as_deref(), Some(id), "{question}: {:?}", reply.candidates);
+        }
+    }
+
+    #[test]
+    fn an_error_code_an_article_lists_is_answered_however_it_is_asked() {
+        // "…什么意思" ends many questions the knowledge base does not cover ("这个成语什么意思");
+        // with a code the video article lists, it asks what that code means.
+        let articles: Vec<Article> = crate::eval::parse_lines(include_str!("../../server/kb/articles.jsonl"), "kb").unwrap();
+        let bot = Bot::new(articles, BotSettings::default());
+        let reply = bot.reply("3005什么意思", &mut ConversationState::default());
+        assert_eq!(reply.article.map(|a| a.id).as_deref(), Some("zh-video-not-playing"), "{:?}", reply.candidates);
+        for text in ["这个成语什么意思", "1234什么意思"] {
+            assert_eq!(bot.reply(text, &mut ConversationState::default()).outcome, Outcome::OutOfScope, "{text}");
         }
     }
 

@@ -538,6 +538,16 @@ impl Matcher {
         self.postings.get(key).is_some_and(|postings| postings.binary_search_by_key(&index, |posting| posting.article).is_ok())
     }
 
+    /// Whether `normalized` quotes a code of three digits or more ("3005", "E4002") that the
+    /// article `id` lists: the question is about that article's matter however it is asked
+    /// ("3005什么意思" reads like "这个成语什么意思" to the scope readings).
+    pub fn quotes_a_code(&self, normalized: &str, id: &str) -> bool {
+        let Some(index) = self.index_of(id).map(|index| index as u32) else { return false };
+        features(normalized).iter().any(|feature| {
+            feature.key.strip_prefix("w:").is_some_and(|word| word.chars().filter(char::is_ascii_digit).count() >= 3) && self.has(&feature.key, index)
+        })
+    }
+
     /// What of `normalized` (a query as [`normalize`] gives it; callers have it already) the
     /// article `id` (its title, questions, tags, category or body) does not
     /// explain: the query's words and character pairs it lacks, and their share of the query's
