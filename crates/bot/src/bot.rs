@@ -21,6 +21,11 @@ const CLEARLY_UPSET: f32 = 0.99;
 /// Probability of the best article at which a somewhat upset learner gets the answer first;
 /// cross-validated, 0.5 answered more of them rightly than 0.7 did.
 const CONFIDENT_ANSWER: f32 = 0.5;
+/// Longest labelled wording (in characters) that joins its article's questions when the
+/// matcher cannot find the article for it ([`Bot::with_learned`]). Cross-validated over the
+/// dev sets, 15 answered five more questions rightly and let one out-of-scope question
+/// through; 20 the same five and three through, no limit six (BENCHMARKS.md).
+const SHORT_WAY_IN: usize = 15;
 
 /// Offer a choice between the two likeliest articles when together they are at least this
 /// likely, and the second at least [`CHOICE_FLOOR`].
@@ -244,13 +249,22 @@ impl Bot {
     pub fn with_learned(mut articles: Vec<Article>, settings: BotSettings, learned: Learned) -> Bot {
         crate::features::warm_up();
         let mut matcher = Matcher::with_model(&articles, learned.model);
-        // A taught question the matcher cannot find its article for becomes one of the
-        // article's questions: a new way in. One it finds teaches the ranking only (below):
-        // as questions, hundreds of learners' long messages would lend their every word to
-        // their articles (cross-validated, top-1 fell from 0.77 to 0.69 that way).
-        let unreachable: Vec<&(String, String)> = learned
+        // Labelled questions are about one knowledge base: what they teach ("微信密码" is
+        // not ours to answer) only holds for the articles they were labelled against.
+        let describes = learned.describes(&articles);
+        let mut examples = if describes { learned.examples.clone() } else { Vec::new() };
+        // A taught question, or a short labelled wording, the matcher cannot find its article
+        // for becomes one of the article's questions: a new way in ("咋拿证" shares no word
+        // with the certificate articles). One it finds teaches the ranking only (below): as
+        // questions, hundreds of learners' long messages would lend their every word to their
+        // articles (cross-validated, top-1 fell from 0.77 to 0.69 that way).
+        let short_wordings =
+            examples.iter().filter_map(|(question, id)| Some((question, id.as_ref()?))).filter(|(question, _)| question.chars().count() <= SHORT_WAY_IN);
+        let unreachable: Vec<(&String, &String)> = learned
             .taught
             .iter()
+            .map(|(question, id)| (question, id))
+            .chain(short_wordings)
             .filter(|(question, id)| matcher.index_of(id).is_some_and(|index| !matcher.analyse(question).candidates.iter().any(|(listed, _)| *listed == index)))
             .collect();
         if !unreachable.is_empty() {
@@ -263,10 +277,6 @@ impl Bot {
             }
             matcher = Matcher::with_model(&articles, learned.model);
         }
-        // Labelled questions are about one knowledge base: what they teach ("微信密码" is
-        // not ours to answer) only holds for the articles they were labelled against.
-        let describes = learned.describes(&articles);
-        let mut examples = if describes { learned.examples.clone() } else { Vec::new() };
         examples.extend(learned.taught.iter().map(|(question, id)| (question.clone(), Some(id.clone()))));
         matcher.learn(&examples, LEARNING_EPOCHS);
         // The same labelled questions teach what the knowledge base does not cover at all,
@@ -571,6 +581,28 @@ mod tests {
         // A neighbouring wording benefits too: the taught words now point at the article.
         let near = taught.reply("钱啥时候回到卡里啊", &mut ConversationState::default());
         assert_eq!(near.article.map(|a| a.id).as_deref(), Some("refund"), "{:?}", near.candidates);
+    }
+
+    #[test]
+    fn a_short_labelled_wording_the_matcher_cannot_place_joins_its_article() {
+        let articles = vec![
+            article("pw", "zh", "忘记密码如何重置", &["忘记密码怎么办"], "在登录页点击忘记密码，用手机验证码重置。"),
+            article("cert", "zh", "证书怎么领取", &["结业证书在哪里下载"], "完成全部课时后，在我的证书页面领取。"),
+        ];
+        let (short, long) = ("咋拿证", "那个结课以后发的东西到底要满足啥条件才拿得到手啊");
+        let labelled =
+            vec![(short.to_owned(), Some("cert".to_owned())), (long.to_owned(), Some("cert".to_owned())), ("密码忘了".to_owned(), Some("pw".to_owned()))];
+        let plain = Bot::with_learned(articles.clone(), BotSettings::default(), Learned { examples: Vec::new(), ..Learned::shipped() });
+        for wording in [short, long] {
+            let index = plain.matcher().index_of("cert").unwrap();
+            assert!(!plain.matcher().analyse(wording).candidates.iter().any(|(listed, _)| *listed == index), "{wording} already reaches its article");
+        }
+        let bot = Bot::with_learned(articles, BotSettings::default(), Learned { examples: labelled, ..Learned::shipped() });
+        let questions = &bot.article("cert").unwrap().questions;
+        assert!(questions.iter().any(|q| q == short), "{questions:?}");
+        assert!(!questions.iter().any(|q| q == long), "a long message would lend its every word: {questions:?}");
+        assert_eq!(bot.article("pw").unwrap().questions.len(), 1, "a wording the matcher places teaches the ranking only");
+        assert_eq!(bot.reply(short, &mut ConversationState::default()).article.map(|a| a.id).as_deref(), Some("cert"));
     }
 
     #[test]
