@@ -232,7 +232,7 @@ const EN_STOPWORDS: &[&str] = &[
     "would", "should", "will", "may", "might", "have", "has", "had", "not", "no", "yes", "please", "there", "here", "just", "get", "got", "any", "some",
     "about", "as", "up", "out", "into", "than", "then", "them", "they", "their", "our", "us", "he", "she", "his", "her", "its", "very", "too", "also", "i'm",
     "i've", "it's", "don't", "can't", "won't", "isn't", "doesn't", "didn't", "hi", "hello", "thanks", "thank", "s", "t", "m", "ve", "d", "ll", "re", "keep",
-    "keeps", "still", "now", "want", "need", "way", "there's", "let", "tell", "guys", "ok", "okay", "im", "dont", "cant",
+    "keeps", "still", "now", "want", "need", "way", "there's", "let", "tell", "guys", "ok", "okay", "im", "dont", "cant", "u", "ur",
 ];
 
 /// English word synonyms after stemming → one canonical stem.

@@ -126,7 +126,9 @@ const VARIANTS: &[(&str, &str)] = &[
     ("play store", "appstore"),
     ("app store", "appstore"),
     ("twice", "two times"),
-    // Chat abbreviations, whole words only.
+    ("double", "two times"),
+    // Chat abbreviations, whole words only ("u" and "ur" are function words of the features
+    // instead: as a rewrite, "U盘" would become "you盘").
     ("acct", "account"),
     ("accts", "accounts"),
     ("pw", "password"),
@@ -138,11 +140,8 @@ const VARIANTS: &[(&str, &str)] = &[
     ("certs", "certificates"),
     ("pls", "please"),
     ("plz", "please"),
-    ("u", "you"),
-    ("ur", "your"),
     ("thx", "thanks"),
     ("msg", "message"),
-    ("double", "two times"),
 ];
 
 /// How people write in chat beyond standard Mandarin → standard Mandarin, for reading what a
@@ -354,6 +353,10 @@ mod tests {
         assert_eq!(spoken(&normalize("确认信不在垃圾箱里，手机也清理垃圾了")), "确认信不在广告邮件箱里,手机也清理缓存了");
         assert_eq!(spoken(&normalize("什么垃圾平台")), "什么垃圾平台");
         assert_eq!(normalize("blog in org"), "blog in org");
+        assert_eq!(normalize("Google acct PW reset"), "google account password reset");
+        assert_eq!(normalize("vid wont play, cert?"), "video wont play, certificate?");
+        assert_eq!(normalize("U盘 password"), "u盘 password");
+        assert_eq!(normalize("肿么木有声音"), "怎么没有声音");
     }
 
     #[test]
