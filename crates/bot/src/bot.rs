@@ -372,13 +372,11 @@ impl Bot {
         // "你叫什么名字"), unless the matcher is all but sure of an article.
         // Not a failed answer, though: "没用" has no words of its own, so all of it is
         // unexplained, and it is feedback on the answer rather than a new question.
-        // Nor a question quoting an error code its best article lists ("3005什么意思").
         let beyond = !a_failed_answer
             && self.scope.as_ref().is_some_and(|scope| {
                 let unexplained = self.matcher.unexplained(&normalized, candidates.first().map(|best| best.id.as_str()));
                 scope.read(message, &normalized, &unexplained).beyond(candidates.first().map_or(0.0, |best| best.score))
-            })
-            && !candidates.first().is_some_and(|best| self.matcher.quotes_a_code(&normalized, &best.id));
+            });
         if self.matcher.not_ours(&normalized) || beyond {
             state.failures += 1;
             return reply(Outcome::OutOfScope, None, None);

@@ -538,25 +538,16 @@ impl Matcher {
         self.postings.get(key).is_some_and(|postings| postings.binary_search_by_key(&index, |posting| posting.article).is_ok())
     }
 
-    /// Whether `normalized` quotes a code of three digits or more ("3005", "E4002") that the
-    /// article `id` lists: the question is about that article's matter however it is asked
-    /// ("3005什么意思" reads like "这个成语什么意思" to the scope readings).
-    pub fn quotes_a_code(&self, normalized: &str, id: &str) -> bool {
-        let Some(index) = self.index_of(id).map(|index| index as u32) else { return false };
-        features(normalized).iter().any(|feature| {
-            feature.key.strip_prefix("w:").is_some_and(|word| word.chars().filter(char::is_ascii_digit).count() >= 3) && self.has(&feature.key, index)
-        })
-    }
-
     /// What of `normalized` (a query as [`normalize`] gives it; callers have it already) the
     /// article `id` (its title, questions, tags, category or body) does not
     /// explain: the query's words and character pairs it lacks, and their share of the query's
     /// information. "微信" in "微信密码忘了怎么办" against the password article is what makes it
     /// another platform's question; the asking words the article also uses are explained. With
-    /// no article, all of the query is unexplained.
+    /// no article, all of the query is unexplained. Also whether the query quotes a code of
+    /// three digits or more ("3005", "E4002") that the article lists.
     pub fn unexplained(&self, normalized: &str, id: Option<&str>) -> crate::scope::Unexplained {
         let index = id.and_then(|id| self.index_of(id)).map(|index| index as u32);
-        let (mut keys, mut mass, mut missing) = (Vec::new(), 0.0f32, 0.0f32);
+        let (mut keys, mut mass, mut missing, mut quotes_a_code) = (Vec::new(), 0.0f32, 0.0f32, false);
         for feature in features(normalized) {
             // Trigrams, sounds and single characters repeat what the words and pairs say.
             if is_supporting(&feature.key) {
@@ -578,11 +569,13 @@ impl Matcher {
             if !explained {
                 missing += counted;
                 keys.push(feature.key);
+            } else if feature.key.strip_prefix("w:").is_some_and(|word| word.chars().filter(char::is_ascii_digit).count() >= 3) {
+                quotes_a_code = true;
             }
         }
         keys.sort();
         keys.dedup();
-        crate::scope::Unexplained { keys, share: if mass > 0.0 { missing / mass } else { 1.0 } }
+        crate::scope::Unexplained { keys, share: if mass > 0.0 { missing / mass } else { 1.0 }, quotes_a_code }
     }
 
     /// The shortlist of `query` with the features the model scores.

@@ -47,6 +47,8 @@ pub struct Unexplained {
     pub keys: Vec<String>,
     /// Their share of the question's information, 0..=1.
     pub share: f32,
+    /// Whether the question quotes a code of three digits or more that the article lists.
+    pub quotes_a_code: bool,
 }
 
 /// What the second reading sees of a question: its own characters and words, the part its
@@ -74,6 +76,8 @@ pub struct Reading {
     pub with_rest: f32,
     /// Whether the likeliest article explains every word and character pair of the question.
     pub explained: bool,
+    /// Whether the question quotes an error code the likeliest article lists.
+    pub quotes_a_code: bool,
 }
 
 impl Reading {
@@ -83,9 +87,12 @@ impl Reading {
     /// two together refused 13 more out-of-scope questions than the first alone, and 4 more
     /// answerable ones (BENCHMARKS.md). The first reading (the wording alone) does not turn
     /// away a question its best article explains in full: with ~1,200 authored near misses
-    /// ("微信密码忘了怎么办") it read "密码忘了怎么办" 0.80 beyond the knowledge base.
+    /// ("微信密码忘了怎么办") it read "密码忘了怎么办" 0.80 beyond the knowledge base. Neither
+    /// turns away a question quoting an error code the article lists: it is about that
+    /// article's matter however it is asked ("3005什么意思" reads like "这个成语什么意思").
     pub fn beyond(&self, best: f32) -> bool {
-        !self.explained && self.alone >= THRESHOLD && best < SURE_ANSWER || self.with_rest >= THRESHOLD_WITH_REST && best < SURE_ANSWER_WITH_REST
+        !self.quotes_a_code
+            && (!self.explained && self.alone >= THRESHOLD && best < SURE_ANSWER || self.with_rest >= THRESHOLD_WITH_REST && best < SURE_ANSWER_WITH_REST)
     }
 }
 
@@ -120,6 +127,7 @@ impl Scope {
             alone: self.alone.probability(&sparse(raw, normalized), &[]),
             with_rest: self.with_rest.probability(&keys, &dense),
             explained: unexplained.keys.is_empty(),
+            quotes_a_code: unexplained.quotes_a_code,
         }
     }
 }
@@ -203,7 +211,7 @@ mod tests {
         // "微信密码忘了怎么办" and its kind teach the first reading that "密码忘了怎么办" reads
         // like a question about another platform; the password article explains every word
         // of the plain question, so only what is left unexplained may turn it away.
-        let worded_like_elsewhere = Reading { alone: 0.8, with_rest: 0.3, explained: true };
+        let worded_like_elsewhere = Reading { alone: 0.8, with_rest: 0.3, explained: true, quotes_a_code: false };
         assert!(!worded_like_elsewhere.beyond(0.85));
         assert!(Reading { explained: false, ..worded_like_elsewhere }.beyond(0.85));
         let (scope, matcher) = trained();
@@ -214,6 +222,9 @@ mod tests {
 
     #[test]
     fn an_untrained_model_is_undecided() {
-        assert_eq!(Scope::default().read("hello", "hello", &Unexplained::default()), Reading { alone: 0.5, with_rest: 0.5, explained: true });
+        assert_eq!(
+            Scope::default().read("hello", "hello", &Unexplained::default()),
+            Reading { alone: 0.5, with_rest: 0.5, explained: true, quotes_a_code: false }
+        );
     }
 }
