@@ -1463,8 +1463,9 @@ fn someone_asked_to_act_zh(clause: &str) -> bool {
     const BRING: &[&str] =
         &["联系", "帮我接", "给我接", "接一下", "接一个", "接个", "帮我找", "给我找", "找个", "找一个", "叫", "安排", "转给", "转到", "交给"];
     // … or that ask the person, once named, to do something ("让老师复核").
-    const ASK: &[&str] = &["让", "请", "麻烦", "能不能", "可不可以", "可以"];
-    const ACT: &[&str] = &["看", "查", "处理", "复核", "核实", "核对", "对接", "联系我", "打电话", "跟进", "解决", "恢复", "解锁", "审核", "确认", "开", "补"];
+    const ASK: &[&str] = &["让", "请", "麻烦", "能不能", "可不可以", "可以", "能否"];
+    const ACT: &[&str] =
+        &["看", "查", "处理", "复核", "核实", "核对", "对接", "联系我", "打电话", "致电", "跟进", "解决", "恢复", "解锁", "审核", "确认", "开", "补"];
     PEOPLE.iter().any(|who| {
         clause.match_indices(who).any(|(at, _)| {
             let before: String = clause[..at].chars().rev().take(6).collect::<Vec<char>>().into_iter().rev().collect();
@@ -1509,7 +1510,9 @@ fn someone_asked_to_act_en(clause: &str) -> bool {
         "colleague",
         "operator",
     ];
-    const ASK: &[&str] = &["can", "could", "would", "will", "may", "there", "have", "get", "like", "need", "want", "let", "please", "pls", "plz"];
+    // "I'd appreciate it if a staff member could…": "'d" is "would".
+    const ASK: &[&str] =
+        &["can", "could", "would", "i'd", "we'd", "appreciate", "will", "may", "there", "have", "get", "like", "need", "want", "let", "please", "pls", "plz"];
     const ACT: &[&str] = &[
         "check",
         "look",
@@ -1556,6 +1559,8 @@ fn wants_a_call(text: &str) -> bool {
         "给我打个电话",
         "给我打电话",
         "电话联系我",
+        "致电我",
+        "致电给我",
         "打给我",
         "语音沟通",
         "语音通话",
@@ -1904,6 +1909,9 @@ mod tests {
             "证书上名字错了。能不能让老师帮我核实一下",
             "the video froze at 80%. could a technician check my account please?",
             "is there someone on your team who can restore my deleted notes?",
+            // Formal and contracted asking: 能否 … 致电, "we'd" (we would).
+            "发票的事说不清楚，能否请财务致电我",
+            "we'd be grateful if someone could phone us about the refund",
         ] {
             assert!(asks_someone_to_act(text), "{text}");
         }
