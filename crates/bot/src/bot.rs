@@ -7,7 +7,7 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::Article;
-use crate::matcher::{Candidate, Matcher};
+use crate::matcher::{ArticleReading, Candidate, Matcher};
 use crate::model::Model;
 use crate::mood::Mood;
 use crate::request::Request;
@@ -248,7 +248,8 @@ impl Bot {
     /// Builds the bot with what it learned elsewhere (cross-validation trains its own).
     pub fn with_learned(mut articles: Vec<Article>, settings: BotSettings, learned: Learned) -> Bot {
         crate::features::warm_up();
-        let mut matcher = Matcher::with_model(&articles, learned.model);
+        let mut readings = ArticleReading::of_all(&articles);
+        let mut matcher = Matcher::from_readings(&articles, &readings, learned.model);
         // Labelled questions are about one knowledge base: what they teach ("微信密码" is
         // not ours to answer) only holds for the articles they were labelled against.
         let describes = learned.describes(&articles);
@@ -260,22 +261,25 @@ impl Bot {
         // articles (cross-validated, top-1 fell from 0.77 to 0.69 that way).
         let short_wordings =
             examples.iter().filter_map(|(question, id)| Some((question, id.as_ref()?))).filter(|(question, _)| question.chars().count() <= SHORT_WAY_IN);
-        let unreachable: Vec<(&String, &String)> = learned
-            .taught
-            .iter()
-            .map(|(question, id)| (question, id))
-            .chain(short_wordings)
-            .filter(|(question, id)| matcher.index_of(id).is_some_and(|index| !matcher.analyse(question).candidates.iter().any(|(listed, _)| *listed == index)))
-            .collect();
-        if !unreachable.is_empty() {
-            for (question, id) in unreachable {
-                if let Some(article) = articles.iter_mut().find(|article| article.id == *id)
-                    && !article.questions.contains(question)
-                {
-                    article.questions.push(question.clone());
-                }
+        let ways_in: Vec<(&String, &String)> = learned.taught.iter().map(|(question, id)| (question, id)).chain(short_wordings).collect();
+        let placed = crate::parallel::map(&ways_in, |(question, id)| {
+            matcher.index_of(id).is_none_or(|index| matcher.analyse(question).candidates.iter().any(|(listed, _)| *listed == index))
+        });
+        let mut joined = std::collections::BTreeSet::new();
+        for ((question, id), placed) in ways_in.into_iter().zip(placed) {
+            if let Some(index) = (!placed).then(|| articles.iter().position(|article| article.id == *id)).flatten()
+                && !articles[index].questions.contains(question)
+            {
+                articles[index].questions.push(question.clone());
+                joined.insert(index);
             }
-            matcher = Matcher::with_model(&articles, learned.model);
+        }
+        if !joined.is_empty() {
+            // Only the articles that gained questions are read again.
+            for index in joined {
+                readings[index] = ArticleReading::of(&articles[index]);
+            }
+            matcher = Matcher::from_readings(&articles, &readings, learned.model);
         }
         examples.extend(learned.taught.iter().map(|(question, id)| (question.clone(), Some(id.clone()))));
         matcher.learn(&examples, LEARNING_EPOCHS);

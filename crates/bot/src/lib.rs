@@ -14,6 +14,7 @@ pub mod model;
 pub mod mood;
 pub mod normalize;
 pub mod outside;
+pub mod parallel;
 pub mod request;
 pub mod scope;
 pub mod signals;

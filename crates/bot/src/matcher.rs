@@ -13,7 +13,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::Article;
-use crate::features::{Feature, features, is_supporting, looks_chinese};
+use crate::features::{features, is_supporting, looks_chinese};
 use crate::model::{CANDIDATE_FEATURES, Model, QUERY_FEATURES};
 use crate::normalize::normalize;
 
@@ -112,6 +112,46 @@ pub struct Ranking {
     pub none: f32,
 }
 
+/// What indexing reads of one article, cut into features once: the slow part of building
+/// the matcher (segmenting every title, question and body sentence), done for many articles
+/// at a time ([`crate::parallel`]).
+#[derive(Debug, Clone)]
+pub struct ArticleReading {
+    /// The feature keys of the title, then of each question, each tag and the category, with
+    /// how strongly each field counts.
+    fields: Vec<(f32, Vec<String>)>,
+    /// The body's feature keys, with repeats (counted for BM25).
+    body: Vec<String>,
+    /// The feature keys of each sentence or list item of the body.
+    sentences: Vec<Vec<String>>,
+    /// Title, questions and body normalised together: where [`crate::outside`] looks for the
+    /// names the knowledge base mentions.
+    text: String,
+}
+
+impl ArticleReading {
+    /// Reads one article.
+    pub fn of(article: &Article) -> ArticleReading {
+        let keys = |text: &str| features(&normalize(text)).into_iter().map(|f| f.key).collect::<Vec<String>>();
+        let fields = std::iter::once((TITLE_WEIGHT, keys(&article.title)))
+            .chain(article.questions.iter().map(|question| (QUESTION_WEIGHT, keys(question))))
+            .chain(article.tags.iter().map(|tag| (TAG_WEIGHT, keys(tag))))
+            .chain(std::iter::once((CATEGORY_WEIGHT, keys(&article.category))))
+            .collect();
+        ArticleReading {
+            fields,
+            body: keys(&article.body),
+            sentences: article.body.split(['\n', '。', '；', '！', '？', '.', ';', '!', '?']).map(keys).collect(),
+            text: normalize(&format!("{} {} {}", article.title, article.questions.join(" "), article.body)),
+        }
+    }
+
+    /// Reads every article, on all cores.
+    pub fn of_all(articles: &[Article]) -> Vec<ArticleReading> {
+        crate::parallel::map(articles, ArticleReading::of)
+    }
+}
+
 /// The matcher over a set of published articles.
 #[derive(Debug, Default)]
 pub struct Matcher {
@@ -167,32 +207,30 @@ impl Matcher {
 
     /// Indexes `articles`, scoring with `model` (cross-validation trains its own).
     pub fn with_model(articles: &[Article], model: Model) -> Matcher {
+        Matcher::from_readings(articles, &ArticleReading::of_all(articles), model)
+    }
+
+    /// Indexes `articles` from their `readings` ([`ArticleReading::of_all`], in the same
+    /// order): the bot indexes twice when labelled wordings join their articles' questions,
+    /// and reads again only the articles they joined.
+    pub fn from_readings(articles: &[Article], readings: &[ArticleReading], model: Model) -> Matcher {
         let mut matcher = Matcher { model, ..Matcher::default() };
-        let bodies: Vec<Vec<Feature>> = articles.iter().map(|a| features(&normalize(&a.body))).collect();
-        let average_body = (bodies.iter().map(Vec::len).sum::<usize>() as f32 / articles.len().max(1) as f32).max(1.0);
+        let average_body = (readings.iter().map(|r| r.body.len()).sum::<usize>() as f32 / articles.len().max(1) as f32).max(1.0);
         let mut document_frequency: HashMap<String, u32> = HashMap::default();
         let mut categories: HashMap<String, u32> = HashMap::default();
-        for (index, (article, body)) in articles.iter().zip(&bodies).enumerate() {
+        for (index, (article, reading)) in articles.iter().zip(readings).enumerate() {
             let mut weights: HashMap<String, (f32, f32)> = HashMap::default();
-            let mut short_field = |text: &str, weight: f32| {
-                for feature in features(&normalize(text)) {
-                    let slot = weights.entry(feature.key).or_insert((0.0, 0.0));
-                    slot.0 = slot.0.max(weight);
+            for (weight, keys) in &reading.fields {
+                for key in keys {
+                    let slot = weights.entry(key.clone()).or_insert((0.0, 0.0));
+                    slot.0 = slot.0.max(*weight);
                 }
-            };
-            short_field(&article.title, TITLE_WEIGHT);
-            for question in &article.questions {
-                short_field(question, QUESTION_WEIGHT);
             }
-            for tag in &article.tags {
-                short_field(tag, TAG_WEIGHT);
-            }
-            short_field(&article.category, CATEGORY_WEIGHT);
             let mut body_counts: HashMap<&str, f32> = HashMap::default();
-            for feature in body {
-                *body_counts.entry(feature.key.as_str()).or_insert(0.0) += 1.0;
+            for key in &reading.body {
+                *body_counts.entry(key.as_str()).or_insert(0.0) += 1.0;
             }
-            let length_factor = 0.25 + 0.75 * body.len() as f32 / average_body;
+            let length_factor = 0.25 + 0.75 * reading.body.len() as f32 / average_body;
             for (key, count) in body_counts {
                 // BM25's saturation: the first mention matters most; long bodies count less.
                 let saturated = (count * 2.2 / (count + 1.2 * length_factor) / 2.2).min(1.0);
@@ -204,24 +242,26 @@ impl Matcher {
                 // In article order: [`Matcher::distinct_evidence`] binary-searches these lists.
                 matcher.postings.entry(key).or_default().push(Posting { article: article_index, short, body });
             }
-            let questions = std::iter::once(&article.title)
-                .chain(&article.questions)
-                .map(|text| {
-                    let mut keys: Vec<String> = features(&normalize(text)).into_iter().map(|f| f.key).filter(|k| !is_supporting(k)).collect();
+            let questions = reading
+                .fields
+                .iter()
+                .take(1 + article.questions.len())
+                .map(|(_, keys)| {
+                    let mut keys: Vec<String> = keys.iter().filter(|k| !is_supporting(k)).cloned().collect();
                     keys.sort();
                     keys.dedup();
                     keys
                 })
                 .collect();
-            let sentences = article
-                .body
-                .split(['\n', '。', '；', '！', '？', '.', ';', '!', '?'])
-                .map(|sentence| {
-                    let mut ids: Vec<u32> = features(&normalize(sentence))
-                        .into_iter()
-                        .map(|f| {
+            let sentences = reading
+                .sentences
+                .iter()
+                .map(|keys| {
+                    let mut ids: Vec<u32> = keys
+                        .iter()
+                        .map(|key| {
                             let next = u32::try_from(matcher.vocabulary.len()).unwrap_or(u32::MAX);
-                            *matcher.vocabulary.entry(f.key).or_insert(next)
+                            *matcher.vocabulary.entry(key.clone()).or_insert(next)
                         })
                         .collect();
                     ids.sort_unstable();
@@ -242,7 +282,7 @@ impl Matcher {
                 questions,
             });
         }
-        let texts: Vec<String> = articles.iter().map(|a| normalize(&format!("{} {} {}", a.title, a.questions.join(" "), a.body))).collect();
+        let texts: Vec<String> = readings.iter().map(|reading| reading.text.clone()).collect();
         matcher.outside = crate::outside::outside_names(&texts);
         matcher.beyond_support = crate::outside::beyond_support_phrases(&texts);
         let total = articles.len() as f32;
@@ -442,18 +482,19 @@ impl Matcher {
     pub fn learn(&mut self, examples: &[(String, Option<String>)], epochs: usize) {
         const MARGIN: f32 = 3.0;
         const STEP: f32 = 0.5;
-        let prepared: Vec<(Analysis, u32)> = examples
-            .iter()
-            .filter_map(|(query, id)| {
-                let target = match id {
-                    None => NONE,
-                    Some(id) => self.index_of(id)? as u32,
-                };
-                let analysis = self.analyse(query);
-                let listed = target == NONE || analysis.candidates.iter().any(|(index, _)| *index as u32 == target);
-                (listed && !analysis.keys.is_empty()).then_some((analysis, target))
-            })
-            .collect();
+        let matcher = &*self;
+        let prepared: Vec<(Analysis, u32)> = crate::parallel::map(examples, |(query, id)| {
+            let target = match id {
+                None => NONE,
+                Some(id) => matcher.index_of(id)? as u32,
+            };
+            let analysis = matcher.analyse(query);
+            let listed = target == NONE || analysis.candidates.iter().any(|(index, _)| *index as u32 == target);
+            (listed && !analysis.keys.is_empty()).then_some((analysis, target))
+        })
+        .into_iter()
+        .flatten()
+        .collect();
         let outside_keys: Vec<Vec<String>> =
             prepared.iter().map(|(analysis, _)| analysis.keys.iter().filter(|key| !self.in_own_questions(key)).cloned().collect()).collect();
         for _ in 0..epochs {
@@ -709,6 +750,24 @@ mod tests {
             questions: questions.iter().map(|q| (*q).to_owned()).collect(),
             tags: Vec::new(),
         }
+    }
+
+    #[test]
+    fn reading_again_only_the_article_that_changed_indexes_as_reading_them_all() {
+        let mut articles = vec![
+            Article {
+                body: "证书在学习中心下载。完成全部课时并通过考试后发放".to_owned(), ..article("certificate", "下载结业证书", &["证书在哪下载"])
+            },
+            Article { body: "视频卡顿请切换清晰度。检查网络".to_owned(), ..article("video", "视频卡顿怎么办", &[]) },
+        ];
+        let mut readings = ArticleReading::of_all(&articles);
+        articles[0].questions.push("咋拿证".to_owned());
+        readings[0] = ArticleReading::of(&articles[0]);
+        let (again, afresh) = (Matcher::from_readings(&articles, &readings, Model::shipped()), Matcher::new(&articles));
+        for query in ["咋拿证", "证书在哪下载", "视频一直卡", "完成课时后多久发证书"] {
+            assert_eq!(again.rank(query, 2), afresh.rank(query, 2), "{query}");
+        }
+        assert_eq!(again.best("咋拿证").as_deref(), Some("certificate"));
     }
 
     #[test]

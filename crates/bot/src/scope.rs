@@ -103,18 +103,19 @@ impl Scope {
     /// the unexplained part reads each question against an article of `matcher`.
     pub fn train(examples: &[(String, Option<String>)], matcher: &Matcher) -> Scope {
         let label = |article: &Option<String>| if article.is_none() { 1.0 } else { 0.0 };
-        let (mut alone, mut with_rest) = (Vec::with_capacity(examples.len()), Vec::with_capacity(examples.len()));
-        for (query, article) in examples {
+        let (alone, with_rest): (Vec<Example>, Vec<Example>) = crate::parallel::map(examples, |(query, article)| {
             let normalized = crate::normalize::normalize(query);
-            alone.push(Example { keys: sparse(query, &normalized), dense: Vec::new(), label: label(article), importance: 1.0 });
+            let alone = Example { keys: sparse(query, &normalized), dense: Vec::new(), label: label(article), importance: 1.0 };
             // An answerable line is read against its own article (the matcher ranks it first
             // for all but a few of them, and ranking ~9,000 lines was a third of building the
             // bot over 10,000 articles); an unanswerable one against the article the matcher
             // would answer with.
             let against = if article.is_some() { article.clone() } else { matcher.best(query) };
             let (keys, dense) = read_with_rest(query, &normalized, &matcher.unexplained(&normalized, against.as_deref()));
-            with_rest.push(Example { keys, dense, label: label(article), importance: 1.0 });
-        }
+            (alone, Example { keys, dense, label: label(article), importance: 1.0 })
+        })
+        .into_iter()
+        .unzip();
         let training = Training { epochs: 20, rate: 0.2, l2: 1e-4, shuffle: true };
         Scope { alone: Logistic::train(&alone, training), with_rest: Logistic::train(&with_rest, training) }
     }
