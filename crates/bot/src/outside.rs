@@ -127,10 +127,46 @@ const ACCOUNT_OWNERS: &[&str] = &[
     "银行",
     "wifi",
     "wi-fi",
+    "paypal",
+    "amazon",
+    "microsoft",
+    "微软",
+    "netflix",
+    "spotify",
+    "steam",
+    "instagram",
+    "twitter",
+    "抖音",
+    "微博",
+    "京东",
 ];
 
 /// What belongs to the platform when said right after its name.
-const OWNED_THINGS: &[&str] = &["密码", "支付密码", "账单", "号被盗", "账号被盗", "帐号被盗", "id", "password", "account password", "pin"];
+const OWNED_THINGS: &[&str] = &[
+    "密码",
+    "支付密码",
+    "账单",
+    "号被盗",
+    "账号被盗",
+    "帐号被盗",
+    "被盗",
+    "被封",
+    "账号被封",
+    "帐号被封",
+    "id",
+    "password",
+    "account password",
+    "pin",
+    "hacked",
+    "account hacked",
+    "account was hacked",
+    "account got hacked",
+    "account locked",
+    "account is locked",
+    "account was locked",
+    "account suspended",
+    "account banned",
+];
 
 /// Whether normalised `text` asks about another platform's own account ("<platform>的密码").
 pub fn names_another_account(text: &str) -> bool {
@@ -382,11 +418,23 @@ mod tests {
             "how do i reset my gmail password",
             "line的密码忘了怎么办",
             "whats my wifi password",
+            // Payment and shopping platforms the knowledge base names as ways to pay.
+            "forgot my paypal password",
+            "微博账号被封了能解吗",
+            "my microsoft account was hacked",
         ] {
             assert!(names_another_account(&normalize(text)), "{text}");
         }
-        for text in ["密码忘了怎么办", "用微信登录后课程不见了", "微信付款失败", "我想把绑定的qq邮箱换成163邮箱", "reset my password", "online class password"]
-        {
+        for text in [
+            "密码忘了怎么办",
+            "用微信登录后课程不见了",
+            "微信付款失败",
+            "我想把绑定的qq邮箱换成163邮箱",
+            "reset my password",
+            "online class password",
+            "paid with paypal but the course is missing",
+            "my account was hacked",
+        ] {
             assert!(!names_another_account(&normalize(text)), "{text}");
         }
     }
