@@ -117,9 +117,10 @@ pub struct Ranking {
 /// at a time ([`crate::parallel`]).
 #[derive(Debug, Clone)]
 pub struct ArticleReading {
-    /// The feature keys of the title, then of each question, each tag and the category, with
-    /// how strongly each field counts.
-    fields: Vec<(f32, Vec<String>)>,
+    /// The feature keys of the title, then of each question.
+    questions: Vec<Vec<String>>,
+    /// The feature keys of each tag and of the category, with how strongly each counts.
+    labels: Vec<(f32, Vec<String>)>,
     /// The body's feature keys, with repeats (counted for BM25).
     body: Vec<String>,
     /// The feature keys of each sentence or list item of the body.
@@ -133,13 +134,9 @@ impl ArticleReading {
     /// Reads one article.
     pub fn of(article: &Article) -> ArticleReading {
         let keys = |text: &str| features(&normalize(text)).into_iter().map(|f| f.key).collect::<Vec<String>>();
-        let fields = std::iter::once((TITLE_WEIGHT, keys(&article.title)))
-            .chain(article.questions.iter().map(|question| (QUESTION_WEIGHT, keys(question))))
-            .chain(article.tags.iter().map(|tag| (TAG_WEIGHT, keys(tag))))
-            .chain(std::iter::once((CATEGORY_WEIGHT, keys(&article.category))))
-            .collect();
         ArticleReading {
-            fields,
+            questions: std::iter::once(&article.title).chain(&article.questions).map(|text| keys(text)).collect(),
+            labels: article.tags.iter().map(|tag| (TAG_WEIGHT, keys(tag))).chain(std::iter::once((CATEGORY_WEIGHT, keys(&article.category)))).collect(),
             body: keys(&article.body),
             sentences: article.body.split(['\n', '。', '；', '！', '？', '.', ';', '!', '?']).map(keys).collect(),
             text: normalize(&format!("{} {} {}", article.title, article.questions.join(" "), article.body)),
@@ -220,10 +217,11 @@ impl Matcher {
         let mut categories: HashMap<String, u32> = HashMap::default();
         for (index, (article, reading)) in articles.iter().zip(readings).enumerate() {
             let mut weights: HashMap<String, (f32, f32)> = HashMap::default();
-            for (weight, keys) in &reading.fields {
+            let questions = reading.questions.iter().enumerate().map(|(at, keys)| (if at == 0 { TITLE_WEIGHT } else { QUESTION_WEIGHT }, keys));
+            for (weight, keys) in questions.chain(reading.labels.iter().map(|(weight, keys)| (*weight, keys))) {
                 for key in keys {
                     let slot = weights.entry(key.clone()).or_insert((0.0, 0.0));
-                    slot.0 = slot.0.max(*weight);
+                    slot.0 = slot.0.max(weight);
                 }
             }
             let mut body_counts: HashMap<&str, f32> = HashMap::default();
@@ -243,10 +241,9 @@ impl Matcher {
                 matcher.postings.entry(key).or_default().push(Posting { article: article_index, short, body });
             }
             let questions = reading
-                .fields
+                .questions
                 .iter()
-                .take(1 + article.questions.len())
-                .map(|(_, keys)| {
+                .map(|keys| {
                     let mut keys: Vec<String> = keys.iter().filter(|k| !is_supporting(k)).cloned().collect();
                     keys.sort();
                     keys.dedup();
