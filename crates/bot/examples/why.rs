@@ -11,6 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let articles: Vec<Article> = parse_lines(&std::fs::read_to_string(&args[1])?, "articles")?;
     let bot = Bot::new(articles, BotSettings::default());
+    let request = edudesk_bot::Learned::shipped().request;
     for query in &args[2..] {
         let normalized = normalize(query);
         println!("== {query}\n   normalized: {normalized}");
@@ -38,6 +39,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             reply.article.map(|a| a.id),
             reply.signals.frustration * edudesk_bot::mood::THRESHOLD
         );
+        if reply.signals.wants_human {
+            let spoken = edudesk_bot::normalize::spoken(&normalized);
+            let keys = edudesk_bot::logistic::sparse(query, &spoken);
+            let (whole, sentence) = request.as_ref().map_or((0.0, 0.0), |model| (model.probability_with(&keys, &spoken), model.sentence_probability(&spoken)));
+            println!(
+                "   a request for a person: model {whole:.2}, best sentence {sentence:.2}, a clause only asks {}, asks someone to act {}",
+                edudesk_bot::signals::a_clause_only_asks_for_a_person(&spoken),
+                edudesk_bot::signals::asks_someone_to_act(&spoken)
+            );
+        }
     }
     Ok(())
 }

@@ -374,12 +374,16 @@ impl Bot {
         // "not ours" however well its words match an article ("reset my gmail password").
         // So is a question worded like those the knowledge base does not cover ("高考志愿怎么填",
         // "你叫什么名字"), unless the matcher is all but sure of an article.
-        // Not a failed answer, though: "没用" has no words of its own, so all of it is
-        // unexplained, and it is feedback on the answer rather than a new question.
-        let beyond = !a_failed_answer
+        // A failed answer is read without its "没用": those words are feedback on the answer,
+        // not part of a question, and the matcher cannot explain them. A bare "没用" has no
+        // question left to read; "没用，高考志愿怎么填" still asks one beyond the knowledge base.
+        let asked = if a_failed_answer { crate::signals::without_not_helped(&normalized) } else { normalized.clone() };
+        let nothing_asked = a_failed_answer && crate::signals::only_not_helped(&spoken);
+        let beyond = !nothing_asked
             && self.scope.as_ref().is_some_and(|scope| {
-                let unexplained = self.matcher.unexplained(&normalized, candidates.first().map(|best| best.id.as_str()));
-                scope.read(message, &normalized, &unexplained).beyond(candidates.first().map_or(0.0, |best| best.score))
+                let raw = if a_failed_answer { asked.as_str() } else { message };
+                let unexplained = self.matcher.unexplained(&asked, candidates.first().map(|best| best.id.as_str()));
+                scope.read(raw, &asked, &unexplained).beyond(candidates.first().map_or(0.0, |best| best.score))
             });
         if self.matcher.not_ours(&normalized) || beyond {
             state.failures += 1;
@@ -564,6 +568,22 @@ mod tests {
                 let third = bot.reply(failed, &mut state);
                 assert_eq!((third.outcome, third.reason), (Outcome::Handoff, Some(HandoffReason::RepeatedFailure)), "{failed}: {third:?}");
             }
+        }
+    }
+
+    #[test]
+    fn a_new_question_after_a_failed_answer_is_read_for_scope_without_the_feedback() {
+        // "没用，<another question>" used to skip the scope readings: the question after the
+        // feedback was ranked, and a question the knowledge base does not cover got an
+        // article or a request to say more instead of "that is out of scope".
+        let articles: Vec<Article> = crate::eval::parse_lines(include_str!("../../server/kb/articles.jsonl"), "kb").unwrap();
+        let bot = Bot::new(articles, BotSettings::default());
+        for (question, beyond) in [("忘了密码怎么找回", "没用。考驾照科目一怎么预约"), ("I forgot my password", "didn't help. how do i renew my passport")]
+        {
+            let mut state = ConversationState::default();
+            assert_eq!(bot.reply(question, &mut state).outcome, Outcome::Answer, "{question}");
+            let reply = bot.reply(beyond, &mut state);
+            assert_eq!(reply.outcome, Outcome::OutOfScope, "{beyond}: {reply:?}");
         }
     }
 

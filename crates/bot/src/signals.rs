@@ -1656,13 +1656,16 @@ pub fn only_not_helped(text: &str) -> bool {
     if !not_helped(text) {
         return false;
     }
-    let mut rest = text.to_owned();
-    for cue in NOT_HELPED {
-        rest = rest.replace(cue, " ");
-    }
+    let rest = without_not_helped(text);
     let words = rest.split(|c: char| !c.is_ascii_alphanumeric() && c != '\'').filter(|word| !word.is_empty() && !FILLER_WORDS.contains(word)).count();
     let characters = rest.chars().filter(|c| crate::normalize::is_cjk(*c) && !FILLER_CHARS.contains(*c)).count();
     words == 0 && characters == 0
+}
+
+/// `text` with the words of an answer that did not help taken out ("没用，高考志愿怎么填" →
+/// " ，高考志愿怎么填"): what is left is the learner's new question, if any.
+pub fn without_not_helped(text: &str) -> String {
+    NOT_HELPED.iter().fold(text.to_owned(), |rest, cue| rest.replace(cue, " "))
 }
 
 /// What a learner says when the answer did not help.
