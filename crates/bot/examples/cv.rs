@@ -3,7 +3,8 @@
 //! (default `../shared/kb`), runs k-fold cross-validation over all of them together and
 //! prints the report (as `edudesk bot eval --folds` does), where the right article ranked for
 //! the answerable misses, and each held-out miss (`CV_MISSES=1`). `CV_SETS=1` adds the shipped
-//! bot's (training) figures per dev set, `CV_TRAIN=1` the model constants trained on all.
+//! bot's (training) figures per dev set, `CV_TRAIN=1` the model constants trained on all,
+//! `CV_REPEATS=n` the mean over n fold assignments.
 
 use edudesk_bot::eval::{LabelledMessage, LabelledQuery, cross_validate_with_misses, evaluate_bot, parse_lines, train_model};
 use edudesk_bot::{Article, Bot, BotSettings};
@@ -58,6 +59,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("CV {folds}-fold: {}", serde_json::to_string(&report)?);
     println!("answerable misses: right article first but not answered {below}, at rank 2-5 {rank2_5}, not in top 5 {absent}");
+    // One fold assignment moves a line or two when any training line's features change (the
+    // learned models are retrained from scratch); `CV_REPEATS=n` also runs n - 1 other
+    // assignments (the lines shuffled with fixed seeds) and prints the mean over all n.
+    let repeats: usize = std::env::var("CV_REPEATS").ok().map(|n| n.parse()).transpose()?.unwrap_or(1);
+    if repeats > 1 {
+        let mut reports = vec![report.clone()];
+        for seed in 1..repeats as u64 {
+            let (queries, messages) = (shuffled(&queries, seed), shuffled(&messages, seed));
+            reports.push(cross_validate_with_misses(&articles, &queries, &messages, settings, folds, &authored).0);
+        }
+        let mean = |field: fn(&edudesk_bot::eval::Report) -> f64| reports.iter().map(field).sum::<f64>() / reports.len() as f64;
+        let each: Vec<String> = reports.iter().map(|r| format!("{:.4}/{:.4}", r.top1_accuracy, r.abstain_accuracy)).collect();
+        println!(
+            "CV {folds}-fold x {repeats} mean: top-1 {:.4} abstain {:.4} handoff {:.4} frustration F1 {:.4} (each top-1/abstain: {})",
+            mean(|r| r.top1_accuracy),
+            mean(|r| r.abstain_accuracy),
+            mean(|r| r.handoff_accuracy),
+            mean(|r| r.frustration_f1),
+            each.join(" ")
+        );
+    }
     if std::env::var("CV_SETS").is_ok() {
         // The shipped bot (trained on every shipped set) on each set: training figures.
         let bot = Bot::new(articles.clone(), settings);
@@ -71,4 +93,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("trained on all: {:?}", train_model(&articles, &queries));
     }
     Ok(())
+}
+
+/// `lines` in an order fixed by `seed` (a small linear congruential generator: the harness
+/// needs repeatable orders, not good randomness).
+fn shuffled<T: Clone>(lines: &[T], seed: u64) -> Vec<T> {
+    let mut state = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+    let mut lines = lines.to_vec();
+    for i in (1..lines.len()).rev() {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        let j = ((state >> 33) % (i as u64 + 1)) as usize;
+        lines.swap(i, j);
+    }
+    lines
 }

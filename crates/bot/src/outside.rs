@@ -168,8 +168,20 @@ const OWNED_THINGS: &[&str] = &[
     "account banned",
 ];
 
+/// Words of signing in or up with us: "用Apple ID登录的", "signed up with my Apple ID".
+const SIGN_IN: &[&str] = &["登录", "登陆", "注册", "sign in", "signed in", "sign up", "signed up", "log in", "logged in", "login"];
+
+/// What says the platform's account itself is in trouble, right after the account: its
+/// password, or it being locked, stolen or forgotten.
+const ACCOUNT_TROUBLE: &[&str] =
+    &["密码", "被盗", "被封", "被锁", "锁了", "停用", "忘", "password", "locked", "hacked", "banned", "suspended", "disabled", "pin"];
+
 /// Whether normalised `text` asks about another platform's own account ("<platform>的密码").
+/// Its account as the way the learner signs in with us is ours: "用Apple ID登录的，在哪绑手机"
+/// and "signed up with my Apple ID, how would I get back in" are about our account, while
+/// "Apple ID密码忘了" and "my Apple ID is locked" are about theirs.
 pub fn names_another_account(text: &str) -> bool {
+    let signs_in_with_it = SIGN_IN.iter().any(|cue| text.contains(cue));
     ACCOUNT_OWNERS.iter().any(|owner| {
         text.match_indices(owner).any(|(at, _)| {
             if owner.is_ascii() && text[..at].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric()) {
@@ -177,9 +189,12 @@ pub fn names_another_account(text: &str) -> bool {
             }
             let rest = text[at + owner.len()..].trim_start_matches(['的', ' ', '支', '付']);
             let rest = rest.strip_prefix("邮箱").unwrap_or(rest).trim_start();
-            OWNED_THINGS
-                .iter()
-                .any(|thing| rest.starts_with(thing) && (!thing.is_ascii() || rest[thing.len()..].chars().next().is_none_or(|c| !c.is_ascii_alphanumeric())))
+            OWNED_THINGS.iter().any(|thing| {
+                let Some(after) = rest.strip_prefix(thing) else { return false };
+                let whole = !thing.is_ascii() || after.chars().next().is_none_or(|c| !c.is_ascii_alphanumeric());
+                let our_sign_in = *thing == "id" && signs_in_with_it && !ACCOUNT_TROUBLE.iter().any(|trouble| after.contains(trouble));
+                whole && !our_sign_in
+            })
         })
     })
 }
@@ -422,6 +437,9 @@ mod tests {
             "forgot my paypal password",
             "微博账号被封了能解吗",
             "my microsoft account was hacked",
+            // Signing in with it does not make its own trouble ours.
+            "用apple id登录，但是apple id密码忘了",
+            "my apple id is locked so i can't log in",
         ] {
             assert!(names_another_account(&normalize(text)), "{text}");
         }
@@ -434,6 +452,9 @@ mod tests {
             "online class password",
             "paid with paypal but the course is missing",
             "my account was hacked",
+            // Their account as the way in to ours.
+            "用apple id登录的，买课的时候让我先绑手机，在哪绑",
+            "signed up with my apple id last week. if i ever lose access to that, how would i get back in?",
         ] {
             assert!(!names_another_account(&normalize(text)), "{text}");
         }
