@@ -338,10 +338,13 @@ impl Bot {
             // the rest ("还是不会弄，转人工"); so is one asking someone to act on the case
             // ("can a representative look at my account?") and, in a long message, a sentence
             // the model reads as a request on its own.
-            signals.wants_human = request.probability_with(&keys, &spoken) >= crate::request::THRESHOLD
-                || crate::signals::a_clause_only_asks_for_a_person(&spoken)
-                || crate::signals::asks_someone_to_act(&spoken)
-                || request.sentence_probability(&spoken) >= crate::request::THRESHOLD;
+            // A message asking whether someone is really staff names staff without wanting
+            // one ("有个自称客服的加我，靠谱吗"): only a clause that asks for a person outright
+            // makes it a request.
+            let read_as_a_request = !crate::signals::asks_whether_someone_is_staff(&spoken)
+                && (request.probability_with(&keys, &spoken) >= crate::request::THRESHOLD
+                    || request.sentence_probability(&spoken) >= crate::request::THRESHOLD);
+            signals.wants_human = read_as_a_request || crate::signals::a_clause_only_asks_for_a_person(&spoken) || crate::signals::asks_someone_to_act(&spoken);
         }
         let chinese = crate::features::looks_chinese(&normalized);
         let ranking = self.matcher.rank(message, 5);
@@ -569,6 +572,24 @@ mod tests {
                 assert_eq!((third.outcome, third.reason), (Outcome::Handoff, Some(HandoffReason::RepeatedFailure)), "{failed}: {third:?}");
             }
         }
+    }
+
+    #[test]
+    fn asking_whether_someone_is_really_staff_is_a_question_not_a_request() {
+        // The request model read the staff these name as a person wanted (0.85 for the first).
+        let articles: Vec<Article> = crate::eval::parse_lines(include_str!("../../server/kb/articles.jsonl"), "kb").unwrap();
+        let bot = Bot::new(articles, BotSettings::default());
+        for text in [
+            "有个自称客服的加我，找我要验证码说帮我升级会员，靠谱吗",
+            "直播间有人私信叫我转账，是你们的人吗",
+            "someone claiming to be from support asked for my sms code, is that legit",
+        ] {
+            let reply = bot.reply(text, &mut ConversationState::default());
+            assert!(!reply.signals.wants_human, "{text}: {reply:?}");
+        }
+        // A clause asking for a person outright still does.
+        let reply = bot.reply("有人冒充客服骗我，转人工", &mut ConversationState::default());
+        assert_eq!((reply.outcome, reply.reason), (Outcome::Handoff, Some(HandoffReason::Requested)), "{reply:?}");
     }
 
     #[test]

@@ -1227,6 +1227,30 @@ fn rejects_the_bot(text: &str) -> bool {
     (zh || en) && !asks_what_the_bot_is(text)
 }
 
+/// Asking whether someone who contacted the learner is really the platform's staff: "有个自称客服的
+/// 加我，靠谱吗", "直播间有人私信叫我转账，是你们的人吗", "someone claiming to be from support
+/// asked for my code". A question about a possible scam, answered from the knowledge base;
+/// the staff it names are the ones in doubt, not the ones asked for.
+pub fn asks_whether_someone_is_staff(text: &str) -> bool {
+    const ZH: &[&str] =
+        &["自称", "冒充", "假冒", "是你们的人", "是不是你们的人", "是你们客服吗", "是你们的客服吗", "是不是你们客服", "是不是你们的客服", "是你们的工作人员吗"];
+    const EN: &[&str] = &[
+        "claims to be",
+        "claiming to be",
+        "claimed to be",
+        "pretending to be",
+        "pretends to be",
+        "is this really your",
+        "is that really your",
+        "really from your",
+        "actually from your",
+        "are they your staff",
+        "is he your staff",
+        "is she your staff",
+    ];
+    ZH.iter().any(|cue| text.contains(cue)) || EN.iter().any(|cue| contains_cue(text, cue))
+}
+
 /// Asking whether the other side is a bot or a person.
 fn asks_what_the_bot_is(text: &str) -> bool {
     ["你是真人还是", "你是机器人吗", "你是不是机器人", "你是ai吗", "你是人吗", "are you a bot", "are you a human", "are you real", "is this a bot"]
