@@ -168,6 +168,9 @@ const OWNED_THINGS: &[&str] = &[
     "account banned",
 ];
 
+/// How-to words and verbs between a platform and its thing: "怎么改密码", "如何找回密码".
+const ASKING_HOW: &[&str] = &["怎么", "如何", "怎样", "咋", "修改", "改", "找回", "重置", "重设"];
+
 /// Words of signing in or up with us: "用Apple ID登录的", "signed up with my Apple ID".
 const SIGN_IN: &[&str] = &["登录", "登陆", "注册", "sign in", "signed in", "sign up", "signed up", "log in", "logged in", "login"];
 
@@ -188,7 +191,12 @@ pub fn names_another_account(text: &str) -> bool {
                 return false;
             }
             let rest = text[at + owner.len()..].trim_start_matches(['的', ' ', '支', '付']);
-            let rest = rest.strip_prefix("邮箱").unwrap_or(rest).trim_start();
+            let mut rest = rest.strip_prefix("邮箱").unwrap_or(rest).trim_start();
+            // "163邮箱怎么改密码", "微信如何找回密码": asking how to change it, the thing still
+            // belongs to the platform named before.
+            while let Some(shorter) = ASKING_HOW.iter().find_map(|how| rest.strip_prefix(how)) {
+                rest = shorter;
+            }
             OWNED_THINGS.iter().any(|thing| {
                 let Some(after) = rest.strip_prefix(thing) else { return false };
                 let whole = !thing.is_ascii() || after.chars().next().is_none_or(|c| !c.is_ascii_alphanumeric());
@@ -437,6 +445,8 @@ mod tests {
             "forgot my paypal password",
             "微博账号被封了能解吗",
             "my microsoft account was hacked",
+            "163邮箱怎么改密码",
+            "微信如何找回密码",
             // Signing in with it does not make its own trouble ours.
             "用apple id登录，但是apple id密码忘了",
             "my apple id is locked so i can't log in",
@@ -452,6 +462,8 @@ mod tests {
             "online class password",
             "paid with paypal but the course is missing",
             "my account was hacked",
+            "怎么改密码",
+            "用微信登录的账号怎么改密码",
             // Their account as the way in to ours.
             "用apple id登录的，买课的时候让我先绑手机，在哪绑",
             "signed up with my apple id last week. if i ever lose access to that, how would i get back in?",
