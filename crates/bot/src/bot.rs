@@ -388,7 +388,7 @@ impl Bot {
                 let unexplained = self.matcher.unexplained(&asked, candidates.first().map(|best| best.id.as_str()));
                 scope.read(raw, &asked, &unexplained).beyond(candidates.first().map_or(0.0, |best| best.score))
             });
-        if self.matcher.not_ours(&normalized) || beyond {
+        if self.matcher.not_ours(&normalized) || beyond || crate::signals::only_asks_what_the_bot_is(&spoken) {
             state.failures += 1;
             return reply(Outcome::OutOfScope, None, None);
         }
@@ -589,6 +589,21 @@ mod tests {
         }
         // A clause asking for a person outright still does.
         let reply = bot.reply("有人冒充客服骗我，转人工", &mut ConversationState::default());
+        assert_eq!((reply.outcome, reply.reason), (Outcome::Handoff, Some(HandoffReason::Requested)), "{reply:?}");
+    }
+
+    #[test]
+    fn asking_only_whether_it_is_a_bot_is_small_talk() {
+        let articles: Vec<Article> = crate::eval::parse_lines(include_str!("../../server/kb/articles.jsonl"), "kb").unwrap();
+        let bot = Bot::new(articles, BotSettings::default());
+        for text in ["are you real??", "你是机器人吗"] {
+            let reply = bot.reply(text, &mut ConversationState::default());
+            assert_eq!(reply.outcome, Outcome::OutOfScope, "{text}: {reply:?}");
+        }
+        // Beside a question, the question is answered; beside a request, a person comes.
+        let reply = bot.reply("are you a bot? I forgot my password and can't log in", &mut ConversationState::default());
+        assert_eq!(reply.outcome, Outcome::Answer, "{reply:?}");
+        let reply = bot.reply("你是真人吗？不是的话转人工", &mut ConversationState::default());
         assert_eq!((reply.outcome, reply.reason), (Outcome::Handoff, Some(HandoffReason::Requested)), "{reply:?}");
     }
 

@@ -1251,11 +1251,26 @@ pub fn asks_whether_someone_is_staff(text: &str) -> bool {
     ZH.iter().any(|cue| text.contains(cue)) || EN.iter().any(|cue| contains_cue(text, cue))
 }
 
+/// Ways of asking whether the other side is a bot or a person.
+const WHAT_THE_BOT_IS: &[&str] =
+    &["你是真人还是", "你是机器人吗", "你是不是机器人", "你是ai吗", "你是人吗", "are you a bot", "are you a human", "are you real", "is this a bot"];
+
 /// Asking whether the other side is a bot or a person.
 fn asks_what_the_bot_is(text: &str) -> bool {
-    ["你是真人还是", "你是机器人吗", "你是不是机器人", "你是ai吗", "你是人吗", "are you a bot", "are you a human", "are you real", "is this a bot"]
-        .iter()
-        .any(|cue| text.contains(cue))
+    WHAT_THE_BOT_IS.iter().any(|cue| text.contains(cue))
+}
+
+/// A message that asks only whether the other side is a bot ("are you a bot lol", "你是真人还是AI"):
+/// small talk about the assistant, which no article answers. Beside a question ("are you a bot?
+/// my coupon won't apply") the question is what the learner wants answered.
+pub fn only_asks_what_the_bot_is(text: &str) -> bool {
+    if !asks_what_the_bot_is(text) {
+        return false;
+    }
+    let rest = WHAT_THE_BOT_IS.iter().fold(text.to_owned(), |rest, cue| rest.replace(cue, " "));
+    let words = rest.split(|c: char| !c.is_ascii_alphanumeric()).filter(|word| !word.is_empty()).count();
+    let characters = rest.chars().filter(|c| crate::normalize::is_cjk(*c)).count();
+    words <= 3 && characters <= 4
 }
 
 /// A message that is only a person asked for ("人工", "真人", "客服客服客服", "human",
