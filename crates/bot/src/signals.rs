@@ -1681,7 +1681,23 @@ fn damerau_at_most_one(a: &str, b: &str) -> bool {
 
 /// The learner says the last answer did not help.
 fn not_helped(text: &str) -> bool {
-    NOT_HELPED.iter().any(|cue| contains_cue(text, cue))
+    NOT_HELPED.iter().any(|cue| text.match_indices(cue).any(|(at, _)| says_it_did_not_help(text, cue, at)))
+}
+
+/// Whether `cue` at byte `at` of `text` is feedback rather than part of another phrase: "没用过"
+/// and "没用的券" are "not used (yet)", "行不行" asks whether something will do, and English cues
+/// are whole words.
+fn says_it_did_not_help(text: &str, cue: &str, at: usize) -> bool {
+    let before = text[..at].chars().next_back();
+    let after = text[at + cue.len()..].chars().next();
+    if cue.is_ascii() {
+        return !before.is_some_and(|c| c.is_ascii_alphanumeric()) && !after.is_some_and(|c| c.is_ascii_alphabetic());
+    }
+    match cue {
+        "没用" => !after.is_some_and(|c| "过的掉完上".contains(c)),
+        "不行" => before != Some('行') && after != Some('吗'),
+        _ => true,
+    }
 }
 
 /// Whether normalised `text` says only that the answer did not help ("没用", "that didn't
@@ -1978,6 +1994,11 @@ mod tests {
         assert!(read("还是不行").not_helped);
         assert!(read("That didn't work").not_helped);
         assert!(!read("thanks, that worked").not_helped);
+        // Not used yet, and "will it do?", are not feedback on an answer.
+        for text in ["我还没用过这张券，能退吗", "没用的优惠券过期了怎么办", "先试听一节行不行", "这样不行吗"] {
+            assert!(!read(text).not_helped, "{text}");
+        }
+        assert!(read("试了，没用。").not_helped);
     }
 
     #[test]
