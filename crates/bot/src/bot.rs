@@ -489,6 +489,16 @@ mod tests {
         }
     }
 
+    /// The shipped demo knowledge base's articles.
+    fn demo_articles() -> Vec<Article> {
+        crate::eval::parse_lines(include_str!("../../server/kb/articles.jsonl"), "kb").unwrap()
+    }
+
+    /// The bot over the demo knowledge base, as the server builds it.
+    fn demo_bot() -> Bot {
+        Bot::new(demo_articles(), BotSettings::default())
+    }
+
     fn bot() -> Bot {
         Bot::new(
             vec![
@@ -561,7 +571,7 @@ mod tests {
         // Issue 10.16: "没用" / "didn't work" got "that is out of scope". Also over the demo
         // knowledge base, where the scope models read it: a message with no content words is
         // all "unexplained", and must still be a failed answer.
-        let demo = Bot::new(crate::eval::parse_lines(include_str!("../../server/kb/articles.jsonl"), "kb").unwrap(), BotSettings::default());
+        let demo = demo_bot();
         for bot in [bot(), demo] {
             for (question, failed) in [("忘记密码怎么办", "没用"), ("密码忘了怎么办", "没用"), ("I forgot my password", "didn't work")] {
                 let mut state = ConversationState::default();
@@ -577,8 +587,7 @@ mod tests {
     #[test]
     fn asking_whether_someone_is_really_staff_is_a_question_not_a_request() {
         // The request model read the staff these name as a person wanted (0.85 for the first).
-        let articles: Vec<Article> = crate::eval::parse_lines(include_str!("../../server/kb/articles.jsonl"), "kb").unwrap();
-        let bot = Bot::new(articles, BotSettings::default());
+        let bot = demo_bot();
         for text in [
             "有个自称客服的加我，找我要验证码说帮我升级会员，靠谱吗",
             "直播间有人私信叫我转账，是你们的人吗",
@@ -594,8 +603,7 @@ mod tests {
 
     #[test]
     fn asking_only_whether_it_is_a_bot_is_small_talk() {
-        let articles: Vec<Article> = crate::eval::parse_lines(include_str!("../../server/kb/articles.jsonl"), "kb").unwrap();
-        let bot = Bot::new(articles, BotSettings::default());
+        let bot = demo_bot();
         for text in ["are you real??", "你是机器人吗"] {
             let reply = bot.reply(text, &mut ConversationState::default());
             assert_eq!(reply.outcome, Outcome::OutOfScope, "{text}: {reply:?}");
@@ -612,8 +620,7 @@ mod tests {
         // "没用，<another question>" used to skip the scope readings: the question after the
         // feedback was ranked, and a question the knowledge base does not cover got an
         // article or a request to say more instead of "that is out of scope".
-        let articles: Vec<Article> = crate::eval::parse_lines(include_str!("../../server/kb/articles.jsonl"), "kb").unwrap();
-        let bot = Bot::new(articles, BotSettings::default());
+        let bot = demo_bot();
         for (question, beyond) in [("忘了密码怎么找回", "没用。考驾照科目一怎么预约"), ("I forgot my password", "didn't help. how do i renew my passport")]
         {
             let mut state = ConversationState::default();
@@ -706,7 +713,7 @@ mod tests {
     fn the_authored_wordings_name_shipped_articles_and_copy_no_dev_line() {
         // They are trained on in every fold of a cross-validation: a copy of a dev line would
         // be trained on when it is held out, and a wrong id would teach nothing.
-        let articles: Vec<Article> = crate::eval::parse_lines(include_str!("../../server/kb/articles.jsonl"), "kb").unwrap();
+        let articles = demo_articles();
         let authored: Vec<crate::eval::LabelledQuery> = crate::eval::parse_lines(AUTHORED_WORDINGS, "authored").unwrap();
         assert!(authored.len() > 800, "{}", authored.len());
         for wording in &authored {
@@ -732,7 +739,7 @@ mod tests {
         // What the bot learned from labelled questions must not unlearn the plain ones: a
         // learned "密码忘了 → not ours" (from "微信支付密码忘了") once refused the most
         // common question of all.
-        let articles: Vec<Article> = crate::eval::parse_lines(include_str!("../../server/kb/articles.jsonl"), "kb").unwrap();
+        let articles = demo_articles();
         let bot = Bot::new(articles.clone(), BotSettings::default());
         let asked: Vec<(&str, &str)> =
             articles.iter().flat_map(|a| std::iter::once(&a.title).chain(&a.questions).map(move |q| (q.as_str(), a.id.as_str()))).collect();
@@ -749,8 +756,7 @@ mod tests {
     fn an_error_code_an_article_lists_is_answered_however_it_is_asked() {
         // "…什么意思" ends many questions the knowledge base does not cover ("这个成语什么意思");
         // with a code the video article lists, it asks what that code means.
-        let articles: Vec<Article> = crate::eval::parse_lines(include_str!("../../server/kb/articles.jsonl"), "kb").unwrap();
-        let bot = Bot::new(articles, BotSettings::default());
+        let bot = demo_bot();
         let reply = bot.reply("3005什么意思", &mut ConversationState::default());
         assert_eq!(reply.article.map(|a| a.id).as_deref(), Some("zh-video-not-playing"), "{:?}", reply.candidates);
         for text in ["这个成语什么意思", "1234什么意思"] {
@@ -762,8 +768,7 @@ mod tests {
     fn questions_worded_like_what_the_knowledge_base_does_not_cover_are_out_of_scope() {
         // None of these is a line of the training data; each shares a word or two with an
         // article (预约, 会员 and 自动续费, 题, renew).
-        let articles: Vec<Article> = crate::eval::parse_lines(include_str!("../../server/kb/articles.jsonl"), "kb").unwrap();
-        let bot = Bot::new(articles, BotSettings::default());
+        let bot = demo_bot();
         let trained: Vec<String> = [authored_wordings(), crate::scope::authored_out_of_scope()].concat().into_iter().map(|q| q.query).collect();
         for text in ["考驾照科目一怎么预约", "我的QQ音乐会员怎么取消自动续费", "帮我看看这道物理题怎么做", "how do i renew my passport"]
         {

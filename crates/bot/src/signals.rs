@@ -1681,18 +1681,16 @@ fn damerau_at_most_one(a: &str, b: &str) -> bool {
 
 /// The learner says the last answer did not help.
 fn not_helped(text: &str) -> bool {
-    NOT_HELPED.iter().any(|cue| text.match_indices(cue).any(|(at, _)| says_it_did_not_help(text, cue, at)))
+    NOT_HELPED
+        .iter()
+        .any(|cue| if cue.is_ascii() { contains_cue(text, cue) } else { text.match_indices(cue).any(|(at, _)| says_it_did_not_help(text, cue, at)) })
 }
 
-/// Whether `cue` at byte `at` of `text` is feedback rather than part of another phrase: "没用过"
-/// and "没用的券" are "not used (yet)", "行不行" asks whether something will do, and English cues
-/// are whole words.
+/// Whether the Chinese `cue` at byte `at` of `text` is feedback rather than part of another
+/// phrase: "没用过" and "没用的券" are "not used (yet)", "行不行" asks whether something will do.
 fn says_it_did_not_help(text: &str, cue: &str, at: usize) -> bool {
     let before = text[..at].chars().next_back();
     let after = text[at + cue.len()..].chars().next();
-    if cue.is_ascii() {
-        return !before.is_some_and(|c| c.is_ascii_alphanumeric()) && !after.is_some_and(|c| c.is_ascii_alphabetic());
-    }
     match cue {
         "没用" => !after.is_some_and(|c| "过的掉完上".contains(c)),
         "不行" => before != Some('行') && after != Some('吗'),
