@@ -267,7 +267,8 @@ impl Bot {
         });
         let mut joined = std::collections::BTreeSet::new();
         for ((question, id), placed) in ways_in.into_iter().zip(placed) {
-            if let Some(index) = (!placed).then(|| articles.iter().position(|article| article.id == *id)).flatten()
+            if !placed
+                && let Some(index) = articles.iter().position(|article| article.id == *id)
                 && !articles[index].questions.contains(question)
             {
                 articles[index].questions.push(question.clone());
@@ -380,11 +381,11 @@ impl Bot {
         // A failed answer is read without its "没用": those words are feedback on the answer,
         // not part of a question, and the matcher cannot explain them. A bare "没用" has no
         // question left to read; "没用，高考志愿怎么填" still asks one beyond the knowledge base.
-        let asked = if a_failed_answer { crate::signals::without_not_helped(&normalized) } else { normalized.clone() };
+        let asked: std::borrow::Cow<str> = if a_failed_answer { crate::signals::without_not_helped(&normalized).into() } else { normalized.as_str().into() };
         let nothing_asked = a_failed_answer && crate::signals::only_not_helped(&spoken);
         let beyond = !nothing_asked
             && self.scope.as_ref().is_some_and(|scope| {
-                let raw = if a_failed_answer { asked.as_str() } else { message };
+                let raw = if a_failed_answer { &*asked } else { message };
                 let unexplained = self.matcher.unexplained(&asked, candidates.first().map(|best| best.id.as_str()));
                 scope.read(raw, &asked, &unexplained).beyond(candidates.first().map_or(0.0, |best| best.score))
             });
