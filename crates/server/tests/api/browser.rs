@@ -121,17 +121,26 @@ impl<'a> Browser<'a> {
     /// [`Browser::wait_for`] with a patience of its own, for what may be slow the first time
     /// on a cold machine (a call's first media frames).
     async fn wait_within(&self, what: &str, script: &str, args: Value, patience: Duration) -> Value {
+        match self.poll_within(what, script, args, patience).await {
+            Some(value) => value,
+            None => panic!("timed out waiting for {what}"),
+        }
+    }
+
+    /// Polls `script` until it returns something truthy (returned) or `patience` runs out
+    /// (a screenshot is saved and None returned, for callers that add their own diagnosis).
+    async fn poll_within(&self, what: &str, script: &str, args: Value, patience: Duration) -> Option<Value> {
         let polls = patience.as_millis() / 100;
         for _ in 0..polls {
             let value = self.script(script, args.clone()).await;
             let truthy = !matches!(value, Value::Null | Value::Bool(false)) && value.get("error").is_none() && value != json!("") && value != json!(0);
             if truthy {
-                return value;
+                return Some(value);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         self.screenshot(&format!("failed-{}", what.replace(' ', "-"))).await;
-        panic!("timed out waiting for {what}");
+        None
     }
 
     /// Types real key strokes into the element a script returns.
@@ -1168,8 +1177,16 @@ async fn supervisors_read_kpis_in_the_console() {
 
 /// Chromium flags for calls: a fake camera and microphone (a test pattern and a beep), every
 /// media prompt answered yes (camera, microphone, and the screen picker, which then shares
-/// the whole fake screen).
-const CALL_FLAGS: &[&str] = &["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--auto-select-desktop-capture-source=Entire screen"];
+/// the whole fake screen), and loopback among WebRTC's networks. Without that, both browsers
+/// offer only the machine's other interfaces: a direct call then depends on how that network
+/// is set up (with loopback alone, no call connects at all), and one CI run decoded no frame
+/// twice in 60 s while the relay-only call through coturn on 127.0.0.1 passed.
+const CALL_FLAGS: &[&str] = &[
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+    "--auto-select-desktop-capture-source=Entire screen",
+    "--allow-loopback-in-peer-connection",
+];
 
 /// JS: `expr` over the call panel (`panel`: its data attributes say the state, frames decoded,
 /// decoding video tracks, quality level and candidate type), or null while there is none.
@@ -1192,14 +1209,18 @@ async fn call_parties<'a>(stage: &'a Stage, language: &str, first: &str) -> (Bro
     (learner, agent, conversation)
 }
 
-/// Waits until the panel in `scope` has decoded more video frames than `more_than`; returns how many.
 /// Waits until the call panel has decoded more than `more_than` video frames. The first
 /// frames get a minute: on a cold machine the first call of a run (media setup through the
 /// TURN server) once took longer than the usual 30 s.
 async fn frames_rise(browser: &Browser<'_>, scope: &str, more_than: i64, who: &str) -> i64 {
     let script = on_panel(scope, "Number(panel.dataset.frames) > arguments[0] ? Number(panel.dataset.frames) : null");
     let patience = Duration::from_secs(if more_than == 0 { 60 } else { 30 });
-    browser.wait_within(&format!("{who}'s video frames above {more_than}"), &script, json!([more_than]), patience).await.as_i64().unwrap()
+    let what = format!("{who}'s video frames above {more_than}");
+    match browser.poll_within(&what, &script, json!([more_than]), patience).await {
+        Some(frames) => frames.as_i64().unwrap(),
+        // The panel's attributes say how far the call got (call state, ICE state, path).
+        None => panic!("timed out waiting for {what}; the call panel: {}", browser.script(&on_panel(scope, "({...panel.dataset})"), json!([])).await),
+    }
 }
 
 async fn panel_attribute(browser: &Browser<'_>, scope: &str, name: &str) -> Value {
