@@ -153,6 +153,15 @@ const OWNED_THINGS: &[&str] = &[
     "被封",
     "账号被封",
     "帐号被封",
+    // Closing or freezing it: "抖音号注销了还能恢复吗", "支付宝被冻结了".
+    "号注销",
+    "账号注销",
+    "帐号注销",
+    "注销",
+    "号被冻结",
+    "账号被冻结",
+    "被冻结",
+    "冻结",
     "id",
     "password",
     "account password",
@@ -166,6 +175,11 @@ const OWNED_THINGS: &[&str] = &[
     "account was locked",
     "account suspended",
     "account banned",
+    "account deleted",
+    "account was deleted",
+    "account deletion",
+    "account frozen",
+    "account was frozen",
 ];
 
 /// How-to words and verbs between a platform and its thing: "怎么改密码", "如何找回密码".
@@ -450,6 +464,12 @@ mod tests {
             // Signing in with it does not make its own trouble ours.
             "用apple id登录，但是apple id密码忘了",
             "my apple id is locked so i can't log in",
+            // Closing or freezing their account.
+            "抖音号注销了30天，还能恢复吗",
+            "微信账号被冻结了怎么解",
+            "支付宝被冻结了",
+            "qq被冻结了，说检测到异常登录",
+            "my facebook account was deleted, can i get it back",
         ] {
             assert!(names_another_account(&normalize(text)), "{text}");
         }
@@ -467,6 +487,10 @@ mod tests {
             // Their account as the way in to ours.
             "用apple id登录的，买课的时候让我先绑手机，在哪绑",
             "signed up with my apple id last week. if i ever lose access to that, how would i get back in?",
+            // Closing our account, or theirs as the way in to ours.
+            "账号注销了还能恢复吗",
+            "how do i delete my account",
+            "注销账号后用微信登录还能恢复吗",
         ] {
             assert!(!names_another_account(&normalize(text)), "{text}");
         }
