@@ -162,6 +162,9 @@ const OWNED_THINGS: &[&str] = &[
     "账号被冻结",
     "被冻结",
     "冻结",
+    // A credit line's own dates and debts: "花呗还款日是几号", "信用卡逾期了一天".
+    "还款日",
+    "逾期",
     "id",
     "password",
     "account password",
@@ -469,6 +472,8 @@ mod tests {
             "微信账号被冻结了怎么解",
             "支付宝被冻结了",
             "qq被冻结了，说检测到异常登录",
+            "花呗逾期了一天会怎么样",
+            "信用卡还款日是哪天",
             "my facebook account was deleted, can i get it back",
         ] {
             assert!(names_another_account(&normalize(text)), "{text}");
@@ -491,6 +496,7 @@ mod tests {
             "账号注销了还能恢复吗",
             "how do i delete my account",
             "注销账号后用微信登录还能恢复吗",
+            "用花呗分期买的课，退款以后还要还款吗",
         ] {
             assert!(!names_another_account(&normalize(text)), "{text}");
         }
