@@ -450,9 +450,14 @@ pub fn is_supporting(key: &str) -> bool {
     key.starts_with("t:") || key.starts_with("p:") || key.starts_with("c:")
 }
 
-/// Whether the text is mostly Chinese (decides which articles a query is matched against).
+/// Whether the text is mostly Chinese (decides which articles a query is matched against and
+/// the language of replies): some Chinese, and at least half as many Chinese characters as
+/// English words. "login一直失败，password是对的" is Chinese with English words in it; "our
+/// shanghai office needs a 发票, how do i get one" is English with a Chinese word in it.
 pub fn looks_chinese(text: &str) -> bool {
-    text.chars().any(is_cjk)
+    let chinese = text.chars().filter(|c| is_cjk(*c)).count();
+    let english_words = text.split(|c: char| !c.is_ascii_alphabetic()).filter(|word| !word.is_empty()).count();
+    chinese > 0 && 2 * chinese >= english_words
 }
 
 #[cfg(test)]
@@ -463,6 +468,16 @@ mod tests {
 
     fn keys(text: &str) -> Vec<String> {
         features(&normalize(text)).into_iter().map(|f| f.key).collect()
+    }
+
+    #[test]
+    fn a_few_words_of_the_other_language_do_not_change_the_language() {
+        assert!(looks_chinese("login一直失败，password确定是对的，app也是最新版"));
+        assert!(looks_chinese("课程video打不开"));
+        assert!(looks_chinese("请问 how to get refund"));
+        assert!(!looks_chinese("our shanghai office needs a 发票, how do i get one"));
+        assert!(!looks_chinese("I bought 《Python 入门》 but can't find it in my courses"));
+        assert!(!looks_chinese("3005 error"));
     }
 
     #[test]
