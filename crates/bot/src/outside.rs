@@ -183,10 +183,20 @@ const OWNED_THINGS: &[&str] = &[
     "account deletion",
     "account frozen",
     "account was frozen",
+    "locked",
+    "deleted",
+    "banned",
+    "suspended",
+    "disabled",
+    "frozen",
 ];
 
 /// How-to words and verbs between a platform and its thing: "怎么改密码", "如何找回密码".
 const ASKING_HOW: &[&str] = &["怎么", "如何", "怎样", "咋", "修改", "改", "找回", "重置", "重设"];
+
+/// English words between a platform and what happened to its account: "my gmail was
+/// deleted", "google account got hacked".
+const BEING: &[&str] = &["account ", "was ", "is ", "got ", "has been ", "been ", "just "];
 
 /// Words of signing in or up with us: "用Apple ID登录的", "signed up with my Apple ID".
 const SIGN_IN: &[&str] = &["登录", "登陆", "注册", "sign in", "signed in", "sign up", "signed up", "log in", "logged in", "login"];
@@ -211,7 +221,7 @@ pub fn names_another_account(text: &str) -> bool {
             let mut rest = rest.strip_prefix("邮箱").unwrap_or(rest).trim_start();
             // "163邮箱怎么改密码", "微信如何找回密码": asking how to change it, the thing still
             // belongs to the platform named before.
-            while let Some(shorter) = ASKING_HOW.iter().find_map(|how| rest.strip_prefix(how)) {
+            while let Some(shorter) = ASKING_HOW.iter().chain(BEING).find_map(|how| rest.strip_prefix(how)) {
                 rest = shorter;
             }
             OWNED_THINGS.iter().any(|thing| {
@@ -475,6 +485,9 @@ mod tests {
             "花呗逾期了一天会怎么样",
             "信用卡还款日是哪天",
             "my facebook account was deleted, can i get it back",
+            "my gmail was deleted",
+            "my google account got hacked",
+            "instagram is suspended",
         ] {
             assert!(names_another_account(&normalize(text)), "{text}");
         }
@@ -495,6 +508,8 @@ mod tests {
             // Closing our account, or theirs as the way in to ours.
             "账号注销了还能恢复吗",
             "how do i delete my account",
+            "my account was locked after too many tries",
+            "signed in with google and now my account is locked",
             "注销账号后用微信登录还能恢复吗",
             "用花呗分期买的课，退款以后还要还款吗",
         ] {
