@@ -342,7 +342,9 @@ impl Bot {
             // A message asking whether someone is really staff names staff without wanting
             // one ("有个自称客服的加我，靠谱吗"): only a clause that asks for a person outright
             // makes it a request.
+            // So does one asking whether a course with real teachers exists ("有没有真人老师一对一的课").
             let read_as_a_request = !crate::signals::asks_whether_someone_is_staff(&spoken)
+                && !crate::signals::asks_whether_a_course_exists(&spoken)
                 && (request.probability_with(&keys, &spoken) >= crate::request::THRESHOLD
                     || request.sentence_probability(&spoken) >= crate::request::THRESHOLD);
             signals.wants_human = read_as_a_request || crate::signals::a_clause_only_asks_for_a_person(&spoken) || crate::signals::asks_someone_to_act(&spoken);
@@ -600,6 +602,20 @@ mod tests {
         // A clause asking for a person outright still does.
         let reply = bot.reply("有人冒充客服骗我，转人工", &mut ConversationState::default());
         assert_eq!((reply.outcome, reply.reason), (Outcome::Handoff, Some(HandoffReason::Requested)), "{reply:?}");
+    }
+
+    #[test]
+    fn asking_whether_a_course_with_real_teachers_exists_is_not_a_request() {
+        // The request model read these as asking for a person (0.94 and 0.99).
+        let bot = demo_bot();
+        for text in ["有没有人工翻译方向的课程", "有没有真人老师一对一的课"] {
+            let reply = bot.reply(text, &mut ConversationState::default());
+            assert!(!reply.signals.wants_human, "{text}: {reply:?}");
+        }
+        for text in ["有没有人工客服", "有没有人帮我看下我的课", "有没有真人，课程打不开"] {
+            let reply = bot.reply(text, &mut ConversationState::default());
+            assert_eq!((reply.outcome, reply.reason), (Outcome::Handoff, Some(HandoffReason::Requested)), "{text}: {reply:?}");
+        }
     }
 
     #[test]

@@ -1251,6 +1251,21 @@ pub fn asks_whether_someone_is_staff(text: &str) -> bool {
     ZH.iter().any(|cue| text.contains(cue)) || EN.iter().any(|cue| contains_cue(text, cue))
 }
 
+/// Asking whether a course of some kind exists: "有没有人工翻译方向的课程", "有没有真人老师一对一的课",
+/// "有真人老师直播的课吗". The person these name (人工, 真人老师) describes the course, not someone
+/// wanted now. A clause that asks for something done ("有没有人帮我看下我的课") is not one.
+pub fn asks_whether_a_course_exists(text: &str) -> bool {
+    const OPENINGS: &[&str] = &["有没有", "有无", "是否有", "有"];
+    const COURSES: &[&str] = &["课程", "课", "班"];
+    const DOING: &[&str] = &["帮", "看", "处理", "解决", "查", "联系", "回复", "回我", "接", "转"];
+    sentences(text).into_iter().flat_map(|sentence| sentence.split(['，', ',', ' '])).any(|clause| {
+        let asked = clause.trim_end_matches(['吗', '呢', '啊', '呀', '么', '嘛']);
+        OPENINGS.iter().any(|opening| clause.starts_with(opening))
+            && COURSES.iter().any(|course| asked.ends_with(course))
+            && !DOING.iter().any(|doing| clause.contains(doing))
+    })
+}
+
 /// Ways of asking whether the other side is a bot or a person.
 const WHAT_THE_BOT_IS: &[&str] =
     &["你是真人还是", "你是机器人吗", "你是不是机器人", "你是ai吗", "你是人吗", "are you a bot", "are you a human", "are you real", "is this a bot"];
