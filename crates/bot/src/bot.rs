@@ -612,7 +612,8 @@ mod tests {
             let reply = bot.reply(text, &mut ConversationState::default());
             assert!(!reply.signals.wants_human, "{text}: {reply:?}");
         }
-        for text in ["有没有人工客服", "有没有人帮我看下我的课", "有没有真人，课程打不开"] {
+        for text in ["有没有人工客服", "有没有人帮我看下我的课", "有没有真人，课程打不开", "有没有客服管一下我的课", "有没有人工处理退课"]
+        {
             let reply = bot.reply(text, &mut ConversationState::default());
             assert_eq!((reply.outcome, reply.reason), (Outcome::Handoff, Some(HandoffReason::Requested)), "{text}: {reply:?}");
         }

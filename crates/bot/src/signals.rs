@@ -1253,11 +1253,12 @@ pub fn asks_whether_someone_is_staff(text: &str) -> bool {
 
 /// Asking whether a course of some kind exists: "有没有人工翻译方向的课程", "有没有真人老师一对一的课",
 /// "有真人老师直播的课吗". The person these name (人工, 真人老师) describes the course, not someone
-/// wanted now. A clause that asks for something done ("有没有人帮我看下我的课") is not one.
+/// wanted now. A clause about the learner's own course ("有没有人管管我买的课") or asking for
+/// something done ("有没有人能弄一下", "有没有人工处理退课") is not one.
 pub fn asks_whether_a_course_exists(text: &str) -> bool {
     const OPENINGS: &[&str] = &["有没有", "有无", "是否有", "有"];
     const COURSES: &[&str] = &["课程", "课", "班"];
-    const DOING: &[&str] = &["帮", "看", "处理", "解决", "查", "联系", "回复", "回我", "接", "转"];
+    const DOING: &[&str] = &["我", "帮", "看", "管", "弄", "搞", "处理", "解决", "查", "退", "联系", "回复", "回", "接", "转", "能"];
     sentences(text).into_iter().flat_map(|sentence| sentence.split(['，', ',', ' '])).any(|clause| {
         let asked = clause.trim_end_matches(['吗', '呢', '啊', '呀', '么', '嘛']);
         OPENINGS.iter().any(|opening| clause.starts_with(opening))
