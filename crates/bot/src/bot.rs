@@ -341,8 +341,8 @@ impl Bot {
             // the model reads as a request on its own.
             // A message asking whether someone is really staff names staff without wanting
             // one ("有个自称客服的加我，靠谱吗"): only a clause that asks for a person outright
-            // makes it a request.
-            // So does one asking whether a course with real teachers exists ("有没有真人老师一对一的课").
+            // makes it a request. The same holds for one asking whether a course with real
+            // teachers exists ("有没有真人老师一对一的课").
             let read_as_a_request = !crate::signals::asks_whether_someone_is_staff(&spoken)
                 && !crate::signals::asks_whether_a_course_exists(&spoken)
                 && (request.probability_with(&keys, &spoken) >= crate::request::THRESHOLD
@@ -587,36 +587,44 @@ mod tests {
         }
     }
 
+    /// Asserts that none of `texts`, each a first message, is read as a request for a person.
+    fn assert_not_requests(bot: &Bot, texts: &[&str]) {
+        for text in texts {
+            let reply = bot.reply(text, &mut ConversationState::default());
+            assert!(!reply.signals.wants_human, "{text}: {reply:?}");
+        }
+    }
+
+    /// Asserts that each of `texts`, as a first message, hands over as a request for a person.
+    fn assert_requests(bot: &Bot, texts: &[&str]) {
+        for text in texts {
+            let reply = bot.reply(text, &mut ConversationState::default());
+            assert_eq!((reply.outcome, reply.reason), (Outcome::Handoff, Some(HandoffReason::Requested)), "{text}: {reply:?}");
+        }
+    }
+
     #[test]
     fn asking_whether_someone_is_really_staff_is_a_question_not_a_request() {
         // The request model read the staff these name as a person wanted (0.85 for the first).
         let bot = demo_bot();
-        for text in [
-            "有个自称客服的加我，找我要验证码说帮我升级会员，靠谱吗",
-            "直播间有人私信叫我转账，是你们的人吗",
-            "someone claiming to be from support asked for my sms code, is that legit",
-        ] {
-            let reply = bot.reply(text, &mut ConversationState::default());
-            assert!(!reply.signals.wants_human, "{text}: {reply:?}");
-        }
+        assert_not_requests(
+            &bot,
+            &[
+                "有个自称客服的加我，找我要验证码说帮我升级会员，靠谱吗",
+                "直播间有人私信叫我转账，是你们的人吗",
+                "someone claiming to be from support asked for my sms code, is that legit",
+            ],
+        );
         // A clause asking for a person outright still does.
-        let reply = bot.reply("有人冒充客服骗我，转人工", &mut ConversationState::default());
-        assert_eq!((reply.outcome, reply.reason), (Outcome::Handoff, Some(HandoffReason::Requested)), "{reply:?}");
+        assert_requests(&bot, &["有人冒充客服骗我，转人工"]);
     }
 
     #[test]
     fn asking_whether_a_course_with_real_teachers_exists_is_not_a_request() {
         // The request model read these as asking for a person (0.94 and 0.99).
         let bot = demo_bot();
-        for text in ["有没有人工翻译方向的课程", "有没有真人老师一对一的课"] {
-            let reply = bot.reply(text, &mut ConversationState::default());
-            assert!(!reply.signals.wants_human, "{text}: {reply:?}");
-        }
-        for text in ["有没有人工客服", "有没有人帮我看下我的课", "有没有真人，课程打不开", "有没有客服管一下我的课", "有没有人工处理退课"]
-        {
-            let reply = bot.reply(text, &mut ConversationState::default());
-            assert_eq!((reply.outcome, reply.reason), (Outcome::Handoff, Some(HandoffReason::Requested)), "{text}: {reply:?}");
-        }
+        assert_not_requests(&bot, &["有没有人工翻译方向的课程", "有没有真人老师一对一的课"]);
+        assert_requests(&bot, &["有没有人工客服", "有没有人帮我看下我的课", "有没有真人，课程打不开", "有没有客服管一下我的课", "有没有人工处理退课"]);
     }
 
     #[test]
@@ -629,8 +637,7 @@ mod tests {
         // Beside a question, the question is answered; beside a request, a person comes.
         let reply = bot.reply("are you a bot? I forgot my password and can't log in", &mut ConversationState::default());
         assert_eq!(reply.outcome, Outcome::Answer, "{reply:?}");
-        let reply = bot.reply("你是真人吗？不是的话转人工", &mut ConversationState::default());
-        assert_eq!((reply.outcome, reply.reason), (Outcome::Handoff, Some(HandoffReason::Requested)), "{reply:?}");
+        assert_requests(&bot, &["你是真人吗？不是的话转人工"]);
     }
 
     #[test]
