@@ -342,9 +342,11 @@ impl Bot {
             // A message asking whether someone is really staff names staff without wanting
             // one ("有个自称客服的加我，靠谱吗"): only a clause that asks for a person outright
             // makes it a request. The same holds for one asking whether a course with real
-            // teachers exists ("有没有真人老师一对一的课").
+            // teachers exists ("有没有真人老师一对一的课"), and for thanks to a person whose help
+            // already ended the trouble ("谢谢客服，问题解决了").
             let read_as_a_request = !crate::signals::asks_whether_someone_is_staff(&spoken)
                 && !crate::signals::asks_whether_a_course_exists(&spoken)
+                && !crate::signals::thanks_for_help_already_given(&spoken)
                 && (request.probability_with(&keys, &spoken) >= crate::request::THRESHOLD
                     || request.sentence_probability(&spoken) >= crate::request::THRESHOLD);
             signals.wants_human = read_as_a_request || crate::signals::a_clause_only_asks_for_a_person(&spoken) || crate::signals::asks_someone_to_act(&spoken);
@@ -625,6 +627,18 @@ mod tests {
         let bot = demo_bot();
         assert_not_requests(&bot, &["有没有人工翻译方向的课程", "有没有真人老师一对一的课"]);
         assert_requests(&bot, &["有没有人工客服", "有没有人帮我看下我的课", "有没有真人，课程打不开", "有没有客服管一下我的课", "有没有人工处理退课"]);
+    }
+
+    #[test]
+    fn thanks_for_help_already_given_is_not_a_request() {
+        // The request model read these as asking for a person (0.83, 0.98 and 0.99).
+        let bot = demo_bot();
+        assert_not_requests(
+            &bot,
+            &["上午那个人工客服帮我弄好了，谢谢", "感谢人工客服，证书的事处理好了", "thanks to the human agent, all good now", "谢谢客服，搞定了"],
+        );
+        // Trouble still there, with a person asked for, is a request.
+        assert_requests(&bot, &["谢谢，但是还没解决，转人工", "thanks but it's still not fixed, get me an agent"]);
     }
 
     #[test]

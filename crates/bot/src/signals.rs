@@ -870,10 +870,11 @@ fn asks_to_escalate(text: &str) -> bool {
 
 /// One clause of the message is nothing but a request for a person: "还是不会弄，转人工",
 /// "试了还是不行 要人工", "ok. agent please". Whatever the rest says, that clause asks — unless
-/// the message declines a person or asks whether the bot is one. A bare "客服" is left out:
-/// "客服，我的退款呢" addresses whoever answers.
+/// the message declines a person, asks whether the bot is one, or thanks one whose help ended
+/// the trouble ("谢谢客服，问题解决了"). A bare "客服" is left out: "客服，我的退款呢" addresses
+/// whoever answers.
 pub fn a_clause_only_asks_for_a_person(text: &str) -> bool {
-    if declines_a_person(text) || asks_what_the_bot_is(text) {
+    if declines_a_person(text) || asks_what_the_bot_is(text) || thanks_for_help_already_given(text) {
         return false;
     }
     text.split(|c: char| "，,。.!！?？;；~、…\n".contains(c) || c.is_whitespace() && !text.is_ascii())
@@ -1265,6 +1266,37 @@ pub fn asks_whether_a_course_exists(text: &str) -> bool {
             && COURSES.iter().any(|course| asked.ends_with(course))
             && !DOING.iter().any(|doing| clause.contains(doing))
     })
+}
+
+/// Thanks for help already given, with the trouble over: "昨天人工客服帮我解决了，谢谢你们",
+/// "thanks, the agent already fixed it". The person these name is the one who helped, not
+/// someone wanted now. Trouble still there ("谢谢，但是还没解决") is not over.
+pub fn thanks_for_help_already_given(text: &str) -> bool {
+    const THANKS: &[&str] = &["谢谢", "感谢", "多谢", "谢了", "thanks", "thank you", "thx"];
+    const OVER: &[&str] = &["解决了", "搞定了", "弄好了", "处理好了", "办好了", "好了", "resolved", "sorted", "fixed", "works now", "working now", "all good"];
+    const NOT_OVER: &[&str] = &[
+        "没解决",
+        "未解决",
+        "没有解决",
+        "没搞定",
+        "没弄好",
+        "没处理好",
+        "还没",
+        "不好",
+        "但是",
+        "可是",
+        "not resolved",
+        "not fixed",
+        "not sorted",
+        "isn't",
+        "hasn't",
+        "didn't",
+        "still",
+        "but",
+    ];
+    THANKS.iter().any(|cue| text.contains(cue))
+        && OVER.iter().any(|cue| text.contains(cue))
+        && !NOT_OVER.iter().any(|cue| if cue.is_ascii() { contains_cue(text, cue) } else { text.contains(cue) })
 }
 
 /// Ways of asking whether the other side is a bot or a person.
