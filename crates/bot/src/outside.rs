@@ -376,8 +376,27 @@ pub fn names_outside_service(outside: &[&str], text: &str) -> bool {
 }
 
 /// What a service's own membership or account is called, right after its name.
-const MEMBERSHIP: &[&str] =
-    &["会员", "订阅", "自动续费", "续费", "注册", "账号", "密码", "subscription", "membership", "premium", "plus", "account", "password", "login"];
+const MEMBERSHIP: &[&str] = &[
+    "会员",
+    "订阅",
+    "自动续费",
+    "续费",
+    "注册",
+    "账号",
+    "密码",
+    "退款",
+    "订单",
+    "subscription",
+    "membership",
+    "premium",
+    "plus",
+    "account",
+    "password",
+    "login",
+    "refund",
+    "order",
+    "plan",
+];
 
 /// Whether normalised `text` asks about the membership, subscription or account of a service
 /// the knowledge base never mentions ("netflix会员怎么退款", "cancel my Coursera Plus
@@ -393,7 +412,15 @@ pub fn asks_about_an_outside_membership(outside: &[&str], text: &str) -> bool {
             }
             let rest: String = text[end..].chars().filter(|c| !matches!(c, '的' | ' ')).collect();
             let rest = rest.strip_prefix("怎么").or_else(|| rest.strip_prefix("如何")).unwrap_or(&rest);
-            MEMBERSHIP.iter().any(|thing| rest.starts_with(thing))
+            // One word may come between, the plan's own name: "duolingo super 会员", "spotify
+            // family plan".
+            let after_plan: String = text[end..]
+                .trim_start_matches(['的', ' '])
+                .trim_start_matches(|c: char| c.is_ascii_alphanumeric())
+                .chars()
+                .filter(|c| !matches!(c, '的' | ' '))
+                .collect();
+            MEMBERSHIP.iter().any(|thing| rest.starts_with(thing) || after_plan.starts_with(thing))
         })
     })
 }
@@ -520,10 +547,27 @@ mod tests {
     #[test]
     fn another_services_membership_is_theirs_unless_the_knowledge_base_names_the_service() {
         let outside = outside_names(&["我们的会员可以免费看所有课程".to_owned()]);
-        for text in ["Spotify会员怎么取消", "how do i cancel my udemy subscription", "skillshare premium refund", "chatgpt怎么注册"] {
+        for text in [
+            "Spotify会员怎么取消",
+            "how do i cancel my udemy subscription",
+            "skillshare premium refund",
+            "chatgpt怎么注册",
+            // Its refunds and orders, and a plan's name between: "duolingo super 会员".
+            "my netflix refund never came",
+            "美团退款多久到账",
+            "duolingo super 会员怎么退",
+            "spotify family plan price",
+        ] {
             assert!(asks_about_an_outside_membership(&outside, &normalize(text)), "{text}");
         }
-        for text in ["在小红书上看到你们的课，会员多少钱", "会员怎么取消", "zoom meeting link for the live class", "udemyish account"] {
+        for text in [
+            "在小红书上看到你们的课，会员多少钱",
+            "会员怎么取消",
+            "zoom meeting link for the live class",
+            "udemyish account",
+            "在淘宝买的课怎么退款",
+            "my netflix keeps buffering, is it my refund?",
+        ] {
             assert!(!asks_about_an_outside_membership(&outside, &normalize(text)), "{text}");
         }
         // A service the knowledge base names (paying by Spotify, say) is not outside.
