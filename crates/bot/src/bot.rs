@@ -349,7 +349,10 @@ impl Bot {
                 && !crate::signals::thanks_for_help_already_given(&spoken)
                 && (request.probability_with(&keys, &spoken) >= crate::request::THRESHOLD
                     || request.sentence_probability(&spoken) >= crate::request::THRESHOLD);
-            signals.wants_human = read_as_a_request || crate::signals::a_clause_only_asks_for_a_person(&spoken) || crate::signals::asks_someone_to_act(&spoken);
+            signals.wants_human = read_as_a_request
+                || crate::signals::a_clause_only_asks_for_a_person(&spoken)
+                || crate::signals::asks_someone_to_act(&spoken)
+                || crate::signals::still_waiting_for_a_person(&spoken);
         }
         let chinese = crate::features::looks_chinese(&normalized);
         let ranking = self.matcher.rank(message, 5);
@@ -639,6 +642,14 @@ mod tests {
         );
         // Trouble still there, with a person asked for, is a request.
         assert_requests(&bot, &["谢谢，但是还没解决，转人工", "thanks but it's still not fixed, get me an agent"]);
+    }
+
+    #[test]
+    fn a_learner_still_waiting_for_a_person_is_handed_over() {
+        // Without the reading of the learner's own wait, the contact article answered these.
+        let bot = demo_bot();
+        assert_requests(&bot, &["排队等人工十分钟了还没轮到我", "still in the queue for a human, anyone there?"]);
+        assert_not_requests(&bot, &["人工一般要排多久"]);
     }
 
     #[test]

@@ -857,6 +857,22 @@ fn waits_in_line_for_a_person(text: &str) -> bool {
     zh || en
 }
 
+/// A learner already waiting for a person and impatient for one: "排队排了半天了人工怎么还没来",
+/// "I've been waiting in the queue for an agent for 20 min, is anyone coming?", "怎么还不给我转人工".
+/// The learner is in line (or asked to be) and says so; the line is the bot's to join, so this
+/// is a request however the question is worded. Asking how long the line is in general ("人工
+/// 一般要排多久") says no wait of the learner's own.
+pub fn still_waiting_for_a_person(text: &str) -> bool {
+    const ZH_OWN_WAIT: &[&str] = &["还没", "还不", "还在", "已经", "半天", "好久", "这么久", "多久了", "一直"];
+    const EN_OWN_WAIT: &[&str] =
+        &["still", "been waiting", "anyone coming", "someone coming", "anybody coming", "is anyone", "is someone", "yet", "for ages", "forever", "so long"];
+    const ZH_NOT_YET_PASSED_ON: &[&str] = &["还不给我转", "还不转", "还没转", "还没给我转", "还不帮我转", "还没帮我转"];
+    let waits = waits_in_line_for_a_person(text)
+        && !review_by_a_person(text)
+        && (ZH_OWN_WAIT.iter().any(|cue| text.contains(cue)) || EN_OWN_WAIT.iter().any(|cue| contains_cue(text, cue)));
+    waits || ZH_NOT_YET_PASSED_ON.iter().any(|cue| text.contains(cue))
+}
+
 /// Asking for support above the first line: "升级到高级客服", "一线处理不了就升级吧",
 /// "escalate this", "bump it up to a senior specialist", "tier 2 please".
 fn asks_to_escalate(text: &str) -> bool {
@@ -1997,6 +2013,12 @@ mod tests {
         }
         for text in ["排队买课有优惠吗", "waiting for my refund", "人工审核一般要几天"] {
             assert!(!waits_in_line_for_a_person(text), "{text}");
+        }
+        for text in ["排队等人工十分钟了还没轮到我", "still in the queue for a human, anyone there?", "为什么还不给我转人工"] {
+            assert!(still_waiting_for_a_person(text), "{text}");
+        }
+        for text in ["人工一般要排多久", "still waiting for my refund", "客服说三天到账，我再等等", "我一直在等人工审核结果"] {
+            assert!(!still_waiting_for_a_person(text), "{text}");
         }
         for text in ["一线处理不了就升级吧", "能不能帮我升级到高级客服", "can you escalate this", "bump it up to a senior specialist"] {
             assert!(asks_to_escalate(text), "{text}");
