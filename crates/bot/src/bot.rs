@@ -653,6 +653,14 @@ mod tests {
     }
 
     #[test]
+    fn skipping_the_bot_is_a_request() {
+        // "skip the bot" was refused as out of scope.
+        let bot = demo_bot();
+        assert_requests(&bot, &["skip the bot", "bypass the bot pls", "跳过机器人"]);
+        assert_not_requests(&bot, &["can i skip the intro of the AI course"]);
+    }
+
+    #[test]
     fn asking_only_whether_it_is_a_bot_is_small_talk() {
         let bot = demo_bot();
         for text in ["are you real??", "你是机器人吗"] {

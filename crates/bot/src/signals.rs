@@ -1215,10 +1215,12 @@ fn addresses_someone_in_charge(text: &str) -> bool {
     zh || EN_IN_CHARGE.iter().any(|who| contains_cue(text, who)) && EN_ASKED.iter().any(|cue| contains_cue(text, cue))
 }
 
-/// "不要机器人", "别让AI回我", "机器人闭嘴", "no more bot answers", "bots can't fix this".
+/// "不要机器人", "别让AI回我", "机器人闭嘴", "跳过机器人", "no more bot answers", "bots can't fix this",
+/// "skip the bot".
 fn rejects_the_bot(text: &str) -> bool {
     const ZH_BOT: &[&str] = &["机器人", "机器", "ai", "智能", "自动回复", "自动的", "程序", "bot"];
-    const ZH_AGAINST: &[&str] = &["不要", "别", "不想", "不跟", "不和", "闭嘴", "走开", "滚", "不用", "受够", "换", "不是跟", "听不懂", "不懂", "没用"];
+    const ZH_AGAINST: &[&str] =
+        &["不要", "别", "不想", "不跟", "不和", "闭嘴", "走开", "滚", "不用", "受够", "换", "不是跟", "听不懂", "不懂", "没用", "跳过", "绕过"];
     const EN_BOT: &[&str] = &["bot", "bots", "robot", "robots", "chatbot", "chatbots", "ai", "automated", "machine", "machines", "auto-reply", "auto reply"];
     const EN_AGAINST: &[&str] = &[
         "no",
@@ -1238,6 +1240,10 @@ fn rejects_the_bot(text: &str) -> bool {
         "stupid",
         "tired of",
         "done with",
+        "skip",
+        "bypass",
+        "get past",
+        "get rid of",
     ];
     let zh = ZH_BOT.iter().any(|bot| text.contains(bot)) && ZH_AGAINST.iter().any(|cue| text.contains(cue));
     let en = EN_BOT.iter().any(|bot| contains_cue(text, bot)) && EN_AGAINST.iter().any(|cue| contains_cue(text, cue));
