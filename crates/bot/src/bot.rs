@@ -642,6 +642,8 @@ mod tests {
         );
         // Trouble still there, with a person asked for, is a request.
         assert_requests(&bot, &["谢谢，但是还没解决，转人工", "thanks but it's still not fixed, get me an agent"]);
+        // Asking whether it is over is not saying so.
+        assert_requests(&bot, &["谢谢，退款好了吗？转人工"]);
     }
 
     #[test]

@@ -870,7 +870,9 @@ pub fn still_waiting_for_a_person(text: &str) -> bool {
     let waits = waits_in_line_for_a_person(text)
         && !review_by_a_person(text)
         && (ZH_OWN_WAIT.iter().any(|cue| text.contains(cue)) || EN_OWN_WAIT.iter().any(|cue| contains_cue(text, cue)));
-    waits || ZH_NOT_YET_PASSED_ON.iter().any(|cue| text.contains(cue))
+    // "退款还不转到卡上" is money not passed on: the person must be named.
+    let not_yet_passed_on = ZH_NOT_YET_PASSED_ON.iter().any(|cue| text.contains(cue)) && ["人工", "客服", "真人"].iter().any(|who| text.contains(who));
+    waits || not_yet_passed_on
 }
 
 /// Asking for support above the first line: "升级到高级客服", "一线处理不了就升级吧",
@@ -1316,9 +1318,10 @@ pub fn thanks_for_help_already_given(text: &str) -> bool {
         "still",
         "but",
     ];
-    THANKS.iter().any(|cue| text.contains(cue))
-        && OVER.iter().any(|cue| text.contains(cue))
-        && !NOT_OVER.iter().any(|cue| if cue.is_ascii() { contains_cue(text, cue) } else { text.contains(cue) })
+    // "退款好了吗", "is it fixed?": asking whether it is over is not saying so.
+    const ASKED: &[char] = &['吗', '没', '么', '嘛', '呢', '?', '？'];
+    let over = OVER.iter().any(|cue| text.match_indices(cue).any(|(at, _)| !text[at + cue.len()..].trim_start().starts_with(ASKED)));
+    THANKS.iter().any(|cue| text.contains(cue)) && over && !NOT_OVER.iter().any(|cue| if cue.is_ascii() { contains_cue(text, cue) } else { text.contains(cue) })
 }
 
 /// Ways of asking whether the other side is a bot or a person.
@@ -2023,7 +2026,8 @@ mod tests {
         for text in ["排队等人工十分钟了还没轮到我", "still in the queue for a human, anyone there?", "为什么还不给我转人工"] {
             assert!(still_waiting_for_a_person(text), "{text}");
         }
-        for text in ["人工一般要排多久", "still waiting for my refund", "客服说三天到账，我再等等", "我一直在等人工审核结果"] {
+        for text in ["人工一般要排多久", "still waiting for my refund", "客服说三天到账，我再等等", "我一直在等人工审核结果", "退款怎么还不转到我卡上"]
+        {
             assert!(!still_waiting_for_a_person(text), "{text}");
         }
         for text in ["一线处理不了就升级吧", "能不能帮我升级到高级客服", "can you escalate this", "bump it up to a senior specialist"] {
