@@ -12,7 +12,9 @@
 // The call panel shows the other side's camera and screen, the controls, the duration and a
 // five-level quality indicator computed from getStats (round-trip time, packet loss and the
 // received bitrate). Its data attributes (data-state, data-level, data-frames, data-tracks,
-// data-path) say what it shows, for people's tools and the browser tests alike.
+// data-path) say what it shows, for people's tools and the browser tests alike; data-ice,
+// data-connection, data-encoded, data-sent, data-received and data-remote say how far a
+// call that shows nothing got (connected? sending? receiving?).
 import { el } from "./dom.js";
 
 const STATS_EVERY_MS = 1000;
@@ -196,7 +198,7 @@ export function createCalls({ api, rt, token = () => Promise.resolve(null), cont
     const pc = current?.pc;
     if (!pc) return;
     const report = await pc.getStats();
-    let rtt = null, lost = 0, received = 0, bytes = 0, frames = 0, decoding = 0, path = null;
+    let rtt = null, lost = 0, received = 0, bytes = 0, frames = 0, decoding = 0, path = null, encoded = 0, sent = 0;
     let pairId = null;
     report.forEach((stat) => { if (stat.type === "transport" && stat.selectedCandidatePairId) pairId = stat.selectedCandidatePairId; });
     report.forEach((stat) => {
@@ -213,6 +215,12 @@ export function createCalls({ api, rt, token = () => Promise.resolve(null), cont
           if ((stat.framesDecoded || 0) > 0) decoding += 1;
         }
       }
+      // What this side sends: a call that decodes nothing is told apart from one whose
+      // camera never encoded a frame.
+      if (stat.type === "outbound-rtp" && stat.kind === "video") {
+        encoded += stat.framesEncoded || 0;
+        sent += stat.bytesSent || 0;
+      }
     });
     const now = Date.now();
     const seconds = current.lastAt ? (now - current.lastAt) / 1000 : 0;
@@ -223,7 +231,7 @@ export function createCalls({ api, rt, token = () => Promise.resolve(null), cont
     const healthy = ["connected", "completed"].includes(pc.iceConnectionState);
     if (healthy) current.healthyAt = now;
     else if (current.healthyAt && now - current.healthyAt > RESTART_AGAIN_MS && now - (current.restartedAt || 0) > RESTART_AGAIN_MS) restart();
-    current.quality = { level: level(rtt, loss, kbps), rtt, loss, kbps, frames, decoding, path };
+    current.quality = { level: level(rtt, loss, kbps), rtt, loss, kbps, frames, decoding, path, encoded, sent, bytes };
     render();
   }
 
@@ -266,7 +274,8 @@ export function createCalls({ api, rt, token = () => Promise.resolve(null), cont
     const bars = quality ? "▂▄▆█▉".slice(0, quality.level) : "";
     const panel = el("div", { class: "call-panel", "data-call": call.id, "data-state": call.state, "data-media": call.media,
       "data-level": quality?.level ?? 0, "data-frames": quality?.frames ?? 0, "data-tracks": quality?.decoding ?? 0, "data-path": quality?.path ?? "",
-      "data-ice": current.pc?.iceConnectionState ?? "" },
+      "data-ice": current.pc?.iceConnectionState ?? "", "data-connection": current.pc?.connectionState ?? "",
+      "data-encoded": quality?.encoded ?? 0, "data-sent": quality?.sent ?? 0, "data-received": quality?.bytes ?? 0, "data-remote": current.remote.size },
       el("div", { class: "call-status" }, (call.media === "video" ? "📹 " : "📞 ") + status, " ",
         el("span", { class: "call-quality", title: T().quality + (quality?.rtt != null ? ` · RTT ${Math.round(quality.rtt * 1000)} ms` : "") + (quality?.kbps != null ? ` · ${Math.round(quality.kbps)} kbps` : "") }, bars)),
       problem ? el("div", { class: "call-problem" }, problem) : null,
