@@ -344,11 +344,20 @@ impl Bot {
             // makes it a request. The same holds for one asking whether a course with real
             // teachers exists ("有没有真人老师一对一的课"), and for thanks to a person whose help
             // already ended the trouble ("谢谢客服，问题解决了").
+            // The learner's own people ("20个员工", "our staff") are not ours: the model reads
+            // the message without them.
+            let model_says = match crate::signals::without_the_learners_own_people(&spoken) {
+                Some(rest) => {
+                    request.probability(&rest, &rest) >= crate::request::THRESHOLD || request.sentence_probability(&rest) >= crate::request::THRESHOLD
+                }
+                None => {
+                    request.probability_with(&keys, &spoken) >= crate::request::THRESHOLD || request.sentence_probability(&spoken) >= crate::request::THRESHOLD
+                }
+            };
             let read_as_a_request = !crate::signals::asks_whether_someone_is_staff(&spoken)
                 && !crate::signals::asks_whether_a_course_exists(&spoken)
                 && !crate::signals::thanks_for_help_already_given(&spoken)
-                && (request.probability_with(&keys, &spoken) >= crate::request::THRESHOLD
-                    || request.sentence_probability(&spoken) >= crate::request::THRESHOLD);
+                && model_says;
             signals.wants_human = read_as_a_request
                 || crate::signals::a_clause_only_asks_for_a_person(&spoken)
                 || crate::signals::asks_someone_to_act(&spoken)
@@ -644,6 +653,36 @@ mod tests {
         assert_requests(&bot, &["谢谢，但是还没解决，转人工", "thanks but it's still not fixed, get me an agent"]);
         // Asking whether it is over is not saying so.
         assert_requests(&bot, &["谢谢，退款好了吗？转人工"]);
+        // Thanks for help on an earlier day is over too; asking that person again is not.
+        // (The request model read the first as asking for a person.)
+        assert_not_requests(&bot, &["谢谢上次帮我处理证书的客服小哥", "thank you to the agent who helped me yesterday"]);
+        assert!(!crate::signals::thanks_for_help_already_given("谢谢，之前帮我处理的那个客服能再帮我看看吗"));
+    }
+
+    #[test]
+    fn the_learners_own_people_are_not_a_request() {
+        // A company buying for its team names its staff: the request model read these as
+        // asking for one of ours.
+        let bot = demo_bot();
+        assert_not_requests(
+            &bot,
+            &[
+                "We'd like to sign up about 30 staff at once. Card payments one by one are tedious. Is bank transfer possible?",
+                "My company is buying seats for 40 staff, can we pay via wire transfer?",
+            ],
+        );
+        assert_requests(&bot, &["我们公司30个员工买了课，发票一直开不出来，转人工", "our staff can't log in, let me talk to an agent"]);
+    }
+
+    #[test]
+    fn a_bare_error_code_is_read_in_chinese() {
+        // Learners who type only a code mostly write Chinese: it was matched against the
+        // English articles.
+        let bot = demo_bot();
+        let reply = bot.reply("4002", &mut ConversationState::default());
+        assert_eq!(reply.article.map(|a| a.id), Some("zh-video-not-playing".to_owned()), "{:?}", reply.outcome);
+        let reply = bot.reply("error 4002", &mut ConversationState::default());
+        assert_eq!(reply.article.map(|a| a.id), Some("en-video-playback".to_owned()), "{:?}", reply.outcome);
     }
 
     #[test]

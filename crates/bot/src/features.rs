@@ -454,10 +454,13 @@ pub fn is_supporting(key: &str) -> bool {
 /// the language of replies): some Chinese, and at least half as many Chinese characters as
 /// English words. "login一直失败，password是对的" is Chinese with English words in it; "our
 /// shanghai office needs a 发票, how do i get one" is English with a Chinese word in it.
+///
+/// A message with no word in either language (a bare error code, "3005") is read as Chinese,
+/// the platform's first language: learners who type only a code mostly write Chinese.
 pub fn looks_chinese(text: &str) -> bool {
     let chinese = text.chars().filter(|c| is_cjk(*c)).count();
     let english_words = text.split(|c: char| !c.is_ascii_alphabetic()).filter(|word| !word.is_empty()).count();
-    chinese > 0 && 2 * chinese >= english_words
+    chinese > 0 && 2 * chinese >= english_words || chinese == 0 && english_words == 0 && text.chars().any(|c| c.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -478,6 +481,8 @@ mod tests {
         assert!(!looks_chinese("our shanghai office needs a 发票, how do i get one"));
         assert!(!looks_chinese("I bought 《Python 入门》 but can't find it in my courses"));
         assert!(!looks_chinese("3005 error"));
+        assert!(looks_chinese("3005"));
+        assert!(!looks_chinese("👍"));
     }
 
     #[test]

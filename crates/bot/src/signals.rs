@@ -1321,7 +1321,61 @@ pub fn thanks_for_help_already_given(text: &str) -> bool {
     // "退款好了吗", "is it fixed?": asking whether it is over is not saying so.
     const ASKED: &[char] = &['吗', '没', '么', '嘛', '呢', '?', '？'];
     let over = OVER.iter().any(|cue| text.match_indices(cue).any(|(at, _)| !text[at + cue.len()..].trim_start().starts_with(ASKED)));
-    THANKS.iter().any(|cue| text.contains(cue)) && over && !NOT_OVER.iter().any(|cue| if cue.is_ascii() { contains_cue(text, cue) } else { text.contains(cue) })
+    // Thanks for help on an earlier day, asking nothing ("谢谢昨天帮我处理退款的那位客服",
+    // "thanks to whoever helped me yesterday"): the help is over too. Asking that person
+    // again ("之前帮我的客服能再帮我看看吗") is a request.
+    const PAST: &[&str] = &["昨天", "前天", "上次", "之前", "刚才", "刚刚", "那天", "yesterday", "earlier", "last time", "the other day"];
+    const HELPED: &[&str] = &["帮", "处理", "helped", "handled", "took care"];
+    const ASKS: &[&str] = &["吗", "?", "？", "能不能", "可以", "再", "again", "can ", "could "];
+    let helped_before = PAST.iter().any(|cue| if cue.is_ascii() { contains_cue(text, cue) } else { text.contains(cue) })
+        && HELPED.iter().any(|cue| text.contains(cue))
+        && !ASKS.iter().any(|cue| text.contains(cue));
+    THANKS.iter().any(|cue| text.contains(cue))
+        && (over || helped_before)
+        && !NOT_OVER.iter().any(|cue| if cue.is_ascii() { contains_cue(text, cue) } else { text.contains(cue) })
+}
+
+/// The message without the learner's own people: the staff of a company buying for its team
+/// ("公司想给20个员工统一买课", "courses for about 20 staff", "our employees need invoices")
+/// are theirs, not ours, and a question about them asks for nobody. None when it names none.
+pub fn without_the_learners_own_people(text: &str) -> Option<String> {
+    const ZH_PEOPLE: &[&str] = &["员工", "同事", "职员", "学员", "学生", "孩子", "员工们", "同事们"];
+    const ZH_OWNERS: &[&str] = &["我们公司的", "我们公司", "我们单位的", "我们单位", "我们的", "公司的", "公司", "单位", "本公司", "我们", "我的", "我家"];
+    const ZH_NUMBERS: &[char] = &['一', '二', '两', '三', '四', '五', '六', '七', '八', '九', '十', '百', '千', '几', '多'];
+    const EN_PEOPLE: &[&str] = &["staff", "employees", "employee", "colleagues", "coworkers", "team", "people", "members", "students", "kids"];
+    const EN_OWNERS: &[&str] = &["our", "my", "company's", "all", "several", "few", "many", "some"];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut removed = false;
+    'scan: while let Some(first) = rest.chars().next() {
+        for who in ZH_PEOPLE.iter().rev() {
+            if rest.starts_with(who) {
+                let before = out.trim_end_matches(['个', '名', '位', ' ']);
+                let owned = before.ends_with(|c: char| c.is_ascii_digit() || ZH_NUMBERS.contains(&c)) || ZH_OWNERS.iter().any(|owner| before.ends_with(owner));
+                if owned {
+                    out.push(' ');
+                    rest = &rest[who.len()..];
+                    removed = true;
+                    continue 'scan;
+                }
+            }
+        }
+        out.push(first);
+        rest = &rest[first.len_utf8()..];
+    }
+    let words: Vec<&str> = out.split_whitespace().collect();
+    let mut kept: Vec<&str> = Vec::with_capacity(words.len());
+    for word in &words {
+        let bare = word.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
+        let previous = kept.last().map(|w| w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '\''));
+        let owned = previous.is_some_and(|p| EN_OWNERS.contains(&p) || !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+        if EN_PEOPLE.contains(&bare) && owned {
+            removed = true;
+            continue;
+        }
+        kept.push(word);
+    }
+    removed.then(|| kept.join(" "))
 }
 
 /// Ways of asking whether the other side is a bot or a person.
