@@ -382,7 +382,11 @@ impl Bot {
         // worried learner with an answerable question is best served by the answer.
         // An upset learner who threatens a complaint or swears is clearly upset, however sure
         // the model is: "我要投诉" wants a person, not the article.
-        let clearly_upset = signals.frustration * crate::mood::THRESHOLD >= CLEARLY_UPSET || signals.frustrated() && crate::signals::strong_cue(&spoken);
+        // The model alone, however sure, is not clearly upset: it reads some calm problem
+        // descriptions as upset ("老师让我上麦 我说话他们都听不到", 0.99), so the hand-written
+        // reading must see something too (a cue, a count of tries, shouting, a wait).
+        let clearly_upset = signals.frustration * crate::mood::THRESHOLD >= CLEARLY_UPSET && crate::signals::rule_score(message, &spoken) > 0.0
+            || signals.frustrated() && crate::signals::strong_cue(&spoken);
         let confident_first_answer = state.answered.is_empty() && candidates.first().is_some_and(|best| best.score >= CONFIDENT_ANSWER && best.score > none);
         // "没用" after an answer, only somewhat upset, is a failed answer: the failure path
         // below asks for more once and then hands over, as it does for a calm one.
@@ -657,6 +661,21 @@ mod tests {
         // (The request model read the first as asking for a person.)
         assert_not_requests(&bot, &["谢谢上次帮我处理证书的客服小哥", "thank you to the agent who helped me yesterday"]);
         assert!(!crate::signals::thanks_for_help_already_given("谢谢，之前帮我处理的那个客服能再帮我看看吗"));
+    }
+
+    #[test]
+    fn a_calm_problem_the_mood_model_alone_calls_upset_is_answered() {
+        // The mood model reads these at 0.99 with no hand-written cue of upset; they were
+        // handed over as frustrated although the answer is sure.
+        let bot = demo_bot();
+        for (text, id) in [("老师让我上麦发言 结果大家都说听不到我", "zh-live-interaction"), ("考试做到一半wifi掉了 前面写的答案会不会没了", "zh-exam-rules")]
+        {
+            let reply = bot.reply(text, &mut ConversationState::default());
+            assert_eq!((reply.outcome, reply.article.map(|a| a.id)), (Outcome::Answer, Some(id.to_owned())), "{text}");
+        }
+        // Tried three times: the hand-written reading sees it, and a person takes over.
+        let reply = bot.reply("退款申请了三次都被驳回，你们到底什么意思", &mut ConversationState::default());
+        assert_eq!(reply.reason, Some(HandoffReason::Frustrated));
     }
 
     #[test]
