@@ -348,8 +348,55 @@ pub struct Feature {
     pub key: String,
 }
 
+/// English words learners mix into Chinese ("gift card余额", "上live课要开camera吗"), with the
+/// word the Chinese articles use: inside a Chinese message the English word also counts as
+/// that word. Support vocabulary, not answers to particular misses; English messages (and
+/// the English articles) are read as before.
+const MIXED_TERMS: &[(&str, &str)] = &[
+    ("certificate", "证书"),
+    ("certificates", "证书"),
+    ("cert", "证书"),
+    ("gift", "礼品卡"),
+    ("live", "直播"),
+    ("camera", "摄像头"),
+    ("cam", "摄像头"),
+    ("mic", "麦克风"),
+    ("microphone", "麦克风"),
+    ("video", "视频"),
+    ("videos", "视频"),
+    ("refund", "退款"),
+    ("coupon", "优惠券"),
+    ("coupons", "优惠券"),
+    ("password", "密码"),
+    ("invoice", "发票"),
+    ("homework", "作业"),
+    ("exam", "考试"),
+    ("course", "课程"),
+    ("courses", "课程"),
+    ("download", "下载"),
+    ("subtitle", "字幕"),
+    ("subtitles", "字幕"),
+    ("caption", "字幕"),
+    ("captions", "字幕"),
+    ("replay", "回放"),
+    ("playback", "回放"),
+    ("member", "会员"),
+    ("membership", "会员"),
+    ("order", "订单"),
+    ("email", "邮箱"),
+    ("crash", "闪退"),
+    ("crashes", "闪退"),
+    ("sound", "声音"),
+    ("audio", "声音"),
+    ("teacher", "老师"),
+    ("discount", "优惠"),
+    ("payment", "支付"),
+    ("account", "账号"),
+];
+
 /// The features of already-normalised text, in order, with repeats (callers count them).
 pub fn features(normalized: &str) -> Vec<Feature> {
+    let mixed = normalized.chars().any(is_cjk);
     let mut out = Vec::new();
     let mut run = String::new();
     let mut run_is_cjk = false;
@@ -366,6 +413,9 @@ pub fn features(normalized: &str) -> Vec<Feature> {
                 chinese_features(&run, &mut out);
             } else {
                 english_features(&run, &mut out);
+                if mixed && let Some((_, chinese)) = MIXED_TERMS.iter().find(|(english, _)| *english == run) {
+                    push(&mut out, Kind::Word, chinese);
+                }
             }
             run.clear();
         }
@@ -509,6 +559,15 @@ mod tests {
         let keys = keys("app闪退了");
         assert!(keys.contains(&"w:app".to_owned()), "{keys:?}");
         assert!(keys.contains(&"w:闪退".to_owned()), "{keys:?}");
+    }
+
+    #[test]
+    fn an_english_word_inside_chinese_also_counts_as_the_chinese_word() {
+        let mixed = keys("gift card余额能开会员吗");
+        assert!(mixed.contains(&"w:gift".to_owned()) && mixed.contains(&"w:礼品卡".to_owned()), "{mixed:?}");
+        assert!(keys("上live课要开camera吗").contains(&"w:摄像头".to_owned()));
+        // An English message keeps its own words only.
+        assert!(!keys("can I use my gift card balance").contains(&"w:礼品卡".to_owned()));
     }
 
     #[test]
