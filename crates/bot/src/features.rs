@@ -350,8 +350,9 @@ pub struct Feature {
 
 /// English words learners mix into Chinese ("gift card余额", "上live课要开camera吗"), with the
 /// word the Chinese articles use: inside a Chinese message the English word also counts as
-/// that word. Support vocabulary, not answers to particular misses; English messages (and
-/// the English articles) are read as before.
+/// that word, and inside an English message the Chinese word as the English one ("our office
+/// needs a 发票"). Support vocabulary, not answers to particular misses; messages in one
+/// language (and the articles) are read as before.
 const MIXED_TERMS: &[(&str, &str)] = &[
     ("certificate", "证书"),
     ("certificates", "证书"),
@@ -397,6 +398,8 @@ const MIXED_TERMS: &[(&str, &str)] = &[
 /// The features of already-normalised text, in order, with repeats (callers count them).
 pub fn features(normalized: &str) -> Vec<Feature> {
     let mixed = normalized.chars().any(is_cjk);
+    // The other way round: a Chinese word in an English message ("our office needs a 发票").
+    let english = mixed && !looks_chinese(normalized);
     let mut out = Vec::new();
     let mut run = String::new();
     let mut run_is_cjk = false;
@@ -411,6 +414,11 @@ pub fn features(normalized: &str) -> Vec<Feature> {
         if !run.is_empty() {
             if run_is_cjk {
                 chinese_features(&run, &mut out);
+                if english {
+                    for (word, _) in MIXED_TERMS.iter().filter(|(_, chinese)| run.contains(chinese)) {
+                        push(&mut out, Kind::Word, &stem(word));
+                    }
+                }
             } else {
                 english_features(&run, &mut out);
                 if mixed && let Some((_, chinese)) = MIXED_TERMS.iter().find(|(english, _)| *english == run) {
@@ -566,8 +574,10 @@ mod tests {
         let mixed = keys("gift card余额能开会员吗");
         assert!(mixed.contains(&"w:gift".to_owned()) && mixed.contains(&"w:礼品卡".to_owned()), "{mixed:?}");
         assert!(keys("上live课要开camera吗").contains(&"w:摄像头".to_owned()));
-        // An English message keeps its own words only.
+        // An English message keeps its own words only, and a Chinese word in it also counts as
+        // the English one.
         assert!(!keys("can I use my gift card balance").contains(&"w:礼品卡".to_owned()));
+        assert!(keys("our office needs a 发票, how do i get one").contains(&format!("w:{}", stem("invoice"))));
     }
 
     #[test]
