@@ -1323,10 +1323,12 @@ pub fn thanks_for_help_already_given(text: &str) -> bool {
     let over = OVER.iter().any(|cue| text.match_indices(cue).any(|(at, _)| !text[at + cue.len()..].trim_start().starts_with(ASKED)));
     // Thanks for help on an earlier day, asking nothing ("谢谢昨天帮我处理退款的那位客服",
     // "thanks to whoever helped me yesterday"): the help is over too. Asking that person
-    // again ("之前帮我的客服能再帮我看看吗") is a request.
+    // again ("之前帮我的客服能再帮我看看吗"), or asking anything now ("谢谢，之前的问题帮我转人工
+    // 处理"), is not.
     const PAST: &[&str] = &["昨天", "前天", "上次", "之前", "刚才", "刚刚", "那天", "yesterday", "earlier", "last time", "the other day"];
     const HELPED: &[&str] = &["帮", "处理", "helped", "handled", "took care"];
-    const ASKS: &[&str] = &["吗", "?", "？", "能不能", "可以", "再", "again", "can ", "could "];
+    const ASKS: &[&str] =
+        &["吗", "?", "？", "能不能", "可以", "再", "转", "找", "请", "麻烦", "想", "要", "again", "can ", "could ", "please", "pls", "want", "need"];
     let helped_before = PAST.iter().any(|cue| if cue.is_ascii() { contains_cue(text, cue) } else { text.contains(cue) })
         && HELPED.iter().any(|cue| text.contains(cue))
         && !ASKS.iter().any(|cue| text.contains(cue));
