@@ -733,7 +733,8 @@ fn neutral_framing(text: &str) -> f32 {
     damp
 }
 
-/// Cues of ASCII letters match whole words only ("hell" is not in "hello").
+/// Cues of ASCII letters match whole words only ("hell" is not in "hello"); other cues
+/// (Chinese, digits, punctuation) anywhere.
 fn contains_cue(text: &str, cue: &str) -> bool {
     find_word(text, cue).is_some()
 }
@@ -1329,12 +1330,9 @@ pub fn thanks_for_help_already_given(text: &str) -> bool {
     const HELPED: &[&str] = &["帮", "处理", "helped", "handled", "took care"];
     const ASKS: &[&str] =
         &["吗", "?", "？", "能不能", "可以", "再", "转", "找", "请", "麻烦", "想", "要", "again", "can ", "could ", "please", "pls", "want", "need"];
-    let helped_before = PAST.iter().any(|cue| if cue.is_ascii() { contains_cue(text, cue) } else { text.contains(cue) })
-        && HELPED.iter().any(|cue| text.contains(cue))
-        && !ASKS.iter().any(|cue| text.contains(cue));
-    THANKS.iter().any(|cue| text.contains(cue))
-        && (over || helped_before)
-        && !NOT_OVER.iter().any(|cue| if cue.is_ascii() { contains_cue(text, cue) } else { text.contains(cue) })
+    let helped_before =
+        PAST.iter().any(|cue| contains_cue(text, cue)) && HELPED.iter().any(|cue| text.contains(cue)) && !ASKS.iter().any(|cue| text.contains(cue));
+    THANKS.iter().any(|cue| text.contains(cue)) && (over || helped_before) && !NOT_OVER.iter().any(|cue| contains_cue(text, cue))
 }
 
 /// The message without the learner's own people: the staff of a company buying for its team
@@ -1572,9 +1570,7 @@ pub fn asks_someone_to_act(text: &str) -> bool {
     };
     sentences.into_iter().filter(asking).flat_map(|sentence| sentence.split(['，', ','])).any(|clause| {
         let clause = clause.trim();
-        let asks_how = ["怎么", "如何", "怎样", "哪里", "在哪", "what", "how", "where", "when", "does", "do"]
-            .iter()
-            .any(|cue| if cue.is_ascii() { contains_cue(clause, cue) } else { clause.contains(cue) });
+        let asks_how = ["怎么", "如何", "怎样", "哪里", "在哪", "what", "how", "where", "when", "does", "do"].iter().any(|cue| contains_cue(clause, cue));
         !asks_how && (someone_asked_to_act_zh(clause) || someone_asked_to_act_en(clause))
     })
 }
