@@ -662,6 +662,9 @@ mod tests {
         assert_not_requests(&bot, &["谢谢上次帮我处理证书的客服小哥", "thank you to the agent who helped me yesterday"]);
         assert!(!crate::signals::thanks_for_help_already_given("谢谢，之前帮我处理的那个客服能再帮我看看吗"));
         assert_requests(&bot, &["谢谢，之前的问题帮我转人工处理"]);
+        // English asking words count as whole words: "scan" asks nothing.
+        assert!(crate::signals::thanks_for_help_already_given("thanks to the agent who helped me yesterday with the scan of my id"));
+        assert!(!crate::signals::thanks_for_help_already_given("thanks to the agent who helped me yesterday, can you check again"));
     }
 
     #[test]

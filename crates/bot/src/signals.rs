@@ -1329,9 +1329,10 @@ pub fn thanks_for_help_already_given(text: &str) -> bool {
     const PAST: &[&str] = &["昨天", "前天", "上次", "之前", "刚才", "刚刚", "那天", "yesterday", "earlier", "last time", "the other day"];
     const HELPED: &[&str] = &["帮", "处理", "helped", "handled", "took care"];
     const ASKS: &[&str] =
-        &["吗", "?", "？", "能不能", "可以", "再", "转", "找", "请", "麻烦", "想", "要", "again", "can ", "could ", "please", "pls", "want", "need"];
+        &["吗", "?", "？", "能不能", "可以", "再", "转", "找", "请", "麻烦", "想", "要", "again", "can", "could", "please", "pls", "want", "need"];
+    // English cues as whole words: "scan" asks nothing.
     let helped_before =
-        PAST.iter().any(|cue| contains_cue(text, cue)) && HELPED.iter().any(|cue| text.contains(cue)) && !ASKS.iter().any(|cue| text.contains(cue));
+        PAST.iter().any(|cue| contains_cue(text, cue)) && HELPED.iter().any(|cue| text.contains(cue)) && !ASKS.iter().any(|cue| contains_cue(text, cue));
     THANKS.iter().any(|cue| text.contains(cue)) && (over || helped_before) && !NOT_OVER.iter().any(|cue| contains_cue(text, cue))
 }
 
