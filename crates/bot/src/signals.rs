@@ -847,13 +847,17 @@ pub fn request_cues(text: &str) -> Vec<f32> {
 /// A learner in line for a person, or asking to be put in line: "帮我排人工", "我在等人工",
 /// "put me in the queue for an agent", "waiting for the agent to join". In a chat with the
 /// bot, the line is the bot's to join. How long the line is in general ("人工一般要排多久")
-/// reads the same; the model tells them apart by the rest of the message.
+/// reads the same; the model tells them apart by the rest of the message. Being passed on
+/// ("正在为您转接", "connecting you to an agent") or sitting in the chat ("I've been here an
+/// hour") is a line too, and nobody having come ("还没人", "no one") names the person awaited.
 fn waits_in_line_for_a_person(text: &str) -> bool {
-    const ZH_LINE: &[&str] = &["排队", "排上", "排个", "排人工", "在等", "等人工", "等客服", "等真人", "排号"];
-    const ZH_PERSON: &[&str] = &["人工", "客服", "真人", "工作人员"];
-    const EN_LINE: &[&str] = &["queue", "in line", "waiting for", "wait for", "waitlist"];
-    const EN_PERSON: &[&str] = &["agent", "human", "person", "someone", "representative", "rep", "staff", "operator"];
-    let zh = ZH_LINE.iter().any(|cue| text.contains(cue)) && ZH_PERSON.iter().any(|who| text.contains(who));
+    const ZH_LINE: &[&str] = &["排队", "排上", "排个", "排人工", "在等", "等人工", "等客服", "等真人", "排号", "转接"];
+    const ZH_PERSON: &[&str] = &["人工", "客服", "真人", "工作人员", "没人", "人呢", "让人接", "来个人", "派个人"];
+    const EN_LINE: &[&str] = &["queue", "in line", "waiting for", "wait for", "waitlist", "been here", "connecting you", "transferring you"];
+    const EN_PERSON: &[&str] = &["agent", "human", "person", "someone", "representative", "rep", "staff", "operator", "no one", "nobody", "anyone"];
+    // "排了半小时队": the line split by how long it is.
+    let split_line = text.match_indices('排').any(|(at, _)| text[at..].chars().skip(1).take(6).any(|c| c == '队'));
+    let zh = (ZH_LINE.iter().any(|cue| text.contains(cue)) || split_line) && ZH_PERSON.iter().any(|who| text.contains(who));
     let en = EN_LINE.iter().any(|cue| contains_cue(text, cue)) && EN_PERSON.iter().any(|who| contains_cue(text, who));
     zh || en
 }
@@ -864,7 +868,7 @@ fn waits_in_line_for_a_person(text: &str) -> bool {
 /// is a request however the question is worded. Asking how long the line is in general ("人工
 /// 一般要排多久") says no wait of the learner's own.
 pub fn still_waiting_for_a_person(text: &str) -> bool {
-    const ZH_OWN_WAIT: &[&str] = &["还没", "还不", "还在", "已经", "半天", "好久", "这么久", "多久了", "一直"];
+    const ZH_OWN_WAIT: &[&str] = &["还没", "还不", "还在", "还是没", "已经", "半天", "好久", "这么久", "多久了", "一直", "分钟了", "小时了", "队了"];
     const EN_OWN_WAIT: &[&str] =
         &["still", "been waiting", "anyone coming", "someone coming", "anybody coming", "is anyone", "is someone", "yet", "for ages", "forever", "so long"];
     const ZH_NOT_YET_PASSED_ON: &[&str] = &["还不给我转", "还不转", "还没转", "还没给我转", "还不帮我转", "还没帮我转"];
@@ -2076,11 +2080,27 @@ mod tests {
         for text in ["排队买课有优惠吗", "waiting for my refund", "人工审核一般要几天"] {
             assert!(!waits_in_line_for_a_person(text), "{text}");
         }
-        for text in ["排队等人工十分钟了还没轮到我", "still in the queue for a human, anyone there?", "为什么还不给我转人工"] {
+        for text in [
+            "排队等人工十分钟了还没轮到我",
+            "still in the queue for a human, anyone there?",
+            "为什么还不给我转人工",
+            "排了四十分钟队了还是没人",
+            "说正在转接，都过去二十分钟了还没人",
+            "i've been here 40 minutes and still nobody",
+            "it said connecting you to an agent ages ago, still waiting",
+        ] {
             assert!(still_waiting_for_a_person(text), "{text}");
         }
-        for text in ["人工一般要排多久", "still waiting for my refund", "客服说三天到账，我再等等", "我一直在等人工审核结果", "退款怎么还不转到我卡上"]
-        {
+        for text in [
+            "人工一般要排多久",
+            "still waiting for my refund",
+            "客服说三天到账，我再等等",
+            "我一直在等人工审核结果",
+            "退款怎么还不转到我卡上",
+            "周五提的问题到现在还没人回",
+            "发起的团过了一天还没人来",
+            "nobody in the live class can hear me, still",
+        ] {
             assert!(!still_waiting_for_a_person(text), "{text}");
         }
         for text in ["一线处理不了就升级吧", "能不能帮我升级到高级客服", "can you escalate this", "bump it up to a senior specialist"] {
