@@ -26,6 +26,12 @@ pub const SURE_ANSWER: f32 = 0.9;
 /// refused four more of queries-4's out-of-scope ones (BENCHMARKS.md).
 pub const THRESHOLD_WITH_REST: f32 = 0.55;
 pub const SURE_ANSWER_WITH_REST: f32 = 0.97;
+/// Probability from which both readings together turn a question away however sure the
+/// matcher is: "how do i factory reset my iphone" matches the password article at 0.98, yet
+/// both read it beyond the knowledge base (0.90, 0.92). Cross-validated, 0.85 changes nothing
+/// and refused one more of the fresh queries-15's out-of-scope questions; 0.75 and 0.65 cost
+/// answerable ones (top-1 0.9434 and 0.9420 against 0.9439) and refused nothing more.
+pub const BOTH_SURE: f32 = 0.85;
 
 /// Questions the shipped knowledge base does not answer, written for the bot (none copied
 /// from a dev set): other services' accounts, real-world exams, jobs and visas, homework,
@@ -90,9 +96,12 @@ impl Reading {
     /// ("微信密码忘了怎么办") it read "密码忘了怎么办" 0.80 beyond the knowledge base. Neither
     /// turns away a question quoting an error code the article lists: it is about that
     /// article's matter however it is asked ("3005什么意思" reads like "这个成语什么意思").
+    /// Both readings sure ([`BOTH_SURE`]) turn it away whatever the matcher's probability.
     pub fn beyond(&self, best: f32) -> bool {
         !self.quotes_a_code
-            && (!self.explained && self.alone >= THRESHOLD && best < SURE_ANSWER || self.with_rest >= THRESHOLD_WITH_REST && best < SURE_ANSWER_WITH_REST)
+            && (!self.explained && self.alone >= THRESHOLD && best < SURE_ANSWER
+                || self.with_rest >= THRESHOLD_WITH_REST && best < SURE_ANSWER_WITH_REST
+                || !self.explained && self.alone >= BOTH_SURE && self.with_rest >= BOTH_SURE)
     }
 }
 
@@ -219,6 +228,18 @@ mod tests {
         let plain = read(&scope, &matcher, "忘记密码怎么办");
         assert!(plain.explained && !plain.beyond(0.5), "{plain:?}");
         assert!(!read(&scope, &matcher, "微信密码忘了怎么办").explained);
+    }
+
+    #[test]
+    fn both_readings_sure_turn_away_what_the_matcher_is_sure_of() {
+        let sure = Reading { alone: 0.9, with_rest: 0.92, explained: false, quotes_a_code: false };
+        assert!(sure.beyond(0.99));
+        // One sure reading is not enough against a sure matcher, nor is a question its
+        // article explains in full or one quoting the article's code.
+        assert!(!Reading { with_rest: 0.8, ..sure }.beyond(0.99));
+        assert!(!Reading { alone: 0.8, ..sure }.beyond(0.99));
+        assert!(!Reading { explained: true, ..sure }.beyond(0.99));
+        assert!(!Reading { quotes_a_code: true, ..sure }.beyond(0.99));
     }
 
     #[test]
