@@ -641,7 +641,7 @@ mod tests {
     fn asking_whether_a_course_with_real_teachers_exists_is_not_a_request() {
         // The request model read these as asking for a person (0.94 and 0.99).
         let bot = demo_bot();
-        assert_not_requests(&bot, &["有没有人工翻译方向的课程", "有没有真人老师一对一的课"]);
+        assert_not_requests(&bot, &["有没有人工翻译方向的课程", "有没有真人老师一对一的课", "有没有人力资源管理的课程"]);
         assert_requests(&bot, &["有没有人工客服", "有没有人帮我看下我的课", "有没有真人，课程打不开", "有没有客服管一下我的课", "有没有人工处理退课"]);
     }
 

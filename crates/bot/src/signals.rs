@@ -1289,11 +1289,14 @@ pub fn asks_whether_a_course_exists(text: &str) -> bool {
     const OPENINGS: &[&str] = &["有没有", "有无", "是否有", "有"];
     const COURSES: &[&str] = &["课程", "课", "班"];
     const DOING: &[&str] = &["我", "帮", "看", "管", "弄", "搞", "处理", "解决", "查", "退", "联系", "回复", "回", "接", "转", "能"];
+    // Subjects a course teaches that hold a doing character: 人力资源管理, 直播回放.
+    const SUBJECTS: &[&str] = &["管理", "回放"];
     sentences(text).into_iter().flat_map(|sentence| sentence.split(['，', ',', ' '])).any(|clause| {
         let asked = clause.trim_end_matches(['吗', '呢', '啊', '呀', '么', '嘛']);
+        let without_subjects = SUBJECTS.iter().fold(clause.to_owned(), |rest, subject| rest.replace(subject, " "));
         OPENINGS.iter().any(|opening| clause.starts_with(opening))
             && COURSES.iter().any(|course| asked.ends_with(course))
-            && !DOING.iter().any(|doing| clause.contains(doing))
+            && !DOING.iter().any(|doing| without_subjects.contains(doing))
     })
 }
 
