@@ -6,7 +6,7 @@
 //! could not answer are kept too: with zero-result searches, grouped by similarity, they
 //! are the articles to write.
 
-use edudesk_bot::{ConversationState, normalize::normalize, signals::Signals};
+use edudesk_bot::{Bot, ConversationState, HandoffReason, normalize::normalize};
 use edudesk_core::AuthorKind;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -29,14 +29,16 @@ pub fn linked_articles(body: &str) -> Vec<String> {
 }
 
 /// The learner's question among what they wrote before a person answered: the first
-/// message with something to match on that is not only a request for a person.
-fn learner_question<'a>(messages: impl Iterator<Item = &'a str>) -> Option<String> {
+/// message with something to match on that is not only a request for a person, as the bot
+/// reads requests (its request model and rules: "别让AI回我了" names no person yet asks for one).
+fn learner_question<'a>(bot: &Bot, messages: impl Iterator<Item = &'a str>) -> Option<String> {
     messages
         .map(str::trim)
         .find(|text| {
             let normalized = normalize(text);
             let content = edudesk_bot::features::features(&normalized).iter().filter(|f| f.kind == edudesk_bot::features::Kind::Word).count();
-            content >= 2 && !(Signals::read(text, &edudesk_bot::normalize::spoken(&normalized)).wants_human && content <= 3)
+            let asks_for_a_person = || bot.reply(text, &mut ConversationState::default()).reason == Some(HandoffReason::Requested);
+            content >= 2 && !(content <= 3 && asks_for_a_person())
         })
         .map(|text| text.chars().take(MAX_QUESTION_CHARS).collect())
 }
@@ -50,10 +52,11 @@ pub async fn after_resolve(state: &AppState, conversation: &Conversation) -> App
     }
     let messages = state.store.messages(conversation.id, 0, false, 500).await?;
     let first_agent = messages.iter().position(|m| m.author_kind == AuthorKind::Agent).unwrap_or(messages.len());
-    let Some(question) = learner_question(messages[..first_agent].iter().filter(|m| m.author_kind == AuthorKind::Contact).map(|m| m.body.as_str())) else {
+    let bot = state.knowledge.bot();
+    let Some(question) = learner_question(&bot, messages[..first_agent].iter().filter(|m| m.author_kind == AuthorKind::Contact).map(|m| m.body.as_str()))
+    else {
         return Ok(0);
     };
-    let bot = state.knowledge.bot();
     let mut articles: Vec<String> = Vec::new();
     for message in messages[first_agent..].iter().filter(|m| m.author_kind == AuthorKind::Agent && !m.internal) {
         for id in linked_articles(&message.body) {
@@ -129,8 +132,14 @@ mod tests {
 
     #[test]
     fn the_question_is_not_a_bare_request_for_a_person() {
-        let question = learner_question(["转人工", "你好", "上周买的课想退，钱啥时候能回到卡里"].into_iter());
+        let articles = edudesk_bot::eval::parse_lines(include_str!("../../kb/articles.jsonl"), "articles").unwrap_or_default();
+        let bot = Bot::with_learned(articles, edudesk_bot::BotSettings::default(), edudesk_bot::Learned::shipped());
+        let question = learner_question(&bot, ["转人工", "你好", "上周买的课想退，钱啥时候能回到卡里"].into_iter());
         assert_eq!(question.as_deref(), Some("上周买的课想退，钱啥时候能回到卡里"));
-        assert_eq!(learner_question(["人工客服", "agent please"].into_iter()), None);
+        assert_eq!(learner_question(&bot, ["人工客服", "agent please"].into_iter()), None);
+        // Requests the hand-written cues miss and the bot's request model reads: not questions.
+        for text in ["找个能说话的", "let me speak to whoever is in charge"] {
+            assert_eq!(learner_question(&bot, [text, "证书上的名字能改吗"].into_iter()).as_deref(), Some("证书上的名字能改吗"), "{text}");
+        }
     }
 }
