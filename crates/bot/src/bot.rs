@@ -717,6 +717,14 @@ mod tests {
     }
 
     #[test]
+    fn calling_out_for_anybody_is_a_request() {
+        // Handed over as frustrated, not as asking for a person, before "anybody" alone was a call.
+        let bot = demo_bot();
+        assert_requests(&bot, &["hello?? anybody??", "anyone?"]);
+        assert_not_requests(&bot, &["Never mind, I figured it out myself, no need for anyone to help."]);
+    }
+
+    #[test]
     fn skipping_the_bot_is_a_request() {
         // "skip the bot" was refused as out of scope.
         let bot = demo_bot();

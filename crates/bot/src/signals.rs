@@ -1473,7 +1473,7 @@ fn bare_request(text: &str) -> bool {
 }
 
 /// A message that only calls out for someone: "有人吗", "人呢？", "真人在吗", "hello?? anyone
-/// there". In a chat that is a person wanted; with a question after it, the question is
+/// there", "hello?? anybody??". In a chat that is a person wanted; with a question after it, the question is
 /// answered instead.
 fn calls_for_someone(text: &str) -> bool {
     const CALLS: &[&str] = &[
@@ -1496,6 +1496,8 @@ fn calls_for_someone(text: &str) -> bool {
         "somebody there",
         "anyone around",
         "anybody around",
+        "anyone",
+        "anybody",
     ];
     const FILLERS: &[&str] = &[
         "喂",
