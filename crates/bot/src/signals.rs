@@ -1473,8 +1473,8 @@ fn bare_request(text: &str) -> bool {
 }
 
 /// A message that only calls out for someone: "有人吗", "人呢？", "真人在吗", "hello?? anyone
-/// there", "hello?? anybody??". In a chat that is a person wanted; with a question after it, the question is
-/// answered instead.
+/// there", "hello?? anybody??". In a chat that is a person wanted; with a question after it,
+/// the question is answered instead.
 fn calls_for_someone(text: &str) -> bool {
     const CALLS: &[&str] = &[
         "有没有人在",
